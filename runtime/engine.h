@@ -1,0 +1,43 @@
+// Choosing the engine that runs a decoded program: the JIT when it can take the program,
+// the interpreter otherwise (or when the caller forces one).
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "runtime/isa/isa.h"
+#include "runtime/isa/machine.h"
+#include "runtime/isa/result.h"
+
+namespace bpfjit {
+
+enum class EngineKind : uint8_t {
+  kAuto,         // the JIT, falling back to the interpreter with a log line saying why
+  kInterpreter,  // always the interpreter
+  kJit,          // the JIT or an error
+};
+
+// Parses "auto", "interp", "jit".
+Result<EngineKind> parse_engine_kind(const std::string& name);
+const char* engine_kind_name(EngineKind kind);
+
+struct EngineOptions {
+  EngineKind kind = EngineKind::kAuto;
+  // JIT only: emit no runtime memory checks. Only for programs the verifier has proven safe.
+  bool trusted = false;
+  // The helper table the program will be run with; the JIT calls these addresses directly,
+  // so RunContext::helpers must be the same table at run time.
+  std::span<const HelperFn> helpers;
+  // Name used in logs and in perf's /tmp/perf-PID.map.
+  std::string name = "prog";
+  // Write a /tmp/perf-PID.map line for the jitted code.
+  bool perf_map = false;
+};
+
+// Makes a decoded, validated program ready to run.
+Result<std::unique_ptr<Executable>> prepare_engine(std::vector<Insn> insns,
+                                                   const EngineOptions& opts);
+
+}  // namespace bpfjit
