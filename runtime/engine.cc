@@ -1,0 +1,39 @@
+// Engine selection: which engine makes a decoded program ready to run.
+#include "runtime/engine.h"
+
+#include <fmt/format.h>
+
+#include "runtime/interp/interpreter.h"
+
+namespace bpfjit {
+
+Result<EngineKind> parse_engine_kind(const std::string& name) {
+  if (name == "auto") return EngineKind::kAuto;
+  if (name == "interp" || name == "interpreter") return EngineKind::kInterpreter;
+  if (name == "jit") return EngineKind::kJit;
+  return make_error(ErrorCode::kInvalidArgument,
+                    fmt::format("unknown engine '{}', expected auto, interp or jit", name));
+}
+
+const char* engine_kind_name(EngineKind kind) {
+  switch (kind) {
+    case EngineKind::kAuto: return "auto";
+    case EngineKind::kInterpreter: return "interp";
+    case EngineKind::kJit: return "jit";
+  }
+  return "?";
+}
+
+Result<std::unique_ptr<Executable>> prepare_engine(std::vector<Insn> insns,
+                                                   const EngineOptions& opts) {
+  switch (opts.kind) {
+    case EngineKind::kJit:
+      return make_error(ErrorCode::kUnsupported, "the jit is not built");
+    case EngineKind::kAuto:  // no JIT yet: the interpreter takes every program
+    case EngineKind::kInterpreter:
+      return make_interpreter(std::move(insns));
+  }
+  return make_error(ErrorCode::kInvalidArgument, "unknown engine kind");
+}
+
+}  // namespace bpfjit
