@@ -71,6 +71,13 @@ struct CtxField {
   bool readable = true;
   bool writable = false;
   CtxFieldKind kind = CtxFieldKind::kScalar;
+  // Where the field lives in the context the runtime really passes (the "shadow" context,
+  // helpers/program_types.h), when that differs from the kernel layout: packet pointer
+  // fields are u32 in the kernel's structs but full 64-bit pointers in ours.
+  // kSameAsKernel: same offset (and size) as the kernel's.
+  static constexpr uint32_t kSameAsKernel = UINT32_MAX;
+  uint32_t shadow_offset = kSameAsKernel;
+  uint32_t shadow_size = kSameAsKernel;
 };
 
 // How a program type receives its input.
@@ -87,6 +94,7 @@ struct ProgramType {
   bool narrow_loads = true;          // loads narrower than a scalar field are allowed
   std::vector<uint32_t> extra_helpers;  // ids beyond the general helpers it may call
   bool packet_loads = false;         // legacy LD ABS/IND allowed
+  uint32_t shadow_size = 0;          // bytes of the runtime's context struct (0: ctx_size)
 };
 
 }  // namespace bpfjit

@@ -1,0 +1,88 @@
+// What helpers know about the program they serve, reached through RunContext::host.
+//
+// Two levels:
+//  - ProgramEnv: one per loaded program, shared by all its runs and immutable while the
+//    program can run: its maps, its program type, where trace_printk output goes;
+//  - HostEnv: one per RunContext (per concurrent run): points at the running program's
+//    ProgramEnv and holds the run's own state (outstanding ring buffer reservations).
+//
+// Map handles. The loader puts the address of a `Map` object into the register that a
+// map-referencing lddw loads. Helpers never trust such a value: find_map() accepts it only
+// when it is the address of one of the program's maps, so a forged handle (any scalar, in
+// checked mode) gives an error return, never a host access.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "helpers/maps.h"
+#include "helpers/prototype.h"
+#include "runtime/isa/machine.h"
+
+namespace bpfjit {
+
+// Receives each trace_printk line (formatted, without a trailing newline).
+using TraceSink = std::function<void(std::string_view line)>;
+
+struct ProgramEnv {
+  std::string name;                        // for logs
+  const ProgramType* type = nullptr;       // the program's type (nullptr: no restriction)
+  std::vector<std::shared_ptr<Map>> maps;  // every map the program references
+  TraceSink trace;  // may be empty: trace_printk then only logs through spdlog
+
+  // The map whose address is `handle`, or nullptr.
+  Map* find_map(uint64_t handle) const;
+  // The regions of all maps, to add to RunContext::regions for checked mode.
+  std::vector<MemRegion> map_regions() const;
+};
+
+class HostEnv {
+ public:
+  // The most ring buffer reservations one run may hold at once; reserve returns null
+  // beyond that.
+  static constexpr size_t kMaxReservations = 32;
+
+  explicit HostEnv(const ProgramEnv* program = nullptr) : program_(program) {}
+  ~HostEnv() { discard_reservations(); }
+  HostEnv(const HostEnv&) = delete;
+  HostEnv& operator=(const HostEnv&) = delete;
+
+  const ProgramEnv* program() const { return program_; }
+  // A tail call switches to the target program's environment.
+  void set_program(const ProgramEnv* program) { program_ = program; }
+
+  Map* find_map(uint64_t handle) const {
+    return program_ != nullptr ? program_->find_map(handle) : nullptr;
+  }
+
+  // Ring buffer reservations of this run. add_ returns false when kMaxReservations are
+  // outstanding; take_ removes and returns the ring buffer `data` was reserved from, or
+  // nullptr when `data` is not an outstanding reservation of this run.
+  bool add_reservation(RingbufMap* rb, void* data);
+  RingbufMap* take_reservation(uint64_t data);
+  size_t reservations_outstanding() const { return reservations_.size(); }
+  // Discards every outstanding reservation (a program that did not release one, possible
+  // in checked mode, would otherwise block its ring buffer). The runtime calls this after
+  // each run; the destructor calls it too.
+  void discard_reservations();
+
+ private:
+  struct Reservation {
+    RingbufMap* rb = nullptr;
+    void* data = nullptr;
+  };
+  const ProgramEnv* program_ = nullptr;
+  std::vector<Reservation> reservations_;
+};
+
+// The HostEnv of a run, or nullptr when the runtime set none.
+inline HostEnv* host_env(RunContext* ctx) {
+  return ctx != nullptr ? static_cast<HostEnv*>(ctx->host) : nullptr;
+}
+
+}  // namespace bpfjit
