@@ -1,0 +1,1135 @@
+// The x86-64 JIT (see jit.h for the model).
+//
+// Layout of the generated code:
+//   trampoline   C ABI entry: saves callee-saved registers, loads r1..r5, r10 and ctx,
+//                calls the program (or a subprogram) and returns r0
+//   program      one block per eBPF instruction; bpf-to-bpf calls are native calls, each
+//                `exit` is a `ret`
+//   cold stubs   out-of-line slow paths: memory checks, traps
+//   shared stubs the memory-check slow path (a C call that saves the caller-saved
+//                registers) and the unwinder that ends a run from any call depth
+//
+// Native stack: the trampoline leaves rsp 16-byte aligned inside the program, and every
+// bpf-to-bpf call pushes 5 registers plus its return address (48 bytes), so helpers can be
+// called directly from any depth.
+#include "jit/jit.h"
+
+#include <asmjit/x86.h>
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <type_traits>
+
+namespace bpfjit {
+
+namespace x86 = asmjit::x86;
+using asmjit::Imm;
+using asmjit::Label;
+
+namespace {
+
+static_assert(std::is_standard_layout_v<RunContext>);
+static_assert(sizeof(std::span<const HelperFn>) == 16);
+
+// --- The run's engine state ---------------------------------------------------------------
+
+class JitProgram;
+
+// Lives on the native stack of run() / invoke, reached through ctx.engine. Holds the first
+// region in the form the inline check wants, and the rsp to unwind to.
+struct JitState {
+  uint64_t region_start;
+  // Access [addr, addr + 2^k) is inside region 0 iff addr - region_start < limit[write][k].
+  uint64_t limit[2][4];
+  uint64_t saved_rsp;
+  const JitProgram* prog;
+};
+
+constexpr int32_t kOffStack = offsetof(RunContext, stack);
+constexpr int32_t kOffBudget = offsetof(RunContext, budget);
+constexpr int32_t kOffHelpersData = offsetof(RunContext, helpers);
+constexpr int32_t kOffHelpersSize = offsetof(RunContext, helpers) + 8;
+constexpr int32_t kOffTrapKind = offsetof(RunContext, trap) + offsetof(Trap, kind);
+constexpr int32_t kOffTrapInsn = offsetof(RunContext, trap) + offsetof(Trap, insn);
+constexpr int32_t kOffTrapAddr = offsetof(RunContext, trap) + offsetof(Trap, addr);
+constexpr int32_t kOffTailCall = offsetof(RunContext, tail_call_target);
+constexpr int32_t kOffEngine = offsetof(RunContext, engine);
+constexpr int32_t kOffDepth = offsetof(RunContext, depth);
+constexpr int32_t kOffRegionStart = offsetof(JitState, region_start);
+constexpr int32_t kOffSavedRsp = offsetof(JitState, saved_rsp);
+
+int32_t limit_offset(bool write, uint32_t log2size) {
+  return static_cast<int32_t>(offsetof(JitState, limit) + (write ? 32 : 0) + log2size * 8);
+}
+
+void fill_state(JitState& st, const RunContext& ctx, const JitProgram* prog) {
+  st.region_start = 0;
+  std::memset(st.limit, 0, sizeof(st.limit));
+  if (ctx.region_count > 0 && ctx.regions[0].end > ctx.regions[0].start) {
+    const MemRegion& r = ctx.regions[0];
+    uint64_t span = r.end - r.start;
+    st.region_start = r.start;
+    for (uint32_t k = 0; k < 4; ++k) {
+      uint64_t n = uint64_t{1} << k;
+      uint64_t lim = span >= n ? span - n + 1 : 0;
+      st.limit[0][k] = lim;
+      st.limit[1][k] = r.writable ? lim : 0;
+    }
+  }
+  st.prog = prog;
+}
+
+// The slow path of a memory check: `packed` is insn | size << 32 | write << 40.
+// Returns 1 when the access is allowed, otherwise fills the trap and returns 0.
+extern "C" uint32_t bpfjit_jit_access_slow(RunContext* ctx, uint64_t addr, uint64_t packed) {
+  auto size = static_cast<uint32_t>((packed >> 32) & 0xff);
+  bool write = ((packed >> 40) & 1) != 0;
+  if (ctx->accessible(addr, size, write)) return 1;
+  ctx->trap = Trap{TrapKind::kMemory, static_cast<uint32_t>(packed), addr, size, write};
+  return 0;
+}
+
+// --- Register map ---------------------------------------------------------------------------
+
+constexpr uint32_t kRegMap[kNumRegs] = {
+    x86::Gp::kIdAx,  x86::Gp::kIdDi,  x86::Gp::kIdSi,  x86::Gp::kIdDx,
+    x86::Gp::kIdCx,  x86::Gp::kIdR8,  x86::Gp::kIdBx,  x86::Gp::kIdR13,
+    x86::Gp::kIdR14, x86::Gp::kIdR15, x86::Gp::kIdBp,
+};
+
+x86::Gp q(uint8_t r) { return x86::gpq(kRegMap[r]); }
+x86::Gp d(uint8_t r) { return x86::gpd(kRegMap[r]); }
+x86::Gp w(uint8_t r) { return x86::gpw(kRegMap[r]); }
+x86::Gp b(uint8_t r) { return x86::gpb_lo(kRegMap[r]); }
+x86::Gp reg(uint8_t r, uint32_t width) { return width == 64 ? q(r) : d(r); }
+// A scratch or fixed register by id at the operation's width.
+x86::Gp gp(uint32_t id, bool is64) {
+  return is64 ? x86::Gp(x86::gpq(id)) : x86::Gp(x86::gpd(id));
+}
+
+const x86::Gp kCtx = x86::r12;
+
+// --- Executable -----------------------------------------------------------------------------
+
+using TrampFn = uint64_t (*)(RunContext* ctx, const uint64_t* args, const void* target,
+                             uint64_t r10);
+
+class JitProgram final : public Executable {
+ public:
+  JitProgram(void* mem, size_t mapped, size_t code_size, bool checked)
+      : mem_(mem), mapped_(mapped), code_size_(code_size), checked_(checked) {}
+  ~JitProgram() override { munmap(mem_, mapped_); }
+  JitProgram(const JitProgram&) = delete;
+  JitProgram& operator=(const JitProgram&) = delete;
+
+  uint64_t run(RunContext& ctx, uint64_t r1, uint64_t r2) const override {
+    if (ctx.stack == nullptr) return run_with_own_stack(ctx, r1, r2);
+    ctx.trap = Trap{};
+    ctx.tail_call_target = nullptr;
+    ctx.invoke = &invoke;
+    ctx.depth = 0;
+    JitState st;
+    fill_state(st, ctx, this);
+    void* prev = ctx.engine;
+    ctx.engine = &st;
+    const uint64_t args[5] = {r1, r2, 0, 0, 0};
+    bool unlimited = ctx.budget == UINT64_MAX;
+    uint64_t r0 = tramp_(&ctx, args, main_, reinterpret_cast<uint64_t>(ctx.stack) + kStackSize);
+    if (unlimited) {
+      ctx.budget = UINT64_MAX;
+    } else if (ctx.trap.kind == TrapKind::kBudget) {
+      ctx.budget = 0;
+    }
+    ctx.engine = prev;
+    return r0;
+  }
+
+  const char* engine_name() const override {
+    return checked_ ? "jit (checked)" : "jit (trusted)";
+  }
+
+  void set_entries(TrampFn tramp, const void* main, std::vector<std::pair<uint32_t, const void*>> entries) {
+    tramp_ = tramp;
+    main_ = main;
+    entries_ = std::move(entries);
+  }
+  const void* code() const { return mem_; }
+  size_t code_size() const { return code_size_; }
+
+ private:
+  [[gnu::noinline]] uint64_t run_with_own_stack(RunContext& ctx, uint64_t r1, uint64_t r2) const {
+    alignas(16) uint8_t stack[kStackSize];
+    ctx.stack = stack;
+    uint64_t r0 = run(ctx, r1, r2);
+    ctx.stack = nullptr;
+    return r0;
+  }
+
+  const void* entry_for(uint32_t pc) const {
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), pc,
+                               [](const auto& e, uint32_t v) { return e.first < v; });
+    if (it == entries_.end() || it->first != pc) return nullptr;
+    return it->second;
+  }
+
+  // ctx.invoke: runs the subprogram at `pc` in a new frame (for bpf_loop and friends).
+  static uint64_t invoke(RunContext* ctx, uint32_t pc, uint64_t r1, uint64_t r2, uint64_t r3,
+                         uint64_t r4, uint64_t r5) {
+    auto* outer = static_cast<JitState*>(ctx->engine);
+    const JitProgram* self = outer->prog;
+    const void* target = self->entry_for(pc);
+    if (target == nullptr) {
+      ctx->trap = Trap{TrapKind::kHelperFault, pc};
+      return 0;
+    }
+    if (ctx->depth + 1 >= kMaxCallDepth) {
+      ctx->trap = Trap{TrapKind::kCallDepth, pc};
+      return 0;
+    }
+    JitState inner = *outer;
+    ctx->engine = &inner;
+    uint32_t depth = ctx->depth;
+    ctx->depth = depth + 1;
+    const uint64_t args[5] = {r1, r2, r3, r4, r5};
+    uint64_t r10 = reinterpret_cast<uint64_t>(ctx->stack) + kStackSize -
+                   uint64_t{depth + 1} * kStackFrameSize;
+    uint64_t r0 = self->tramp_(ctx, args, target, r10);
+    ctx->depth = depth;
+    ctx->engine = outer;
+    return r0;
+  }
+
+  void* mem_;
+  size_t mapped_;
+  size_t code_size_;
+  bool checked_;
+  TrampFn tramp_ = nullptr;
+  const void* main_ = nullptr;
+  std::vector<std::pair<uint32_t, const void*>> entries_;  // sorted by pc
+};
+
+// --- Emission -------------------------------------------------------------------------------
+
+// Records the first asmjit error instead of throwing.
+class ErrorSink : public asmjit::ErrorHandler {
+ public:
+  void handleError(asmjit::Error err, const char* message, asmjit::BaseEmitter*) override {
+    if (err_ == asmjit::kErrorOk) {
+      err_ = err;
+      message_ = message;
+    }
+  }
+  asmjit::Error err_ = asmjit::kErrorOk;
+  std::string message_;
+};
+
+// A slow path emitted after the program.
+struct Stub {
+  enum Kind : uint8_t { kMemCheck, kBudget, kCallDepth, kBadHelper, kAfterHelper };
+  Kind kind;
+  bool write;
+  uint8_t size;
+  bool stack_first;  // kMemCheck: the inline check was region 0, try the stack here
+  uint32_t insn;
+  Label entry;
+  Label back;
+};
+
+std::string describe(const Insn& in, uint32_t pc) {
+  const OpInfo& info = op_info(in.op);
+  switch (info.form) {
+    case Form::kAluImm: return fmt::format("{} r{}, {}", info.mnemonic, in.dst, in.imm);
+    case Form::kAluReg:
+    case Form::kMovSx: return fmt::format("{} r{}, r{}", info.mnemonic, in.dst, in.src);
+    case Form::kNeg:
+    case Form::kEndian: return fmt::format("{} r{}", info.mnemonic, in.dst);
+    case Form::kLddw:
+      return fmt::format("{} r{}, {:#x}", info.mnemonic, in.dst, in.imm64);
+    case Form::kLdx:
+    case Form::kLdxSx:
+      return fmt::format("{} r{}, [r{}{:+}]", info.mnemonic, in.dst, in.src, in.off);
+    case Form::kSt: return fmt::format("{} [r{}{:+}], {}", info.mnemonic, in.dst, in.off, in.imm);
+    case Form::kStx:
+    case Form::kAtomic:
+      return fmt::format("{} [r{}{:+}], r{}", info.mnemonic, in.dst, in.off, in.src);
+    case Form::kLdAbs: return fmt::format("{} {}", info.mnemonic, in.imm);
+    case Form::kLdInd: return fmt::format("{} r{}, {}", info.mnemonic, in.src, in.imm);
+    case Form::kJa:
+    case Form::kJa32: return fmt::format("{} {:+}", info.mnemonic, int64_t{in.target()} - pc - 1);
+    case Form::kJmpImm:
+      return fmt::format("{} r{}, {}, {:+}", info.mnemonic, in.dst, in.imm,
+                         int64_t{in.target()} - pc - 1);
+    case Form::kJmpReg:
+      return fmt::format("{} r{}, r{}, {:+}", info.mnemonic, in.dst, in.src,
+                         int64_t{in.target()} - pc - 1);
+    case Form::kCall:
+    case Form::kCallBtf: return fmt::format("{} {}", info.mnemonic, in.imm);
+    case Form::kCallLocal:
+      return fmt::format("{} {:+}", info.mnemonic, int64_t{in.target()} - pc - 1);
+    case Form::kCallx: return fmt::format("{} r{}", info.mnemonic, in.dst);
+    case Form::kExit: return std::string(info.mnemonic);
+  }
+  return std::string(info.mnemonic);
+}
+
+class Emitter {
+ public:
+  Emitter(const std::vector<Insn>& insns, const JitOptions& opts, x86::Assembler& a,
+          bool bmi2)
+      : insns_(insns), opts_(opts), a_(a), bmi2_(bmi2 && opts.allow_bmi2) {}
+
+  // Checks that every instruction can be translated; fills the label table.
+  Result<void> prepare() {
+    size_t n = insns_.size();
+    labels_.assign(n, Label());
+    for (size_t pc = 0; pc < n; ++pc) {
+      const Insn& in = insns_[pc];
+      auto idx = static_cast<uint32_t>(pc);
+      switch (form_of(in.op)) {
+        case Form::kCallBtf:
+          return make_error(ErrorCode::kUnsupported, idx,
+                            "the jit does not run kfunc calls (call runtime)");
+        case Form::kLdAbs:
+        case Form::kLdInd:
+          return make_error(ErrorCode::kUnsupported, idx,
+                            fmt::format("the jit does not run legacy packet loads ({})",
+                                        op_info(in.op).mnemonic));
+        case Form::kLddw:
+          if (in.op == Op::kLddwHigh) break;
+          if (lddw_kind(in.op) != LddwKind::kImm64) {
+            return make_error(ErrorCode::kUnsupported, idx,
+                              fmt::format("the jit does not run lddw with src {} (an "
+                                          "unresolved map or code reference)",
+                                          op_info(in.op).selval));
+          }
+          // A callback's slot may come from an lddw; make it an entry for invoke.
+          if (in.imm64 < n && insns_[in.imm64].op != Op::kLddwHigh) mark_entry(in.imm64);
+          break;
+        case Form::kCall:
+          if (in.imm < 0 || static_cast<size_t>(in.imm) >= opts_.helpers.size() ||
+              opts_.helpers[in.imm] == nullptr) {
+            return make_error(ErrorCode::kJit, idx,
+                              fmt::format("call to helper {}, which is not in the helper "
+                                          "table ({} entries)",
+                                          in.imm, opts_.helpers.size()));
+          }
+          break;
+        case Form::kJa:
+        case Form::kJa32:
+        case Form::kJmpImm:
+        case Form::kJmpReg:
+          if (in.target() >= n) {
+            return make_error(ErrorCode::kJit, idx, fmt::format("jump to {} is out of range", in.target()));
+          }
+          mark(in.target());
+          break;
+        case Form::kCallLocal:
+          if (in.target() >= n) {
+            return make_error(ErrorCode::kJit, idx, fmt::format("call to {} is out of range", in.target()));
+          }
+          mark_entry(in.target());
+          break;
+        case Form::kAluImm:
+        case Form::kAluReg:
+        case Form::kNeg:
+        case Form::kMovSx:
+        case Form::kEndian:
+        case Form::kLdx:
+        case Form::kLdxSx:
+        case Form::kSt:
+        case Form::kStx:
+        case Form::kAtomic:
+        case Form::kCallx:
+        case Form::kExit:
+          break;
+      }
+      if (in.dst >= kNumRegs || in.src >= kNumRegs) {
+        return make_error(ErrorCode::kJit, idx, "register out of range");
+      }
+    }
+    if (!opts_.insn_flags.empty() && opts_.insn_flags.size() != n) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("insn_flags has {} entries, the program {} slots",
+                                    opts_.insn_flags.size(), n));
+    }
+    mark_entry(0);
+    std::sort(entries_.begin(), entries_.end());
+    entries_.erase(std::unique(entries_.begin(), entries_.end()), entries_.end());
+    return {};
+  }
+
+  void emit_all(bool annotate) {
+    unwind_ = a_.newLabel();
+    slow_ = a_.newLabel();
+    tramp_ = a_.newLabel();
+    epilogue_ = a_.newLabel();
+    emit_trampoline();
+    for (size_t pc = 0; pc < insns_.size(); ++pc) {
+      const Insn& in = insns_[pc];
+      if (in.op == Op::kLddwHigh) continue;
+      if (labels_[pc].isValid()) a_.bind(labels_[pc]);
+      if (annotate) a_.comment(fmt::format("{:5}: {}", pc, describe(in, pc)).c_str());
+      emit(in, static_cast<uint32_t>(pc));
+    }
+    emit_stubs();
+  }
+
+  Label tramp_label() const { return tramp_; }
+  Label label(uint32_t pc) const { return labels_[pc]; }
+  const std::vector<uint32_t>& entries() const { return entries_; }
+
+ private:
+  void mark(uint64_t pc) {
+    if (!labels_[pc].isValid()) labels_[pc] = a_.newLabel();
+  }
+  void mark_entry(uint64_t pc) {
+    mark(pc);
+    entries_.push_back(static_cast<uint32_t>(pc));
+  }
+  uint8_t flags(uint32_t pc) const {
+    return opts_.insn_flags.empty() ? 0 : opts_.insn_flags[pc];
+  }
+
+  Label add_stub(Stub::Kind kind, uint32_t insn) {
+    Stub s{};
+    s.kind = kind;
+    s.insn = insn;
+    s.entry = a_.newLabel();
+    stubs_.push_back(s);
+    return s.entry;
+  }
+
+  // rdi = ctx, rsi = args (r1..r5), rdx = code to call, rcx = r10.
+  void emit_trampoline() {
+    a_.bind(tramp_);
+    a_.push(x86::rbx);
+    a_.push(x86::rbp);
+    a_.push(x86::r12);
+    a_.push(x86::r13);
+    a_.push(x86::r14);
+    a_.push(x86::r15);
+    a_.mov(kCtx, x86::rdi);
+    a_.mov(x86::r11, x86::qword_ptr(kCtx, kOffEngine));
+    a_.mov(x86::qword_ptr(x86::r11, kOffSavedRsp), x86::rsp);
+    a_.mov(x86::rbp, x86::rcx);
+    a_.mov(x86::r11, x86::rdx);
+    a_.mov(x86::rdi, x86::qword_ptr(x86::rsi, 0));
+    a_.mov(x86::rdx, x86::qword_ptr(x86::rsi, 16));
+    a_.mov(x86::rcx, x86::qword_ptr(x86::rsi, 24));
+    a_.mov(x86::r8, x86::qword_ptr(x86::rsi, 32));
+    a_.mov(x86::rsi, x86::qword_ptr(x86::rsi, 8));
+    a_.xor_(x86::eax, x86::eax);
+    a_.xor_(x86::ebx, x86::ebx);
+    a_.xor_(x86::r13d, x86::r13d);
+    a_.xor_(x86::r14d, x86::r14d);
+    a_.xor_(x86::r15d, x86::r15d);
+    a_.call(x86::r11);
+    a_.bind(epilogue_);
+    a_.pop(x86::r15);
+    a_.pop(x86::r14);
+    a_.pop(x86::r13);
+    a_.pop(x86::r12);
+    a_.pop(x86::rbp);
+    a_.pop(x86::rbx);
+    a_.ret();
+  }
+
+  // Budget: one unit per back-edge and call.
+  void emit_budget(uint32_t pc) {
+    if (!opts_.checked) return;
+    a_.sub(x86::qword_ptr(kCtx, kOffBudget), 1);
+    a_.jb(add_stub(Stub::kBudget, pc));
+  }
+
+  // The operand for an access of `size` bytes at r[base] + off, checked when needed.
+  x86::Mem access(uint32_t pc, uint8_t base, int16_t off, uint32_t size, bool write,
+                  bool force_scratch = false) {
+    uint32_t log2 = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+    bool check = opts_.checked && (flags(pc) & kSkipMemCheck) == 0;
+    // r10 + off inside the running frame is always on the stack.
+    bool in_frame = base == kFramePointer && off >= -static_cast<int32_t>(kStackFrameSize) &&
+                    off + static_cast<int32_t>(size) <= 0;
+    if (!check || in_frame) {
+      if (!force_scratch) return x86::ptr(q(base), off, size);
+      a_.lea(x86::r10, x86::ptr(q(base), off));
+      return x86::ptr(x86::r10, 0, size);
+    }
+    a_.lea(x86::r10, x86::ptr(q(base), off));
+    Stub s{};
+    s.kind = Stub::kMemCheck;
+    s.insn = pc;
+    s.size = static_cast<uint8_t>(size);
+    s.write = write;
+    s.entry = a_.newLabel();
+    s.back = a_.newLabel();
+    if (base == kFramePointer) {
+      // Likely the stack: test it inline, everything else in the slow path.
+      a_.mov(x86::r11, x86::r10);
+      a_.sub(x86::r11, x86::qword_ptr(kCtx, kOffStack));
+      a_.cmp(x86::r11, kStackSize - size);
+      a_.ja(s.entry);
+      s.stack_first = false;
+    } else {
+      // Likely region 0 (the input): test it inline, then the stack in the stub.
+      a_.mov(x86::r9, x86::qword_ptr(kCtx, kOffEngine));
+      a_.mov(x86::r11, x86::r10);
+      a_.sub(x86::r11, x86::qword_ptr(x86::r9, kOffRegionStart));
+      a_.cmp(x86::r11, x86::qword_ptr(x86::r9, limit_offset(write, log2)));
+      a_.jae(s.entry);
+      s.stack_first = true;
+    }
+    a_.bind(s.back);
+    stubs_.push_back(s);
+    return x86::ptr(x86::r10, 0, size);
+  }
+
+  void emit(const Insn& in, uint32_t pc) {
+    const OpInfo& info = op_info(in.op);
+    switch (info.form) {
+      case Form::kAluImm: return emit_alu(alu_op(in.op), info.width, in.dst, true, 0, in.imm, pc);
+      case Form::kAluReg: return emit_alu(alu_op(in.op), info.width, in.dst, false, in.src, 0, pc);
+      case Form::kNeg:
+        a_.neg(reg(in.dst, info.width));
+        return;
+      case Form::kMovSx: return emit_movsx(in, static_cast<uint32_t>(info.selval), info.width);
+      case Form::kEndian: return emit_endian(endian_op(in.op), in.dst, info.width);
+      case Form::kLddw:
+        if (in.imm64 == 0) {
+          a_.xor_(d(in.dst), d(in.dst));
+        } else {
+          a_.mov(q(in.dst), in.imm64);
+        }
+        return;
+      case Form::kLdx: {
+        x86::Mem m = access(pc, in.src, in.off, info.width / 8, false);
+        switch (info.width) {
+          case 8: a_.movzx(d(in.dst), m); break;
+          case 16: a_.movzx(d(in.dst), m); break;
+          case 32: a_.mov(d(in.dst), m); break;
+          default: a_.mov(q(in.dst), m); break;
+        }
+        return;
+      }
+      case Form::kLdxSx: {
+        x86::Mem m = access(pc, in.src, in.off, info.width / 8, false);
+        if (info.width == 32) {
+          a_.movsxd(q(in.dst), m);
+        } else {
+          a_.movsx(q(in.dst), m);
+        }
+        return;
+      }
+      case Form::kSt: {
+        x86::Mem m = access(pc, in.dst, in.off, info.width / 8, true);
+        switch (info.width) {
+          case 8: a_.mov(m, Imm(static_cast<uint8_t>(in.imm))); break;
+          case 16: a_.mov(m, Imm(static_cast<uint16_t>(in.imm))); break;
+          default: a_.mov(m, Imm(in.imm)); break;
+        }
+        return;
+      }
+      case Form::kStx: {
+        x86::Mem m = access(pc, in.dst, in.off, info.width / 8, true);
+        switch (info.width) {
+          case 8: a_.mov(m, b(in.src)); break;
+          case 16: a_.mov(m, w(in.src)); break;
+          case 32: a_.mov(m, d(in.src)); break;
+          default: a_.mov(m, q(in.src)); break;
+        }
+        return;
+      }
+      case Form::kAtomic: return emit_atomic(in, pc, atomic_op(in.op), info.width);
+      case Form::kLdAbs:
+      case Form::kLdInd:
+      case Form::kCallBtf:
+        return;  // refused by prepare()
+      case Form::kJa:
+      case Form::kJa32:
+        if (in.target() <= pc) emit_budget(pc);
+        if (in.target() != pc + 1) a_.jmp(labels_[in.target()]);
+        return;
+      case Form::kJmpImm:
+      case Form::kJmpReg: return emit_jmp(in, pc, jmp_cond(in.op), info.width, info.form == Form::kJmpImm);
+      case Form::kCall: {
+        emit_helper_call(pc, reinterpret_cast<uint64_t>(opts_.helpers[in.imm]),
+                         static_cast<uint32_t>(in.imm) == kHelperTailCall);
+        return;
+      }
+      case Form::kCallx: {
+        Label bad = add_stub(Stub::kBadHelper, pc);
+        // mov r11, dst ; cmp r11, helpers.size ; jae bad ; r11 = helpers.data[r11] ; null?
+        a_.mov(x86::r11, q(in.dst));
+        a_.cmp(x86::r11, x86::qword_ptr(kCtx, kOffHelpersSize));
+        a_.jae(bad);
+        a_.mov(x86::r9, x86::qword_ptr(kCtx, kOffHelpersData));
+        a_.mov(x86::r11, x86::qword_ptr(x86::r9, x86::r11, 3));
+        a_.test(x86::r11, x86::r11);
+        a_.jz(bad);
+        a_.mov(x86::r9, kCtx);
+        a_.call(x86::r11);
+        emit_after_helper(pc, true);
+        return;
+      }
+      case Form::kCallLocal: {
+        emit_budget(pc);
+        // cmp dword [ctx.depth], kMaxCallDepth - 1 ; jae trap
+        a_.cmp(x86::dword_ptr(kCtx, kOffDepth), kMaxCallDepth - 1);
+        a_.jae(add_stub(Stub::kCallDepth, pc));
+        a_.inc(x86::dword_ptr(kCtx, kOffDepth));
+        a_.push(x86::rbx);
+        a_.push(x86::r13);
+        a_.push(x86::r14);
+        a_.push(x86::r15);
+        a_.push(x86::rbp);
+        a_.sub(x86::rbp, kStackFrameSize);
+        a_.call(labels_[in.target()]);
+        a_.pop(x86::rbp);
+        a_.pop(x86::r15);
+        a_.pop(x86::r14);
+        a_.pop(x86::r13);
+        a_.pop(x86::rbx);
+        a_.dec(x86::dword_ptr(kCtx, kOffDepth));
+        return;
+      }
+      case Form::kExit:
+        a_.ret();
+        return;
+    }
+  }
+
+  void emit_helper_call(uint32_t pc, uint64_t addr, bool tail_call) {
+    a_.mov(x86::r9, kCtx);
+    a_.mov(x86::r11, addr);
+    a_.call(x86::r11);
+    emit_after_helper(pc, tail_call);
+  }
+
+  // A helper may have faulted (ctx.trap) or asked for a tail call: either ends the run.
+  void emit_after_helper(uint32_t pc, bool tail_call) {
+    a_.cmp(x86::byte_ptr(kCtx, kOffTrapKind), 0);
+    a_.jne(add_stub(Stub::kAfterHelper, pc));
+    if (tail_call) {
+      a_.cmp(x86::qword_ptr(kCtx, kOffTailCall), 0);
+      a_.jne(unwind_);
+    }
+  }
+
+  void emit_jmp(const Insn& in, uint32_t pc, JmpCond cond, uint32_t width, bool imm) {
+    if (in.target() <= pc) emit_budget(pc);
+    x86::Gp dst = reg(in.dst, width);
+    if (cond == JmpCond::kSet) {
+      if (imm) {
+        if (width == 32) {
+          a_.test(dst, Imm(in.imm));
+        } else {
+          a_.test(dst, Imm(in.imm));
+        }
+      } else {
+        a_.test(dst, reg(in.src, width));
+      }
+    } else if (imm) {
+      if (in.imm == 0 && (cond == JmpCond::kEq || cond == JmpCond::kNe)) {
+        a_.test(dst, dst);
+      } else {
+        a_.cmp(dst, Imm(in.imm));
+      }
+    } else {
+      a_.cmp(dst, reg(in.src, width));
+    }
+    Label t = labels_[in.target()];
+    switch (cond) {
+      case JmpCond::kEq: a_.je(t); break;
+      case JmpCond::kGt: a_.ja(t); break;
+      case JmpCond::kGe: a_.jae(t); break;
+      case JmpCond::kSet: a_.jnz(t); break;
+      case JmpCond::kNe: a_.jne(t); break;
+      case JmpCond::kSgt: a_.jg(t); break;
+      case JmpCond::kSge: a_.jge(t); break;
+      case JmpCond::kLt: a_.jb(t); break;
+      case JmpCond::kLe: a_.jbe(t); break;
+      case JmpCond::kSlt: a_.jl(t); break;
+      case JmpCond::kSle: a_.jle(t); break;
+    }
+  }
+
+  void emit_movsx(const Insn& in, uint32_t from, uint32_t to) {
+    x86::Gp dst = reg(in.dst, to);
+    switch (from) {
+      case 8: a_.movsx(dst, b(in.src)); break;
+      case 16: a_.movsx(dst, w(in.src)); break;
+      default: a_.movsxd(dst, d(in.src)); break;
+    }
+  }
+
+  void emit_endian(EndianOp op, uint8_t r, uint32_t width) {
+    switch (op) {
+      case EndianOp::kLe:
+        if (width == 16) a_.movzx(d(r), w(r));
+        if (width == 32) a_.mov(d(r), d(r));
+        return;
+      case EndianOp::kBe:
+      case EndianOp::kSwap:
+        if (width == 16) {
+          a_.rol(w(r), 8);
+          a_.movzx(d(r), w(r));
+        } else {
+          a_.bswap(reg(r, width));
+        }
+        return;
+    }
+  }
+
+  void emit_alu(AluOp op, uint32_t width, uint8_t dst_r, bool imm, uint8_t src_r, int32_t immv,
+                uint32_t pc) {
+    x86::Gp dst = reg(dst_r, width);
+    x86::Gp src = reg(src_r, width);
+    bool is64 = width == 64;
+    switch (op) {
+      case AluOp::kAdd:
+        imm ? a_.add(dst, immv) : a_.add(dst, src);
+        return;
+      case AluOp::kSub:
+        imm ? a_.sub(dst, immv) : a_.sub(dst, src);
+        return;
+      case AluOp::kOr:
+        imm ? a_.or_(dst, immv) : a_.or_(dst, src);
+        return;
+      case AluOp::kAnd:
+        imm ? a_.and_(dst, immv) : a_.and_(dst, src);
+        return;
+      case AluOp::kXor:
+        imm ? a_.xor_(dst, immv) : a_.xor_(dst, src);
+        return;
+      case AluOp::kMul:
+        imm ? a_.imul(dst, dst, immv) : a_.imul(dst, src);
+        return;
+      case AluOp::kMov:
+        if (imm) {
+          if (immv == 0) {
+            a_.xor_(d(dst_r), d(dst_r));
+          } else if (is64) {
+            a_.mov(dst, Imm(static_cast<int64_t>(immv)));
+          } else {
+            a_.mov(dst, Imm(static_cast<uint32_t>(immv)));
+          }
+        } else if (!is64 || dst_r != src_r) {
+          a_.mov(dst, src);
+        }
+        return;
+      case AluOp::kLsh:
+      case AluOp::kRsh:
+      case AluOp::kArsh:
+        return emit_shift(op, width, dst_r, imm, src_r, immv);
+      case AluOp::kDiv:
+      case AluOp::kSDiv:
+      case AluOp::kMod:
+      case AluOp::kSMod:
+        return emit_divmod(op, width, dst_r, imm, src_r, immv, pc);
+    }
+  }
+
+  // op is one of kLsh, kRsh, kArsh.
+  void shift_by_imm(AluOp op, const x86::Gp& r, uint32_t n) {
+    if (op == AluOp::kLsh) {
+      a_.shl(r, n);
+    } else if (op == AluOp::kRsh) {
+      a_.shr(r, n);
+    } else {
+      a_.sar(r, n);
+    }
+  }
+  void shift_by_cl(AluOp op, const x86::Gp& r) {
+    if (op == AluOp::kLsh) {
+      a_.shl(r, x86::cl);
+    } else if (op == AluOp::kRsh) {
+      a_.shr(r, x86::cl);
+    } else {
+      a_.sar(r, x86::cl);
+    }
+  }
+
+  void emit_shift(AluOp op, uint32_t width, uint8_t dst_r, bool imm, uint8_t src_r, int32_t immv) {
+    x86::Gp dst = reg(dst_r, width);
+    if (imm) {
+      uint32_t n = static_cast<uint32_t>(immv) & (width - 1);
+      if (n == 0) {
+        if (width == 32) a_.mov(dst, dst);
+        return;
+      }
+      shift_by_imm(op, dst, n);
+      return;
+    }
+    if (bmi2_) {
+      x86::Gp cnt = reg(src_r, width);
+      if (op == AluOp::kLsh) {
+        a_.shlx(dst, dst, cnt);
+      } else if (op == AluOp::kRsh) {
+        a_.shrx(dst, dst, cnt);
+      } else {
+        a_.sarx(dst, dst, cnt);
+      }
+      return;
+    }
+    // The count must be in cl, and rcx holds r4: save it in r11.
+    constexpr uint8_t kR4 = 4;
+    a_.mov(x86::r11, x86::rcx);
+    if (src_r != kR4) a_.mov(x86::ecx, d(src_r));
+    if (dst_r == kR4) {
+      x86::Gp tmp = gp(x86::Gp::kIdR11, width == 64);
+      shift_by_cl(op, tmp);
+      a_.mov(gp(x86::Gp::kIdCx, width == 64), tmp);
+    } else {
+      shift_by_cl(op, dst);
+      a_.mov(x86::rcx, x86::r11);
+    }
+  }
+
+  void emit_divmod(AluOp op, uint32_t width, uint8_t dst_r, bool imm, uint8_t src_r,
+                   int32_t immv, uint32_t pc) {
+    bool is64 = width == 64;
+    bool is_signed = op == AluOp::kSDiv || op == AluOp::kSMod;
+    bool is_mod = op == AluOp::kMod || op == AluOp::kSMod;
+    x86::Gp dst = reg(dst_r, width);
+    x86::Gp divisor = gp(x86::Gp::kIdR11, is64);
+
+    // x / 0 = 0; x % 0 = x (truncated to the width).
+    auto by_zero = [&] {
+      if (is_mod) {
+        if (!is64) a_.mov(dst, dst);
+      } else {
+        a_.xor_(d(dst_r), d(dst_r));
+      }
+    };
+    // x s/ -1 = -x (wrapping); x s% -1 = 0.
+    auto by_minus_one = [&] {
+      if (is_mod) {
+        a_.xor_(d(dst_r), d(dst_r));
+      } else {
+        a_.neg(dst);
+      }
+    };
+
+    if (imm) {
+      uint64_t dv = is64 ? static_cast<uint64_t>(static_cast<int64_t>(immv))
+                         : static_cast<uint32_t>(immv);
+      if (dv == 0) return by_zero();
+      if (is_signed && immv == -1) return by_minus_one();
+      if (!is_signed && (dv & (dv - 1)) == 0) {
+        uint32_t k = static_cast<uint32_t>(__builtin_ctzll(dv));
+        if (is_mod) {
+          a_.and_(dst, Imm(static_cast<int64_t>(dv - 1)));
+        } else if (k != 0) {
+          a_.shr(dst, k);
+        } else if (!is64) {
+          a_.mov(dst, dst);
+        }
+        return;
+      }
+      a_.mov(divisor, is64 ? Imm(static_cast<int64_t>(immv)) : Imm(static_cast<uint32_t>(immv)));
+      emit_div_core(is64, is_signed, is_mod, dst_r);
+      return;
+    }
+
+    a_.mov(divisor, reg(src_r, width));
+    Label zero, minus_one, done = a_.newLabel();
+    if ((flags(pc) & kDivisorNonZero) == 0) {
+      zero = a_.newLabel();
+      a_.test(divisor, divisor);
+      a_.jz(zero);
+    }
+    if (is_signed && (flags(pc) & kDivisorNotMinusOne) == 0) {
+      minus_one = a_.newLabel();
+      a_.cmp(divisor, -1);
+      a_.je(minus_one);
+    }
+    emit_div_core(is64, is_signed, is_mod, dst_r);
+    if (zero.isValid() || minus_one.isValid()) a_.jmp(done);
+    if (zero.isValid()) {
+      a_.bind(zero);
+      by_zero();
+      if (minus_one.isValid()) a_.jmp(done);
+    }
+    if (minus_one.isValid()) {
+      a_.bind(minus_one);
+      by_minus_one();
+    }
+    a_.bind(done);
+  }
+
+  // dst = dst op r11 with div/idiv; rax (r0) and rdx (r3) survive unless they are dst.
+  void emit_div_core(bool is64, bool is_signed, bool is_mod, uint8_t dst_r) {
+    constexpr uint8_t kR0 = 0, kR3 = 3;
+    x86::Gp ax = gp(x86::Gp::kIdAx, is64);
+    x86::Gp dx = gp(x86::Gp::kIdDx, is64);
+    x86::Gp divisor = gp(x86::Gp::kIdR11, is64);
+    if (dst_r != kR0) a_.mov(x86::r9, x86::rax);
+    if (dst_r != kR3) a_.mov(x86::r10, x86::rdx);
+    if (dst_r != kR0) a_.mov(ax, reg(dst_r, is64 ? 64 : 32));
+    if (is_signed) {
+      is64 ? a_.cqo(x86::rdx, x86::rax) : a_.cdq(x86::edx, x86::eax);
+      a_.idiv(dx, ax, divisor);
+    } else {
+      a_.xor_(x86::edx, x86::edx);
+      a_.div(dx, ax, divisor);
+    }
+    // The result is zero-extended already for 32-bit forms.
+    a_.mov(x86::r11, is_mod ? x86::rdx : x86::rax);
+    if (dst_r != kR0) a_.mov(x86::rax, x86::r9);
+    if (dst_r != kR3) a_.mov(x86::rdx, x86::r10);
+    a_.mov(q(dst_r), x86::r11);
+  }
+
+  void emit_atomic(const Insn& in, uint32_t pc, AtomicOp op, uint32_t width) {
+    uint32_t size = width / 8;
+    x86::Gp src = reg(in.src, width);
+    bool loop = op == AtomicOp::kFetchOr || op == AtomicOp::kFetchAnd || op == AtomicOp::kFetchXor;
+    x86::Mem m = access(pc, in.dst, in.off, size, true, loop);
+    switch (op) {
+      case AtomicOp::kAdd: a_.lock().add(m, src); return;
+      case AtomicOp::kOr: a_.lock().or_(m, src); return;
+      case AtomicOp::kAnd: a_.lock().and_(m, src); return;
+      case AtomicOp::kXor: a_.lock().xor_(m, src); return;
+      case AtomicOp::kFetchAdd: a_.lock().xadd(m, src); return;
+      case AtomicOp::kXchg: a_.xchg(m, src); return;
+      case AtomicOp::kCmpXchg: {
+        x86::Gp ax = gp(x86::Gp::kIdAx, width == 64);
+        a_.lock().cmpxchg(m, src, ax);
+        if (width == 32) a_.mov(x86::eax, x86::eax);
+        return;
+      }
+      case AtomicOp::kFetchOr:
+      case AtomicOp::kFetchAnd:
+      case AtomicOp::kFetchXor: {
+        // r9 = r0 ; rax = [m] ; retry: r11 = rax op src ; lock cmpxchg [m], r11 ; jne retry
+        // src = old ; rax = r9 (unless src is r0)
+        bool src_is_r0 = in.src == 0;
+        x86::Gp ax = gp(x86::Gp::kIdAx, width == 64);
+        x86::Gp tmp = gp(x86::Gp::kIdR11, width == 64);
+        x86::Gp saved = gp(x86::Gp::kIdR9, width == 64);
+        x86::Gp operand = src_is_r0 ? saved : src;
+        a_.mov(x86::r9, x86::rax);
+        a_.mov(ax, m);
+        Label retry = a_.newLabel();
+        a_.bind(retry);
+        a_.mov(tmp, ax);
+        if (op == AtomicOp::kFetchOr) {
+          a_.or_(tmp, operand);
+        } else if (op == AtomicOp::kFetchAnd) {
+          a_.and_(tmp, operand);
+        } else {
+          a_.xor_(tmp, operand);
+        }
+        a_.lock().cmpxchg(m, tmp, ax);
+        a_.jne(retry);
+        if (src_is_r0) {
+          if (width == 32) a_.mov(x86::eax, x86::eax);
+        } else {
+          a_.mov(src, ax);
+          a_.mov(x86::rax, x86::r9);
+        }
+        return;
+      }
+    }
+  }
+
+  void emit_trap_store(TrapKind kind, uint32_t insn) {
+    a_.mov(x86::byte_ptr(kCtx, kOffTrapKind), static_cast<uint8_t>(kind));
+    a_.mov(x86::dword_ptr(kCtx, kOffTrapInsn), insn);
+  }
+
+  void emit_stubs() {
+    bool need_slow = false;
+    for (size_t i = 0; i < stubs_.size(); ++i) {
+      Stub s = stubs_[i];
+      a_.bind(s.entry);
+      switch (s.kind) {
+        case Stub::kMemCheck: {
+          if (s.stack_first) {
+            a_.mov(x86::r11, x86::r10);
+            a_.sub(x86::r11, x86::qword_ptr(kCtx, kOffStack));
+            a_.cmp(x86::r11, kStackSize - s.size);
+            a_.jbe(s.back);
+          }
+          uint64_t packed = s.insn | uint64_t{s.size} << 32 | uint64_t{s.write} << 40;
+          a_.mov(x86::r11, packed);
+          a_.call(slow_);
+          a_.jmp(s.back);
+          need_slow = true;
+          break;
+        }
+        case Stub::kBudget:
+          emit_trap_store(TrapKind::kBudget, s.insn);
+          a_.jmp(unwind_);
+          break;
+        case Stub::kCallDepth:
+          emit_trap_store(TrapKind::kCallDepth, s.insn);
+          a_.jmp(unwind_);
+          break;
+        case Stub::kBadHelper:
+          // r11 holds the id when it was out of range; reload it from the register.
+          emit_trap_store(TrapKind::kBadHelper, s.insn);
+          a_.mov(x86::r11, q(insns_[s.insn].dst));
+          a_.mov(x86::qword_ptr(kCtx, kOffTrapAddr), x86::r11);
+          a_.jmp(unwind_);
+          break;
+        case Stub::kAfterHelper: {
+          // A helper fault names the call instruction; other traps keep their own.
+          Label keep = a_.newLabel();
+          a_.cmp(x86::byte_ptr(kCtx, kOffTrapKind), static_cast<uint8_t>(TrapKind::kHelperFault));
+          a_.jne(keep);
+          a_.mov(x86::dword_ptr(kCtx, kOffTrapInsn), s.insn);
+          a_.bind(keep);
+          a_.jmp(unwind_);
+          break;
+        }
+      }
+    }
+    if (need_slow) {
+      // The access is in r10, the packed facts in r11. 7 pushes + the return address keep
+      // rsp aligned for the C call.
+      a_.bind(slow_);
+      a_.push(x86::rax);
+      a_.push(x86::rdi);
+      a_.push(x86::rsi);
+      a_.push(x86::rdx);
+      a_.push(x86::rcx);
+      a_.push(x86::r8);
+      a_.push(x86::r10);
+      a_.mov(x86::rdi, kCtx);
+      a_.mov(x86::rsi, x86::r10);
+      a_.mov(x86::rdx, x86::r11);
+      a_.mov(x86::rax, reinterpret_cast<uint64_t>(&bpfjit_jit_access_slow));
+      a_.call(x86::rax);
+      a_.test(x86::eax, x86::eax);
+      a_.pop(x86::r10);
+      a_.pop(x86::r8);
+      a_.pop(x86::rcx);
+      a_.pop(x86::rdx);
+      a_.pop(x86::rsi);
+      a_.pop(x86::rdi);
+      a_.pop(x86::rax);
+      a_.jz(unwind_);
+      a_.ret();
+    }
+    // Ends the run from any depth: back to the rsp the trampoline saved.
+    a_.bind(unwind_);
+    a_.mov(x86::r11, x86::qword_ptr(kCtx, kOffEngine));
+    a_.mov(x86::rsp, x86::qword_ptr(x86::r11, kOffSavedRsp));
+    a_.jmp(epilogue_);
+  }
+
+  const std::vector<Insn>& insns_;
+  const JitOptions& opts_;
+  x86::Assembler& a_;
+  bool bmi2_;
+  std::vector<Label> labels_;
+  std::vector<uint32_t> entries_;
+  std::vector<Stub> stubs_;
+  Label unwind_, slow_, tramp_, epilogue_;
+};
+
+Result<void> check_host(const JitOptions& opts) {
+  if (opts.simulate_missing_cpu_feature) {
+    return make_error(ErrorCode::kUnsupported,
+                      "the host cpu lacks a feature the jit needs (simulated for a test)");
+  }
+  if (!jit_available()) {
+    return make_error(ErrorCode::kUnsupported, "the jit needs an x86-64 host");
+  }
+  return {};
+}
+
+bool host_has_bmi2() {
+  static const bool has = asmjit::CpuInfo::host().hasFeature(asmjit::CpuFeatures::X86::kBMI2);
+  return has;
+}
+
+void write_perf_map(uint64_t addr, size_t size, const std::string& name) {
+  std::string path = fmt::format("/tmp/perf-{}.map", getpid());
+  FILE* f = std::fopen(path.c_str(), "a");
+  if (f == nullptr) return;
+  std::string line = fmt::format("{:x} {:x} bpf_{}\n", addr, size, name);
+  std::fwrite(line.data(), 1, line.size(), f);
+  std::fclose(f);
+}
+
+Diagnostic asm_error(const ErrorSink& sink) {
+  return make_error(ErrorCode::kJit, fmt::format("asmjit failed: {}", sink.message_));
+}
+
+}  // namespace
+
+bool jit_available() {
+  return asmjit::Environment::host().arch() == asmjit::Arch::kX64;
+}
+
+Result<std::unique_ptr<Executable>> jit_compile(const std::vector<Insn>& insns,
+                                                const JitOptions& options) {
+  if (auto ok = check_host(options); !ok) return ok.take_error();
+  if (insns.empty()) return make_error(ErrorCode::kInvalidArgument, "the program is empty");
+
+  asmjit::CodeHolder code;
+  ErrorSink sink;
+  code.init(asmjit::Environment::host());
+  code.setErrorHandler(&sink);
+  x86::Assembler a(&code);
+  Emitter e(insns, options, a, host_has_bmi2());
+  if (auto ok = e.prepare(); !ok) return ok.take_error();
+  e.emit_all(false);
+  if (sink.err_ != asmjit::kErrorOk) return asm_error(sink);
+
+  if (code.flatten() != asmjit::kErrorOk || code.resolveUnresolvedLinks() != asmjit::kErrorOk) {
+    return make_error(ErrorCode::kJit, "asmjit could not lay out the code");
+  }
+  size_t size = code.codeSize();
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t mapped = (size + page - 1) / page * page;
+  void* mem = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return make_error(ErrorCode::kJit, "mmap of code memory failed");
+  auto base = reinterpret_cast<uint64_t>(mem);
+  if (code.relocateToBase(base) != asmjit::kErrorOk ||
+      code.copyFlattenedData(mem, size, asmjit::CopySectionFlags::kPadSectionBuffer) !=
+          asmjit::kErrorOk) {
+    munmap(mem, mapped);
+    return make_error(ErrorCode::kJit, "asmjit could not relocate the code");
+  }
+  if (mprotect(mem, mapped, PROT_READ | PROT_EXEC) != 0) {
+    munmap(mem, mapped);
+    return make_error(ErrorCode::kJit, "mprotect of code memory failed");
+  }
+  auto prog = std::make_unique<JitProgram>(mem, mapped, size, options.checked);
+  auto at = [&](Label l) {
+    return reinterpret_cast<const void*>(base + code.labelOffsetFromBase(l));
+  };
+  std::vector<std::pair<uint32_t, const void*>> entries;
+  entries.reserve(e.entries().size());
+  for (uint32_t pc : e.entries()) entries.emplace_back(pc, at(e.label(pc)));
+  prog->set_entries(reinterpret_cast<TrampFn>(at(e.tramp_label())), at(e.label(0)),
+                    std::move(entries));
+  if (options.perf_map) write_perf_map(base, size, options.name);
+  return std::unique_ptr<Executable>(std::move(prog));
+}
+
+Result<std::string> jit_dump(const std::vector<Insn>& insns, const JitOptions& options) {
+  if (insns.empty()) return make_error(ErrorCode::kInvalidArgument, "the program is empty");
+  asmjit::CodeHolder code;
+  ErrorSink sink;
+  asmjit::StringLogger logger;
+  logger.addFlags(asmjit::FormatFlags::kHexImms | asmjit::FormatFlags::kHexOffsets);
+  code.init(asmjit::Environment::host());
+  code.setErrorHandler(&sink);
+  code.setLogger(&logger);
+  x86::Assembler a(&code);
+  Emitter e(insns, options, a, host_has_bmi2());
+  if (auto ok = e.prepare(); !ok) return ok.take_error();
+  e.emit_all(true);
+  if (sink.err_ != asmjit::kErrorOk) return asm_error(sink);
+  return std::string(logger.data(), logger.dataSize());
+}
+
+}  // namespace bpfjit
