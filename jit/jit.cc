@@ -25,6 +25,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "runtime/isa/disasm.h"
+
 namespace bpfjit {
 
 namespace x86 = asmjit::x86;
@@ -240,43 +242,6 @@ struct Stub {
   Label back;
 };
 
-std::string describe(const Insn& in, uint32_t pc) {
-  const OpInfo& info = op_info(in.op);
-  switch (info.form) {
-    case Form::kAluImm: return fmt::format("{} r{}, {}", info.mnemonic, in.dst, in.imm);
-    case Form::kAluReg:
-    case Form::kMovSx: return fmt::format("{} r{}, r{}", info.mnemonic, in.dst, in.src);
-    case Form::kNeg:
-    case Form::kEndian: return fmt::format("{} r{}", info.mnemonic, in.dst);
-    case Form::kLddw:
-      return fmt::format("{} r{}, {:#x}", info.mnemonic, in.dst, in.imm64);
-    case Form::kLdx:
-    case Form::kLdxSx:
-      return fmt::format("{} r{}, [r{}{:+}]", info.mnemonic, in.dst, in.src, in.off);
-    case Form::kSt: return fmt::format("{} [r{}{:+}], {}", info.mnemonic, in.dst, in.off, in.imm);
-    case Form::kStx:
-    case Form::kAtomic:
-      return fmt::format("{} [r{}{:+}], r{}", info.mnemonic, in.dst, in.off, in.src);
-    case Form::kLdAbs: return fmt::format("{} {}", info.mnemonic, in.imm);
-    case Form::kLdInd: return fmt::format("{} r{}, {}", info.mnemonic, in.src, in.imm);
-    case Form::kJa:
-    case Form::kJa32: return fmt::format("{} {:+}", info.mnemonic, int64_t{in.target()} - pc - 1);
-    case Form::kJmpImm:
-      return fmt::format("{} r{}, {}, {:+}", info.mnemonic, in.dst, in.imm,
-                         int64_t{in.target()} - pc - 1);
-    case Form::kJmpReg:
-      return fmt::format("{} r{}, r{}, {:+}", info.mnemonic, in.dst, in.src,
-                         int64_t{in.target()} - pc - 1);
-    case Form::kCall:
-    case Form::kCallBtf: return fmt::format("{} {}", info.mnemonic, in.imm);
-    case Form::kCallLocal:
-      return fmt::format("{} {:+}", info.mnemonic, int64_t{in.target()} - pc - 1);
-    case Form::kCallx: return fmt::format("{} r{}", info.mnemonic, in.dst);
-    case Form::kExit: return std::string(info.mnemonic);
-  }
-  return std::string(info.mnemonic);
-}
-
 class Emitter {
  public:
   Emitter(const std::vector<Insn>& insns, const JitOptions& opts, x86::Assembler& a,
@@ -373,7 +338,7 @@ class Emitter {
       const Insn& in = insns_[pc];
       if (in.op == Op::kLddwHigh) continue;
       if (labels_[pc].isValid()) a_.bind(labels_[pc]);
-      if (annotate) a_.comment(fmt::format("{:5}: {}", pc, describe(in, pc)).c_str());
+      if (annotate) a_.comment(fmt::format("{:5}: {}", pc, disassemble(in, static_cast<uint32_t>(pc))).c_str());
       emit(in, static_cast<uint32_t>(pc));
     }
     emit_stubs();

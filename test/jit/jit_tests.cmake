@@ -2,6 +2,7 @@
 # differential testing against the interpreter.
 add_executable(jit_tests
   jit/jit_semantics_test.cc
+  jit/jit_checked_test.cc
 )
 target_link_libraries(jit_tests PRIVATE bpfjit_jit bpfjit_isa GTest::gtest_main fmt::fmt)
 bpfjit_warnings(jit_tests)
