@@ -74,6 +74,7 @@ class HelperTable {
   Result<void> add(HelperProto proto);
 
   const HelperProto* find(uint32_t id) const;
+  // By name, with or without the "bpf_" prefix.
   const HelperProto* find(std::string_view name) const;
   // Every registered helper, in id order.
   std::vector<const HelperProto*> all() const;

@@ -12,6 +12,7 @@
 // checked mode) gives an error return, never a host access.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -65,7 +66,7 @@ class HostEnv {
   // nullptr when `data` is not an outstanding reservation of this run.
   bool add_reservation(RingbufMap* rb, void* data);
   RingbufMap* take_reservation(uint64_t data);
-  size_t reservations_outstanding() const { return reservations_.size(); }
+  size_t reservations_outstanding() const { return reservation_count_; }
   // Discards every outstanding reservation (a program that did not release one, possible
   // in checked mode, would otherwise block its ring buffer). The runtime calls this after
   // each run; the destructor calls it too.
@@ -77,7 +78,8 @@ class HostEnv {
     void* data = nullptr;
   };
   const ProgramEnv* program_ = nullptr;
-  std::vector<Reservation> reservations_;
+  std::array<Reservation, kMaxReservations> reservations_{};
+  size_t reservation_count_ = 0;
 };
 
 // The HostEnv of a run, or nullptr when the runtime set none.

@@ -134,6 +134,11 @@ class Map {
   // The key after `key` in the map's iteration order, or the first key when `key` is
   // nullptr or absent. 0, or -ENOENT after the last key; -EINVAL for types without keys.
   virtual int64_t get_next_key(const void* key, void* next_key);
+  // bpf_for_each_map_elem: calls fn(key, value) for each element with pointers a program
+  // may read (keys, in a read-only region) and write (values; this thread's slot for
+  // per-CPU maps); fn returns false to stop. Returns the number of elements passed to fn,
+  // or -EINVAL for types without elements (queue, stack, ringbuf, prog_array).
+  virtual int64_t for_each_elem(const std::function<bool(const void* key, void* value)>& fn);
 
   // Host side: copies in and out. Value buffers hold host_value_size() bytes.
   uint32_t slot_count() const { return percpu() ? kMaxCpuSlots : 1; }
@@ -148,8 +153,9 @@ class Map {
   // layout; fn returns false to stop. Elements added or removed meanwhile may be missed.
   void for_each(const std::function<bool(const void* key, const void* value)>& fn);
 
-  // The memory programs may touch in this map (value storage), for checked mode. Stable
-  // for the map's lifetime.
+  // The memory programs may touch in this map, for checked mode: the value storage
+  // (writable) and, for hash and array maps, the key storage (read-only, for
+  // bpf_for_each_map_elem's key pointers). Stable for the map's lifetime.
   std::span<const MemRegion> regions() const { return regions_; }
 
   bool percpu() const {
@@ -158,12 +164,13 @@ class Map {
 
  protected:
   explicit Map(MapSpec spec) : spec_(std::move(spec)) {}
-  void set_region(const void* start, size_t bytes, bool writable);
+  // Adds a region to regions() (at most two).
+  void add_region(const void* start, size_t bytes, bool writable);
 
   MapSpec spec_;
 
  private:
-  MemRegion region_storage_[1];
+  MemRegion region_storage_[2];
   std::span<const MemRegion> regions_;
 };
 
@@ -194,7 +201,7 @@ class RingbufMap : public Map {
   ~RingbufMap() override;
 
   // Producer side (the helpers). reserve() returns nullptr when there is no room or size
-  // is 0 or larger than the data area allows; flags other than 0 give nullptr.
+  // is larger than the data area allows; flags other than 0 give nullptr.
   void* reserve(uint64_t size, uint64_t flags);
   // `data` must be a pointer reserve() returned and not yet released (the helpers check
   // this through HostEnv). flags: 0, kRingbufNoWakeup or kRingbufForceWakeup.

@@ -35,6 +35,8 @@ enum class ArgKind : uint8_t {
   kPtrToRingbufMem,   // memory from bpf_ringbuf_reserve, released by this call
   kPtrToConstStr,     // a NUL-terminated string in read-only memory (.rodata)
   kConstAllocSize,    // a constant size for a reservation
+  kPtrToUninitMapValue,  // writable memory of the map's value size the helper fills
+                         // (bpf_map_pop_elem, bpf_map_peek_elem)
 };
 
 // What a helper returns in r0.

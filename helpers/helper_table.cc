@@ -1,0 +1,84 @@
+#include "helpers/helper_table.h"
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "helpers/helpers/builtin.h"
+
+namespace bpfjit {
+
+static_assert(helper_id::kTailCall == kHelperTailCall);
+
+HelperTable HelperTable::builtin() {
+  HelperTable t;
+  builtin::add_map_helpers(t);
+  builtin::add_ringbuf_helpers(t);
+  builtin::add_string_helpers(t);
+  builtin::add_misc_helpers(t);
+  return t;
+}
+
+Result<void> HelperTable::add(HelperProto proto) {
+  if (proto.id == 0 || proto.id >= kMaxHelperId) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("helper id {} ({}) is out of range [1, {})", proto.id,
+                                  proto.name, kMaxHelperId));
+  }
+  if (proto.name.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("helper {} has an empty name", proto.id));
+  }
+  if (proto.fn == nullptr) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("helper {} ({}) has no function", proto.id, proto.name));
+  }
+  if (const HelperProto* old = find(proto.id)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("helper id {} ({}) is already taken by {}", proto.id,
+                                  proto.name, old->name));
+  }
+  if (const HelperProto* old = find(proto.name)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("helper name {} (id {}) is already taken by helper {}",
+                                  proto.name, proto.id, old->id));
+  }
+  if (protos_.size() <= proto.id) {
+    protos_.resize(proto.id + 1);
+    fns_.resize(proto.id + 1, nullptr);
+  }
+  fns_[proto.id] = proto.fn;
+  protos_[proto.id] = std::move(proto);
+  return {};
+}
+
+const HelperProto* HelperTable::find(uint32_t id) const {
+  if (id >= protos_.size() || protos_[id].id == 0) return nullptr;
+  return &protos_[id];
+}
+
+const HelperProto* HelperTable::find(std::string_view name) const {
+  for (const HelperProto& p : protos_) {
+    if (p.id != 0 && p.name == name) return &p;
+  }
+  if (name.starts_with("bpf_")) return find(name.substr(4));
+  return nullptr;
+}
+
+std::vector<const HelperProto*> HelperTable::all() const {
+  std::vector<const HelperProto*> out;
+  for (const HelperProto& p : protos_) {
+    if (p.id != 0) out.push_back(&p);
+  }
+  return out;
+}
+
+void builtin::add_builtin(HelperTable& t, HelperProto proto) {
+  if (auto r = t.add(std::move(proto)); !r) {
+    spdlog::critical("built-in helper table: {}", r.error().message);
+    std::abort();  // a bug in the fixed list above, not user input
+  }
+}
+
+}  // namespace bpfjit

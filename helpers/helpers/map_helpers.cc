@@ -1,0 +1,113 @@
+// Map helpers: lookup, update, delete, push/pop/peek, for_each_map_elem, and tail_call
+// (which reads a prog_array).
+#include <cstring>
+
+#include "helpers/helpers/builtin.h"
+
+namespace bpfjit::builtin {
+namespace {
+
+uint64_t map_lookup_elem(uint64_t map, uint64_t key, uint64_t, uint64_t, uint64_t,
+                         RunContext* ctx) {
+  Map* m = arg_map(ctx, map);
+  if (m == nullptr || !can_access(ctx, key, m->key_size(), false)) return 0;
+  return reinterpret_cast<uint64_t>(m->lookup(ptr(key)));
+}
+
+uint64_t map_update_elem(uint64_t map, uint64_t key, uint64_t value, uint64_t flags, uint64_t,
+                         RunContext* ctx) {
+  Map* m = arg_map(ctx, map);
+  if (m == nullptr) return err_code(EINVAL);
+  if (!can_access(ctx, key, m->key_size(), false) ||
+      !can_access(ctx, value, m->value_size(), false)) {
+    return err_code(EFAULT);
+  }
+  return err(m->update(ptr(key), ptr(value), flags));
+}
+
+uint64_t map_delete_elem(uint64_t map, uint64_t key, uint64_t, uint64_t, uint64_t,
+                         RunContext* ctx) {
+  Map* m = arg_map(ctx, map);
+  if (m == nullptr) return err_code(EINVAL);
+  if (!can_access(ctx, key, m->key_size(), false)) return err_code(EFAULT);
+  return err(m->erase(ptr(key)));
+}
+
+uint64_t map_push_elem(uint64_t map, uint64_t value, uint64_t flags, uint64_t, uint64_t,
+                       RunContext* ctx) {
+  Map* m = arg_map(ctx, map);
+  if (m == nullptr) return err_code(EINVAL);
+  if (!can_access(ctx, value, m->value_size(), false)) return err_code(EFAULT);
+  return err(m->push(ptr(value), flags));
+}
+
+uint64_t map_pop_elem(uint64_t map, uint64_t value, uint64_t, uint64_t, uint64_t,
+                      RunContext* ctx) {
+  Map* m = arg_map(ctx, map);
+  if (m == nullptr) return err_code(EINVAL);
+  if (!can_access(ctx, value, m->value_size(), true)) return err_code(EFAULT);
+  return err(m->pop(ptr(value)));
+}
+
+uint64_t map_peek_elem(uint64_t map, uint64_t value, uint64_t, uint64_t, uint64_t,
+                       RunContext* ctx) {
+  Map* m = arg_map(ctx, map);
+  if (m == nullptr) return err_code(EINVAL);
+  if (!can_access(ctx, value, m->value_size(), true)) return err_code(EFAULT);
+  return err(m->peek(ptr(value)));
+}
+
+// callback(map, key, value, cb_ctx): 0 continues, anything else stops. Returns the number
+// of elements visited. `callback` is a subprogram slot index (the loader relocates it).
+uint64_t for_each_map_elem(uint64_t map, uint64_t callback, uint64_t cb_ctx, uint64_t flags,
+                           uint64_t, RunContext* ctx) {
+  Map* m = arg_map(ctx, map);
+  if (m == nullptr || flags != 0 || ctx->invoke == nullptr || callback > UINT32_MAX) {
+    return err_code(EINVAL);
+  }
+  auto pc = static_cast<uint32_t>(callback);
+  return err(m->for_each_elem([&](const void* key, void* value) {
+    uint64_t r = ctx->invoke(ctx, pc, map, reinterpret_cast<uint64_t>(key),
+                             reinterpret_cast<uint64_t>(value), cb_ctx, 0);
+    return r == 0 && ctx->trap.kind == TrapKind::kNone;
+  }));
+}
+
+// On success the engine ends the run and the runtime starts the target.
+uint64_t tail_call(uint64_t, uint64_t map, uint64_t index, uint64_t, uint64_t,
+                   RunContext* ctx) {
+  Map* m = arg_map(ctx, map);
+  if (m == nullptr || m->type() != MapType::kProgArray) return err_code(EINVAL);
+  auto* progs = static_cast<ProgArrayMap*>(m);
+  if (index >= progs->max_entries()) return err_code(E2BIG);
+  const void* target = progs->get(static_cast<uint32_t>(index));
+  if (target == nullptr) return err_code(ENOENT);
+  ctx->tail_call_target = target;
+  return 0;
+}
+
+}  // namespace
+
+void add_map_helpers(HelperTable& t) {
+  using A = ArgKind;
+  add_builtin(t, {helper_id::kMapLookupElem, "map_lookup_elem", map_lookup_elem,
+                  RetKind::kPtrToMapValueOrNull, {A::kConstMapPtr, A::kPtrToMapKey}});
+  add_builtin(t, {helper_id::kMapUpdateElem, "map_update_elem", map_update_elem,
+                  RetKind::kInteger,
+                  {A::kConstMapPtr, A::kPtrToMapKey, A::kPtrToMapValue, A::kScalar}});
+  add_builtin(t, {helper_id::kMapDeleteElem, "map_delete_elem", map_delete_elem,
+                  RetKind::kInteger, {A::kConstMapPtr, A::kPtrToMapKey}});
+  add_builtin(t, {helper_id::kMapPushElem, "map_push_elem", map_push_elem, RetKind::kInteger,
+                  {A::kConstMapPtr, A::kPtrToMapValue, A::kScalar}});
+  add_builtin(t, {helper_id::kMapPopElem, "map_pop_elem", map_pop_elem, RetKind::kInteger,
+                  {A::kConstMapPtr, A::kPtrToUninitMapValue}});
+  add_builtin(t, {helper_id::kMapPeekElem, "map_peek_elem", map_peek_elem, RetKind::kInteger,
+                  {A::kConstMapPtr, A::kPtrToUninitMapValue}});
+  add_builtin(t, {helper_id::kForEachMapElem, "for_each_map_elem", for_each_map_elem,
+                  RetKind::kInteger,
+                  {A::kConstMapPtr, A::kPtrToFunc, A::kPtrToStackOrNull, A::kScalar}});
+  add_builtin(t, {helper_id::kTailCall, "tail_call", tail_call, RetKind::kInteger,
+                  {A::kPtrToCtx, A::kConstMapPtr, A::kScalar}});
+}
+
+}  // namespace bpfjit::builtin

@@ -1,0 +1,44 @@
+#include "helpers/host_env.h"
+
+namespace bpfjit {
+
+Map* ProgramEnv::find_map(uint64_t handle) const {
+  for (const auto& m : maps) {
+    if (reinterpret_cast<uint64_t>(m.get()) == handle) return m.get();
+  }
+  return nullptr;
+}
+
+std::vector<MemRegion> ProgramEnv::map_regions() const {
+  std::vector<MemRegion> out;
+  for (const auto& m : maps) {
+    auto r = m->regions();
+    out.insert(out.end(), r.begin(), r.end());
+  }
+  return out;
+}
+
+bool HostEnv::add_reservation(RingbufMap* rb, void* data) {
+  if (reservation_count_ == kMaxReservations) return false;
+  reservations_[reservation_count_++] = {rb, data};
+  return true;
+}
+
+RingbufMap* HostEnv::take_reservation(uint64_t data) {
+  for (size_t i = 0; i < reservation_count_; ++i) {
+    if (reinterpret_cast<uint64_t>(reservations_[i].data) != data) continue;
+    RingbufMap* rb = reservations_[i].rb;
+    reservations_[i] = reservations_[--reservation_count_];
+    return rb;
+  }
+  return nullptr;
+}
+
+void HostEnv::discard_reservations() {
+  for (size_t i = 0; i < reservation_count_; ++i) {
+    reservations_[i].rb->discard(reservations_[i].data, kRingbufNoWakeup);
+  }
+  reservation_count_ = 0;
+}
+
+}  // namespace bpfjit

@@ -1,0 +1,290 @@
+// The Map base class, the per-CPU slot registry and create_map()'s validation.
+#include <bitset>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "helpers/maps.h"
+#include "helpers/maps/map_impl.h"
+
+// runtime/isa/opcodes.def defines a BPF_ATOMIC macro of its own; the kernel header
+// defines the opcode constant.
+#undef BPF_ATOMIC
+#include <linux/bpf.h>
+
+namespace bpfjit {
+
+static_assert(static_cast<uint32_t>(MapType::kHash) == BPF_MAP_TYPE_HASH);
+static_assert(static_cast<uint32_t>(MapType::kArray) == BPF_MAP_TYPE_ARRAY);
+static_assert(static_cast<uint32_t>(MapType::kProgArray) == BPF_MAP_TYPE_PROG_ARRAY);
+static_assert(static_cast<uint32_t>(MapType::kPercpuHash) == BPF_MAP_TYPE_PERCPU_HASH);
+static_assert(static_cast<uint32_t>(MapType::kPercpuArray) == BPF_MAP_TYPE_PERCPU_ARRAY);
+static_assert(static_cast<uint32_t>(MapType::kLruHash) == BPF_MAP_TYPE_LRU_HASH);
+static_assert(static_cast<uint32_t>(MapType::kQueue) == BPF_MAP_TYPE_QUEUE);
+static_assert(static_cast<uint32_t>(MapType::kStack) == BPF_MAP_TYPE_STACK);
+static_assert(static_cast<uint32_t>(MapType::kRingbuf) == BPF_MAP_TYPE_RINGBUF);
+static_assert(kBpfAny == BPF_ANY && kBpfNoExist == BPF_NOEXIST && kBpfExist == BPF_EXIST);
+static_assert(kMapFlagNoPrealloc == BPF_F_NO_PREALLOC);
+static_assert(kMapFlagRdonlyProg == BPF_F_RDONLY_PROG);
+static_assert(kRingbufNoWakeup == BPF_RB_NO_WAKEUP && kRingbufForceWakeup == BPF_RB_FORCE_WAKEUP);
+static_assert(kRingbufAvailData == BPF_RB_AVAIL_DATA && kRingbufRingSize == BPF_RB_RING_SIZE &&
+              kRingbufConsPos == BPF_RB_CONS_POS && kRingbufProdPos == BPF_RB_PROD_POS);
+static_assert(kRingbufBusyBit == BPF_RINGBUF_BUSY_BIT &&
+              kRingbufDiscardBit == BPF_RINGBUF_DISCARD_BIT &&
+              kRingbufHeaderSize == BPF_RINGBUF_HDR_SZ);
+
+const char* map_type_name(MapType type) {
+  switch (type) {
+    case MapType::kHash: return "hash";
+    case MapType::kArray: return "array";
+    case MapType::kProgArray: return "prog_array";
+    case MapType::kPercpuHash: return "percpu_hash";
+    case MapType::kPercpuArray: return "percpu_array";
+    case MapType::kLruHash: return "lru_hash";
+    case MapType::kQueue: return "queue";
+    case MapType::kStack: return "stack";
+    case MapType::kRingbuf: return "ringbuf";
+  }
+  return nullptr;
+}
+
+Result<MapType> map_type_from_kernel(uint32_t type) {
+  auto t = static_cast<MapType>(type);
+  if (map_type_name(t) == nullptr) {
+    return make_error(ErrorCode::kUnsupported,
+                      fmt::format("map type {} is not supported", type));
+  }
+  return t;
+}
+
+// The per-CPU slot registry: ids are handed out lowest first and released at thread exit.
+namespace {
+
+struct SlotRegistry {
+  std::mutex mu;
+  std::bitset<kMaxCpuSlots> used;
+  uint32_t overflow = 0;  // threads that found every id taken
+
+  // Returns the id and whether this thread owns it (must release it).
+  std::pair<uint32_t, bool> acquire() {
+    std::lock_guard lock(mu);
+    for (uint32_t i = 0; i < kMaxCpuSlots; ++i) {
+      if (!used[i]) {
+        used[i] = true;
+        return {i, true};
+      }
+    }
+    return {overflow++ % kMaxCpuSlots, false};
+  }
+  void release(uint32_t id) {
+    std::lock_guard lock(mu);
+    used[id] = false;
+  }
+};
+
+SlotRegistry& slot_registry() {
+  static auto* registry = new SlotRegistry;  // never destroyed: threads may exit late
+  return *registry;
+}
+
+struct ThreadSlot {
+  uint32_t id = 0;
+  bool owned = false;
+  ThreadSlot() { std::tie(id, owned) = slot_registry().acquire(); }
+  ~ThreadSlot() {
+    if (owned) slot_registry().release(id);
+  }
+};
+
+}  // namespace
+
+uint32_t cpu_slot() {
+  thread_local ThreadSlot slot;
+  return slot.id;
+}
+
+// Defaults: a type that has no such operation.
+void* Map::lookup(const void*) { return nullptr; }
+int64_t Map::update(const void*, const void*, uint64_t) { return -EINVAL; }
+int64_t Map::erase(const void*) { return -EINVAL; }
+int64_t Map::push(const void*, uint64_t) { return -EINVAL; }
+int64_t Map::pop(void*) { return -EINVAL; }
+int64_t Map::peek(void*) { return -EINVAL; }
+int64_t Map::get_next_key(const void*, void*) { return -EINVAL; }
+int64_t Map::for_each_elem(const std::function<bool(const void*, void*)>&) { return -EINVAL; }
+
+uint32_t Map::host_value_size() const {
+  if (percpu()) return static_cast<uint32_t>(maps::round_up8(spec_.value_size)) * kMaxCpuSlots;
+  return spec_.value_size;
+}
+
+int64_t Map::host_lookup(const void* key, void* value_out) {
+  void* v = lookup(key);
+  if (v == nullptr) return -ENOENT;
+  std::memcpy(value_out, v, spec_.value_size);
+  return 0;
+}
+
+int64_t Map::host_update(const void* key, const void* value, uint64_t flags) {
+  return update(key, value, flags);
+}
+
+void Map::for_each(const std::function<bool(const void* key, const void* value)>& fn) {
+  std::vector<uint8_t> key(spec_.key_size), next(spec_.key_size), value(host_value_size());
+  const void* prev = nullptr;
+  while (get_next_key(prev, next.data()) == 0) {
+    key.swap(next);
+    prev = key.data();
+    if (host_lookup(key.data(), value.data()) != 0) continue;  // deleted meanwhile
+    if (!fn(key.data(), value.data())) return;
+  }
+}
+
+void Map::add_region(const void* start, size_t bytes, bool writable) {
+  size_t n = regions_.size();
+  auto lo = reinterpret_cast<uint64_t>(start);
+  region_storage_[n] = MemRegion{lo, lo + bytes, writable};
+  regions_ = std::span<const MemRegion>(region_storage_, n + 1);
+}
+
+namespace {
+
+// Storage above this is refused (a typo in max_entries should not take the machine).
+constexpr uint64_t kMaxStorage = 1ULL << 30;
+constexpr uint32_t kMaxKeySize = 512;           // the kernel's MAX_BPF_STACK
+constexpr uint32_t kMaxValueSize = 1U << 20;
+constexpr uint32_t kMaxPercpuValueSize = 32768;  // the kernel's PCPU_MIN_UNIT_SIZE
+constexpr uint32_t kMinRingbufSize = 4096;
+constexpr uint32_t kMaxRingbufSize = 1U << 30;
+
+Diagnostic spec_error(const MapSpec& spec, const std::string& what) {
+  return make_error(ErrorCode::kInvalidArgument,
+                    fmt::format("map {}: {}", spec.name.empty() ? "(unnamed)" : spec.name, what));
+}
+
+Result<void> check_size(const MapSpec& spec, const char* field, uint32_t value, uint32_t lo,
+                        uint32_t hi) {
+  if (value < lo) return spec_error(spec, fmt::format("{} {} must be at least {}", field, value, lo));
+  if (value > hi) return spec_error(spec, fmt::format("{} {} exceeds the limit of {}", field, value, hi));
+  return {};
+}
+
+uint32_t allowed_flags(MapType type) {
+  switch (type) {
+    case MapType::kHash:
+    case MapType::kPercpuHash:
+      return kMapFlagNoPrealloc | kMapFlagRdonlyProg;
+    case MapType::kLruHash:
+      return kMapFlagNoPrealloc | kMapFlagRdonlyProg | BPF_F_NO_COMMON_LRU;
+    case MapType::kArray:
+    case MapType::kPercpuArray:
+    case MapType::kQueue:
+    case MapType::kStack:
+      return kMapFlagRdonlyProg;
+    case MapType::kProgArray:
+    case MapType::kRingbuf:
+      return 0;
+  }
+  return 0;
+}
+
+Result<void> validate(const MapSpec& spec) {
+  const char* type = map_type_name(spec.type);
+  if (type == nullptr) {
+    return spec_error(spec, fmt::format("map type {} is not supported",
+                                        static_cast<uint32_t>(spec.type)));
+  }
+  if (spec.max_entries == 0) return spec_error(spec, "max_entries 0 must be at least 1");
+  uint32_t bad_flags = spec.flags & ~allowed_flags(spec.type);
+  if (bad_flags != 0) {
+    return spec_error(spec, fmt::format("flags {:#x} are not supported for {} maps", bad_flags, type));
+  }
+  uint64_t slots = 1;
+  switch (spec.type) {
+    case MapType::kArray:
+    case MapType::kPercpuArray:
+    case MapType::kProgArray:
+      if (spec.key_size != 4) {
+        return spec_error(spec, fmt::format("key_size {} must be 4 for {} maps", spec.key_size, type));
+      }
+      if (spec.type == MapType::kProgArray && spec.value_size != 4) {
+        return spec_error(spec, fmt::format("value_size {} must be 4 for prog_array maps",
+                                            spec.value_size));
+      }
+      break;
+    case MapType::kHash:
+    case MapType::kPercpuHash:
+    case MapType::kLruHash:
+      if (auto r = check_size(spec, "key_size", spec.key_size, 1, kMaxKeySize); !r) return r;
+      break;
+    case MapType::kQueue:
+    case MapType::kStack:
+      if (spec.key_size != 0) {
+        return spec_error(spec, fmt::format("key_size {} must be 0 for {} maps", spec.key_size, type));
+      }
+      break;
+    case MapType::kRingbuf:
+      if (spec.key_size != 0 || spec.value_size != 0) {
+        return spec_error(spec, fmt::format("key_size {} and value_size {} must be 0 for ringbuf maps",
+                                            spec.key_size, spec.value_size));
+      }
+      if (auto r = check_size(spec, "max_entries", spec.max_entries, kMinRingbufSize,
+                              kMaxRingbufSize); !r) {
+        return r;
+      }
+      if ((spec.max_entries & (spec.max_entries - 1)) != 0) {
+        return spec_error(spec, fmt::format("max_entries {} must be a power of two for ringbuf maps",
+                                            spec.max_entries));
+      }
+      return {};
+  }
+  bool percpu = spec.type == MapType::kPercpuArray || spec.type == MapType::kPercpuHash;
+  if (auto r = check_size(spec, "value_size", spec.value_size, 1,
+                          percpu ? kMaxPercpuValueSize : kMaxValueSize); !r) {
+    return r;
+  }
+  if (percpu) slots = kMaxCpuSlots;
+  uint64_t storage = uint64_t{spec.max_entries} * maps::round_up8(spec.value_size) * slots;
+  if (storage > kMaxStorage) {
+    return spec_error(spec, fmt::format("{} entries of {} bytes{} need {} bytes, the limit is {}",
+                                        spec.max_entries, spec.value_size,
+                                        percpu ? fmt::format(" in {} slots", slots) : "",
+                                        storage, kMaxStorage));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Map>> create_map(const MapSpec& spec) {
+  if (auto r = validate(spec); !r) return r.take_error();
+  std::shared_ptr<Map> map;
+  switch (spec.type) {
+    case MapType::kArray:
+    case MapType::kPercpuArray:
+      map = maps::make_array_map(spec);
+      break;
+    case MapType::kHash:
+    case MapType::kPercpuHash:
+    case MapType::kLruHash:
+      map = maps::make_hash_map(spec);
+      break;
+    case MapType::kQueue:
+    case MapType::kStack:
+      map = maps::make_queue_map(spec);
+      break;
+    case MapType::kRingbuf:
+      map = maps::make_ringbuf_map(spec);
+      break;
+    case MapType::kProgArray:
+      map = maps::make_prog_array_map(spec);
+      break;
+  }
+  if (map == nullptr) return spec_error(spec, "out of memory for the map's storage");
+  return map;
+}
+
+}  // namespace bpfjit

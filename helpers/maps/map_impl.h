@@ -1,0 +1,47 @@
+// Internal to helpers/maps: storage utilities and the constructors create_map() uses.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+
+#include "helpers/maps.h"
+
+namespace bpfjit::maps {
+
+inline constexpr uint32_t kNil = UINT32_MAX;
+
+constexpr uint64_t round_up8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+
+// Zero-filled, 64-byte aligned storage allocated once. Large buffers come from calloc's
+// fresh pages, so untouched per-CPU slots cost no memory.
+class ZeroedBuffer {
+ public:
+  ZeroedBuffer() = default;
+  explicit ZeroedBuffer(size_t bytes)
+      : bytes_(bytes), raw_(static_cast<uint8_t*>(std::calloc(bytes + 64, 1))) {}
+  ~ZeroedBuffer() { std::free(raw_); }
+  ZeroedBuffer(const ZeroedBuffer&) = delete;
+  ZeroedBuffer& operator=(const ZeroedBuffer&) = delete;
+
+  bool ok() const { return raw_ != nullptr; }
+  uint8_t* data() const {
+    auto p = reinterpret_cast<uintptr_t>(raw_);
+    return reinterpret_cast<uint8_t*>((p + 63) & ~uintptr_t{63});
+  }
+  size_t size() const { return bytes_; }
+
+ private:
+  size_t bytes_ = 0;
+  uint8_t* raw_ = nullptr;
+};
+
+// Each returns nullptr when the storage cannot be allocated; the spec is already valid.
+std::shared_ptr<Map> make_array_map(const MapSpec& spec);
+std::shared_ptr<Map> make_hash_map(const MapSpec& spec);
+std::shared_ptr<Map> make_queue_map(const MapSpec& spec);
+std::shared_ptr<Map> make_ringbuf_map(const MapSpec& spec);
+std::shared_ptr<Map> make_prog_array_map(const MapSpec& spec);
+
+}  // namespace bpfjit::maps
