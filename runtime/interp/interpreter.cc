@@ -63,6 +63,13 @@ struct Machine {
   Frame frames[kMaxCallDepth];
 };
 
+// Jump targets and return addresses are never null; saying so lets the compiler drop the
+// "has the run stopped" test after every jump.
+BPFJIT_ALWAYS_INLINE const Slot* nonnull(const Slot* p) {
+  if (p == nullptr) __builtin_unreachable();
+  return p;
+}
+
 [[gnu::noinline, gnu::cold]] const Slot* trap(Machine& m, const Slot* ip, TrapKind kind,
                                               uint64_t addr = 0, uint32_t size = 0,
                                               bool write = false) {
@@ -163,13 +170,13 @@ BPFJIT_ALWAYS_INLINE const Slot* exec(const Slot* ip, Machine& m) {
                        kForm == Form::kCallBtf) {
     return trap(m, ip, TrapKind::kUnsupported);
   } else if constexpr (kForm == Form::kJa || kForm == Form::kJa32) {
-    return ip->target;
+    return nonnull(ip->target);
   } else if constexpr (kForm == Form::kJmpImm || kForm == Form::kJmpReg) {
     constexpr auto cond = static_cast<JmpCond>(kSub);
     uint64_t src = kForm == Form::kJmpImm ? ip->imm : r[ip->src];
     bool taken = kWidth == 64 ? sem::jmp64(cond, r[ip->dst], src)
                               : sem::jmp32(cond, r[ip->dst], src);
-    return taken ? ip->target : ip + 1;
+    return taken ? nonnull(ip->target) : ip + 1;
   } else if constexpr (kForm == Form::kCall) {
     return call_helper(ip, m, ip->imm);
   } else if constexpr (kForm == Form::kCallx) {
@@ -181,14 +188,14 @@ BPFJIT_ALWAYS_INLINE const Slot* exec(const Slot* ip, Machine& m) {
     for (int i = 0; i < 4; ++i) f.saved[i] = r[6 + i];
     r[kFramePointer] -= kStackFrameSize;
     ++m.depth;
-    return ip->target;
+    return nonnull(ip->target);
   } else if constexpr (kForm == Form::kExit) {
     if (m.nframes == 0) return nullptr;
     const Frame& f = m.frames[--m.nframes];
     for (int i = 0; i < 4; ++i) r[6 + i] = f.saved[i];
     r[kFramePointer] += kStackFrameSize;
     --m.depth;
-    return f.ret;
+    return nonnull(f.ret);
   } else {
     static_assert(kForm == Form::kExit, "a form without a handler");
     return nullptr;
