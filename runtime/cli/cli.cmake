@@ -1,0 +1,26 @@
+# The command-line tool `bpfjit` and the conformance suite's plugin. Both need an engine
+# (prepare_engine, in bpfjit_interp); until that library exists they are not built.
+if(TARGET bpfjit_interp)
+  # What both executables share: program files, hex, one run with the conformance helpers.
+  add_library(bpfjit_cli_common STATIC
+    cli/program_io.cc
+    cli/test_helpers.cc
+  )
+  target_link_libraries(bpfjit_cli_common PUBLIC bpfjit_isa bpfjit_interp fmt::fmt)
+  bpfjit_warnings(bpfjit_cli_common)
+
+  add_executable(bpfjit_cli
+    cli/main.cc
+    cli/cmd_asm.cc
+    cli/cmd_disasm.cc
+    cli/cmd_run.cc
+  )
+  set_target_properties(bpfjit_cli PROPERTIES OUTPUT_NAME bpfjit)
+  target_link_libraries(bpfjit_cli PRIVATE bpfjit_cli_common CLI11::CLI11)
+  target_compile_definitions(bpfjit_cli PRIVATE PROJECT_VERSION="${PROJECT_VERSION}")
+  bpfjit_warnings(bpfjit_cli)
+
+  add_executable(bpfjit-conformance-plugin cli/plugin.cc)
+  target_link_libraries(bpfjit-conformance-plugin PRIVATE bpfjit_cli_common CLI11::CLI11)
+  bpfjit_warnings(bpfjit-conformance-plugin)
+endif()

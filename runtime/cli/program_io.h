@@ -1,0 +1,48 @@
+// What the CLI and the conformance plugin share: reading programs from files or hex,
+// and running a program once with an input buffer, the conformance helper table and a
+// fresh stack.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/engine.h"
+#include "runtime/isa/isa.h"
+#include "runtime/isa/result.h"
+
+namespace bpfjit::cli {
+
+Result<std::vector<uint8_t>> read_file(const std::filesystem::path& path);
+Result<void> write_file(const std::filesystem::path& path, const std::vector<uint8_t>& bytes);
+
+// True when the bytes look like assembler text (printable ASCII and whitespace only).
+bool looks_like_text(const std::vector<uint8_t>& bytes);
+
+// Loads a program: assembler text for .s/.asm files or files that look like text,
+// raw bytes (8 per slot) otherwise. Either way decoded and validated.
+Result<std::vector<Insn>> load_program(const std::filesystem::path& path);
+
+// Hex bytes, two digits each, any whitespace between them ("b7  00  01  " or "b70001").
+Result<std::vector<uint8_t>> parse_hex(std::string_view text);
+
+// The raw bytes of decoded instructions.
+std::vector<uint8_t> to_bytes(const std::vector<Insn>& insns);
+
+struct RunOptions {
+  EngineKind engine = EngineKind::kAuto;
+  uint64_t budget = UINT64_MAX;
+};
+
+// Runs the program once: r1/r2 = mem's address and length (0 and 0 when mem is empty),
+// mem writable, a kStackSize stack, the conformance helpers. Returns r0, or the trap
+// (code kRuntime) or the engine's refusal.
+Result<uint64_t> run_once(std::vector<Insn> insns, std::vector<uint8_t>& mem,
+                          const RunOptions& opts);
+
+// "bpfjit: decode error: insn 3: ..." on stderr.
+void print_error(std::string_view prog, const Diagnostic& diag);
+
+}  // namespace bpfjit::cli

@@ -1,0 +1,124 @@
+#!/bin/bash
+# Tests of the bpfjit tool and the conformance plugin, run by CTest:
+#   cli_test.sh CASE BPFJIT PLUGIN DATA_DIR CONFORMANCE_DIR WORK_DIR
+# Exit 0 = pass, 77 = skipped (conformance data absent), anything else = fail.
+set -u
+shopt -s extglob
+case_name=$1 bpfjit=$2 plugin=$3 data=$4 conf=$5 work=$6
+mkdir -p "$work"
+cd "$work" || exit 1
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+need_conformance() {
+  [ -f "$conf/cases.tsv" ] || { echo "conformance data not found at $conf"; exit 77; }
+}
+# The last line of stdout must be $2 and the exit code 0.
+expect_r0() {
+  local want=$1; shift
+  local out
+  out=$("$@") || fail "exit $? from: $*"
+  [ "$(printf '%s\n' "$out" | tail -n 1)" = "$want" ] || fail "want $want, got: $out (from: $*)"
+}
+
+# A hex number in a canonical form: lower case, no 0x, no leading zeros.
+norm() {
+  local v=${1,,}
+  v=${v#0x}
+  v=${v##+(0)}
+  printf '%s' "${v:-0}"
+}
+
+# hex bytes of a file, two digits each, separated by two spaces (the suite's format)
+suite_hex() { od -An -v -tx1 "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//; s/ /  /g'; }
+
+case $case_name in
+  version)
+    out=$("$bpfjit" --version) || fail "--version exit $?"
+    [[ $out == "bpfjit "[0-9]*.[0-9]*.[0-9]* ]] || fail "--version printed '$out'"
+    "$bpfjit" run --help | grep -q -- "--budget" || fail "run --help lacks --budget"
+    ;;
+  asm-disasm)
+    "$bpfjit" asm "$data/sample.s" -o a.bin || fail "asm exit $?"
+    [ "$(stat -c %s a.bin)" = $((18 * 8)) ] || fail "a.bin is $(stat -c %s a.bin) bytes, want 144"
+    "$bpfjit" disasm a.bin > listing.txt || fail "disasm exit $?"
+    grep -q '^  11: add %r0, %r6$' listing.txt || fail "listing lacks slot 11: $(cat listing.txt)"
+    for flags in --plain "--plain --labels"; do
+      "$bpfjit" disasm $flags a.bin > b.s || fail "disasm $flags exit $?"
+      "$bpfjit" asm b.s -o b.bin || fail "re-asm of disasm $flags output failed"
+      cmp a.bin b.bin || fail "disasm $flags | asm differs from the original"
+    done
+    ;;
+  run)
+    # Without --mem: r1 = r2 = 0, so the sum is 0x100000000 + 0 (helper 5 returns r1 = 7).
+    expect_r0 0x100000007 "$bpfjit" run "$data/sample.s"
+    printf '\x01\x02\x03\xff' > mem.bin
+    expect_r0 0x10000010c "$bpfjit" run "$data/sample.s" --mem mem.bin
+    "$bpfjit" asm "$data/sample.s" -o sample.bin || fail "asm exit $?"
+    expect_r0 0x10000010c "$bpfjit" run sample.bin --mem mem.bin --engine interp
+    # A text file with another extension is recognised as text.
+    cp "$data/sample.s" sample.txt
+    expect_r0 0x100000007 "$bpfjit" run sample.txt --engine auto
+    ;;
+  refused)
+    printf 'mov %%r0, 1\naddd %%r0, 2\nexit\n' > bad.s
+    if "$bpfjit" run bad.s > out.txt 2> err.txt; then fail "bad.s ran"; fi
+    grep -q "line 2: unknown mnemonic 'addd'" err.txt || fail "stderr: $(cat err.txt)"
+    [ ! -s out.txt ] || fail "stdout not empty: $(cat out.txt)"
+    printf '\x07\x00\x01\x00\x01\x00\x00\x00\x95\x00\x00\x00\x00\x00\x00\x00' > bad.bin
+    if "$bpfjit" run bad.bin 2> err.txt; then fail "bad.bin ran"; fi
+    grep -q "insn 0: .*off must be 0, is 1" err.txt || fail "stderr: $(cat err.txt)"
+    if "$bpfjit" disasm bad.bin 2> err.txt; then fail "disasm of bad.bin succeeded"; fi
+    grep -q "insn 0" err.txt || fail "stderr: $(cat err.txt)"
+    # A runtime trap: a load from address 0.
+    printf 'mov %%r1, 0\nldxdw %%r0, [%%r1]\nexit\n' > trap.s
+    if "$bpfjit" run trap.s 2> err.txt; then fail "trap.s ran"; fi
+    grep -q "insn 1: load of 8 bytes at 0x0" err.txt || fail "stderr: $(cat err.txt)"
+    # The budget stops an endless loop.
+    printf 'mov %%r0, 0\nja -1\n' > loop.s
+    if "$bpfjit" run loop.s --budget 1000 --engine interp 2> err.txt; then fail "loop ran"; fi
+    grep -q "budget" err.txt || fail "stderr: $(cat err.txt)"
+    ;;
+  plugin)
+    need_conformance
+    "$bpfjit" asm "$data/sample.s" -o sample.bin || fail "asm exit $?"
+    printf '\x01\x02\x03\xff' > mem.bin
+    # The suite's format (two spaces after each byte) and plain hex both work.
+    out=$(suite_hex sample.bin | "$plugin" "$(suite_hex mem.bin)") || fail "plugin exit $?"
+    [ "$out" = 0x10000010c ] || fail "plugin printed '$out'"
+    out=$(od -An -v -tx1 sample.bin | tr -d ' \n' | "$plugin") || fail "plugin exit $?"
+    [ "$out" = 0x100000007 ] || fail "plugin printed '$out'"
+    # Two conformance programs with memory, one refused encoding.
+    for f in ldxb.data ldxdw.data; do
+      row=$(awk -F'\t' -v f="$f" '$1 == f' "$conf/cases.tsv")
+      want=$(printf '%s' "$row" | cut -f2) mem=$(printf '%s' "$row" | cut -f3)
+      prog=$(printf '%s' "$row" | cut -f4)
+      out=$(printf '%s' "$prog" | "$plugin" "$mem") || fail "$f: plugin exit $?"
+      [ "$(norm "$out")" = "$(norm "$want")" ] || fail "$f: want $want, got $out"
+    done
+    if printf '07 00 01 00 01 00 00 00 95 00 00 00 00 00 00 00' | "$plugin" 2> err.txt; then
+      fail "refused encoding ran"
+    fi
+    grep -q "off must be 0" err.txt || fail "stderr: $(cat err.txt)"
+    if printf '9' | "$plugin" 2> /dev/null; then fail "odd hex accepted"; fi
+    ;;
+  conformance-interp|conformance-auto)
+    need_conformance
+    engine=${case_name#conformance-}
+    pass=0 failed=0
+    # (tab counts as whitespace for read, so empty columns would merge: use '|' instead)
+    while IFS='|' read -r file want mem prog cpu groups area; do
+      [ "$file" = file ] && continue
+      out=$(printf '%s' "$prog" | "$plugin" "$mem" --engine "$engine" 2>&1)
+      if [ $? -eq 0 ] && [[ $out == 0x* ]] && [ "$(norm "$out")" = "$(norm "$want")" ]; then
+        pass=$((pass + 1))
+      else
+        failed=$((failed + 1))
+        echo "FAIL $file: want $want, got $out" >&2
+      fi
+    done < <(tr '\t' '|' < "$conf/cases.tsv")
+    echo "$engine: $pass passed, $failed failed"
+    [ "$pass" -eq 313 ] && [ "$failed" -eq 0 ] || fail "$failed of $((pass + failed)) failed"
+    ;;
+  *) fail "unknown case $case_name" ;;
+esac
+exit 0

@@ -1,0 +1,11 @@
+# Tests of the built `bpfjit` tool and the conformance plugin (a shell script drives them).
+if(TARGET bpfjit_cli AND TARGET bpfjit-conformance-plugin)
+  foreach(case version asm-disasm run refused plugin conformance-interp conformance-auto)
+    add_test(NAME cli.${case}
+      COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/cli_test.sh ${case}
+              $<TARGET_FILE:bpfjit_cli> $<TARGET_FILE:bpfjit-conformance-plugin>
+              ${CMAKE_CURRENT_SOURCE_DIR}/cli/data ${BPFJIT_CONFORMANCE_DIR}
+              ${CMAKE_CURRENT_BINARY_DIR}/cli-work/${case})
+    set_tests_properties(cli.${case} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+  endforeach()
+endif()
