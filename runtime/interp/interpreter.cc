@@ -101,15 +101,13 @@ BPFJIT_ALWAYS_INLINE bool accessible(const Machine& m, uint64_t addr) {
   RunContext& ctx = *m.ctx;
   ctx.depth = m.depth;
   ctx.budget = m.budget;
+  // RunContext::fault() sets only the kind: the position is this call's, unless a
+  // callback run through invoke() trapped and wrote its own.
+  ctx.trap.insn = static_cast<uint32_t>(ip - m.code);
   uint64_t* r = m.reg;
   r[0] = m.helpers[id](r[1], r[2], r[3], r[4], r[5], &ctx);
   m.budget = ctx.budget;
-  if (ctx.trap.kind != TrapKind::kNone) {
-    if (ctx.trap.kind == TrapKind::kHelperFault) {
-      ctx.trap.insn = static_cast<uint32_t>(ip - m.code);
-    }
-    return nullptr;
-  }
+  if (ctx.trap.kind != TrapKind::kNone) return nullptr;
   if (id == kHelperTailCall && ctx.tail_call_target != nullptr) return nullptr;
   return ip + 1;
 }
@@ -243,8 +241,11 @@ class Interpreter final : public Executable {
 
  private:
   uint64_t start(RunContext& ctx, uint32_t entry, uint32_t depth, const uint64_t* args) const {
-    if (ctx.budget == UINT64_MAX) return execute<false>(this, &ctx, entry, depth, args, nullptr);
-    return execute<true>(this, &ctx, entry, depth, args, nullptr);
+    uint64_t r0 = ctx.budget == UINT64_MAX
+                      ? execute<false>(this, &ctx, entry, depth, args, nullptr)
+                      : execute<true>(this, &ctx, entry, depth, args, nullptr);
+    if (ctx.trap.kind == TrapKind::kNone) ctx.trap.insn = 0;  // helper calls leave it set
+    return r0;
   }
 
   // ctx.invoke: runs the subprogram at `pc` in a new frame and returns its r0.

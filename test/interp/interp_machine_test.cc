@@ -328,6 +328,22 @@ TEST_F(HelperTest, InvokeRespectsTheDepthLimitAndRefusesBadSlots) {
   run_trap(bad, TrapKind::kHelperFault);
 }
 
+TEST_F(HelperTest, ATrapInsideACallbackNamesTheCallbacksInstruction) {
+  helpers_[3] = &call_back;
+  helpers_[2] = &faulty;
+  Prog p;  // main calls helper 3 on the sub at slot 3, which loads from address 0
+  p.mov(1, 3).op(Op::kCall, 0, 0, 0, 3).exit()
+      .mov(0, 0).op(Op::kLdxb, 0, 0, 0).exit();
+  Trap t = run_trap(p, TrapKind::kMemory);
+  EXPECT_EQ(t.insn, 4u);
+  EXPECT_EQ(t.addr, 0u);
+  Prog q;  // the sub calls a faulting helper at slot 4
+  q.mov(1, 3).op(Op::kCall, 0, 0, 0, 3).exit()
+      .mov(0, 0).op(Op::kCall, 0, 0, 0, 2).exit();
+  t = run_trap(q, TrapKind::kHelperFault);
+  EXPECT_EQ(t.insn, 4u);
+}
+
 // --- budget -------------------------------------------------------------------------------
 
 TEST_F(MachineTest, BudgetStopsAnInfiniteLoop) {
