@@ -1,0 +1,887 @@
+// The ELF loader: libelf reads the object, libbpf's BTF parser reads `.maps`; everything
+// else (classification, linking, relocation) is here. See loader.h for the pipeline.
+#include "runtime/loader/loader.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+#include <gelf.h>
+#include <libelf.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <optional>
+
+namespace bpfjit {
+
+namespace {
+
+// ELF relocation types of the BPF target (llvm's ELFRelocs/BPF.def).
+constexpr uint32_t kRelNone = 0;
+constexpr uint32_t kRel64_64 = 1;      // lddw: imm of both slots
+constexpr uint32_t kRelAbs64 = 2;      // data: 64-bit absolute
+constexpr uint32_t kRelAbs32 = 3;      // data: 32-bit absolute
+constexpr uint32_t kRelNoDyld32 = 4;   // .BTF/.BTF.ext: 32-bit, not applied at load
+constexpr uint32_t kRel64_32 = 10;     // call: imm in slots
+
+constexpr uint8_t kOpcodeLddw = 0x18;
+constexpr uint8_t kOpcodeCall = 0x85;
+constexpr uint8_t kSrcPseudoCall = 1;
+
+const char* reloc_type_name(uint32_t type) {
+  switch (type) {
+    case kRelNone: return "R_BPF_NONE";
+    case kRel64_64: return "R_BPF_64_64";
+    case kRelAbs64: return "R_BPF_64_ABS64";
+    case kRelAbs32: return "R_BPF_64_ABS32";
+    case kRelNoDyld32: return "R_BPF_64_NODYLD32";
+    case kRel64_32: return "R_BPF_64_32";
+    default: return nullptr;
+  }
+}
+
+Diagnostic load_error(std::string msg) { return make_error(ErrorCode::kLoad, std::move(msg)); }
+
+bool starts_with(const std::string& s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+enum class SectionKind : uint8_t { kOther, kCode, kLegacyMaps, kBtfMaps, kData };
+
+struct Section {
+  uint32_t index = 0;
+  std::string name;
+  GElf_Shdr shdr{};
+  SectionKind kind = SectionKind::kOther;
+  std::span<const uint8_t> bytes;  // empty for NOBITS
+  int data_index = -1;             // into LoadedObject::data for kData
+  int reloc_section = -1;          // the SHT_REL section that patches this one
+};
+
+struct Symbol {
+  std::string name;
+  GElf_Sym sym{};
+  uint8_t type() const { return GELF_ST_TYPE(sym.st_info); }
+  uint8_t bind() const { return GELF_ST_BIND(sym.st_info); }
+};
+
+struct Reloc {
+  uint32_t index = 0;  // in its relocation section
+  uint64_t offset = 0;
+  uint32_t type = 0;
+  uint32_t sym = 0;
+};
+
+// A function: a symbol's slot range in a code section.
+struct Func {
+  uint32_t section = 0;
+  uint32_t start = 0;  // slots
+  uint32_t end = 0;
+  std::string name;
+  bool global = false;
+};
+
+// What a relocation resolves to.
+struct Target {
+  enum Kind : uint8_t { kMap, kData, kCode } kind = kMap;
+  uint32_t index = 0;   // map index, data index, or code section index
+  uint64_t offset = 0;  // data offset, or slot in the code section
+};
+
+struct ElfDeleter {
+  void operator()(Elf* e) const { elf_end(e); }
+};
+struct BtfDeleter {
+  void operator()(btf* b) const { btf__free(b); }
+};
+
+class ObjectReader {
+ public:
+  ObjectReader(std::span<const uint8_t> bytes, const LoadOptions& opts)
+      : image_(bytes.begin(), bytes.end()), opts_(opts) {}
+
+  Result<LoadedObject> run();
+
+ private:
+  Result<void> open();
+  Result<void> read_sections();
+  Result<void> read_symbols();
+  Result<void> read_relocations();
+  Result<void> read_legacy_maps();
+  Result<void> read_btf_maps();
+  Result<void> read_data();
+  Result<void> read_functions();
+  Result<Target> resolve(const Section& sec, const Reloc& rel, const RawInsn* insn) const;
+  std::string describe(const Target& t) const;
+  Result<LoadedProgram> link(const Func& main);
+  const Func* func_at(uint32_t section, uint32_t slot) const;
+  std::string sec_label(const Section& s) const {
+    return fmt::format("section {} ({})", s.index, s.name);
+  }
+
+  std::vector<uint8_t> image_;
+  const LoadOptions& opts_;
+  std::unique_ptr<Elf, ElfDeleter> elf_;
+  std::unique_ptr<btf, BtfDeleter> btf_;
+  std::vector<Section> sections_;
+  std::vector<Symbol> symbols_;
+  int symtab_ = -1;
+  std::map<uint32_t, std::vector<Reloc>> relocs_;  // by patched section
+  std::vector<Func> funcs_;
+  LoadedObject obj_;
+};
+
+Result<void> ObjectReader::open() {
+  if (elf_version(EV_CURRENT) == EV_NONE) return load_error("libelf is unusable");
+  if (image_.size() < EI_NIDENT || std::memcmp(image_.data(), ELFMAG, SELFMAG) != 0) {
+    return load_error(fmt::format("not an ELF file ({} bytes, no ELF magic)", image_.size()));
+  }
+  if (image_[EI_CLASS] != ELFCLASS64) {
+    return load_error(fmt::format("ELF class {} is not ELFCLASS64", image_[EI_CLASS]));
+  }
+  if (image_[EI_DATA] != ELFDATA2LSB) {
+    return load_error(fmt::format("ELF data encoding {} is not little-endian", image_[EI_DATA]));
+  }
+  if (image_.size() < sizeof(Elf64_Ehdr)) {
+    return load_error(fmt::format("ELF header is truncated: {} bytes, needs {}", image_.size(),
+                                  sizeof(Elf64_Ehdr)));
+  }
+  elf_.reset(elf_memory(reinterpret_cast<char*>(image_.data()), image_.size()));
+  if (!elf_ || elf_kind(elf_.get()) != ELF_K_ELF) {
+    return load_error(fmt::format("libelf cannot read the object: {}", elf_errmsg(-1)));
+  }
+  GElf_Ehdr eh;
+  if (gelf_getehdr(elf_.get(), &eh) == nullptr) {
+    return load_error(fmt::format("bad ELF header: {}", elf_errmsg(-1)));
+  }
+  if (eh.e_machine != EM_BPF) {
+    return load_error(fmt::format("ELF machine {} is not EM_BPF ({})", eh.e_machine, EM_BPF));
+  }
+  if (eh.e_type != ET_REL) {
+    return load_error(fmt::format("ELF type {} is not a relocatable object (ET_REL)", eh.e_type));
+  }
+  return {};
+}
+
+Result<void> ObjectReader::read_sections() {
+  size_t count = 0;
+  size_t shstrndx = 0;
+  if (elf_getshdrnum(elf_.get(), &count) != 0 || elf_getshdrstrndx(elf_.get(), &shstrndx) != 0) {
+    return load_error(fmt::format("cannot read the section table: {}", elf_errmsg(-1)));
+  }
+  // Bound the section header table by the file: libelf reads it lazily.
+  GElf_Ehdr eh;
+  gelf_getehdr(elf_.get(), &eh);
+  if (eh.e_shoff > image_.size() || count * sizeof(Elf64_Shdr) > image_.size() - eh.e_shoff) {
+    return load_error(fmt::format("section table at offset {} with {} entries lies outside the "
+                                  "file ({} bytes)", eh.e_shoff, count, image_.size()));
+  }
+  sections_.resize(count);
+  for (uint32_t i = 1; i < count; ++i) {
+    Section& s = sections_[i];
+    s.index = i;
+    Elf_Scn* scn = elf_getscn(elf_.get(), i);
+    if (scn == nullptr || gelf_getshdr(scn, &s.shdr) == nullptr) {
+      return load_error(fmt::format("section {}: cannot read its header: {}", i, elf_errmsg(-1)));
+    }
+    const char* name = elf_strptr(elf_.get(), shstrndx, s.shdr.sh_name);
+    if (name == nullptr) {
+      return load_error(fmt::format("section {}: name offset {} is outside the section name "
+                                    "table", i, s.shdr.sh_name));
+    }
+    s.name = name;
+    if (s.shdr.sh_type != SHT_NOBITS && s.shdr.sh_type != SHT_NULL) {
+      if (s.shdr.sh_offset > image_.size() || s.shdr.sh_size > image_.size() - s.shdr.sh_offset) {
+        return load_error(fmt::format("{}: {} bytes at offset {} lie outside the file ({} bytes)",
+                                      sec_label(s), s.shdr.sh_size, s.shdr.sh_offset,
+                                      image_.size()));
+      }
+      s.bytes = std::span<const uint8_t>(image_.data() + s.shdr.sh_offset, s.shdr.sh_size);
+    }
+    const uint64_t flags = s.shdr.sh_flags;
+    if (s.shdr.sh_type == SHT_PROGBITS && (flags & SHF_EXECINSTR)) {
+      s.kind = SectionKind::kCode;
+      if (s.shdr.sh_size % kSlotSize != 0) {
+        return load_error(fmt::format("{}: code size {} is not a multiple of 8", sec_label(s),
+                                      s.shdr.sh_size));
+      }
+    } else if (s.name == "maps") {
+      s.kind = SectionKind::kLegacyMaps;
+    } else if (s.name == ".maps") {
+      s.kind = SectionKind::kBtfMaps;
+    } else if ((s.shdr.sh_type == SHT_PROGBITS || s.shdr.sh_type == SHT_NOBITS) &&
+               (flags & SHF_ALLOC) &&
+               (starts_with(s.name, ".data") || starts_with(s.name, ".rodata") ||
+                starts_with(s.name, ".bss"))) {
+      s.kind = SectionKind::kData;
+    }
+    if (s.shdr.sh_type == SHT_SYMTAB) {
+      if (symtab_ >= 0) return load_error(fmt::format("{}: a second symbol table", sec_label(s)));
+      symtab_ = static_cast<int>(i);
+    }
+  }
+  if (symtab_ < 0) return load_error("the object has no symbol table");
+  return {};
+}
+
+Result<void> ObjectReader::read_symbols() {
+  const Section& st = sections_[symtab_];
+  Elf_Data* d = elf_getdata(elf_getscn(elf_.get(), st.index), nullptr);
+  if (d == nullptr || d->d_buf == nullptr) {
+    return load_error(fmt::format("{}: cannot read symbols: {}", sec_label(st), elf_errmsg(-1)));
+  }
+  if (st.shdr.sh_link >= sections_.size()) {
+    return load_error(fmt::format("{}: string table index {} does not exist", sec_label(st),
+                                  st.shdr.sh_link));
+  }
+  const size_t n = d->d_size / sizeof(Elf64_Sym);
+  symbols_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    Symbol& s = symbols_[i];
+    if (gelf_getsym(d, static_cast<int>(i), &s.sym) == nullptr) {
+      return load_error(fmt::format("symbol {}: cannot read it: {}", i, elf_errmsg(-1)));
+    }
+    if (s.sym.st_name != 0) {
+      const char* name = elf_strptr(elf_.get(), st.shdr.sh_link, s.sym.st_name);
+      if (name == nullptr) {
+        return load_error(fmt::format("symbol {}: name offset {} is outside the string table",
+                                      i, s.sym.st_name));
+      }
+      s.name = name;
+    }
+    if (s.type() == STT_SECTION && s.sym.st_shndx < sections_.size()) {
+      s.name = sections_[s.sym.st_shndx].name;
+    }
+  }
+  return {};
+}
+
+Result<void> ObjectReader::read_relocations() {
+  for (Section& rs : sections_) {
+    if (rs.shdr.sh_type == SHT_RELA) {
+      return load_error(fmt::format("{}: RELA relocations are not used by the BPF target",
+                                    sec_label(rs)));
+    }
+    if (rs.shdr.sh_type != SHT_REL) continue;
+    const uint32_t target = rs.shdr.sh_info;
+    if (target == 0 || target >= sections_.size()) {
+      return load_error(fmt::format("{}: patches section {}, which does not exist",
+                                    sec_label(rs), target));
+    }
+    Section& ts = sections_[target];
+    // Only code is relocated; debug info and BTF relocations describe themselves.
+    if (ts.kind == SectionKind::kData || ts.kind == SectionKind::kLegacyMaps) {
+      if (rs.shdr.sh_size != 0) {
+        return load_error(fmt::format("{}: relocations in {} (pointers in global data) are "
+                                      "not supported", sec_label(rs), sec_label(ts)));
+      }
+    }
+    if (ts.kind != SectionKind::kCode) continue;
+    if (static_cast<int>(rs.shdr.sh_link) != symtab_) {
+      return load_error(fmt::format("{}: refers to symbol table {}, not {}", sec_label(rs),
+                                    rs.shdr.sh_link, symtab_));
+    }
+    Elf_Data* d = elf_getdata(elf_getscn(elf_.get(), rs.index), nullptr);
+    if (d == nullptr) {
+      return load_error(fmt::format("{}: cannot read it: {}", sec_label(rs), elf_errmsg(-1)));
+    }
+    ts.reloc_section = static_cast<int>(rs.index);
+    const size_t n = d->d_size / sizeof(Elf64_Rel);
+    auto& list = relocs_[target];
+    for (size_t i = 0; i < n; ++i) {
+      GElf_Rel r;
+      if (gelf_getrel(d, static_cast<int>(i), &r) == nullptr) {
+        return load_error(fmt::format("{} relocation {}: cannot read it", sec_label(rs), i));
+      }
+      Reloc rel{static_cast<uint32_t>(i), r.r_offset, static_cast<uint32_t>(GELF_R_TYPE(r.r_info)),
+                static_cast<uint32_t>(GELF_R_SYM(r.r_info))};
+      auto where = [&] {
+        return fmt::format("{} relocation {} (offset {})", sec_label(rs), i, rel.offset);
+      };
+      if (reloc_type_name(rel.type) == nullptr) {
+        return load_error(fmt::format("{}: unknown relocation type {}", where(), rel.type));
+      }
+      if (rel.type != kRel64_64 && rel.type != kRel64_32) {
+        return load_error(fmt::format("{}: {} cannot patch code", where(),
+                                      reloc_type_name(rel.type)));
+      }
+      const uint64_t need = rel.type == kRel64_64 ? 2 * kSlotSize : kSlotSize;
+      if (rel.offset % kSlotSize != 0 || rel.offset > ts.shdr.sh_size ||
+          need > ts.shdr.sh_size - rel.offset) {
+        return load_error(fmt::format("{}: patches {} bytes outside the instructions of {} "
+                                      "({} bytes)", where(), need, ts.name, ts.shdr.sh_size));
+      }
+      if (rel.sym == 0 || rel.sym >= symbols_.size()) {
+        return load_error(fmt::format("{}: symbol {} does not exist (the table has {})", where(),
+                                      rel.sym, symbols_.size()));
+      }
+      list.push_back(rel);
+    }
+    std::sort(list.begin(), list.end(),
+              [](const Reloc& a, const Reloc& b) { return a.offset < b.offset; });
+  }
+  return {};
+}
+
+Result<void> ObjectReader::read_legacy_maps() {
+  for (const Section& s : sections_) {
+    if (s.kind != SectionKind::kLegacyMaps) continue;
+    std::vector<const Symbol*> syms;
+    for (const Symbol& sym : symbols_) {
+      if (sym.sym.st_shndx == s.index && sym.type() != STT_SECTION && !sym.name.empty()) {
+        syms.push_back(&sym);
+      }
+    }
+    if (syms.empty()) continue;
+    std::sort(syms.begin(), syms.end(),
+              [](const Symbol* a, const Symbol* b) { return a->sym.st_value < b->sym.st_value; });
+    const uint64_t def_size = s.shdr.sh_size / syms.size();
+    for (const Symbol* sym : syms) {
+      const uint64_t size = sym->sym.st_size != 0 ? sym->sym.st_size : def_size;
+      const uint64_t off = sym->sym.st_value;
+      if (size < 16 || off > s.bytes.size() || size > s.bytes.size() - off) {
+        return load_error(fmt::format("{}: map {} at offset {} ({} bytes) does not hold a "
+                                      "struct bpf_map_def", sec_label(s), sym->name, off, size));
+      }
+      uint32_t f[5] = {};
+      std::memcpy(f, s.bytes.data() + off, std::min<uint64_t>(size, sizeof(f)));
+      auto type = map_type_from_kernel(f[0]);
+      if (!type) return load_error(fmt::format("map {}: {}", sym->name, type.error().message));
+      MapDef def;
+      def.spec = MapSpec{*type, sym->name, f[1], f[2], f[3], f[4]};
+      def.section = s.index;
+      def.offset = off;
+      obj_.maps.push_back(std::move(def));
+    }
+  }
+  return {};
+}
+
+// Skips typedefs and qualifiers.
+const btf_type* skip_mods(const btf* b, uint32_t id, uint32_t* out_id = nullptr) {
+  const btf_type* t = btf__type_by_id(b, id);
+  for (int guard = 0; t != nullptr && (btf_is_mod(t) || btf_is_typedef(t)) && guard < 32;
+       ++guard) {
+    id = t->type;
+    t = btf__type_by_id(b, id);
+  }
+  if (out_id) *out_id = id;
+  return t;
+}
+
+Result<void> ObjectReader::read_btf_maps() {
+  const Section* maps = nullptr;
+  const Section* btf_sec = nullptr;
+  for (const Section& s : sections_) {
+    if (s.kind == SectionKind::kBtfMaps) maps = &s;
+    if (s.name == ".BTF") btf_sec = &s;
+  }
+  if (btf_sec != nullptr && !btf_sec->bytes.empty()) {
+    btf* b = btf__new(btf_sec->bytes.data(), static_cast<uint32_t>(btf_sec->bytes.size()));
+    if (libbpf_get_error(b) != 0) b = nullptr;
+    // An unreadable .BTF only matters when .maps needs it.
+    btf_.reset(b);
+    obj_.has_btf = b != nullptr;
+  }
+  if (maps == nullptr) return {};
+  std::vector<const Symbol*> syms;
+  for (const Symbol& sym : symbols_) {
+    if (sym.sym.st_shndx == maps->index && sym.type() != STT_SECTION && !sym.name.empty()) {
+      syms.push_back(&sym);
+    }
+  }
+  std::sort(syms.begin(), syms.end(),
+            [](const Symbol* a, const Symbol* b) { return a->sym.st_value < b->sym.st_value; });
+  if (syms.empty()) return {};
+  if (!btf_) {
+    return load_error(fmt::format("{}: maps defined in .maps need the object's BTF (.BTF is {}); "
+                                  "compile with -g", sec_label(*maps),
+                                  btf_sec ? "unreadable" : "missing"));
+  }
+  const btf* b = btf_.get();
+  for (const Symbol* sym : syms) {
+    const std::string& name = sym->name;
+    int id = btf__find_by_name_kind(b, name.c_str(), BTF_KIND_VAR);
+    if (id <= 0) return load_error(fmt::format("map {}: no BTF variable of that name", name));
+    const btf_type* var = btf__type_by_id(b, id);
+    const btf_type* def = skip_mods(b, var->type);
+    if (def == nullptr || !btf_is_struct(def)) {
+      return load_error(fmt::format("map {}: its BTF type is not a struct", name));
+    }
+    MapSpec spec;
+    spec.name = name;
+    uint32_t type_num = 0;
+    bool have_type = false;
+    const btf_member* m = btf_members(def);
+    for (uint16_t i = 0; i < btf_vlen(def); ++i, ++m) {
+      const char* mname_c = btf__name_by_offset(b, m->name_off);
+      const std::string mname = mname_c ? mname_c : "";
+      const btf_type* mt = skip_mods(b, m->type);
+      if (mt == nullptr || !btf_is_ptr(mt)) {
+        return load_error(fmt::format("map {}: field '{}' is not declared with __uint or __type",
+                                      name, mname));
+      }
+      auto uint_value = [&]() -> Result<uint32_t> {
+        const btf_type* arr = skip_mods(b, mt->type);
+        if (arr == nullptr || !btf_is_array(arr)) {
+          return load_error(fmt::format("map {}: field '{}' is not an __uint", name, mname));
+        }
+        return btf_array(arr)->nelems;
+      };
+      auto type_size = [&]() -> Result<uint32_t> {
+        int64_t size = btf__resolve_size(b, mt->type);
+        if (size < 0 || size > UINT32_MAX) {
+          return load_error(fmt::format("map {}: the size of field '{}' is unknown", name, mname));
+        }
+        return static_cast<uint32_t>(size);
+      };
+      Result<uint32_t> v = 0u;
+      if (mname == "type") {
+        v = uint_value();
+        if (v) type_num = *v, have_type = true;
+      } else if (mname == "max_entries") {
+        v = uint_value();
+        if (v) spec.max_entries = *v;
+      } else if (mname == "map_flags") {
+        v = uint_value();
+        if (v) spec.flags = *v;
+      } else if (mname == "key_size") {
+        v = uint_value();
+        if (v) spec.key_size = *v;
+      } else if (mname == "value_size") {
+        v = uint_value();
+        if (v) spec.value_size = *v;
+      } else if (mname == "key") {
+        v = type_size();
+        if (v) spec.key_size = *v;
+      } else if (mname == "value") {
+        v = type_size();
+        if (v) spec.value_size = *v;
+      } else if (mname == "pinning" || mname == "numa_node") {
+        // host-side attributes without meaning here
+      } else {
+        return load_error(fmt::format("map {}: field '{}' is not supported", name, mname));
+      }
+      if (!v) return v.take_error();
+    }
+    if (!have_type) return load_error(fmt::format("map {}: no type", name));
+    auto type = map_type_from_kernel(type_num);
+    if (!type) return load_error(fmt::format("map {}: {}", name, type.error().message));
+    spec.type = *type;
+    MapDef d;
+    d.spec = std::move(spec);
+    d.section = maps->index;
+    d.offset = sym->sym.st_value;
+    d.btf = true;
+    obj_.maps.push_back(std::move(d));
+  }
+  return {};
+}
+
+Result<void> ObjectReader::read_data() {
+  for (Section& s : sections_) {
+    if (s.kind != SectionKind::kData) continue;
+    DataImage img;
+    img.name = s.name;
+    img.section = s.index;
+    img.readonly = starts_with(s.name, ".rodata");
+    if (s.shdr.sh_size > (256u << 20)) {
+      return load_error(fmt::format("{}: {} bytes of global data is more than 256 MiB",
+                                    sec_label(s), s.shdr.sh_size));
+    }
+    if (s.shdr.sh_type == SHT_NOBITS) {
+      img.bytes.assign(s.shdr.sh_size, 0);
+    } else {
+      img.bytes.assign(s.bytes.begin(), s.bytes.end());
+    }
+    s.data_index = static_cast<int>(obj_.data.size());
+    obj_.data.push_back(std::move(img));
+  }
+  return {};
+}
+
+Result<void> ObjectReader::read_functions() {
+  for (const Symbol& sym : symbols_) {
+    if (sym.type() != STT_FUNC) continue;
+    const uint32_t shndx = sym.sym.st_shndx;
+    if (shndx == SHN_UNDEF || shndx >= sections_.size() ||
+        sections_[shndx].kind != SectionKind::kCode) {
+      continue;  // extern functions (kfuncs) are refused where a call uses them
+    }
+    const Section& s = sections_[shndx];
+    const uint64_t start = sym.sym.st_value;
+    uint64_t size = sym.sym.st_size;
+    if (start % kSlotSize != 0 || start > s.shdr.sh_size ||
+        size > s.shdr.sh_size - start) {
+      return load_error(fmt::format("function {}: {} bytes at offset {} lie outside {}",
+                                    sym.name, size, start, sec_label(s)));
+    }
+    if (size == 0) size = s.shdr.sh_size - start;  // hand-written assembly without .size
+    if (size % kSlotSize != 0) {
+      return load_error(fmt::format("function {}: size {} is not a multiple of 8", sym.name,
+                                    size));
+    }
+    if (sym.name.empty()) {
+      return load_error(fmt::format("{}: a function at offset {} has no name", sec_label(s),
+                                    start));
+    }
+    funcs_.push_back(Func{shndx, static_cast<uint32_t>(start / kSlotSize),
+                          static_cast<uint32_t>((start + size) / kSlotSize), sym.name,
+                          sym.bind() == STB_GLOBAL || sym.bind() == STB_WEAK});
+  }
+  std::sort(funcs_.begin(), funcs_.end(), [](const Func& a, const Func& b) {
+    return a.section != b.section ? a.section < b.section : a.start < b.start;
+  });
+  return {};
+}
+
+const Func* ObjectReader::func_at(uint32_t section, uint32_t slot) const {
+  for (const Func& f : funcs_) {
+    if (f.section == section && slot >= f.start && slot < f.end) return &f;
+  }
+  return nullptr;
+}
+
+// Resolves one code relocation; `insn` is the patched slot.
+Result<Target> ObjectReader::resolve(const Section& sec, const Reloc& rel,
+                                     const RawInsn* insn) const {
+  const Symbol& sym = symbols_[rel.sym];
+  auto where = [&] {
+    return fmt::format("{} relocation {} (offset {}, symbol {})", sec_label(sec), rel.index,
+                       rel.offset, sym.name.empty() ? std::to_string(rel.sym) : sym.name);
+  };
+  const uint32_t shndx = sym.sym.st_shndx;
+  if (shndx == SHN_UNDEF) {
+    return load_error(fmt::format("{}: the symbol is undefined (extern symbols and kfuncs are "
+                                  "not supported)", where()));
+  }
+  if (shndx >= sections_.size()) {
+    return load_error(fmt::format("{}: the symbol lies in section {}, which does not exist",
+                                  where(), shndx));
+  }
+  const Section& ts = sections_[shndx];
+  if (rel.type == kRel64_32) {
+    if (insn->opcode != kOpcodeCall || insn->src() != kSrcPseudoCall) {
+      return load_error(fmt::format("{}: R_BPF_64_32 patches opcode 0x{:02x}, not a local call",
+                                    where(), insn->opcode));
+    }
+    if (ts.kind != SectionKind::kCode || sym.sym.st_value % kSlotSize != 0) {
+      return load_error(fmt::format("{}: the call target is not code", where()));
+    }
+    const int64_t slot = static_cast<int64_t>(sym.sym.st_value / kSlotSize) + insn->imm + 1;
+    if (slot < 0 || static_cast<uint64_t>(slot) >= ts.shdr.sh_size / kSlotSize) {
+      return load_error(fmt::format("{}: the call target slot {} is outside {}", where(), slot,
+                                    ts.name));
+    }
+    return Target{Target::kCode, shndx, static_cast<uint64_t>(slot)};
+  }
+  // R_BPF_64_64: an lddw.
+  if (insn->opcode != kOpcodeLddw) {
+    return load_error(fmt::format("{}: R_BPF_64_64 patches opcode 0x{:02x}, not an lddw",
+                                  where(), insn->opcode));
+  }
+  const int64_t off = static_cast<int64_t>(sym.sym.st_value) + insn->imm;
+  switch (ts.kind) {
+    case SectionKind::kLegacyMaps:
+    case SectionKind::kBtfMaps:
+      for (uint32_t i = 0; i < obj_.maps.size(); ++i) {
+        if (obj_.maps[i].section == shndx && static_cast<int64_t>(obj_.maps[i].offset) == off) {
+          return Target{Target::kMap, i, 0};
+        }
+      }
+      return load_error(fmt::format("{}: no map starts at offset {} of {}", where(), off,
+                                    ts.name));
+    case SectionKind::kData:
+      if (off < 0 || static_cast<uint64_t>(off) > ts.shdr.sh_size) {
+        return load_error(fmt::format("{}: offset {} is outside {} ({} bytes)", where(), off,
+                                      ts.name, ts.shdr.sh_size));
+      }
+      return Target{Target::kData, static_cast<uint32_t>(ts.data_index),
+                    static_cast<uint64_t>(off)};
+    case SectionKind::kCode:
+      if (off < 0 || off % kSlotSize != 0 || static_cast<uint64_t>(off) >= ts.shdr.sh_size) {
+        return load_error(fmt::format("{}: code address {} is not an instruction of {}", where(),
+                                      off, ts.name));
+      }
+      return Target{Target::kCode, shndx, static_cast<uint64_t>(off) / kSlotSize};
+    case SectionKind::kOther:
+      break;
+  }
+  return load_error(fmt::format("{}: the symbol lies in {}, which is neither code, maps nor "
+                                "global data", where(), sec_label(ts)));
+}
+
+std::string ObjectReader::describe(const Target& t) const {
+  switch (t.kind) {
+    case Target::kMap: return "map " + obj_.maps[t.index].spec.name;
+    case Target::kData: return fmt::format("{}+{}", obj_.data[t.index].name, t.offset);
+    case Target::kCode: {
+      const Func* f = func_at(t.index, static_cast<uint32_t>(t.offset));
+      if (f == nullptr) return fmt::format("{} slot {}", sections_[t.index].name, t.offset);
+      if (f->start == t.offset) return "func " + f->name;
+      return fmt::format("func {}+{}", f->name, t.offset - f->start);
+    }
+  }
+  return "?";
+}
+
+Result<LoadedProgram> ObjectReader::link(const Func& main) {
+  LoadedProgram prog;
+  prog.name = main.name;
+  prog.section = sections_[main.section].name;
+  std::string type_name =
+      opts_.type_override.empty() ? program_type_for_section(prog.section) : opts_.type_override;
+  static const ProgramTypeRegistry builtin_types = ProgramTypeRegistry::builtin();
+  const ProgramTypeRegistry& types = opts_.types ? *opts_.types : builtin_types;
+  prog.type = types.find(type_name);
+  if (prog.type == nullptr) {
+    return load_error(fmt::format("program {}: unknown program type '{}'", prog.name, type_name));
+  }
+  auto prefix = [&](const Diagnostic& d) {
+    return Diagnostic{ErrorCode::kLoad, d.insn, fmt::format("program {}: {}", prog.name,
+                                                            d.message)};
+  };
+
+  struct Piece {
+    const Func* f;
+    uint32_t base;
+  };
+  std::vector<Piece> pieces;
+  std::vector<RawInsn> raw;
+  auto place = [&](const Func* f) -> Result<uint32_t> {
+    for (const Piece& p : pieces) {
+      if (p.f == f) return p.base;
+    }
+    const uint32_t base = static_cast<uint32_t>(raw.size());
+    const size_t len = f->end - f->start;
+    if (raw.size() + len > opts_.max_slots) {
+      return load_error(fmt::format("program {} needs more than {} slots after linking {}",
+                                    prog.name, opts_.max_slots, f->name));
+    }
+    const Section& s = sections_[f->section];
+    raw.resize(raw.size() + len);
+    std::memcpy(raw.data() + base, s.bytes.data() + f->start * kSlotSize, len * kSlotSize);
+    pieces.push_back(Piece{f, base});
+    if (f != &main) prog.functions.push_back(base);
+    return base;
+  };
+  // The slot in the linked program of `slot` in code section `section`.
+  auto code_slot = [&](uint32_t section, uint64_t slot, const std::string& from)
+      -> Result<uint32_t> {
+    const Func* f = func_at(section, static_cast<uint32_t>(slot));
+    if (f == nullptr) {
+      return load_error(fmt::format("{}: slot {} of {} lies in no function", from, slot,
+                                    sections_[section].name));
+    }
+    auto base = place(f);
+    if (!base) return base.take_error();
+    return *base + static_cast<uint32_t>(slot - f->start);
+  };
+
+  if (auto b = place(&main); !b) return b.take_error();
+  prog.main_insns = main.end - main.start;
+  for (size_t pi = 0; pi < pieces.size(); ++pi) {
+    const Func* f = pieces[pi].f;
+    const uint32_t base = pieces[pi].base;
+    const Section& sec = sections_[f->section];
+    const auto rit = relocs_.find(f->section);
+    const std::vector<Reloc>* rels = rit == relocs_.end() ? nullptr : &rit->second;
+    auto reloc_at = [&](uint32_t slot) -> const Reloc* {
+      if (rels == nullptr) return nullptr;
+      const uint64_t off = static_cast<uint64_t>(slot) * kSlotSize;
+      auto it = std::lower_bound(rels->begin(), rels->end(), off,
+                                 [](const Reloc& r, uint64_t o) { return r.offset < o; });
+      return it != rels->end() && it->offset == off ? &*it : nullptr;
+    };
+    const uint32_t len = f->end - f->start;
+    for (uint32_t k = 0; k < len; ++k) {
+      const uint32_t slot = f->start + k;  // in the section
+      const uint32_t at = base + k;        // in the linked program
+      const Reloc* rel = reloc_at(slot);
+      const RawInsn insn = raw[at];
+      const std::string from = fmt::format("{} offset {}", sec_label(sec), slot * kSlotSize);
+      if (insn.opcode == kOpcodeLddw) {
+        if (k + 1 >= len) {
+          return load_error(fmt::format("{}: lddw is the last slot of function {}", from,
+                                        f->name));
+        }
+        if (rel != nullptr) {
+          auto t = resolve(sec, *rel, &insn);
+          if (!t) return prefix(t.error());
+          LddwRef ref;
+          ref.slot = at;
+          switch (t->kind) {
+            case Target::kMap:
+              ref.kind = LddwRefKind::kMap;
+              ref.index = t->index;
+              if (std::find(prog.maps.begin(), prog.maps.end(), t->index) == prog.maps.end()) {
+                prog.maps.push_back(t->index);
+              }
+              break;
+            case Target::kData:
+              ref.kind = LddwRefKind::kMapValue;
+              ref.index = t->index;
+              ref.offset = t->offset;
+              break;
+            case Target::kCode: {
+              auto s = code_slot(t->index, t->offset, from);
+              if (!s) return prefix(s.error());
+              ref.kind = LddwRefKind::kCode;
+              ref.offset = *s;
+              break;
+            }
+          }
+          raw[at].regs &= 0x0f;  // src 0: a plain 64-bit immediate once bound
+          raw[at].imm = 0;
+          raw[at + 1].imm = 0;
+          prog.lddw_refs.push_back(ref);
+        }
+        ++k;
+        continue;
+      }
+      if (insn.opcode == kOpcodeCall && insn.src() == kSrcPseudoCall) {
+        uint32_t tsec = f->section;
+        int64_t tslot = static_cast<int64_t>(slot) + 1 + insn.imm;
+        if (rel != nullptr) {
+          auto t = resolve(sec, *rel, &insn);
+          if (!t) return prefix(t.error());
+          tsec = t->index;
+          tslot = static_cast<int64_t>(t->offset);
+        } else if (tslot < 0 || static_cast<uint64_t>(tslot) >= sec.shdr.sh_size / kSlotSize) {
+          return load_error(fmt::format("program {}: {}: call to slot {} is outside {}",
+                                        prog.name, from, tslot, sec.name));
+        }
+        auto s = code_slot(tsec, static_cast<uint64_t>(tslot), from);
+        if (!s) return prefix(s.error());
+        raw[at].imm = static_cast<int32_t>(static_cast<int64_t>(*s) - (at + 1));
+        continue;
+      }
+      if (rel != nullptr) {
+        return load_error(fmt::format("program {}: {}: relocation {} patches opcode 0x{:02x}, "
+                                      "which is neither an lddw nor a local call", prog.name,
+                                      from, rel->index, insn.opcode));
+      }
+    }
+  }
+
+  DecodeOptions dopts;
+  dopts.allow_pseudo_lddw = false;
+  dopts.allow_packet_loads = prog.type->packet_loads;
+  auto insns = decode(raw, dopts);
+  if (!insns) return prefix(insns.error());
+  prog.insns = std::move(insns).value();
+
+  for (uint32_t pc = 0; pc < prog.insns.size(); ++pc) {
+    const Insn& in = prog.insns[pc];
+    if (in.op == Op::kCallBtf) {
+      return Diagnostic{ErrorCode::kLoad, pc,
+                        fmt::format("program {}: kfunc call (BTF id {}) is not supported",
+                                    prog.name, in.imm)};
+    }
+    if (in.op == Op::kCall && opts_.helpers != nullptr) {
+      auto ok = check_helper_allowed(*prog.type, *opts_.helpers, static_cast<uint32_t>(in.imm),
+                                     pc);
+      if (!ok) return prefix(ok.error());
+    }
+  }
+  if (auto r = rewrite_ctx_accesses(prog.insns, *prog.type); !r) return prefix(r.error());
+  return prog;
+}
+
+Result<LoadedObject> ObjectReader::run() {
+  if (auto r = open(); !r) return r.take_error();
+  if (auto r = read_sections(); !r) return r.take_error();
+  if (auto r = read_symbols(); !r) return r.take_error();
+  if (auto r = read_relocations(); !r) return r.take_error();
+  if (auto r = read_legacy_maps(); !r) return r.take_error();
+  if (auto r = read_btf_maps(); !r) return r.take_error();
+  if (auto r = read_data(); !r) return r.take_error();
+  if (auto r = read_functions(); !r) return r.take_error();
+
+  // Relocations as stated, for inspection.
+  for (const auto& [secidx, rels] : relocs_) {
+    const Section& sec = sections_[secidx];
+    for (const Reloc& rel : rels) {
+      RelocationInfo info;
+      info.section = sec.name;
+      info.index = rel.index;
+      info.offset = rel.offset;
+      info.type = reloc_type_name(rel.type);
+      info.symbol = symbols_[rel.sym].name;
+      RawInsn insn;
+      std::memcpy(&insn, sec.bytes.data() + rel.offset, sizeof(insn));
+      auto t = resolve(sec, rel, &insn);
+      if (!t) return t.take_error();
+      info.target = describe(*t);
+      obj_.relocations.push_back(std::move(info));
+    }
+  }
+
+  // Every global function outside .text is a program.
+  for (const Section& s : sections_) {
+    if (s.kind != SectionKind::kCode || s.name == ".text" || s.shdr.sh_size == 0) continue;
+    bool any = false;
+    for (const Func& f : funcs_) {
+      if (f.section != s.index || !f.global) continue;
+      any = true;
+      auto prog = link(f);
+      if (!prog) return prog.take_error();
+      obj_.programs.push_back(std::move(prog).value());
+    }
+    if (!any) {
+      return load_error(fmt::format("{} holds code but no global function symbol names a "
+                                    "program in it", sec_label(s)));
+    }
+  }
+  if (obj_.programs.empty()) return load_error("the object holds no program");
+  return std::move(obj_);
+}
+
+}  // namespace
+
+const char* lddw_ref_kind_name(LddwRefKind kind) {
+  switch (kind) {
+    case LddwRefKind::kMap: return "map";
+    case LddwRefKind::kMapValue: return "map value";
+    case LddwRefKind::kCode: return "code";
+  }
+  return "?";
+}
+
+std::string program_type_for_section(const std::string& section) {
+  if (starts_with(section, "xdp")) return "xdp";
+  if (starts_with(section, "socket") || starts_with(section, "tc") ||
+      starts_with(section, "classifier")) {
+    return "socket_filter";
+  }
+  return "mem";
+}
+
+Result<LoadedObject> load_object(std::span<const uint8_t> bytes, const LoadOptions& opts) {
+  ObjectReader reader(bytes, opts);
+  return reader.run();
+}
+
+void bind_lddw_refs(LoadedProgram& prog, std::span<const uint64_t> map_addrs,
+                    std::span<const uint64_t> data_addrs) {
+  for (const LddwRef& ref : prog.lddw_refs) {
+    uint64_t v = 0;
+    switch (ref.kind) {
+      case LddwRefKind::kMap: v = ref.index < map_addrs.size() ? map_addrs[ref.index] : 0; break;
+      case LddwRefKind::kMapValue:
+        v = ref.index < data_addrs.size() ? data_addrs[ref.index] + ref.offset : 0;
+        break;
+      case LddwRefKind::kCode: v = ref.offset; break;
+    }
+    Insn& lo = prog.insns[ref.slot];
+    Insn& hi = prog.insns[ref.slot + 1];
+    lo.imm64 = v;
+    lo.imm = static_cast<int32_t>(static_cast<uint32_t>(v));
+    hi.imm64 = v;
+    hi.imm = static_cast<int32_t>(static_cast<uint32_t>(v >> 32));
+  }
+}
+
+}  // namespace bpfjit

@@ -1,0 +1,122 @@
+// The ELF loader: reads a relocatable eBPF object (clang -target bpf -c) into programs,
+// map definitions and global data images, ready for the runtime to bind.
+//
+// Pipeline (one pass each, stopping at the first error):
+//   read ELF (libelf)  ->  classify sections (code, maps, .maps, data, relocations, BTF)
+//   -> map definitions (legacy `maps` structs, BTF-defined `.maps` read with libbpf's BTF)
+//   -> per program: link the subprograms it reaches, resolve every relocation
+//   -> decode -> check helper calls against the program type -> rewrite context accesses.
+//
+// A loaded program holds only plain instructions. Every lddw that referred to something
+// (a map, global data, a subprogram) is now src 0 with a placeholder immediate, and a
+// LddwRef in the program's side table says what it refers to; bind_lddw_refs() writes the
+// final values (a Map's address, a data buffer's address plus offset, a slot index) once
+// the runtime has created the maps and buffers.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "helpers/helper_table.h"
+#include "helpers/maps.h"
+#include "helpers/program_types.h"
+#include "runtime/isa/decode.h"
+#include "runtime/isa/isa.h"
+#include "runtime/isa/result.h"
+
+namespace bpfjit {
+
+// What an lddw referred to before relocation.
+enum class LddwRefKind : uint8_t {
+  kMap,       // a map: imm64 = the Map object's address; index = the object's map index
+  kMapValue,  // global data: imm64 = the data buffer's address + offset; index = the
+              // object's data section index
+  kCode,      // a subprogram (bpf_loop callback): imm64 = its slot index (offset)
+};
+
+const char* lddw_ref_kind_name(LddwRefKind kind);
+
+struct LddwRef {
+  uint32_t slot = 0;  // the lddw's first slot in the linked program
+  LddwRefKind kind = LddwRefKind::kMap;
+  uint32_t index = 0;   // map index or data section index
+  uint64_t offset = 0;  // byte offset into the data (kMapValue) or slot index (kCode)
+};
+
+// A global data section (.data, .rodata, .bss, .rodata.str1.1, .data.foo, ...).
+struct DataImage {
+  std::string name;
+  uint32_t section = 0;          // ELF section index
+  std::vector<uint8_t> bytes;    // initial contents (zeros for .bss)
+  bool readonly = false;         // .rodata*: programs may only read it
+};
+
+// A map definition (from `maps` or `.maps`).
+struct MapDef {
+  MapSpec spec;
+  uint32_t section = 0;  // ELF section index
+  uint64_t offset = 0;   // the symbol's offset in that section
+  bool btf = false;      // defined in .maps (BTF), not the legacy `maps` struct
+};
+
+// One relocation as the object states it, for `bpfjit inspect`.
+struct RelocationInfo {
+  std::string section;  // the section it patches
+  uint32_t index = 0;   // its index in the relocation section
+  uint64_t offset = 0;  // byte offset in the patched section
+  std::string type;     // "R_BPF_64_64", ...
+  std::string symbol;
+  std::string target;   // what it resolved to: "map stats", ".rodata+16", "func mix", ...
+};
+
+struct LoadedProgram {
+  std::string name;     // the function symbol
+  std::string section;  // the ELF section name
+  const ProgramType* type = nullptr;
+  std::vector<Insn> insns;  // linked, relocated, decoded
+  std::vector<LddwRef> lddw_refs;
+  std::vector<uint32_t> maps;       // indices of the maps the program references
+  std::vector<uint32_t> functions;  // entry slots of the subprograms linked in
+  uint32_t main_insns = 0;          // slots of the program's own function
+};
+
+struct LoadedObject {
+  std::vector<MapDef> maps;
+  std::vector<DataImage> data;
+  std::vector<LoadedProgram> programs;
+  std::vector<RelocationInfo> relocations;
+  bool has_btf = false;
+};
+
+struct LoadOptions {
+  const HelperTable* helpers = nullptr;           // null: helper ids are not checked
+  const ProgramTypeRegistry* types = nullptr;     // null: the built-in types
+  // Use this program type for every program instead of guessing it from the section name.
+  std::string type_override;
+  // The largest linked program accepted, in slots.
+  size_t max_slots = kMaxProgramSlots;
+};
+
+// The program type a section name implies: xdp*, socket*, tc*, classifier* (the __sk_buff
+// context of socket_filter), otherwise mem.
+std::string program_type_for_section(const std::string& section);
+
+// Loads an object from its bytes. Errors have code kLoad and name the section, offset,
+// relocation or instruction at fault.
+Result<LoadedObject> load_object(std::span<const uint8_t> bytes, const LoadOptions& opts = {});
+
+// Writes the final imm64 of every lddw in `prog` from its side table: map_addrs[i] is the
+// address of map i, data_addrs[i] the address of data section i's buffer.
+void bind_lddw_refs(LoadedProgram& prog, std::span<const uint64_t> map_addrs,
+                    std::span<const uint64_t> data_addrs);
+
+// Rewrites the context accesses of a linked program for the runtime's shadow context (see
+// helpers/program_types.h): a forward data-flow pass tracks which registers and stack
+// slots hold the context pointer (at which offset) and maps every load and store through
+// it with map_ctx_access(). An access through a register that holds the context on one
+// path and something else on another is refused. No-op for kMemBuffer types.
+Result<void> rewrite_ctx_accesses(std::vector<Insn>& insns, const ProgramType& type);
+
+}  // namespace bpfjit

@@ -1,0 +1,11 @@
+# The ELF loader, the public runtime API and the bpf-progs programs run end to end.
+add_executable(loader_tests
+  loader/loader_test.cc
+  loader/malformed_test.cc
+)
+target_link_libraries(loader_tests PRIVATE bpfjit PkgConfig::LIBELF GTest::gtest_main)
+target_compile_definitions(loader_tests PRIVATE
+  BPFJIT_BPF_PROGS_DIR="${BPFJIT_BPF_PROGS_DIR}")
+add_dependencies(loader_tests bpf_progs)
+bpfjit_warnings(loader_tests)
+gtest_discover_tests(loader_tests DISCOVERY_TIMEOUT 60)
