@@ -5,6 +5,9 @@
 // the same value, times each (one warm-up, then the median of repeated runs; the input is
 // refilled outside the timed region) and prints the interp/native ratio per kernel and
 // their geometric mean. Exits non-zero when any result differs.
+//
+// --check runs every kernel once on each side without timing: a differential test of the
+// interpreter against the C compiler, registered with CTest.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -24,34 +27,41 @@ namespace {
 
 constexpr int kRuns = 9;
 
+struct Options {
+  bool all = false;    // every kernel, not only the loop-heavy four
+  bool check = false;  // one untimed run per side: compare results only
+};
+
 std::vector<uint8_t> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 template <typename Fn>
-double median_seconds(const Kernel& k, std::vector<uint64_t>& storage, Fn&& fn) {
+double median_seconds(const Kernel& k, std::vector<uint64_t>& storage, int runs, Fn&& fn) {
   auto* buf = reinterpret_cast<uint8_t*>(storage.data());
   std::vector<double> times;
-  for (int i = 0; i <= kRuns; ++i) {  // run 0 is the warm-up
+  for (int i = 0; i <= runs; ++i) {  // run 0 is the warm-up
     k.fill(buf, k.input_size);
     auto t0 = std::chrono::steady_clock::now();
     fn(buf);
     auto t1 = std::chrono::steady_clock::now();
-    if (i > 0) times.push_back(std::chrono::duration<double>(t1 - t0).count());
+    if (i > 0 || runs == 0) times.push_back(std::chrono::duration<double>(t1 - t0).count());
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
 }
 
-int run(bool all) {
-  std::printf("%-16s %-4s %12s %12s %8s\n", "kernel", "cpu", "native ms", "interp ms",
-              "ratio");
+int run(const Options& opt) {
+  if (!opt.check) {
+    std::printf("%-16s %-4s %12s %12s %8s\n", "kernel", "cpu", "native ms", "interp ms",
+                "ratio");
+  }
   bool ok = true;
   double log_sum[2] = {0, 0};
   int count[2] = {0, 0};
   for (const Kernel& k : kernels()) {
-    if (!all && !k.loop_heavy) continue;
+    if (!opt.all && !k.loop_heavy) continue;
     for (int c = 0; c < 2; ++c) {
       const char* cpu = c == 0 ? "v3" : "v4";
       std::string path = kernel_path(k.name, cpu);
@@ -78,10 +88,11 @@ int run(bool all) {
       ctx.region_count = 1;
 
       uint64_t native_r0 = 0, interp_r0 = 0;
-      double native_s = median_seconds(k, storage, [&](uint8_t* b) {
+      int runs = opt.check ? 0 : kRuns;
+      double native_s = median_seconds(k, storage, runs, [&](uint8_t* b) {
         native_r0 = k.native(b, k.input_size);
       });
-      double interp_s = median_seconds(k, storage, [&](uint8_t* b) {
+      double interp_s = median_seconds(k, storage, runs, [&](uint8_t* b) {
         interp_r0 = (*exe)->run(ctx, reinterpret_cast<uint64_t>(b), k.input_size);
       });
       if (ctx.trap.kind != TrapKind::kNone) {
@@ -94,6 +105,11 @@ int run(bool all) {
                      cpu, static_cast<unsigned long long>(native_r0),
                      static_cast<unsigned long long>(interp_r0));
         ok = false;
+        continue;
+      }
+      if (opt.check) {
+        std::printf("%-16s %-4s both return 0x%llx\n", k.name, cpu,
+                    static_cast<unsigned long long>(native_r0));
         continue;
       }
       double ratio = interp_s / native_s;
@@ -119,10 +135,16 @@ int run(bool all) {
 }  // namespace bpfjit::bench
 
 int main(int argc, char** argv) {
-  bool all = argc > 1 && std::strcmp(argv[1], "--all") == 0;
-  if (argc > 1 && !all) {
-    std::fprintf(stderr, "usage: %s [--all]\n", argv[0]);
-    return 2;
+  bpfjit::bench::Options opt;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--all") == 0) {
+      opt.all = true;
+    } else if (std::strcmp(argv[i], "--check") == 0) {
+      opt.check = true;
+    } else {
+      std::fprintf(stderr, "usage: %s [--all] [--check]\n", argv[0]);
+      return 2;
+    }
   }
-  return bpfjit::bench::run(all);
+  return bpfjit::bench::run(opt);
 }

@@ -58,3 +58,7 @@ add_dependencies(bpfjit_bench_kernels bpfjit_bench_kernel_bins)
 add_executable(bpfjit-bench-interp interp_bench.cc)
 target_link_libraries(bpfjit-bench-interp PRIVATE bpfjit_interp bpfjit_bench_kernels)
 bpfjit_warnings(bpfjit-bench-interp)
+if(BPFJIT_BUILD_TESTS)
+  # Every kernel, v3 and v4, interpreted and native must return the same value.
+  add_test(NAME bench.interp-kernels-agree COMMAND bpfjit-bench-interp --all --check)
+endif()
