@@ -32,7 +32,7 @@ struct Slot {
   const void* handler = nullptr;  // the label of its Op in the loop that owns this code
   uint64_t imm = 0;               // ALU, JMP and ST: imm sign-extended to 64 bits;
                                   // lddw: the 64-bit value; call: the helper id
-  const struct Slot* target = nullptr;  // jumps and local calls: where they go
+  const Slot* target = nullptr;   // jumps and local calls: where they go
   int32_t off = 0;                // loads, stores and atomics: the address offset
   uint8_t dst = 0;
   uint8_t src = 0;
