@@ -179,10 +179,12 @@ TEST(JitSemanticsTest, NegMovsxEndianMatchSemantics) {
         for (uint64_t b : kValues) {
           auto regs = initial_regs(d, s, a, b);
           auto want = regs;
-          switch (info.form) {
-            case Form::kNeg: want[d] = info.width == 64 ? sem::neg64(regs[d]) : sem::neg32(regs[d]); break;
-            case Form::kMovSx: want[d] = sem::movsx(regs[s], info.selval, info.width); break;
-            default: want[d] = sem::endian(endian_op(op), regs[d], info.width); break;
+          if (info.form == Form::kNeg) {
+            want[d] = info.width == 64 ? sem::neg64(regs[d]) : sem::neg32(regs[d]);
+          } else if (info.form == Form::kMovSx) {
+            want[d] = sem::movsx(regs[s], info.selval, info.width);
+          } else {
+            want[d] = sem::endian(endian_op(op), regs[d], info.width);
           }
           ASSERT_EQ(run_regs(*exe, m, regs), want) << info.name << " r" << int(d) << " r"
                                                    << int(s) << std::hex << " " << a << " " << b;
@@ -222,6 +224,53 @@ TEST(JitSemanticsTest, ConditionalJumpsMatchSemantics) {
             ASSERT_EQ(slot(m, kTakenSlot), want ? 1u : 0u)
                 << info.name << " r" << int(d) << std::hex << " " << a << " " << (imm_form ? uint64_t(imm) : b);
             if (imm_form) break;  // b is unused
+          }
+        }
+      }
+    }
+  }
+}
+
+// sem::atomic out of line: g++ 12 -O2 miscompiled it inlined into the loop below (a
+// fetch-or became an atomic load), so the reference is kept in its own frame.
+[[gnu::noinline]] void reference_atomic(AtomicOp op, uint32_t width, uint64_t* cell,
+                                        uint64_t& src, uint64_t& r0) {
+  sem::atomic(op, width, reinterpret_cast<uint64_t>(cell), src, r0);
+}
+
+TEST(JitSemanticsTest, AtomicsMatchSemantics) {
+  // The operand lives at r10-512 (stack) and the value compared by cmpxchg is r0; memory
+  // equal to r0's low half makes cmpxchg succeed.
+  constexpr int16_t kMem = -512;
+  TestMachine m;
+  for (Op op : ops_of(Form::kAtomic)) {
+    const OpInfo& info = op_info(op);
+    for (uint8_t s : {uint8_t{0}, uint8_t{2}, uint8_t{3}, uint8_t{4}}) {
+      for (uint8_t base : {uint8_t{kFramePointer}, uint8_t{7}}) {
+        auto exe = compile(harness([&](ProgBuilder& p) {
+          if (base == 7) p.op(Op::kMov64Reg, 7, kFramePointer).op(Op::kAdd64Imm, 7, 0, 0, kMem);
+          p.op(op, base, s, base == 7 ? 0 : kMem);
+        }));
+        ASSERT_NE(exe, nullptr);
+        for (uint64_t r0 : {uint64_t{0x1111111100000005}, uint64_t{5}, uint64_t{UINT64_MAX}}) {
+          for (uint64_t mem : {uint64_t{5}, uint64_t{0xffffffff00000005}, uint64_t{UINT64_MAX}, uint64_t{0x8000000000000001}}) {
+            for (uint64_t b : {uint64_t{0x0f0f0f0f0f0f0f0f}, uint64_t{UINT64_MAX}, uint64_t{5}}) {
+              auto regs = initial_regs(0, s, r0, b);
+              if (base == 7) regs[7] = 0;  // overwritten with the pointer
+              set_slot(m, kMem, mem);
+              auto want = regs;
+              uint64_t want_mem = mem;
+              uint64_t src = regs[s], acc = regs[0];
+              reference_atomic(atomic_op(op), info.width, &want_mem, src, acc);
+              if (s != 0) want[s] = src;
+              want[0] = acc;
+              if (s == 0 && atomic_op(op) != AtomicOp::kCmpXchg) want[0] = src;
+              auto got = run_regs(*exe, m, regs);
+              if (base == 7) got[7] = 0;
+              ASSERT_EQ(got, want) << info.name << " src r" << int(s) << std::hex << " r0 " << r0
+                                   << " mem " << mem << " src " << b;
+              ASSERT_EQ(slot(m, kMem), want_mem) << info.name << " src r" << int(s) << " base " << int(base) << std::hex << " r0 " << r0 << " mem " << mem << " b " << b;
+            }
           }
         }
       }
