@@ -496,6 +496,14 @@ Result<void> ObjectReader::read_data() {
     } else {
       img.bytes.assign(s.bytes.begin(), s.bytes.end());
     }
+    for (const Symbol& sym : symbols_) {
+      if (sym.sym.st_shndx != s.index || sym.type() != STT_OBJECT || sym.name.empty()) continue;
+      if (sym.sym.st_value > s.shdr.sh_size || sym.sym.st_size > s.shdr.sh_size - sym.sym.st_value) {
+        return load_error(fmt::format("variable {}: {} bytes at offset {} lie outside {}",
+                                      sym.name, sym.sym.st_size, sym.sym.st_value, sec_label(s)));
+      }
+      img.vars.push_back(DataImage::Var{sym.name, sym.sym.st_value, sym.sym.st_size});
+    }
     s.data_index = static_cast<int>(obj_.data.size());
     obj_.data.push_back(std::move(img));
   }

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bpfjit/object_info.h"
 #include "helpers/helper_table.h"
 #include "helpers/maps.h"
 #include "helpers/program_types.h"
@@ -28,29 +29,18 @@
 
 namespace bpfjit {
 
-// What an lddw referred to before relocation.
-enum class LddwRefKind : uint8_t {
-  kMap,       // a map: imm64 = the Map object's address; index = the object's map index
-  kMapValue,  // global data: imm64 = the data buffer's address + offset; index = the
-              // object's data section index
-  kCode,      // a subprogram (bpf_loop callback): imm64 = its slot index (offset)
-};
-
-const char* lddw_ref_kind_name(LddwRefKind kind);
-
-struct LddwRef {
-  uint32_t slot = 0;  // the lddw's first slot in the linked program
-  LddwRefKind kind = LddwRefKind::kMap;
-  uint32_t index = 0;   // map index or data section index
-  uint64_t offset = 0;  // byte offset into the data (kMapValue) or slot index (kCode)
-};
-
 // A global data section (.data, .rodata, .bss, .rodata.str1.1, .data.foo, ...).
 struct DataImage {
   std::string name;
   uint32_t section = 0;          // ELF section index
   std::vector<uint8_t> bytes;    // initial contents (zeros for .bss)
   bool readonly = false;         // .rodata*: programs may only read it
+  struct Var {
+    std::string name;
+    uint64_t offset = 0;
+    uint64_t size = 0;
+  };
+  std::vector<Var> vars;         // the named variables (STT_OBJECT symbols) it holds
 };
 
 // A map definition (from `maps` or `.maps`).
@@ -59,16 +49,6 @@ struct MapDef {
   uint32_t section = 0;  // ELF section index
   uint64_t offset = 0;   // the symbol's offset in that section
   bool btf = false;      // defined in .maps (BTF), not the legacy `maps` struct
-};
-
-// One relocation as the object states it, for `bpfjit inspect`.
-struct RelocationInfo {
-  std::string section;  // the section it patches
-  uint32_t index = 0;   // its index in the relocation section
-  uint64_t offset = 0;  // byte offset in the patched section
-  std::string type;     // "R_BPF_64_64", ...
-  std::string symbol;
-  std::string target;   // what it resolved to: "map stats", ".rodata+16", "func mix", ...
 };
 
 struct LoadedProgram {

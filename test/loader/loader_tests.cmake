@@ -2,6 +2,7 @@
 add_executable(loader_tests
   loader/loader_test.cc
   loader/malformed_test.cc
+  loader/progs_test.cc
 )
 target_link_libraries(loader_tests PRIVATE bpfjit PkgConfig::LIBELF GTest::gtest_main)
 target_compile_definitions(loader_tests PRIVATE
