@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   }
 
   int status = 0;
-  size_t total = 0, agree = 0, stricter = 0;
+  size_t total = 0, agree = 0, stricter = 0, other_insn = 0;
   for (const std::string& file : files) {
     auto cases = bpfjit::oracle::read_catalogue(file);
     if (!cases) {
@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
       if (!ok && status == 0) status = 1;
       bool same_insn = v->accepted || c.expect_accept ||
                        v->last_insn() == static_cast<int64_t>(c.expect_insn);
+      if (!same_insn) ++other_insn;
       if (ok && same_insn && !all) continue;
       std::string expect = c.expect_accept
                                ? std::string("accept")
@@ -102,7 +103,8 @@ int main(int argc, char** argv) {
       }
     }
   }
-  fmt::print("{} cases, {} agree with the kernel ({} noted stricter than the kernel)\n", total,
-             agree, stricter);
+  fmt::print("{} cases, {} agree with the kernel ({} noted stricter than the kernel, {} "
+             "rejected by the kernel at another insn)\n",
+             total, agree, stricter, other_insn);
   return status;
 }
