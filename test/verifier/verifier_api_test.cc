@@ -1,0 +1,165 @@
+// The verifier's API: results, facts for the JIT, the log, lddw reference tables, platforms.
+#include <gtest/gtest.h>
+
+#include "runtime/isa/asm.h"
+#include "verifier/verifier.h"
+
+namespace bpfjit::verifier {
+namespace {
+
+std::vector<Insn> assemble_ok(const char* text) {
+  auto r = assemble(text);
+  EXPECT_TRUE(r.ok()) << r.error().to_string();
+  return r.ok() ? *r : std::vector<Insn>{};
+}
+
+VerifyResult verify_mem(const std::vector<Insn>& insns, std::optional<uint64_t> size,
+                        const VerifyOptions& opts = {}) {
+  const ProgramType* mem = runtime_platform().find_type("mem");
+  VerifyInput in{insns, {}, {}, *mem, {}, size, runtime_platform()};
+  return verify(in, opts);
+}
+
+TEST(VerifierApiTest, FlagsMarkProvenAccessesAndDivisors) {
+  auto insns = assemble_ok(R"(
+    ldxb %r2, [%r1+3]
+    or %r2, 1
+    mov %r0, 100
+    div %r0, %r2
+    ldxb %r3, [%r1+4]
+    mov %r4, 5
+    mod %r4, %r3
+    exit
+  )");
+  VerifyResult r = verify_mem(insns, 16);
+  ASSERT_TRUE(r.accepted) << r.error_text();
+  ASSERT_EQ(r.insn_flags.size(), insns.size());
+  EXPECT_TRUE(r.insn_flags[0] & kFlagMemSafe);
+  EXPECT_TRUE(r.insn_flags[3] & kFlagDivisorNonZero);
+  EXPECT_FALSE(r.insn_flags[6] & kFlagDivisorNonZero);  // r3 may be 0
+  EXPECT_EQ(r.insn_flags[2], 0);
+}
+
+TEST(VerifierApiTest, LoopOverKnownBufferVerifies) {
+  auto insns = assemble_ok(R"(
+    mov %r0, 0
+    mov %r3, 0
+  loop:
+    mov %r4, %r1
+    add %r4, %r3
+    ldxb %r5, [%r4+0]
+    add %r0, %r5
+    add %r3, 1
+    jlt %r3, %r2, loop
+    exit
+  )");
+  VerifyResult ok = verify_mem(insns, 64);
+  EXPECT_TRUE(ok.accepted) << ok.error_text();
+  VerifyResult unknown = verify_mem(insns, std::nullopt);
+  ASSERT_FALSE(unknown.accepted);
+  EXPECT_NE(unknown.error_text().find("memory access out of bounds"), std::string::npos)
+      << unknown.error_text();
+}
+
+TEST(VerifierApiTest, ReportsEveryRejection) {
+  auto insns = assemble_ok(R"(
+    ldxb %r2, [%r1+0]
+    jeq %r2, 0, other
+    ldxb %r0, [%r1+100]
+    exit
+  other:
+    ldxb %r0, [%r1+200]
+    exit
+  )");
+  VerifyResult r = verify_mem(insns, 16);
+  ASSERT_FALSE(r.accepted);
+  ASSERT_EQ(r.diagnostics.size(), 2u);
+  EXPECT_EQ(r.diagnostics[0].insn, 2u);  // the fall-through path is explored first
+  EXPECT_EQ(r.diagnostics[1].insn, 4u);
+  EXPECT_TRUE(r.insn_flags.empty());
+}
+
+TEST(VerifierApiTest, MessageStartsWithTheInstruction) {
+  auto insns = assemble_ok("mov %r0, %r3\nexit\n");
+  VerifyResult r = verify_mem(insns, 8);
+  ASSERT_FALSE(r.accepted);
+  EXPECT_EQ(r.error_text(), "insn 0: mov %r0, %r3: r3 is not initialized");
+}
+
+TEST(VerifierApiTest, LogShowsStatesAndStatistics) {
+  auto insns = assemble_ok("mov %r0, 7\nexit\n");
+  VerifyOptions opts;
+  opts.log = true;
+  VerifyResult r = verify_mem(insns, 8, opts);
+  ASSERT_TRUE(r.accepted);
+  EXPECT_NE(r.log.find("1: exit"), std::string::npos) << r.log;
+  EXPECT_NE(r.log.find("r0=0x7"), std::string::npos) << r.log;
+  EXPECT_NE(r.log.find("processed 2 insns"), std::string::npos) << r.log;
+  EXPECT_EQ(r.stats.insns_processed, 2u);
+}
+
+TEST(VerifierApiTest, LddwReferenceTableNamesMaps) {
+  // A plain lddw whose meaning comes from the side table, as an object loader produces.
+  auto insns = assemble_ok(R"(
+    lddw %r1, 0
+    ldxw %r0, [%r1+4]
+    exit
+  )");
+  const ProgramType* xdp = runtime_platform().find_type("xdp");
+  std::vector<MapInfo> maps = {{2, 4, 8, 1, true}};
+  VerifyInput in{insns, {{0, LddwRefKind::kMapValue, 0, 0}}, maps, *xdp, {}, std::nullopt,
+                 runtime_platform()};
+  VerifyResult r = verify(in);
+  EXPECT_TRUE(r.accepted) << r.error_text();
+  // The same load past the 8-byte value is refused.
+  insns[2].off = 6;
+  r = verify(in);
+  ASSERT_FALSE(r.accepted);
+  EXPECT_NE(r.error_text().find("map value access out of bounds"), std::string::npos);
+}
+
+TEST(VerifierApiTest, LinuxPlatformKnowsKernelTypes) {
+  const Platform& linux = linux_platform();
+  for (const char* t : {"socket_filter", "kprobe", "tracepoint", "raw_tracepoint", "xdp",
+                        "sched_cls", "tc", "cgroup_skb", "cgroup_sock"}) {
+    EXPECT_NE(linux.find_type(t), nullptr) << t;
+  }
+  EXPECT_EQ(linux.type_for_section("kprobe/sys_execve"), linux.find_type("kprobe"));
+  // __sk_buff.data is a packet pointer for tc; a tc program can parse a packet.
+  auto insns = assemble_ok(R"(
+    ldxw %r2, [%r1+76]
+    ldxw %r3, [%r1+80]
+    mov %r4, %r2
+    add %r4, 14
+    jgt %r4, %r3, drop
+    ldxh %r0, [%r2+12]
+    exit
+  drop:
+    mov %r0, 2
+    exit
+  )");
+  VerifyInput in{insns, {}, {}, *linux.find_type("sched_cls"), {}, std::nullopt, linux};
+  VerifyResult r = verify(in);
+  EXPECT_TRUE(r.accepted) << r.error_text();
+  // A socket filter has no direct packet access in the kernel.
+  VerifyInput sf{insns, {}, {}, *linux.find_type("socket_filter"), {}, std::nullopt, linux};
+  r = verify(sf);
+  ASSERT_FALSE(r.accepted);
+  EXPECT_NE(r.error_text().find("invalid ctx access"), std::string::npos) << r.error_text();
+}
+
+TEST(VerifierApiTest, UnknownHelperAndHelperLookup) {
+  auto insns = assemble_ok("call 5\nexit\n");
+  const ProgramType* mem = runtime_platform().find_type("mem");
+  VerifyInput in{insns, {}, {}, *mem, [](uint32_t) -> const HelperProto* { return nullptr; },
+                 8, runtime_platform()};
+  VerifyResult r = verify(in);
+  ASSERT_FALSE(r.accepted);
+  EXPECT_NE(r.error_text().find("unknown helper"), std::string::npos);
+  in.helper = nullptr;
+  r = verify(in);
+  EXPECT_TRUE(r.accepted) << r.error_text();
+}
+
+}  // namespace
+}  // namespace bpfjit::verifier

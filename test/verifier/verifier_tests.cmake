@@ -1,0 +1,20 @@
+# The verifier's tests: abstract domains (tnum, scalar), the catalogues of unsafe and safe
+# programs (test/verifier/catalogue/, parsed with the kernel oracle's reader), and the
+# bpf-progs objects.
+
+add_executable(verifier_tests
+  verifier/domain_test.cc
+  verifier/catalogue_test.cc
+  verifier/verifier_api_test.cc
+)
+target_link_libraries(verifier_tests PRIVATE bpfjit_verifier bpfjit_isa GTest::gtest_main
+                      fmt::fmt)
+# The catalogue reader lives in the kernel oracle's library (oracle.cmake, included next).
+if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/oracle.cmake)
+  target_link_libraries(verifier_tests PRIVATE bpfjit_kernel_oracle)
+  target_compile_definitions(verifier_tests PRIVATE BPFJIT_HAVE_CATALOGUE_READER=1)
+endif()
+target_compile_definitions(verifier_tests
+  PRIVATE BPFJIT_CATALOGUE_DIR="${CMAKE_CURRENT_SOURCE_DIR}/verifier/catalogue")
+bpfjit_warnings(verifier_tests)
+gtest_discover_tests(verifier_tests DISCOVERY_TIMEOUT 60)

@@ -1,0 +1,334 @@
+// Control-flow analysis before path exploration. See cfg.h.
+#include "verifier/cfg.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "runtime/isa/decode.h"
+#include "runtime/isa/disasm.h"
+
+namespace bpfjit::verifier {
+
+namespace {
+
+constexpr uint16_t kAllArgs = 0x3e;       // r1..r5
+constexpr uint16_t kCallerSaved = 0x3f;   // r0..r5
+
+uint16_t bit(uint8_t r) { return static_cast<uint16_t>(1u << r); }
+
+// Registers read and written by one instruction.
+void uses_defs(const Insn& in, const std::function<int(uint32_t)>& helper_reads,
+               uint16_t& use, uint16_t& def) {
+  use = def = 0;
+  switch (form_of(in.op)) {
+    case Form::kAluImm:
+      if (alu_op(in.op) != AluOp::kMov) use |= bit(in.dst);
+      def |= bit(in.dst);
+      return;
+    case Form::kAluReg:
+      use |= bit(in.src);
+      if (alu_op(in.op) != AluOp::kMov) use |= bit(in.dst);
+      def |= bit(in.dst);
+      return;
+    case Form::kNeg:
+    case Form::kEndian:
+      use |= bit(in.dst);
+      def |= bit(in.dst);
+      return;
+    case Form::kMovSx:
+      use |= bit(in.src);
+      def |= bit(in.dst);
+      return;
+    case Form::kLddw:
+      if (in.op != Op::kLddwHigh) def |= bit(in.dst);
+      return;
+    case Form::kLdx:
+    case Form::kLdxSx:
+      use |= bit(in.src);
+      def |= bit(in.dst);
+      return;
+    case Form::kSt:
+      use |= bit(in.dst);
+      return;
+    case Form::kStx:
+      use |= bit(in.dst) | bit(in.src);
+      return;
+    case Form::kAtomic:
+      use |= bit(in.dst) | bit(in.src);
+      if (atomic_op(in.op) == AtomicOp::kCmpXchg) {
+        use |= bit(0);
+        def |= bit(0);
+      } else if (writes_register(in, in.src)) {
+        def |= bit(in.src);
+      }
+      return;
+    case Form::kLdAbs:
+      use |= bit(6);
+      def |= kCallerSaved;
+      return;
+    case Form::kLdInd:
+      use |= bit(6) | bit(in.src);
+      def |= kCallerSaved;
+      return;
+    case Form::kJa:
+    case Form::kJa32:
+      return;
+    case Form::kJmpImm:
+      use |= bit(in.dst);
+      return;
+    case Form::kJmpReg:
+      use |= bit(in.dst) | bit(in.src);
+      return;
+    case Form::kCall: {
+      int n = helper_reads ? helper_reads(static_cast<uint32_t>(in.imm)) : 5;
+      for (int i = 1; i <= n && i <= 5; ++i) use |= bit(static_cast<uint8_t>(i));
+      def |= kCallerSaved;
+      return;
+    }
+    case Form::kCallLocal:
+    case Form::kCallBtf:
+      use |= kAllArgs;
+      def |= kCallerSaved;
+      return;
+    case Form::kCallx:
+      use |= kAllArgs | bit(in.dst);
+      def |= kCallerSaved;
+      return;
+    case Form::kExit:
+      use |= bit(0);
+      return;
+  }
+}
+
+bool is_cond_jump(Form f) { return f == Form::kJmpImm || f == Form::kJmpReg; }
+
+// Successors inside the same function (a local call continues after itself).
+void successors(const std::vector<Insn>& insns, uint32_t pc, std::vector<uint32_t>& out) {
+  out.clear();
+  const Insn& in = insns[pc];
+  Form f = form_of(in.op);
+  auto next = [&](uint32_t p) {
+    uint32_t n = p + 1;
+    if (n < insns.size() && insns[n].op == Op::kLddwHigh) ++n;
+    return n;
+  };
+  switch (f) {
+    case Form::kExit:
+      return;
+    case Form::kJa:
+    case Form::kJa32:
+      out.push_back(in.target());
+      return;
+    case Form::kJmpImm:
+    case Form::kJmpReg:
+      out.push_back(next(pc));
+      out.push_back(in.target());
+      return;
+    case Form::kAluImm:
+    case Form::kAluReg:
+    case Form::kNeg:
+    case Form::kMovSx:
+    case Form::kEndian:
+    case Form::kLddw:
+    case Form::kLdx:
+    case Form::kLdxSx:
+    case Form::kSt:
+    case Form::kStx:
+    case Form::kAtomic:
+    case Form::kLdAbs:
+    case Form::kLdInd:
+    case Form::kCall:
+    case Form::kCallLocal:
+    case Form::kCallBtf:
+    case Form::kCallx:
+      break;
+  }
+  if (in.op == Op::kLddwHigh) return;
+  uint32_t n = next(pc);
+  if (n < insns.size()) out.push_back(n);
+}
+
+}  // namespace
+
+std::string insn_text(const std::vector<Insn>& insns, uint32_t pc) {
+  if (pc >= insns.size()) return "?";
+  return disassemble(insns[pc], pc);
+}
+
+Diagnostic verify_error(const std::vector<Insn>& insns, uint32_t pc, const std::string& reason) {
+  return make_error(ErrorCode::kVerify, pc, insn_text(insns, pc) + ": " + reason);
+}
+
+uint32_t Cfg::subprog_index(uint32_t start) const {
+  auto it = std::lower_bound(subprogs.begin(), subprogs.end(), start,
+                             [](const Subprog& s, uint32_t v) { return s.start < v; });
+  return static_cast<uint32_t>(it - subprogs.begin());
+}
+
+Cfg build_cfg(const std::vector<Insn>& insns, const std::vector<uint32_t>& func_targets,
+              const std::function<int(uint32_t)>& helper_reads, std::vector<Diagnostic>& errors) {
+  const auto n = static_cast<uint32_t>(insns.size());
+  Cfg cfg;
+  // Subprogram boundaries.
+  std::vector<uint32_t> starts{0};
+  for (uint32_t pc = 0; pc < n; ++pc) {
+    if (insns[pc].op == Op::kCallLocal) starts.push_back(insns[pc].target());
+  }
+  for (uint32_t t : func_targets) {
+    if (t < n) starts.push_back(t);
+  }
+  std::sort(starts.begin(), starts.end());
+  starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+  cfg.subprog_of.assign(n, 0);
+  for (size_t i = 0; i < starts.size(); ++i) {
+    uint32_t end = i + 1 < starts.size() ? starts[i + 1] : n;
+    cfg.subprogs.push_back({starts[i], end});
+    for (uint32_t pc = starts[i]; pc < end; ++pc) cfg.subprog_of[pc] = static_cast<uint32_t>(i);
+  }
+  cfg.callees.resize(cfg.subprogs.size());
+  cfg.prune_point.assign(n, 0);
+  cfg.loop_head.assign(n, 0);
+
+  // Structure of each subprogram: jumps stay inside, the last instruction does not fall
+  // into the next one.
+  for (size_t s = 0; s < cfg.subprogs.size(); ++s) {
+    const Subprog& sp = cfg.subprogs[s];
+    uint32_t last = sp.end - 1;
+    if (insns[last].op == Op::kLddwHigh && last > sp.start) --last;
+    Form lf = form_of(insns[last].op);
+    if (lf != Form::kExit && lf != Form::kJa && lf != Form::kJa32) {
+      errors.push_back(verify_error(
+          insns, last,
+          fmt::format("unsupported: the subprogram at {} falls through into the next one",
+                      sp.start)));
+    }
+    for (uint32_t pc = sp.start; pc < sp.end; ++pc) {
+      Form f = form_of(insns[pc].op);
+      bool jump = f == Form::kJa || f == Form::kJa32 || is_cond_jump(f);
+      if (jump && (insns[pc].target() < sp.start || insns[pc].target() >= sp.end)) {
+        errors.push_back(verify_error(
+            insns, pc,
+            fmt::format("unsupported: jump to {} leaves the subprogram [{}, {})",
+                        insns[pc].target(), sp.start, sp.end)));
+      }
+      if (insns[pc].op == Op::kCallLocal) {
+        cfg.callees[s].push_back({pc, cfg.subprog_index(insns[pc].target())});
+      }
+      if (insns[pc].op == Op::kLddwCode) {
+        uint32_t t = static_cast<uint32_t>(static_cast<int64_t>(pc) + 1 + insns[pc].imm);
+        if (t < n && std::binary_search(starts.begin(), starts.end(), t)) {
+          cfg.callees[s].push_back({pc, cfg.subprog_index(t)});
+        }
+      }
+    }
+  }
+  if (!errors.empty()) return cfg;
+
+  // Reachability and back edges: iterative depth-first search over the instruction graph;
+  // calls and callbacks start their callee's search too.
+  std::vector<uint8_t> color(n, 0);  // 0 new, 1 on the stack, 2 done
+  std::vector<uint32_t> succ;
+  std::vector<std::pair<uint32_t, size_t>> stack;
+  std::vector<std::vector<uint32_t>> succ_of(n);
+  for (uint32_t pc = 0; pc < n; ++pc) {
+    successors(insns, pc, succ_of[pc]);
+    if (is_cond_jump(form_of(insns[pc].op))) {
+      for (uint32_t t : succ_of[pc]) cfg.prune_point[t] = 1;
+    }
+    Form f = form_of(insns[pc].op);
+    if (f == Form::kJa || f == Form::kJa32) cfg.prune_point[insns[pc].target()] = 1;
+  }
+  std::vector<uint32_t> roots{0};
+  std::vector<uint8_t> subprog_reached(cfg.subprogs.size(), 0);
+  subprog_reached[0] = 1;
+  while (!roots.empty()) {
+    uint32_t root = roots.back();
+    roots.pop_back();
+    if (color[root]) continue;
+    color[root] = 1;
+    stack.push_back({root, 0});
+    while (!stack.empty()) {
+      auto& [pc, i] = stack.back();
+      if (i == 0) {
+        const Insn& in = insns[pc];
+        uint32_t callee_start = UINT32_MAX;
+        if (in.op == Op::kCallLocal) callee_start = in.target();
+        if (in.op == Op::kLddwCode) {
+          callee_start = static_cast<uint32_t>(static_cast<int64_t>(pc) + 1 + in.imm);
+        }
+        if (callee_start < n) {
+          uint32_t s = cfg.subprog_index(callee_start);
+          if (s < cfg.subprogs.size() && cfg.subprogs[s].start == callee_start &&
+              !subprog_reached[s]) {
+            subprog_reached[s] = 1;
+            roots.push_back(callee_start);
+            cfg.prune_point[callee_start] = 1;
+          }
+        }
+        if (form_of(in.op) == Form::kCallLocal || form_of(in.op) == Form::kCall) {
+          for (uint32_t t : succ_of[pc]) cfg.prune_point[t] = 1;
+        }
+      }
+      if (i < succ_of[pc].size()) {
+        uint32_t t = succ_of[pc][i++];
+        if (color[t] == 1) {
+          cfg.loop_head[t] = 1;
+          cfg.prune_point[t] = 1;
+        } else if (color[t] == 0) {
+          color[t] = 1;
+          stack.push_back({t, 0});
+        }
+        continue;
+      }
+      color[pc] = 2;
+      stack.pop_back();
+    }
+  }
+  for (uint32_t pc = 0; pc < n; ++pc) {
+    if (color[pc] || insns[pc].op == Op::kLddwHigh) continue;
+    if (pc > 0 && !color[pc - 1] && insns[pc - 1].op != Op::kLddwHigh) continue;
+    if (pc > 1 && insns[pc - 1].op == Op::kLddwHigh && !color[pc - 2]) continue;
+    errors.push_back(verify_error(insns, pc, "unreachable instruction"));
+  }
+
+  // Call cycles among reachable subprograms.
+  std::vector<uint8_t> scolor(cfg.subprogs.size(), 0);
+  std::function<void(uint32_t)> visit = [&](uint32_t s) {
+    scolor[s] = 1;
+    for (const CallEdge& e : cfg.callees[s]) {
+      if (scolor[e.callee] == 1) {
+        errors.push_back(verify_error(
+            insns, e.insn,
+            fmt::format("recursion: the subprogram at {} calls itself through this call",
+                        cfg.subprogs[e.callee].start)));
+      } else if (scolor[e.callee] == 0) {
+        visit(e.callee);
+      }
+    }
+    scolor[s] = 2;
+  };
+  visit(0);
+
+  // Liveness: live_in = use | (live_out & ~def), to a fixed point, backwards.
+  std::vector<uint16_t> use(n), def(n);
+  for (uint32_t pc = 0; pc < n; ++pc) uses_defs(insns[pc], helper_reads, use[pc], def[pc]);
+  cfg.live_in.assign(n, 0);
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (uint32_t k = n; k-- > 0;) {
+      if (insns[k].op == Op::kLddwHigh) continue;
+      uint16_t out = 0;
+      for (uint32_t t : succ_of[k]) out |= cfg.live_in[t];
+      auto in = static_cast<uint16_t>(use[k] | (out & ~def[k]) | bit(kFramePointer));
+      if (in != cfg.live_in[k]) {
+        cfg.live_in[k] = in;
+        changed = true;
+      }
+    }
+  }
+  return cfg;
+}
+
+}  // namespace bpfjit::verifier

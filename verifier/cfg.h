@@ -1,0 +1,51 @@
+// The control-flow facts the verifier needs before it explores paths: subprograms (the
+// main program, bpf-to-bpf call targets and callbacks named by lddw code), static
+// reachability, the call graph (recursion), loop heads and prune points, and register
+// liveness (registers no path reads again are ignored when states are compared).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "runtime/isa/isa.h"
+#include "runtime/isa/result.h"
+
+namespace bpfjit::verifier {
+
+struct Subprog {
+  uint32_t start = 0;
+  uint32_t end = 0;  // one past the last slot
+};
+
+struct CallEdge {
+  uint32_t insn = 0;     // the call (or the lddw code naming a callback)
+  uint32_t callee = 0;   // subprogram index
+};
+
+struct Cfg {
+  std::vector<Subprog> subprogs;               // sorted by start; [0] is the main program
+  std::vector<uint32_t> subprog_of;            // per slot
+  std::vector<std::vector<CallEdge>> callees;  // per subprogram
+  std::vector<uint8_t> prune_point;            // per slot: states are stored here
+  std::vector<uint8_t> loop_head;              // per slot: the target of a back edge
+  std::vector<uint16_t> live_in;               // per slot: registers read before written
+
+  uint32_t subprog_index(uint32_t start) const;
+};
+
+// Builds the CFG. `func_targets` are the subprograms named by lddw code (callbacks);
+// `helper_reads(id)` is how many argument registers helper `id` reads (5 when unknown).
+// Appends a diagnostic for each unreachable instruction run, each jump leaving its
+// subprogram, each subprogram that falls into the next, and each call cycle.
+Cfg build_cfg(const std::vector<Insn>& insns, const std::vector<uint32_t>& func_targets,
+              const std::function<int(uint32_t)>& helper_reads, std::vector<Diagnostic>& errors);
+
+// The rejection of the instruction at `pc`: "<insn text>: <reason>".
+Diagnostic verify_error(const std::vector<Insn>& insns, uint32_t pc, const std::string& reason);
+
+// The instruction in assembler text.
+std::string insn_text(const std::vector<Insn>& insns, uint32_t pc);
+
+}  // namespace bpfjit::verifier

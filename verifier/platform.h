@@ -1,0 +1,67 @@
+// The platform a program is verified for: its program types (context layouts, helper
+// whitelists), the helper prototypes by id, the map types it knows and which types may
+// write packets.
+//
+// Two platforms are built in:
+//  - runtime: bpfjit's own (the default): the program types and helpers of helpers/
+//    (HelperTable::builtin(), mem/xdp/socket_filter);
+//  - linux: the kernel's common program types (socket_filter, kprobe, tracepoint,
+//    raw_tracepoint, xdp, sched_cls/tc, sched_act, cgroup_skb, cgroup_sock) with their
+//    context layouts from <linux/bpf.h> and the prototypes of the kernel helpers real
+//    programs use, for checking kernel objects offline.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "helpers/prototype.h"
+
+namespace bpfjit::verifier {
+
+// Kernel map type numbers (enum bpf_map_type).
+namespace map_type {
+inline constexpr uint32_t kHash = 1;
+inline constexpr uint32_t kArray = 2;
+inline constexpr uint32_t kProgArray = 3;
+inline constexpr uint32_t kPerfEventArray = 4;
+inline constexpr uint32_t kPercpuHash = 5;
+inline constexpr uint32_t kPercpuArray = 6;
+inline constexpr uint32_t kStackTrace = 7;
+inline constexpr uint32_t kLruHash = 9;
+inline constexpr uint32_t kLruPercpuHash = 10;
+inline constexpr uint32_t kLpmTrie = 11;
+inline constexpr uint32_t kArrayOfMaps = 12;
+inline constexpr uint32_t kHashOfMaps = 13;
+inline constexpr uint32_t kQueue = 22;
+inline constexpr uint32_t kStack = 23;
+inline constexpr uint32_t kRingbuf = 27;
+}  // namespace map_type
+
+// "hash" -> 1 ... ; 0 when unknown. Accepts the kernel's names without BPF_MAP_TYPE_.
+uint32_t map_type_from_name(std::string_view name);
+const char* map_type_name(uint32_t type);
+
+struct Platform {
+  std::string name;
+  std::vector<std::unique_ptr<ProgramType>> types;
+  std::vector<HelperProto> helpers;            // sorted by id
+  std::vector<std::string> packet_write_types;  // types whose programs may write packets
+  std::vector<uint32_t> map_types;             // map types programs may use
+
+  const ProgramType* find_type(std::string_view type_name) const;
+  // The program type an ELF section name implies ("xdp", "kprobe/...", "socket", "tc").
+  const ProgramType* type_for_section(std::string_view section) const;
+  const HelperProto* find_helper(uint32_t id) const;
+  bool packet_writable(const ProgramType& type) const;
+  bool map_type_allowed(uint32_t type) const;
+};
+
+const Platform& runtime_platform();
+const Platform& linux_platform();
+// "runtime" or "linux"; nullptr otherwise.
+const Platform* find_platform(std::string_view name);
+
+}  // namespace bpfjit::verifier

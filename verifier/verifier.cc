@@ -1,0 +1,1695 @@
+// The verifier's driver: depth-first path exploration with state pruning. The design is
+// described in verifier.h; the abstract domains live in tnum, scalar and state, the
+// control-flow facts in cfg, the platform descriptions in platform.
+#include "verifier/verifier.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+
+#include "runtime/isa/decode.h"
+#include "runtime/isa/semantics.h"
+#include "verifier/cfg.h"
+#include "verifier/state.h"
+
+namespace bpfjit::verifier {
+
+namespace {
+
+constexpr size_t kMaxStatesPerInsn = 32;
+constexpr size_t kMaxPending = 1 << 16;
+constexpr uint32_t kLoopForkThreshold = 64;
+constexpr int64_t kMaxPtrOffset = int64_t{1} << 29;
+constexpr uint64_t kMaxPacketVarOffset = 0xffff;
+constexpr uint64_t kMaxHelperSize = uint64_t{1} << 29;
+constexpr uint64_t kUnknownSize = UINT64_MAX;
+constexpr uint32_t kCallbackJoinRounds = 3;
+
+// Helper ids the verifier knows the meaning of (beyond their prototypes).
+constexpr uint32_t kIdMapLookup = 1, kIdMapUpdate = 2, kIdMapDelete = 3, kIdTailCall = 12,
+                   kIdPerfEventOutput = 25, kIdMapPush = 87, kIdMapPop = 88, kIdMapPeek = 89,
+                   kIdRingbufOutput = 130, kIdRingbufReserve = 131, kIdRingbufQuery = 134,
+                   kIdForEachMapElem = 164, kIdLoop = 181;
+
+enum class Access : uint8_t { kRead, kWrite, kAtomic, kHelperRead, kHelperWrite };
+
+bool is_write(Access a) {
+  return a == Access::kWrite || a == Access::kAtomic || a == Access::kHelperWrite;
+}
+
+std::string rname(uint8_t r) { return fmt::format("r{}", r); }
+
+// The kernel's map types grouped by what helpers may do with them.
+bool is_keyed_map(uint32_t t) {
+  return t != map_type::kRingbuf && t != map_type::kProgArray &&
+         t != map_type::kPerfEventArray && t != map_type::kQueue && t != map_type::kStack &&
+         t != map_type::kStackTrace;
+}
+
+class Verifier {
+ public:
+  Verifier(const VerifyInput& in, const VerifyOptions& opts, VerifyResult& res)
+      : in_(in), opts_(opts), res_(res), insns_(in.insns) {}
+
+  void run();
+
+ private:
+  // --- setup ---
+  bool resolve_lddw_refs();
+  State initial_state();
+  const HelperProto* find_helper(uint32_t id) const {
+    return in_.helper ? in_.helper(id) : in_.platform.find_helper(id);
+  }
+
+  // --- exploration ---
+  void explore_path();
+  enum class Prune : uint8_t { kNew, kCovered, kLoop };
+  Prune check_prune(uint32_t pc);
+  void fork(State&& other);
+  void end_path();
+  bool step();
+
+  // --- errors ---
+  bool fail(uint32_t pc, const std::string& reason);
+
+  // --- instructions ---
+  bool read_reg(uint32_t pc, uint8_t r);
+  bool do_alu(uint32_t pc, const Insn& in);
+  bool ptr_add(uint32_t pc, Reg& p, const Scalar& s, bool sub, uint8_t regno);
+  bool do_lddw(uint32_t pc, const Insn& in);
+  bool do_load(uint32_t pc, const Insn& in);
+  bool do_store(uint32_t pc, const Insn& in);
+  bool do_atomic(uint32_t pc, const Insn& in);
+  bool do_legacy_load(uint32_t pc, const Insn& in);
+  bool do_branch(uint32_t pc, const Insn& in);
+  bool do_helper(uint32_t pc, const Insn& in);
+  bool do_local_call(uint32_t pc, const Insn& in);
+  bool enter_callback(uint32_t pc, uint32_t target, const std::array<Reg, 6>& args);
+  bool do_exit(uint32_t pc);
+  bool finish_callback(uint32_t pc);
+
+  bool check_mem(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn_off, uint64_t size,
+                 Access kind, const Reg* value, Reg* out, const char* uninit_phrase);
+  bool stack_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t lo, int64_t hi,
+                    uint64_t size, Access kind, const Reg* value, Reg* out,
+                    const char* uninit_phrase);
+  bool ctx_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn_off, uint64_t size,
+                  Access kind, const Reg* value, Reg* out);
+  bool check_helper_mem(uint32_t pc, uint8_t regno, uint64_t size, bool write, int arg,
+                        const char* uninit_phrase);
+
+  void mark_null(State& s, uint32_t id, bool is_null);
+  void learn_packet_range(State& s, const Reg& pkt);
+  bool refine_scalars(State& s, const Insn& in, bool taken);
+  void propagate_scalar(State& s, const Reg& r);
+  uint32_t new_id() { return next_id_++; }
+  void check_stack_depth();
+  void note_memory();
+
+  const VerifyInput& in_;
+  const VerifyOptions& opts_;
+  VerifyResult& res_;
+  const std::vector<Insn>& insns_;
+  Cfg cfg_;
+  std::vector<std::optional<LddwRef>> lddw_;
+  std::vector<std::vector<Checkpoint*>> stored_;
+  std::deque<Checkpoint> checkpoints_;
+  std::vector<State> pending_;
+  std::vector<uint8_t> flags_, visited_;
+  std::vector<uint32_t> subprog_depth_;
+  State cur_;
+  uint8_t facts_ = 0;  // the current instruction's facts for the JIT
+  bool path_done_ = false;
+  bool stop_all_ = false;
+  uint32_t next_id_ = 1;
+  uint64_t live_states_ = 0;
+  int helper_arg_ = 0;  // while checking a helper's memory argument: its number
+
+  // Bounds failures of a helper's memory argument are argument errors.
+  std::string oob(const char* phrase) const {
+    if (helper_arg_ == 0) return phrase;
+    return fmt::format("invalid helper argument: arg{} memory is not in bounds", helper_arg_);
+  }
+};
+
+// ------------------------------------------------------------------------------------------
+// Setup
+
+bool Verifier::resolve_lddw_refs() {
+  lddw_.assign(insns_.size(), std::nullopt);
+  for (const LddwRef& r : in_.lddw_refs) {
+    if (r.slot >= insns_.size() || form_of(insns_[r.slot].op) != Form::kLddw ||
+        insns_[r.slot].op == Op::kLddwHigh) {
+      res_.diagnostics.push_back(make_error(
+          ErrorCode::kVerify, r.slot < insns_.size() ? r.slot : kNoInsn,
+          fmt::format("invalid map: lddw reference at slot {} does not name an lddw", r.slot)));
+      return false;
+    }
+    lddw_[r.slot] = r;
+  }
+  for (uint32_t pc = 0; pc < insns_.size(); ++pc) {
+    const Insn& in = insns_[pc];
+    if (lddw_[pc] || form_of(in.op) != Form::kLddw || in.op == Op::kLddwHigh) continue;
+    uint32_t high_imm = pc + 1 < insns_.size() ? static_cast<uint32_t>(insns_[pc + 1].imm) : 0;
+    switch (lddw_kind(in.op)) {
+      case LddwKind::kImm64:
+      case LddwKind::kVariable:
+        break;
+      case LddwKind::kMapFd:
+      case LddwKind::kMapIdx:
+        lddw_[pc] = LddwRef{pc, LddwRefKind::kMap, static_cast<uint32_t>(in.imm), 0};
+        break;
+      case LddwKind::kMapValue:
+      case LddwKind::kMapIdxValue:
+        lddw_[pc] = LddwRef{pc, LddwRefKind::kMapValue, static_cast<uint32_t>(in.imm), high_imm};
+        break;
+      case LddwKind::kCode:
+        lddw_[pc] = LddwRef{pc, LddwRefKind::kCode, 0,
+                            static_cast<uint32_t>(static_cast<int64_t>(pc) + 1 + in.imm)};
+        break;
+    }
+  }
+  return true;
+}
+
+State Verifier::initial_state() {
+  State s;
+  s.frames.emplace_back();
+  Frame& f = s.frames.back();
+  f.subprog = 0;
+  Reg fp;
+  fp.type = RegType::kStack;
+  fp.map = 0;
+  f.regs[kFramePointer] = fp;
+  if (in_.type.model == CtxModel::kMemBuffer) {
+    Reg mem;
+    mem.type = RegType::kMem;
+    mem.size = in_.mem_size ? *in_.mem_size : kUnknownSize;
+    f.regs[1] = mem;
+    f.regs[2] = in_.mem_size ? Reg::scalar(Scalar::constant(*in_.mem_size)) : Reg::unknown();
+  } else {
+    Reg ctx;
+    ctx.type = RegType::kCtx;
+    f.regs[1] = ctx;
+  }
+  return s;
+}
+
+// ------------------------------------------------------------------------------------------
+// Errors
+
+bool Verifier::fail(uint32_t pc, const std::string& reason) {
+  Diagnostic d = verify_error(insns_, pc, reason);
+  bool seen = std::any_of(res_.diagnostics.begin(), res_.diagnostics.end(),
+                          [&](const Diagnostic& e) { return e.insn == d.insn && e.message == d.message; });
+  if (!seen) {
+    if (opts_.log) res_.log += d.to_string() + "\n";
+    res_.diagnostics.push_back(std::move(d));
+  }
+  if (res_.diagnostics.size() >= opts_.max_diagnostics) stop_all_ = true;
+  return false;
+}
+
+bool Verifier::read_reg(uint32_t pc, uint8_t r) {
+  if (cur_.reg(r).is_init()) return true;
+  return fail(pc, fmt::format("{} is not initialized", rname(r)));
+}
+
+// ------------------------------------------------------------------------------------------
+// Exploration
+
+void Verifier::run() {
+  auto t0 = std::chrono::steady_clock::now();
+  const size_t n = insns_.size();
+  if (n == 0) {
+    res_.diagnostics.push_back(make_error(ErrorCode::kVerify, "the program is empty"));
+    return;
+  }
+  if (!resolve_lddw_refs()) return;
+  std::vector<uint32_t> funcs;
+  for (const auto& r : lddw_) {
+    if (r && r->kind == LddwRefKind::kCode) funcs.push_back(r->offset);
+  }
+  for (uint32_t f : funcs) {
+    if (f >= n || insns_[f].op == Op::kLddwHigh) {
+      res_.diagnostics.push_back(make_error(ErrorCode::kVerify, kNoInsn,
+                                            fmt::format("unsupported: lddw code names slot {}, "
+                                                        "not an instruction", f)));
+      return;
+    }
+  }
+  auto helper_reads = [this](uint32_t id) {
+    const HelperProto* p = find_helper(id);
+    if (!p) return 5;
+    int last = 0;
+    for (int i = 0; i < 5; ++i) {
+      if (p->args[i] != ArgKind::kNone) last = i + 1;
+    }
+    return last;
+  };
+  std::vector<Diagnostic> cfg_errors;
+  cfg_ = build_cfg(insns_, funcs, helper_reads, cfg_errors);
+  // Unreachable code does not stop exploration (its report comes after the paths'); the
+  // structural errors do.
+  std::vector<Diagnostic> unreachable;
+  for (Diagnostic& d : cfg_errors) {
+    if (d.message.find("unreachable instruction") != std::string::npos) {
+      unreachable.push_back(std::move(d));
+    } else {
+      res_.diagnostics.push_back(std::move(d));
+    }
+  }
+  if (!res_.diagnostics.empty()) return;
+
+  stored_.assign(n, {});
+  flags_.assign(n, 0xff);
+  visited_.assign(n, 0);
+  subprog_depth_.assign(cfg_.subprogs.size(), 0);
+  pending_.push_back(initial_state());
+  while (!pending_.empty() && !stop_all_) {
+    cur_ = std::move(pending_.back());
+    pending_.pop_back();
+    if (opts_.log) res_.log += fmt::format("from path at {}:\n", cur_.pc);
+    explore_path();
+  }
+  if (res_.diagnostics.empty()) check_stack_depth();
+  for (Diagnostic& d : unreachable) res_.diagnostics.push_back(std::move(d));
+  res_.stats.states_stored = checkpoints_.size();
+  res_.accepted = res_.diagnostics.empty();
+  if (res_.accepted) {
+    res_.insn_flags.assign(n, 0);
+    for (size_t pc = 0; pc < n; ++pc) {
+      if (visited_[pc]) {
+        res_.insn_flags[pc] =
+            flags_[pc] & (kFlagMemSafe | kFlagDivisorNonZero | kFlagDivisorNotMinusOne);
+      }
+    }
+  }
+  res_.stats.time = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - t0);
+  if (opts_.log) {
+    res_.log += fmt::format(
+        "processed {} insns (limit {}), {} states stored, {} pruned, peak {} pending, "
+        "stack depth {}\n",
+        res_.stats.insns_processed, opts_.complexity_limit, res_.stats.states_stored,
+        res_.stats.states_pruned, res_.stats.peak_pending, res_.stats.max_stack_depth);
+  }
+}
+
+void Verifier::note_memory() {
+  size_t bytes = sizeof(State);
+  for (const Frame& f : cur_.frames) bytes += sizeof(Frame) + f.stack.size() * sizeof(StackSlot);
+  uint64_t total = (live_states_ + pending_.size() + 1) * bytes +
+                   checkpoints_.size() * sizeof(Checkpoint);
+  res_.stats.peak_memory_bytes = std::max(res_.stats.peak_memory_bytes, total);
+}
+
+void Verifier::explore_path() {
+  path_done_ = false;
+  while (!stop_all_) {
+    if (++res_.stats.insns_processed > opts_.complexity_limit) {
+      if (cur_.loop_forks >= kLoopForkThreshold) {
+        fail(cur_.pc, fmt::format("infinite loop: no bound proven for the loop (still "
+                                  "iterating after {} processed instructions)",
+                                  opts_.complexity_limit));
+      } else {
+        fail(cur_.pc, fmt::format("complexity limit: more than {} instructions processed",
+                                  opts_.complexity_limit));
+      }
+      stop_all_ = true;
+      end_path();
+      return;
+    }
+    uint32_t pc = cur_.pc;
+    if (cfg_.prune_point[pc]) {
+      Prune p = check_prune(pc);
+      if (p == Prune::kCovered) {
+        ++res_.stats.states_pruned;
+        if (opts_.log) res_.log += fmt::format("{}: safe (covered by an explored state)\n", pc);
+        end_path();
+        return;
+      }
+      if (p == Prune::kLoop) {
+        fail(cur_.prev_pc, "infinite loop: the loop comes back to this instruction in a state it was "
+                 "already in");
+        end_path();
+        return;
+      }
+    }
+    visited_[pc] = 1;
+    if (opts_.log) {
+      res_.log += fmt::format("{}: {:<28} ; {}\n", pc, insn_text(insns_, pc), describe_state(cur_));
+    }
+    facts_ = 0;
+    cur_.prev_pc = pc;
+    bool ok = step();
+    if (!ok) {
+      end_path();
+      return;
+    }
+    flags_[pc] &= facts_;
+    if (path_done_) {
+      end_path();
+      return;
+    }
+  }
+}
+
+Verifier::Prune Verifier::check_prune(uint32_t pc) {
+  auto& list = stored_[pc];
+  uint16_t live = cfg_.live_in[pc];
+  for (Checkpoint* cp : list) {
+    if (!state_covers(cp->state, cur_, live)) continue;
+    return cp->branches > 0 ? Prune::kLoop : Prune::kCovered;
+  }
+  if (list.size() >= kMaxStatesPerInsn) {
+    // Make room by forgetting a completed state; keep the ancestors (loop detection).
+    auto it = std::find_if(list.begin(), list.end(), [](Checkpoint* c) { return c->branches == 0; });
+    if (it == list.end()) return Prune::kNew;
+    (*it)->stored = false;
+    (*it)->state = State{};
+    --live_states_;
+    list.erase(it);
+  }
+  Checkpoint& cp = checkpoints_.emplace_back();
+  cp.state = cur_;
+  cp.parent = cur_.parent;
+  cp.branches = 1;
+  cur_.parent = &cp;
+  list.push_back(&cp);
+  ++live_states_;
+  note_memory();
+  return Prune::kNew;
+}
+
+void Verifier::fork(State&& other) {
+  other.parent = cur_.parent;
+  if (other.parent) ++other.parent->branches;
+  pending_.push_back(std::move(other));
+  res_.stats.peak_pending = std::max<uint64_t>(res_.stats.peak_pending, pending_.size());
+  if (pending_.size() > kMaxPending) {
+    fail(cur_.pc, fmt::format("complexity limit: more than {} paths pending", kMaxPending));
+    stop_all_ = true;
+  }
+}
+
+void Verifier::end_path() {
+  Checkpoint* c = cur_.parent;
+  while (c) {
+    if (--c->branches > 0) break;
+    c = c->parent;
+  }
+  cur_.parent = nullptr;
+}
+
+bool Verifier::step() {
+  const uint32_t pc = cur_.pc;
+  const Insn& in = insns_[pc];
+  switch (form_of(in.op)) {
+    case Form::kAluImm:
+    case Form::kAluReg:
+    case Form::kNeg:
+    case Form::kMovSx:
+    case Form::kEndian:
+      if (!do_alu(pc, in)) return false;
+      cur_.pc = pc + 1;
+      return true;
+    case Form::kLddw:
+      if (in.op == Op::kLddwHigh) return fail(pc, "unsupported: execution of an lddw's second slot");
+      if (!do_lddw(pc, in)) return false;
+      cur_.pc = pc + 2;
+      return true;
+    case Form::kLdx:
+    case Form::kLdxSx:
+      if (!do_load(pc, in)) return false;
+      cur_.pc = pc + 1;
+      return true;
+    case Form::kSt:
+    case Form::kStx:
+      if (!do_store(pc, in)) return false;
+      cur_.pc = pc + 1;
+      return true;
+    case Form::kAtomic:
+      if (!do_atomic(pc, in)) return false;
+      cur_.pc = pc + 1;
+      return true;
+    case Form::kLdAbs:
+    case Form::kLdInd:
+      if (!do_legacy_load(pc, in)) return false;
+      cur_.pc = pc + 1;
+      return true;
+    case Form::kJa:
+    case Form::kJa32:
+      cur_.pc = in.target();
+      return true;
+    case Form::kJmpImm:
+    case Form::kJmpReg:
+      return do_branch(pc, in);
+    case Form::kCall:
+      return do_helper(pc, in);
+    case Form::kCallLocal:
+      return do_local_call(pc, in);
+    case Form::kCallBtf:
+      return fail(pc, "unsupported: kfunc calls (call runtime) are not available");
+    case Form::kCallx:
+      return fail(pc, "unsupported: callx is not allowed");
+    case Form::kExit:
+      return do_exit(pc);
+  }
+  return fail(pc, "unsupported instruction");
+}
+
+// ------------------------------------------------------------------------------------------
+// ALU
+
+bool Verifier::ptr_add(uint32_t pc, Reg& p, const Scalar& s, bool sub, uint8_t regno) {
+  switch (p.type) {
+    case RegType::kMapValueOrNull:
+    case RegType::kRingbufMemOrNull:
+      return fail(pc, fmt::format("possibly null: arithmetic on {} ({}) before a null check",
+                                  rname(regno), reg_type_name(p.type)));
+    case RegType::kPacketEnd:
+    case RegType::kMapPtr:
+    case RegType::kFunc:
+      return fail(pc, fmt::format("pointer arithmetic: on {} ({}) is not allowed", rname(regno),
+                                  reg_type_name(p.type)));
+    case RegType::kCtx:
+      if (!s.is_const()) {
+        return fail(pc, fmt::format("pointer arithmetic: variable offset added to ctx in {}",
+                                    rname(regno)));
+      }
+      break;
+    case RegType::kNotInit:
+    case RegType::kScalar:
+    case RegType::kStack:
+    case RegType::kMapValue:
+    case RegType::kPacket:
+    case RegType::kPacketMeta:
+    case RegType::kRingbufMem:
+    case RegType::kMem:
+      break;
+  }
+  if (s.is_const()) {
+    auto c = static_cast<int64_t>(s.value());
+    if (sub) c = static_cast<int64_t>(0 - s.value());
+    int64_t off = 0;
+    if (__builtin_add_overflow(p.off, c, &off) || off > kMaxPtrOffset || off < -kMaxPtrOffset) {
+      return fail(pc, fmt::format("pointer arithmetic: offset {}{}{} of {} is out of range",
+                                  p.off, sub ? "-" : "+", s.value(), rname(regno)));
+    }
+    p.off = off;
+    return true;
+  }
+  p.val = scalar_alu(sub ? AluOp::kSub : AluOp::kAdd, p.val, s, 64);
+  if (p.type == RegType::kPacket || p.type == RegType::kPacketMeta) {
+    p.id = new_id();
+    p.range = 0;
+  }
+  return true;
+}
+
+bool Verifier::do_alu(uint32_t pc, const Insn& in) {
+  const OpInfo& info = op_info(in.op);
+  const uint32_t width = info.width;
+  Form f = info.form;
+  Reg& d = cur_.reg(in.dst);
+  if (f == Form::kNeg || f == Form::kEndian) {
+    if (!read_reg(pc, in.dst)) return false;
+    if (!d.is_scalar()) {
+      return fail(pc, fmt::format("pointer arithmetic: {} on {} ({})", info.mnemonic,
+                                  rname(in.dst), reg_type_name(d.type)));
+    }
+    d.val = f == Form::kNeg ? scalar_neg(d.val, width)
+                            : scalar_endian(endian_op(in.op), d.val, width);
+    d.id = 0;
+    return true;
+  }
+  if (f == Form::kMovSx) {
+    if (!read_reg(pc, in.src)) return false;
+    const Reg& s = cur_.reg(in.src);
+    if (!s.is_scalar()) {
+      return fail(pc, fmt::format("pointer arithmetic: {} of {} ({})", info.mnemonic,
+                                  rname(in.src), reg_type_name(s.type)));
+    }
+    d = Reg::scalar(scalar_movsx(s.val, static_cast<uint32_t>(info.selval), width));
+    return true;
+  }
+  const AluOp op = alu_op(in.op);
+  Reg src;
+  if (f == Form::kAluImm) {
+    src = Reg::scalar(Scalar::constant(sem::imm64_operand(in.imm)));
+  } else {
+    if (!read_reg(pc, in.src)) return false;
+    src = cur_.reg(in.src);
+  }
+  if (op == AluOp::kMov) {
+    if (width == 32) {
+      if (!src.is_scalar()) {
+        return fail(pc, fmt::format("pointer arithmetic: 32-bit mov of {} ({})", rname(in.src),
+                                    reg_type_name(src.type)));
+      }
+      d = Reg::scalar(scalar_truncate(src.val, 4));
+      return true;
+    }
+    if (f == Form::kAluReg && src.is_scalar() && !src.val.is_const() && in.src != in.dst) {
+      // Link the copies so that a branch on one narrows both.
+      if (src.id == 0) {
+        src.id = new_id();
+        cur_.reg(in.src).id = src.id;
+      }
+    }
+    d = src;
+    return true;
+  }
+  if (!read_reg(pc, in.dst)) return false;
+  if (d.is_scalar() && src.is_scalar()) {
+    if (op == AluOp::kDiv || op == AluOp::kMod || op == AluOp::kSDiv || op == AluOp::kSMod) {
+      bool nonzero = width == 64 ? src.val.umin >= 1 : src.val.u32min >= 1;
+      bool not_minus_one = width == 64 ? scalar_branch(JmpCond::kEq, src.val,
+                                                       Scalar::constant(UINT64_MAX), 64) == 0
+                                       : scalar_branch(JmpCond::kEq, src.val,
+                                                       Scalar::constant(UINT32_MAX), 32) == 0;
+      if (nonzero) facts_ |= kFlagDivisorNonZero;
+      if (not_minus_one) facts_ |= kFlagDivisorNotMinusOne;
+    }
+    d.val = scalar_alu(op, d.val, src.val, width);
+    d.id = 0;
+    return true;
+  }
+  bool dp = is_pointer(d.type), sp = is_pointer(src.type);
+  if (width == 32) {
+    return fail(pc, fmt::format("pointer arithmetic: 32-bit {} on {} ({}) and {}",
+                                info.mnemonic, rname(in.dst), reg_type_name(d.type),
+                                reg_type_name(src.type)));
+  }
+  if (dp && !sp) {
+    if (op != AluOp::kAdd && op != AluOp::kSub) {
+      return fail(pc, fmt::format("pointer arithmetic: {} on {} ({})", info.mnemonic,
+                                  rname(in.dst), reg_type_name(d.type)));
+    }
+    return ptr_add(pc, d, src.val, op == AluOp::kSub, in.dst);
+  }
+  if (!dp && sp) {
+    if (op != AluOp::kAdd) {
+      return fail(pc, fmt::format("pointer arithmetic: {} of a scalar and {} ({})",
+                                  info.mnemonic, rname(in.src), reg_type_name(src.type)));
+    }
+    Reg p = src;
+    Scalar s = d.val;
+    if (!ptr_add(pc, p, s, false, in.src)) return false;
+    d = p;
+    return true;
+  }
+  // pointer op pointer: only the distance between two pointers into the same region.
+  bool same = d.type == src.type && d.map == src.map;
+  bool packets = (d.type == RegType::kPacket || d.type == RegType::kPacketEnd ||
+                  d.type == RegType::kPacketMeta) &&
+                 (src.type == RegType::kPacket || src.type == RegType::kPacketEnd ||
+                  src.type == RegType::kPacketMeta);
+  if (op == AluOp::kSub && (same || packets) && d.type != RegType::kMapValueOrNull &&
+      d.type != RegType::kRingbufMemOrNull && d.type != RegType::kMapPtr) {
+    if (same && d.val.is_const() && src.val.is_const() && d.type != RegType::kPacketEnd) {
+      d = Reg::scalar(Scalar::constant(static_cast<uint64_t>(d.off - src.off)));
+    } else {
+      d = Reg::unknown();
+    }
+    return true;
+  }
+  return fail(pc, fmt::format("pointer arithmetic: {} of {} ({}) and {} ({})", info.mnemonic,
+                              rname(in.dst), reg_type_name(d.type), rname(in.src),
+                              reg_type_name(src.type)));
+}
+
+bool Verifier::do_lddw(uint32_t pc, const Insn& in) {
+  Reg& d = cur_.reg(in.dst);
+  const auto& ref = lddw_[pc];
+  if (!ref) {
+    if (in.op == Op::kLddwVariable) {
+      return fail(pc, "unsupported: lddw of a variable (src 3) is not available");
+    }
+    d = Reg::scalar(Scalar::constant(in.imm64));
+    return true;
+  }
+  if (ref->kind == LddwRefKind::kCode) {
+    d = Reg{};
+    d.type = RegType::kFunc;
+    d.size = ref->offset;
+    return true;
+  }
+  if (ref->map >= in_.maps.size()) {
+    return fail(pc, fmt::format("invalid map: lddw references map {}, the program has {} maps",
+                                ref->map, in_.maps.size()));
+  }
+  const MapInfo& m = in_.maps[ref->map];
+  if (!in_.platform.map_type_allowed(m.type)) {
+    return fail(pc, fmt::format("invalid map: map {} has type {} ({}), not available on the "
+                                "{} platform",
+                                ref->map, m.type, map_type_name(m.type), in_.platform.name));
+  }
+  d = Reg{};
+  d.map = ref->map;
+  if (ref->kind == LddwRefKind::kMap) {
+    d.type = RegType::kMapPtr;
+    return true;
+  }
+  if (ref->offset >= m.value_size && !(ref->offset == 0 && m.value_size == 0)) {
+    return fail(pc, fmt::format("invalid map: value offset {} is outside map {}'s {}-byte value",
+                                ref->offset, ref->map, m.value_size));
+  }
+  d.type = RegType::kMapValue;
+  d.off = ref->offset;
+  return true;
+}
+
+// ------------------------------------------------------------------------------------------
+// Memory
+
+bool Verifier::check_mem(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn_off,
+                         uint64_t size, Access kind, const Reg* value, Reg* out,
+                         const char* uninit_phrase) {
+  const bool write = is_write(kind);
+  if (value && is_pointer(value->type) && p.type != RegType::kStack) {
+    return fail(pc, fmt::format("pointer leak: storing a {} into {} memory through {}",
+                                reg_type_name(value->type), reg_type_name(p.type),
+                                rname(regno)));
+  }
+  // Offsets: fixed part + instruction offset + variable part.
+  const Scalar& v = p.val;
+  bool bounded = v.smin >= -kMaxPtrOffset && v.smax <= kMaxPtrOffset;
+  int64_t lo = p.off + insn_off + (bounded ? v.smin : 0);
+  int64_t hi = p.off + insn_off + (bounded ? v.smax : 0) + static_cast<int64_t>(size);
+  auto range_text = [&]() {
+    if (v.is_const()) return fmt::format("[{}, {})", lo, hi);
+    return fmt::format("[{}, {}) (variable offset {})", lo, hi, v.to_string());
+  };
+  switch (p.type) {
+    case RegType::kNotInit:
+      return fail(pc, fmt::format("{} is not initialized", rname(regno)));
+    case RegType::kScalar:
+    case RegType::kPacketEnd:
+    case RegType::kMapPtr:
+    case RegType::kFunc:
+      return fail(pc, fmt::format("invalid memory access: {} is a {}, not a pointer to memory",
+                                  rname(regno), reg_type_name(p.type)));
+    case RegType::kMapValueOrNull:
+    case RegType::kRingbufMemOrNull:
+      return fail(pc, fmt::format("possibly null: {} is a {}; compare it with 0 first",
+                                  rname(regno), reg_type_name(p.type)));
+    case RegType::kStack:
+      return stack_access(pc, regno, p, lo, hi, size, kind, value, out,
+                          uninit_phrase ? uninit_phrase : "uninitialized stack");
+    case RegType::kCtx:
+      return ctx_access(pc, regno, p, insn_off, size, kind, value, out);
+    case RegType::kMapValue: {
+      const MapInfo& m = in_.maps[p.map];
+      if (!bounded || lo < 0 || hi > static_cast<int64_t>(m.value_size)) {
+        return fail(pc, fmt::format("{}: {} bytes at {} of map {}'s "
+                                    "{}-byte value",
+                                    oob("map value access out of bounds"), size, range_text(), p.map, m.value_size));
+      }
+      if (write && m.read_only) {
+        return fail(pc, fmt::format("read-only memory: map {} is read-only", p.map));
+      }
+      break;
+    }
+    case RegType::kPacket:
+    case RegType::kPacketMeta: {
+      if (write && !in_.platform.packet_writable(in_.type)) {
+        return fail(pc, fmt::format("read-only memory: {} programs may not write the packet",
+                                    in_.type.name));
+      }
+      int64_t need = p.off + insn_off + static_cast<int64_t>(size);
+      if (!bounded || v.umax > kMaxPacketVarOffset || lo < 0 || need > p.range) {
+        return fail(pc, fmt::format("{}: {} range [0, {}], access "
+                                    "needs {}{}",
+                                    oob("packet access out of bounds"), rname(regno), p.range, need,
+                                    v.is_const() ? "" : " beyond the variable offset " +
+                                                            v.to_string()));
+      }
+      if (kind == Access::kAtomic) {
+        return fail(pc, "invalid memory access: atomic operation on packet memory");
+      }
+      break;
+    }
+    case RegType::kRingbufMem:
+    case RegType::kMem: {
+      if (p.size == kUnknownSize) {
+        return fail(pc, fmt::format("{}: the size of {}'s buffer is not "
+                                    "known (give mem_size)",
+                                    oob("memory access out of bounds"), rname(regno)));
+      }
+      if (!bounded || lo < 0 || hi > static_cast<int64_t>(p.size)) {
+        return fail(pc, fmt::format("{}: {} bytes at {} of a {}-byte {}",
+                                    oob("memory access out of bounds"), size, range_text(), p.size, reg_type_name(p.type)));
+      }
+      break;
+    }
+  }
+  if (out) *out = Reg::scalar(scalar_load(static_cast<uint32_t>(std::min<uint64_t>(size, 8)), false));
+  facts_ |= kFlagMemSafe;
+  return true;
+}
+
+bool Verifier::stack_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t lo, int64_t hi,
+                            uint64_t size, Access kind, const Reg* value, Reg* out,
+                            const char* uninit_phrase) {
+  bool bounded = p.val.smin >= -kMaxPtrOffset && p.val.smax <= kMaxPtrOffset;
+  if (!bounded || lo < -static_cast<int64_t>(kStackFrameSize) || hi > 0) {
+    return fail(pc, fmt::format("{}: {} bytes at fp{}{} (the frame is "
+                                "[-512, 0))",
+                                oob("stack access out of bounds"), size, lo, p.val.is_const() ? "" : " with a variable offset"));
+  }
+  if (size == 0) return true;
+  Frame& fr = cur_.frames[p.map];
+  uint32_t& depth = subprog_depth_[fr.subprog];
+  depth = std::max<uint32_t>(depth, static_cast<uint32_t>(-lo));
+  auto slot_of = [](int64_t x) { return static_cast<uint32_t>((-x - 1) / 8); };
+  auto byte_of = [](int64_t x) { return static_cast<uint32_t>(((x % 8) + 8) % 8); };
+  const bool fixed = p.val.is_const();
+  const bool write = is_write(kind);
+  // Whole aligned slots: spills and fills keep the register.
+  if (fixed && size == 8 && ((lo % 8) + 8) % 8 == 0) {
+    StackSlot& s = fr.slot(slot_of(lo));
+    if (kind == Access::kWrite && value) {
+      s.bytes.fill(ByteState::kSpill);
+      s.spill = *value;
+      facts_ |= kFlagMemSafe;
+      return true;
+    }
+    if (kind == Access::kRead && s.is_spill()) {
+      if (out) *out = s.spill;
+      facts_ |= kFlagMemSafe;
+      return true;
+    }
+  }
+  if (write && value && is_pointer(value->type)) {
+    return fail(pc, fmt::format("pointer leak: a {}-byte store of a {} to the stack keeps "
+                                "only part of it",
+                                size, reg_type_name(value->type)));
+  }
+  // Reads need every byte written; a spilled pointer may only be read whole.
+  bool all_zero = true;
+  if (!write || kind == Access::kAtomic) {
+    for (int64_t x = lo; x < hi; ++x) {
+      uint32_t si = slot_of(x);
+      ByteState b = si < fr.stack.size() ? fr.stack[si].bytes[byte_of(x)] : ByteState::kInvalid;
+      if (b == ByteState::kInvalid) {
+        return fail(pc, fmt::format("{}: {} bytes at fp{}{} read, fp{} never written",
+                                    uninit_phrase, size, lo,
+                                    fixed ? "" : " (variable offset)", x));
+      }
+      if (b == ByteState::kSpill) {
+        const Reg& sp = fr.stack[si].spill;
+        if (!sp.is_scalar()) {
+          if (kind == Access::kHelperRead) {
+            return fail(pc, fmt::format("pointer leak: a helper would read the {} spilled at "
+                                        "fp{}",
+                                        reg_type_name(sp.type), -8 * static_cast<int64_t>(si + 1)));
+          }
+          return fail(pc, fmt::format("invalid memory access: partial access to the {} spilled "
+                                      "at fp{}",
+                                      reg_type_name(sp.type), -8 * static_cast<int64_t>(si + 1)));
+        }
+        if (!sp.is_const_scalar(0)) all_zero = false;
+      } else if (b != ByteState::kZero) {
+        all_zero = false;
+      }
+    }
+  }
+  if (write) {
+    bool zero = value && value->is_const_scalar(0);
+    for (int64_t x = lo; x < hi; ++x) {
+      StackSlot& s = fr.slot(slot_of(x));
+      if (s.is_spill()) {
+        // A partial overwrite kills the spilled register: the other bytes become data.
+        ByteState rest = s.spill.is_const_scalar(0) ? ByteState::kZero : ByteState::kMisc;
+        s.bytes.fill(rest);
+        s.spill = Reg{};
+      }
+      ByteState& b = s.bytes[byte_of(x)];
+      if (!fixed) {
+        if (b == ByteState::kZero) b = ByteState::kMisc;  // may or may not be written
+        continue;
+      }
+      b = zero && kind == Access::kWrite ? ByteState::kZero : ByteState::kMisc;
+    }
+  }
+  if (out) {
+    if (all_zero && !write) {
+      *out = Reg::scalar(Scalar::constant(0));
+    } else {
+      *out = Reg::scalar(scalar_load(static_cast<uint32_t>(std::min<uint64_t>(size, 8)), false));
+    }
+  }
+  facts_ |= kFlagMemSafe;
+  return true;
+}
+
+bool Verifier::ctx_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn_off,
+                          uint64_t size, Access kind, const Reg* value, Reg* out) {
+  const ProgramType& t = in_.type;
+  if (!p.val.is_const()) {
+    return fail(pc, fmt::format("invalid ctx access: {} has a variable offset", rname(regno)));
+  }
+  if (kind == Access::kHelperRead || kind == Access::kHelperWrite) {
+    return fail(pc, "invalid helper argument: ctx memory cannot be passed to helpers");
+  }
+  int64_t o = p.off + insn_off;
+  if (o < 0 || o + static_cast<int64_t>(size) > static_cast<int64_t>(t.ctx_size)) {
+    return fail(pc, fmt::format("{}: {} bytes at offset {}, the {} "
+                                "context is {} bytes",
+                                oob("ctx access out of bounds"), size, o, t.name, t.ctx_size));
+  }
+  const CtxField* field = nullptr;
+  for (const CtxField& f : t.fields) {
+    if (static_cast<int64_t>(f.offset) <= o &&
+        o + static_cast<int64_t>(size) <= static_cast<int64_t>(f.offset + f.size)) {
+      field = &f;
+      break;
+    }
+  }
+  if (!field) {
+    return fail(pc, fmt::format("invalid ctx access: no {} field holds {} bytes at offset {}",
+                                t.name, size, o));
+  }
+  if (kind == Access::kAtomic) {
+    return fail(pc, fmt::format("invalid ctx access: atomic operation on {}", field->name));
+  }
+  if (is_write(kind)) {
+    if (!field->writable) {
+      return fail(pc, fmt::format("invalid ctx access: {} is read-only", field->name));
+    }
+    if (value && is_pointer(value->type)) {
+      return fail(pc, fmt::format("pointer leak: storing a {} into ctx field {}",
+                                  reg_type_name(value->type), field->name));
+    }
+    if (size != field->size) {
+      return fail(pc, fmt::format("invalid ctx access: {}-byte store to the {}-byte field {}",
+                                  size, field->size, field->name));
+    }
+    facts_ |= kFlagMemSafe;
+    return true;
+  }
+  if (!field->readable) {
+    return fail(pc, fmt::format("invalid ctx access: {} is not readable", field->name));
+  }
+  if (field->kind != CtxFieldKind::kScalar) {
+    if (o != field->offset || size != field->size) {
+      return fail(pc, fmt::format("invalid ctx access: {} must be loaded whole ({} bytes at {})",
+                                  field->name, field->size, field->offset));
+    }
+    if (out) {
+      Reg r;
+      switch (field->kind) {
+        case CtxFieldKind::kPacketStart: r.type = RegType::kPacket; break;
+        case CtxFieldKind::kPacketEnd: r.type = RegType::kPacketEnd; break;
+        case CtxFieldKind::kPacketMeta: r.type = RegType::kPacketMeta; break;
+        case CtxFieldKind::kScalar: r.type = RegType::kScalar; break;
+      }
+      *out = r;
+    }
+    facts_ |= kFlagMemSafe;
+    return true;
+  }
+  if (size != field->size && !t.narrow_loads) {
+    return fail(pc, fmt::format("invalid ctx access: {}-byte load of the {}-byte field {}", size,
+                                field->size, field->name));
+  }
+  if (out) *out = Reg::scalar(scalar_load(static_cast<uint32_t>(size), false));
+  facts_ |= kFlagMemSafe;
+  return true;
+}
+
+bool Verifier::do_load(uint32_t pc, const Insn& in) {
+  if (!read_reg(pc, in.src)) return false;
+  Reg p = cur_.reg(in.src);
+  uint32_t size = access_size(in.op);
+  Reg out;
+  if (!check_mem(pc, in.src, p, in.off, size, Access::kRead, nullptr, &out, nullptr)) return false;
+  if (form_of(in.op) == Form::kLdxSx) {
+    if (!out.is_scalar()) {
+      return fail(pc, "invalid memory access: sign-extending load of a spilled pointer");
+    }
+    out = Reg::scalar(scalar_movsx(out.val, size * 8, 64));
+  } else if (out.is_scalar() && size < 8) {
+    out.val = scalar_truncate(out.val, size);
+    out.id = 0;
+  }
+  cur_.reg(in.dst) = out;
+  return true;
+}
+
+bool Verifier::do_store(uint32_t pc, const Insn& in) {
+  if (!read_reg(pc, in.dst)) return false;
+  uint32_t size = access_size(in.op);
+  Reg value;
+  if (form_of(in.op) == Form::kSt) {
+    value = Reg::scalar(scalar_truncate(Scalar::constant(sem::imm64_operand(in.imm)), size));
+    if (size == 8) value = Reg::scalar(Scalar::constant(sem::imm64_operand(in.imm)));
+  } else {
+    if (!read_reg(pc, in.src)) return false;
+    value = cur_.reg(in.src);
+    if (value.is_scalar() && size < 8) {
+      value.val = scalar_truncate(value.val, size);
+      value.id = 0;
+    }
+  }
+  Reg p = cur_.reg(in.dst);
+  return check_mem(pc, in.dst, p, in.off, size, Access::kWrite, &value, nullptr, nullptr);
+}
+
+bool Verifier::do_atomic(uint32_t pc, const Insn& in) {
+  if (!read_reg(pc, in.dst) || !read_reg(pc, in.src)) return false;
+  uint32_t size = access_size(in.op);
+  Reg value = cur_.reg(in.src);
+  if (!value.is_scalar()) {
+    return fail(pc, fmt::format("pointer leak: atomic operation with {} ({})", rname(in.src),
+                                reg_type_name(value.type)));
+  }
+  AtomicOp op = atomic_op(in.op);
+  if (op == AtomicOp::kCmpXchg) {
+    if (!read_reg(pc, 0)) return false;
+    if (!cur_.reg(0).is_scalar()) {
+      return fail(pc, "pointer leak: cmpxchg compares with a pointer in r0");
+    }
+  }
+  Reg p = cur_.reg(in.dst);
+  Reg v = Reg::unknown();
+  if (!check_mem(pc, in.dst, p, in.off, size, Access::kAtomic, &v, nullptr, nullptr)) return false;
+  Reg old = Reg::scalar(scalar_load(size, false));
+  if (op == AtomicOp::kCmpXchg) {
+    cur_.reg(0) = old;
+  } else if (writes_register(in, in.src)) {
+    cur_.reg(in.src) = old;
+  }
+  return true;
+}
+
+bool Verifier::do_legacy_load(uint32_t pc, const Insn& in) {
+  if (!in_.type.packet_loads) {
+    return fail(pc, fmt::format("unsupported: legacy packet loads are not allowed for {} "
+                                "programs",
+                                in_.type.name));
+  }
+  if (!read_reg(pc, 6)) return false;
+  if (cur_.reg(6).type != RegType::kCtx) {
+    return fail(pc, "invalid memory access: legacy packet loads need the context in r6");
+  }
+  if (form_of(in.op) == Form::kLdInd) {
+    if (!read_reg(pc, in.src)) return false;
+    if (!cur_.reg(in.src).is_scalar()) {
+      return fail(pc, fmt::format("pointer arithmetic: {} used as a packet offset",
+                                  reg_type_name(cur_.reg(in.src).type)));
+    }
+  }
+  for (uint8_t r = 1; r <= 5; ++r) cur_.reg(r) = Reg{};
+  cur_.reg(0) = Reg::scalar(scalar_load(access_size(in.op), false));
+  return true;
+}
+
+// ------------------------------------------------------------------------------------------
+// Branches
+
+void Verifier::mark_null(State& s, uint32_t id, bool is_null) {
+  s.for_each_reg([&](Reg& r) {
+    if (r.id != id) return;
+    if (r.type == RegType::kMapValueOrNull) {
+      if (is_null) r = Reg::scalar(Scalar::constant(0));
+      else r.type = RegType::kMapValue;
+    } else if (r.type == RegType::kRingbufMemOrNull) {
+      if (is_null) r = Reg::scalar(Scalar::constant(0));
+      else r.type = RegType::kRingbufMem;
+    }
+  });
+  if (is_null) {
+    // A failed reservation holds nothing to release.
+    s.refs.erase(std::remove_if(s.refs.begin(), s.refs.end(),
+                                [&](const RefEntry& e) { return e.id == id; }),
+                 s.refs.end());
+  }
+}
+
+void Verifier::learn_packet_range(State& s, const Reg& pkt) {
+  if (pkt.off < 0) return;
+  s.for_each_reg([&](Reg& r) {
+    if (r.type == pkt.type && r.id == pkt.id) r.range = std::max(r.range, pkt.off);
+  });
+}
+
+void Verifier::propagate_scalar(State& s, const Reg& r) {
+  if (r.id == 0) return;
+  s.for_each_reg([&](Reg& x) {
+    if (x.type == RegType::kScalar && x.id == r.id) x.val = r.val;
+  });
+}
+
+bool Verifier::refine_scalars(State& s, const Insn& in, bool taken) {
+  const uint32_t width = op_info(in.op).width;
+  Reg& a = s.reg(in.dst);
+  Scalar b = form_of(in.op) == Form::kJmpImm
+                 ? Scalar::constant(width == 64 ? sem::imm64_operand(in.imm)
+                                                : static_cast<uint32_t>(in.imm))
+                 : s.reg(in.src).val;
+  Scalar av = a.val;
+  if (!scalar_refine(jmp_cond(in.op), taken, av, b, width)) return false;
+  if (form_of(in.op) == Form::kJmpReg && in.src == in.dst) av = b;
+  a.val = av;
+  propagate_scalar(s, a);
+  if (form_of(in.op) == Form::kJmpReg && in.src != in.dst) {
+    s.reg(in.src).val = b;
+    propagate_scalar(s, s.reg(in.src));
+  }
+  return true;
+}
+
+bool Verifier::do_branch(uint32_t pc, const Insn& in) {
+  const uint32_t width = op_info(in.op).width;
+  const JmpCond cond = jmp_cond(in.op);
+  const uint32_t next = pc + 1, target = in.target();
+  if (!read_reg(pc, in.dst)) return false;
+  const bool reg_form = form_of(in.op) == Form::kJmpReg;
+  if (reg_form && !read_reg(pc, in.src)) return false;
+  const Reg a = cur_.reg(in.dst);
+  const Reg b = reg_form ? cur_.reg(in.src)
+                         : Reg::scalar(Scalar::constant(width == 64 ? sem::imm64_operand(in.imm)
+                                                                    : static_cast<uint32_t>(in.imm)));
+  auto count_loop_fork = [&]() {
+    if (cfg_.loop_head[pc] || target <= pc || cfg_.loop_head[target] || cfg_.loop_head[next]) {
+      ++cur_.loop_forks;
+    }
+  };
+  if (a.is_scalar() && b.is_scalar()) {
+    int taken = scalar_branch(cond, a.val, b.val, width);
+    if (taken == 1) {
+      cur_.pc = target;
+      return true;
+    }
+    if (taken == 0) {
+      cur_.pc = next;
+      return true;
+    }
+    State other = cur_;
+    bool t_ok = refine_scalars(other, in, true);
+    bool f_ok = refine_scalars(cur_, in, false);
+    if (t_ok && f_ok) {
+      count_loop_fork();
+      other.loop_forks = cur_.loop_forks;
+      other.pc = target;
+      fork(std::move(other));
+      cur_.pc = next;
+    } else if (t_ok) {
+      cur_ = std::move(other);
+      cur_.pc = target;
+    } else {
+      // Neither side feasible cannot happen for a reachable state; treat as fall-through.
+      cur_.pc = next;
+    }
+    return true;
+  }
+  // Pointer comparisons.
+  auto nullable = [](const Reg& r) {
+    return r.type == RegType::kMapValueOrNull || r.type == RegType::kRingbufMemOrNull;
+  };
+  auto both_ways = [&]() {
+    State other = cur_;
+    other.pc = target;
+    fork(std::move(other));
+    cur_.pc = next;
+    return true;
+  };
+  if (width == 32) {
+    return fail(pc, fmt::format("pointer arithmetic: 32-bit comparison of {} ({}) and {}",
+                                rname(in.dst), reg_type_name(a.type), reg_type_name(b.type)));
+  }
+  const bool eq_ne = cond == JmpCond::kEq || cond == JmpCond::kNe;
+  if (eq_ne && ((nullable(a) && b.is_const_scalar(0)) || (nullable(b) && a.is_const_scalar(0)))) {
+    uint32_t id = nullable(a) ? a.id : b.id;
+    State other = cur_;
+    // Taken branch of jeq: null; of jne: non-null.
+    mark_null(other, id, cond == JmpCond::kEq);
+    mark_null(cur_, id, cond != JmpCond::kEq);
+    other.pc = target;
+    fork(std::move(other));
+    cur_.pc = next;
+    return true;
+  }
+  if (eq_ne && ((is_pointer(a.type) && !nullable(a) && b.is_const_scalar(0)) ||
+                (is_pointer(b.type) && !nullable(b) && a.is_const_scalar(0)))) {
+    cur_.pc = cond == JmpCond::kEq ? next : target;  // a pointer is never null
+    return true;
+  }
+  // Packet pointers against packet end, and metadata pointers against the packet start.
+  const bool a_pkt = (a.type == RegType::kPacket && b.type == RegType::kPacketEnd) ||
+                     (a.type == RegType::kPacketMeta && b.type == RegType::kPacket);
+  const bool b_pkt = (b.type == RegType::kPacket && a.type == RegType::kPacketEnd) ||
+                     (b.type == RegType::kPacketMeta && a.type == RegType::kPacket);
+  if (a_pkt || b_pkt) {
+    // Which side of the jump learns "pkt <= end".
+    int learn = -1;  // 1: taken, 0: fall-through
+    bool pkt_left = a_pkt;
+    switch (cond) {
+      case JmpCond::kGt:
+      case JmpCond::kGe: learn = pkt_left ? 0 : 1; break;
+      case JmpCond::kLt:
+      case JmpCond::kLe: learn = pkt_left ? 1 : 0; break;
+      case JmpCond::kEq:
+      case JmpCond::kNe:
+      case JmpCond::kSet:
+      case JmpCond::kSgt:
+      case JmpCond::kSge:
+      case JmpCond::kSlt:
+      case JmpCond::kSle:
+        break;
+    }
+    State other = cur_;
+    const Reg& pkt = a_pkt ? a : b;
+    if (learn == 1) learn_packet_range(other, pkt);
+    if (learn == 0) learn_packet_range(cur_, pkt);
+    other.pc = target;
+    fork(std::move(other));
+    cur_.pc = next;
+    return true;
+  }
+  if (is_pointer(a.type) && is_pointer(b.type)) {
+    auto family = [](RegType t) {
+      if (t == RegType::kPacket || t == RegType::kPacketEnd || t == RegType::kPacketMeta) {
+        return RegType::kPacket;
+      }
+      return t;
+    };
+    if (family(a.type) != family(b.type)) {
+      return fail(pc, fmt::format("pointer arithmetic: comparison of {} ({}) with {} ({})",
+                                  rname(in.dst), reg_type_name(a.type), rname(in.src),
+                                  reg_type_name(b.type)));
+    }
+    return both_ways();
+  }
+  // A pointer and a scalar: nothing to learn.
+  return both_ways();
+}
+
+// ------------------------------------------------------------------------------------------
+// Calls
+
+bool Verifier::check_helper_mem(uint32_t pc, uint8_t regno, uint64_t size, bool write, int arg,
+                                const char* uninit_phrase) {
+  const Reg& p = cur_.reg(regno);
+  switch (p.type) {
+    case RegType::kStack:
+    case RegType::kMapValue:
+    case RegType::kPacket:
+    case RegType::kRingbufMem:
+    case RegType::kMem:
+      break;
+    case RegType::kMapValueOrNull:
+    case RegType::kRingbufMemOrNull:
+      return fail(pc, fmt::format("possibly null: arg{} ({}) is a {}", arg, rname(regno),
+                                  reg_type_name(p.type)));
+    case RegType::kNotInit:
+    case RegType::kScalar:
+    case RegType::kCtx:
+    case RegType::kMapPtr:
+    case RegType::kPacketEnd:
+    case RegType::kPacketMeta:
+    case RegType::kFunc:
+      return fail(pc, fmt::format("invalid helper argument: arg{} ({}) must point to memory, "
+                                  "it is a {}",
+                                  arg, rname(regno), reg_type_name(p.type)));
+  }
+  if (size == 0) return true;
+  Reg copy = p;
+  helper_arg_ = arg;
+  bool ok = check_mem(pc, regno, copy, 0, size, write ? Access::kHelperWrite : Access::kHelperRead,
+                      nullptr, nullptr, uninit_phrase);
+  helper_arg_ = 0;
+  return ok;
+}
+
+bool Verifier::do_helper(uint32_t pc, const Insn& in) {
+  const auto id = static_cast<uint32_t>(in.imm);
+  const HelperProto* proto = find_helper(id);
+  if (!proto) return fail(pc, fmt::format("unknown helper: there is no helper {}", id));
+  const ProgramType& t = in_.type;
+  if (!proto->general &&
+      std::find(t.extra_helpers.begin(), t.extra_helpers.end(), id) == t.extra_helpers.end()) {
+    return fail(pc, fmt::format("helper not allowed: {} ({}) for {} programs", proto->name, id,
+                                t.name));
+  }
+  const MapInfo* map = nullptr;
+  uint32_t map_index = 0;
+  int mem_arg = -1;  // the register of a pending pointer whose size is the next argument
+  bool mem_write = false;
+  uint64_t alloc_size = 0;
+  uint32_t release_ref = 0;
+  uint32_t func_target = UINT32_MAX;
+  std::array<Reg, 6> callback_args{};
+  for (int i = 0; i < 5; ++i) {
+    const ArgKind kind = proto->args[i];
+    const auto regno = static_cast<uint8_t>(i + 1);
+    const int arg = i + 1;
+    if (kind == ArgKind::kNone) continue;
+    if (!read_reg(pc, regno)) return false;
+    const Reg& a = cur_.reg(regno);
+    callback_args[regno] = a;
+    auto wrong = [&](const char* what) {
+      if (id == kIdTailCall && kind == ArgKind::kConstMapPtr) {
+        return fail(pc, fmt::format("tail call: arg{} ({}) must be a prog_array map, it is a {}",
+                                    arg, rname(regno), reg_type_name(a.type)));
+      }
+      return fail(pc, fmt::format("invalid helper argument: arg{} ({}) of {} must be {}, it is "
+                                  "a {}",
+                                  arg, rname(regno), proto->name, what, reg_type_name(a.type)));
+    };
+    switch (kind) {
+      case ArgKind::kNone:
+        break;
+      case ArgKind::kAnything:
+        break;
+      case ArgKind::kScalar:
+        if (!a.is_scalar()) return wrong("a scalar");
+        break;
+      case ArgKind::kConstMapPtr:
+        if (a.type != RegType::kMapPtr) return wrong("a map");
+        map = &in_.maps[a.map];
+        map_index = a.map;
+        break;
+      case ArgKind::kPtrToMapKey:
+      case ArgKind::kPtrToMapValue:
+      case ArgKind::kPtrToUninitMapValue: {
+        if (!map) return fail(pc, fmt::format("invalid helper argument: arg{} needs a map argument before it", arg));
+        bool key = kind == ArgKind::kPtrToMapKey;
+        uint64_t size = key ? map->key_size : map->value_size;
+        if (!check_helper_mem(pc, regno, size, kind == ArgKind::kPtrToUninitMapValue, arg,
+                              "invalid helper argument: the map key or value memory is not initialized")) {
+          return false;
+        }
+        break;
+      }
+      case ArgKind::kPtrToMemOrNull:
+        if (a.is_const_scalar(0)) {
+          mem_arg = -1;
+          break;
+        }
+        [[fallthrough]];
+      case ArgKind::kPtrToMem:
+      case ArgKind::kPtrToUninitMem:
+        if (!a.is_init() || !is_pointer(a.type)) return wrong("a pointer to memory");
+        mem_arg = regno;
+        mem_write = kind == ArgKind::kPtrToUninitMem;
+        break;
+      case ArgKind::kConstSize:
+      case ArgKind::kConstSizeOrZero: {
+        if (!a.is_scalar()) return wrong("a size");
+        uint64_t min = kind == ArgKind::kConstSize ? 1 : 0;
+        if (a.val.umin < min || a.val.umax > kMaxHelperSize) {
+          return fail(pc, fmt::format("invalid helper argument: arg{} ({}) is a size, it must be "
+                                      "proven in [{}, {}], it is {}",
+                                      arg, rname(regno), min, kMaxHelperSize,
+                                      a.val.to_string()));
+        }
+        if (mem_arg >= 0 &&
+            !check_helper_mem(pc, static_cast<uint8_t>(mem_arg), a.val.umax, mem_write, arg - 1,
+                              nullptr)) {
+          return false;
+        }
+        mem_arg = -1;
+        break;
+      }
+      case ArgKind::kPtrToCtx:
+        if (a.type != RegType::kCtx || a.off != 0 || !a.val.is_const()) {
+          return wrong("the unmodified context pointer");
+        }
+        break;
+      case ArgKind::kPtrToFunc:
+        if (a.type != RegType::kFunc) return wrong("a function (lddw code)");
+        func_target = static_cast<uint32_t>(a.size);
+        break;
+      case ArgKind::kPtrToStack:
+        if (a.type != RegType::kStack) return wrong("a stack pointer");
+        break;
+      case ArgKind::kPtrToStackOrNull:
+        if (a.type != RegType::kStack && !a.is_const_scalar(0)) return wrong("a stack pointer or 0");
+        break;
+      case ArgKind::kPtrToRingbufMem:
+        if (a.type == RegType::kRingbufMemOrNull) {
+          return fail(pc, fmt::format("possibly null: arg{} ({}) is a ringbuf reservation not yet "
+                                      "tested against 0",
+                                      arg, rname(regno)));
+        }
+        if (a.type != RegType::kRingbufMem) {
+          return fail(pc, fmt::format("invalid reference: arg{} ({}) is a {}, not a ringbuf "
+                                      "reservation",
+                                      arg, rname(regno), reg_type_name(a.type)));
+        }
+        if (a.off != 0 || !a.val.is_const() || a.val.value() != 0) {
+          return fail(pc, fmt::format("invalid reference: arg{} ({}) does not point to the start "
+                                      "of its reservation",
+                                      arg, rname(regno)));
+        }
+        if (std::none_of(cur_.refs.begin(), cur_.refs.end(),
+                         [&](const RefEntry& e) { return e.id == a.ref; })) {
+          return fail(pc, fmt::format("invalid reference: the reservation in {} was already "
+                                      "released",
+                                      rname(regno)));
+        }
+        release_ref = a.ref;
+        break;
+      case ArgKind::kPtrToConstStr: {
+        if (a.type != RegType::kMapValue || !in_.maps[a.map].read_only || !a.val.is_const()) {
+          return wrong("a constant string in read-only memory");
+        }
+        const MapInfo& m = in_.maps[a.map];
+        if (a.off < 0 || a.off >= static_cast<int64_t>(m.value_size)) {
+          return fail(pc, fmt::format("{}: string at offset {} of "
+                                      "map {}'s {}-byte value",
+                                      oob("map value access out of bounds"), a.off, a.map, m.value_size));
+        }
+        facts_ |= 0;
+        break;
+      }
+      case ArgKind::kConstAllocSize:
+        if (!a.is_scalar() || !a.val.is_const() || a.val.value() == 0 ||
+            a.val.value() > kMaxHelperSize) {
+          return fail(pc, fmt::format("invalid helper argument: arg{} ({}) must be a constant "
+                                      "size in [1, {}], it is {}",
+                                      arg, rname(regno), kMaxHelperSize,
+                                      a.is_scalar() ? a.val.to_string() : reg_type_name(a.type)));
+        }
+        alloc_size = a.val.value();
+        break;
+    }
+  }
+  // Map operations valid for the map's type.
+  if (map) {
+    uint32_t mt = map->type;
+    auto bad = [&]() {
+      return fail(pc, fmt::format("invalid map: {} cannot be used on map {} ({})", proto->name,
+                                  map_index, map_type_name(mt)));
+    };
+    switch (id) {
+      case kIdMapLookup:
+      case kIdMapUpdate:
+      case kIdMapDelete:
+        if (!is_keyed_map(mt)) return bad();
+        break;
+      case kIdMapPush:
+      case kIdMapPop:
+      case kIdMapPeek:
+        if (mt != map_type::kQueue && mt != map_type::kStack) return bad();
+        break;
+      case kIdRingbufOutput:
+      case kIdRingbufReserve:
+      case kIdRingbufQuery:
+        if (mt != map_type::kRingbuf) return bad();
+        break;
+      case kIdTailCall:
+        if (mt != map_type::kProgArray) {
+          return fail(pc, fmt::format("tail call: map {} is a {} map, bpf_tail_call needs a "
+                                      "prog_array",
+                                      map_index, map_type_name(mt)));
+        }
+        break;
+      case kIdPerfEventOutput:
+        if (mt != map_type::kPerfEventArray) return bad();
+        break;
+      case kIdForEachMapElem:
+        if (!is_keyed_map(mt)) return bad();
+        break;
+      default:
+        break;
+    }
+  }
+  if (id == kIdTailCall && !cur_.refs.empty()) {
+    return fail(pc, fmt::format("unreleased reference: the ringbuf reservation from insn {} is "
+                                "still held at a tail call",
+                                cur_.refs.front().insn));
+  }
+  if (release_ref) {
+    cur_.refs.erase(std::remove_if(cur_.refs.begin(), cur_.refs.end(),
+                                   [&](const RefEntry& e) { return e.id == release_ref; }),
+                    cur_.refs.end());
+    cur_.for_each_reg([&](Reg& r) {
+      if ((r.type == RegType::kRingbufMem || r.type == RegType::kRingbufMemOrNull) &&
+          r.ref == release_ref) {
+        r = Reg::unknown();
+      }
+    });
+  }
+  if (func_target != UINT32_MAX) {
+    // Callbacks: bpf_loop(n, fn, ctx, flags) calls fn(index, ctx); for_each_map_elem(map,
+    // fn, ctx, flags) calls fn(map, key, value, ctx).
+    std::array<Reg, 6> args{};
+    if (id == kIdForEachMapElem && map) {
+      args[1] = callback_args[1];
+      Reg key;
+      key.type = RegType::kMem;
+      key.size = map->key_size;
+      args[2] = key;
+      Reg value;
+      value.type = RegType::kMapValue;
+      value.map = map_index;
+      args[3] = value;
+      args[4] = callback_args[3];
+    } else {
+      args[1] = Reg::scalar(Scalar::urange(0, UINT32_MAX));
+      args[2] = callback_args[3];
+    }
+    return enter_callback(pc, func_target, args);
+  }
+  for (uint8_t r = 1; r <= 5; ++r) cur_.reg(r) = Reg{};
+  Reg& r0 = cur_.reg(0);
+  switch (proto->ret) {
+    case RetKind::kInteger:
+    case RetKind::kVoid:
+      r0 = Reg::unknown();
+      break;
+    case RetKind::kPtrToMapValueOrNull:
+      if (!map) return fail(pc, fmt::format("invalid helper argument: {} returns a map value but "
+                                            "takes no map",
+                                            proto->name));
+      r0 = Reg{};
+      r0.type = RegType::kMapValueOrNull;
+      r0.map = map_index;
+      r0.id = new_id();
+      break;
+    case RetKind::kPtrToRingbufMemOrNull: {
+      r0 = Reg{};
+      r0.type = RegType::kRingbufMemOrNull;
+      r0.size = alloc_size;
+      r0.id = new_id();
+      r0.ref = r0.id;
+      cur_.refs.push_back({r0.ref, pc});
+      break;
+    }
+  }
+  cur_.pc = pc + 1;
+  return true;
+}
+
+bool Verifier::do_local_call(uint32_t pc, const Insn& in) {
+  if (cur_.frames.size() >= kMaxCallDepth) {
+    return fail(pc, fmt::format("stack depth: the call would be frame {}, the limit is {}",
+                                cur_.frames.size() + 1, kMaxCallDepth));
+  }
+  Frame callee;
+  for (uint8_t r = 1; r <= 5; ++r) callee.regs[r] = cur_.reg(r);
+  Reg fp;
+  fp.type = RegType::kStack;
+  fp.map = static_cast<uint32_t>(cur_.frames.size());
+  callee.regs[kFramePointer] = fp;
+  callee.callsite = pc;
+  callee.subprog = cfg_.subprog_index(in.target());
+  cur_.frames.push_back(std::move(callee));
+  cur_.pc = in.target();
+  return true;
+}
+
+bool Verifier::enter_callback(uint32_t pc, uint32_t target, const std::array<Reg, 6>& args) {
+  uint32_t s = cfg_.subprog_index(target);
+  if (s >= cfg_.subprogs.size() || cfg_.subprogs[s].start != target) {
+    return fail(pc, fmt::format("invalid helper argument: the callback at {} is not a "
+                                "subprogram",
+                                target));
+  }
+  if (cur_.frames.size() >= kMaxCallDepth) {
+    return fail(pc, fmt::format("stack depth: the callback would be frame {}, the limit is {}",
+                                cur_.frames.size() + 1, kMaxCallDepth));
+  }
+  Frame callee;
+  for (uint8_t r = 1; r <= 5; ++r) callee.regs[r] = args[r];
+  Reg fp;
+  fp.type = RegType::kStack;
+  fp.map = static_cast<uint32_t>(cur_.frames.size());
+  callee.regs[kFramePointer] = fp;
+  callee.callsite = pc;
+  callee.subprog = s;
+  callee.callback = true;
+  // The caller's frames as the callback found them, to join with what it leaves.
+  callee.callback_entry = std::make_shared<const std::vector<Frame>>(cur_.frames);
+  callee.callback_args = std::make_shared<const std::array<Reg, 6>>(args);
+  cur_.frames.push_back(std::move(callee));
+  cur_.pc = target;
+  return true;
+}
+
+namespace {
+
+// The stack of a frame after "the callback ran zero or more times": bytes and spills on
+// which `a` and `b` agree stay, others are joined (scalars) or forgotten. `widen` turns
+// differing scalars into unknown ones so that repeated joins end.
+bool join_frame(Frame& a, const Frame& b, bool widen) {
+  bool changed = false;
+  size_t n = std::max(a.stack.size(), b.stack.size());
+  a.stack.resize(n);
+  static const StackSlot kEmpty{};
+  for (size_t i = 0; i < n; ++i) {
+    StackSlot& x = a.stack[i];
+    const StackSlot& y = i < b.stack.size() ? b.stack[i] : kEmpty;
+    if (x.is_spill() && y.is_spill()) {
+      if (x.spill.is_scalar() && y.spill.is_scalar()) {
+        if (!x.spill.val.contains(y.spill.val)) {
+          x.spill = Reg::scalar(widen ? Scalar::unknown() : x.spill.val.join(y.spill.val));
+          changed = true;
+        }
+        x.spill.id = 0;
+        continue;
+      }
+      if (x.spill.type == y.spill.type && x.spill.off == y.spill.off &&
+          x.spill.map == y.spill.map && x.spill.val == y.spill.val) {
+        continue;
+      }
+    }
+    for (size_t k = 0; k < 8; ++k) {
+      ByteState bx = x.bytes[k], by = y.bytes[k];
+      ByteState r;
+      if (bx == ByteState::kInvalid || by == ByteState::kInvalid) {
+        r = ByteState::kInvalid;
+      } else if (bx == ByteState::kZero && by == ByteState::kZero) {
+        r = ByteState::kZero;
+      } else if ((bx == ByteState::kSpill && !x.spill.is_scalar()) ||
+                 (by == ByteState::kSpill && !y.spill.is_scalar())) {
+        r = ByteState::kInvalid;  // a pointer on one side only: unusable
+      } else {
+        r = ByteState::kMisc;
+      }
+      if (r != bx) changed = true;
+      x.bytes[k] = r;
+    }
+    if (!x.is_spill()) x.spill = Reg{};
+  }
+  return changed;
+}
+
+}  // namespace
+
+bool Verifier::finish_callback(uint32_t pc) {
+  Frame callee = std::move(cur_.frames.back());
+  cur_.frames.pop_back();
+  std::vector<Frame> entry = *callee.callback_entry;
+  bool widen = callee.callback_round >= kCallbackJoinRounds;
+  bool changed = false;
+  for (size_t f = 0; f < entry.size(); ++f) {
+    changed |= join_frame(entry[f], cur_.frames[f], widen);
+  }
+  // The caller continues from the joined frames ("ran zero or more times").
+  for (size_t f = 0; f < entry.size(); ++f) cur_.frames[f].stack = entry[f].stack;
+  if (changed) {
+    // Not stable yet: run the callback again from the joined state.
+    uint32_t round = callee.callback_round + 1;
+    if (!enter_callback(callee.callsite, cfg_.subprogs[callee.subprog].start,
+                        *callee.callback_args)) {
+      return false;
+    }
+    cur_.frames.back().callback_round = round;
+    return true;
+  }
+  (void)pc;
+  for (uint8_t r = 1; r <= 5; ++r) cur_.reg(r) = Reg{};
+  cur_.reg(0) = Reg::unknown();
+  cur_.pc = callee.callsite + 1;
+  return true;
+}
+
+bool Verifier::do_exit(uint32_t pc) {
+  const Reg& r0 = cur_.reg(0);
+  if (!r0.is_init()) return fail(pc, "r0 is not initialized at exit");
+  if (cur_.frames.size() == 1) {
+    if (!r0.is_scalar()) {
+      return fail(pc, fmt::format("pointer leak: r0 is not a scalar at exit, it is a {}",
+                                  reg_type_name(r0.type)));
+    }
+    if (!cur_.refs.empty()) {
+      return fail(pc, fmt::format("unreleased reference: the ringbuf reservation from insn {} "
+                                  "is neither submitted nor discarded",
+                                  cur_.refs.front().insn));
+    }
+    path_done_ = true;
+    return true;
+  }
+  if (cur_.top().callback) {
+    if (!r0.is_scalar()) {
+      return fail(pc, fmt::format("pointer leak: the callback returns a {}, not a scalar",
+                                  reg_type_name(r0.type)));
+    }
+    return finish_callback(pc);
+  }
+  const auto frame = static_cast<uint32_t>(cur_.frames.size() - 1);
+  if (r0.type == RegType::kStack && r0.map == frame) {
+    return fail(pc, "pointer leak: a subprogram returns a pointer to its own stack");
+  }
+  Reg ret = r0;
+  uint32_t callsite = cur_.top().callsite;
+  cur_.frames.pop_back();
+  // Pointers into the dead frame are gone.
+  cur_.for_each_reg([&](Reg& r) {
+    if (r.type == RegType::kStack && r.map >= frame) r = Reg::unknown();
+  });
+  for (uint8_t r = 1; r <= 5; ++r) cur_.reg(r) = Reg{};
+  cur_.reg(0) = ret;
+  cur_.pc = callsite + 1;
+  return true;
+}
+
+void Verifier::check_stack_depth() {
+  // The deepest combined stack over call chains (the call graph is acyclic here).
+  std::vector<int64_t> memo(cfg_.subprogs.size(), -1);
+  std::function<uint32_t(uint32_t)> depth = [&](uint32_t s) -> uint32_t {
+    if (memo[s] >= 0) return static_cast<uint32_t>(memo[s]);
+    uint32_t own = (subprog_depth_[s] + 7) / 8 * 8;
+    uint32_t best = 0;
+    for (const CallEdge& e : cfg_.callees[s]) best = std::max(best, depth(e.callee));
+    memo[s] = own + best;
+    return own + best;
+  };
+  uint32_t total = depth(0);
+  res_.stats.max_stack_depth = total;
+  if (total <= kStackFrameSize) return;
+  // Name the first call on the deepest chain.
+  for (const CallEdge& e : cfg_.callees[0]) {
+    if ((subprog_depth_[0] + 7) / 8 * 8 + depth(e.callee) == total) {
+      fail(e.insn, fmt::format("stack depth: the call chain through this call uses {} bytes of "
+                               "stack, the limit is {}",
+                               total, kStackFrameSize));
+      return;
+    }
+  }
+  fail(0, fmt::format("stack depth: {} bytes of stack, the limit is {}", total, kStackFrameSize));
+}
+
+}  // namespace
+
+std::string VerifyResult::error_text() const {
+  if (diagnostics.empty()) return {};
+  return diagnostics.front().to_string();
+}
+
+VerifyResult verify(const VerifyInput& input, const VerifyOptions& options) {
+  VerifyResult res;
+  Verifier v(input, options, res);
+  v.run();
+  return res;
+}
+
+}  // namespace bpfjit::verifier
