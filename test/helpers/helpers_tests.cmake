@@ -1,0 +1,12 @@
+# helpers/: maps (semantics, errors, concurrency), the helper table and each built-in
+# helper called directly, program types.
+add_executable(helpers_tests
+  helpers/maps_test.cc
+  helpers/ringbuf_test.cc
+  helpers/maps_concurrency_test.cc
+  helpers/helpers_test.cc
+  helpers/program_types_test.cc
+)
+target_link_libraries(helpers_tests PRIVATE bpfjit_helpers GTest::gtest_main Threads::Threads)
+bpfjit_warnings(helpers_tests)
+gtest_discover_tests(helpers_tests DISCOVERY_TIMEOUT 60)
