@@ -184,6 +184,26 @@ TEST(AssemblerTest, RefusesUndefinedLabel) {
   EXPECT_EQ(refusal("a:\nexit\na:\nexit"), "line 3: label 'a' is defined twice");
 }
 
+TEST(AssemblerTest, RefusesJumpBeyondSixteenBits) {
+  std::string text = "ja far\n";
+  for (int i = 0; i < 32768; ++i) text += "mov %r0, 0\n";
+  text += "far:\nexit\n";
+  EXPECT_EQ(refusal(text), "line 1: jump offset 32768 to 'far' does not fit in 16 bits");
+  // ja32 takes the same distance in its 32-bit imm.
+  text.replace(0, 2, "ja32");
+  auto r = assemble(text);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ((*r)[0].imm, 32768);
+}
+
+TEST(AssemblerTest, AcceptsCommasWithoutSpaces) {
+  auto r = assemble("mov %r0,%r1\nstxw [%r10-4],%r0\nexit");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ((*r)[0].op, Op::kMov64Reg);
+  EXPECT_EQ((*r)[1].src, 0);
+  EXPECT_EQ((*r)[1].off, -4);
+}
+
 TEST(AssemblerTest, RefusesWrongOperandCount) {
   EXPECT_EQ(refusal("add %r0\nexit"), "line 1: add takes 2 operands, got 1");
   EXPECT_EQ(refusal("exit %r0"), "line 1: exit takes 0 operands, got 1");

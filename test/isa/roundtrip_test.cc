@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -174,6 +175,78 @@ TEST(RoundTripTest, EveryConformanceProgramSurvivesDisasmAndAsm) {
       expect_same_program(*prog, *back);
     }
   }
+}
+
+// Random slots built from the table's opcodes with random fields: whatever decode() accepts
+// must survive disasm -> asm unchanged, whatever it refuses must not crash anything.
+TEST(RoundTripTest, RandomDecodablePrograms) {
+  std::mt19937 rng(12345);
+  std::vector<uint8_t> opcodes;
+  for (size_t i = 0; i + 1 < kNumOps; ++i) opcodes.push_back(op_info(static_cast<Op>(i)).opcode);
+  int accepted = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::vector<RawInsn> raw(1 + rng() % 6);
+    for (RawInsn& r : raw) {
+      r.opcode = opcodes[rng() % opcodes.size()];
+      r.regs = static_cast<uint8_t>(rng() % 2 ? rng() % 11 : rng() % 256);
+      int32_t small[] = {0, 1, 8, 16, 32, 64, -1, 0x01, 0x40, 0x41, 0xe1, 0xf1};
+      r.off = static_cast<int16_t>(rng() % 2 ? small[rng() % 12] : static_cast<int16_t>(rng()));
+      r.imm = rng() % 2 ? small[rng() % 12] : static_cast<int32_t>(rng());
+      if (rng() % 3 == 0) r.regs &= 0x0f;
+    }
+    raw.back() = RawInsn{0x95, 0, 0, 0};
+    if (rng() % 4 == 0) raw.push_back(RawInsn{0, 0, 0, static_cast<int32_t>(rng())});
+    auto prog = decode(raw);
+    if (!prog) continue;
+    ++accepted;
+    for (bool labels : {false, true}) {
+      DisasmOptions opts;
+      opts.labels = labels;
+      std::string text = disassemble_program(*prog, opts);
+      auto back = assemble(text);
+      ASSERT_TRUE(back.ok()) << back.error().to_string() << "\n" << text;
+      expect_same_program(*prog, *back);
+    }
+  }
+  EXPECT_GT(accepted, 500);  // the property was checked on a real number of programs
+}
+
+// Mutated conformance programs: the assembler either refuses with a line number or
+// produces a program that validates and round-trips; it never crashes.
+TEST(RoundTripTest, MutatedAssemblerTextNeverCrashes) {
+  auto dir = testing::conformance_dir();
+  if (!dir) GTEST_SKIP() << "conformance data not found (set BPFJIT_CONFORMANCE_DIR)";
+  std::mt19937 rng(777);
+  const std::string alphabet = "%r0123456789abcdefx+-[],: #\nlmovjeqdwlockfetchexit";
+  int refused = 0;
+  for (const auto& path : testing::data_files(*dir / "tests")) {
+    auto f = testing::parse_data_file(path);
+    ASSERT_TRUE(f.ok());
+    std::string base = *f->asm_text;
+    for (int k = 0; k < 20; ++k) {
+      std::string text = base;
+      for (int m = 0; m < 3 && !text.empty(); ++m) {
+        size_t at = rng() % text.size();
+        switch (rng() % 3) {
+          case 0: text[at] = alphabet[rng() % alphabet.size()]; break;
+          case 1: text.erase(at, 1 + rng() % 4); break;
+          default: text.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+        }
+      }
+      auto r = assemble(text);
+      if (!r) {
+        ++refused;
+        const std::string& msg = r.error().message;
+        EXPECT_TRUE(msg.starts_with("line ") || msg == "the program is empty") << msg;
+        continue;
+      }
+      ASSERT_TRUE(validate(*r).ok());
+      auto back = assemble(disassemble_program(*r));
+      ASSERT_TRUE(back.ok()) << back.error().to_string();
+      expect_same_program(*r, *back);
+    }
+  }
+  EXPECT_GT(refused, 100);
 }
 
 }  // namespace
