@@ -23,6 +23,11 @@
 // concurrent reader may see a torn value, as in the kernel); queue/stack and ringbuf
 // producers take one lock each.
 //
+// LRU. lru_hash evicts with a second-chance (CLOCK) approximation of LRU: a lookup or
+// update marks the element referenced; eviction walks from the least recently inserted,
+// giving referenced elements one more round. It differs from true LRU only among elements
+// used since their last round, which leave in insertion order. Deterministic for one thread.
+//
 // Per-CPU maps. A thread gets a slot id in [0, kMaxCpuSlots) the first time it asks
 // (cpu_slot()); the id is released when the thread exits and reused by a later thread.
 // When more than kMaxCpuSlots threads hold ids at once, later threads share ids

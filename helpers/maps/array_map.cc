@@ -32,7 +32,7 @@ class ArrayMap final : public Map {
   int64_t update(const void* key, const void* value, uint64_t flags) override {
     uint32_t i = index(key);
     if (int64_t r = check(i, flags); r != 0) return r;
-    std::memcpy(slot(i), value, spec_.value_size);
+    std::memmove(slot(i), value, spec_.value_size);
     return 0;
   }
 
@@ -46,7 +46,7 @@ class ArrayMap final : public Map {
   int64_t host_update(const void* key, const void* value, uint64_t flags) override {
     uint32_t i = index(key);
     if (int64_t r = check(i, flags); r != 0) return r;
-    std::memcpy(elem(i), value, percpu() ? stride_ : spec_.value_size);
+    std::memmove(elem(i), value, percpu() ? stride_ : spec_.value_size);
     return 0;
   }
 

@@ -199,11 +199,11 @@ class HashMap final : public Map {
 
   void write_value(uint32_t idx, const void* value, bool host, bool fresh) {
     if (host) {
-      std::memcpy(elem(idx), value, percpu() ? stride_ : spec_.value_size);
+      std::memmove(elem(idx), value, percpu() ? stride_ : spec_.value_size);
       return;
     }
     if (fresh && percpu()) std::memset(elem(idx), 0, stride_);
-    std::memcpy(slot(idx), value, spec_.value_size);
+    std::memmove(slot(idx), value, spec_.value_size);
   }
 
   int64_t store(const void* key, const void* value, uint64_t flags, bool host) {
@@ -242,7 +242,7 @@ class HashMap final : public Map {
   // Fills element idx and links it at the head of its bucket (stripe lock held).
   void init(uint32_t idx, uint32_t h, const void* key, const void* value, bool host) {
     hash_[idx] = h;
-    std::memcpy(key_at(idx), key, spec_.key_size);
+    std::memmove(key_at(idx), key, spec_.key_size);
     write_value(idx, value, host, true);
     uint32_t b = h & mask_;
     next_[idx] = buckets_[b];

@@ -98,7 +98,7 @@ int64_t RingbufMap::output(const void* data, uint64_t size, uint64_t flags) {
   if (size > kLenMask || size > s_->mask + 1 - kRingbufHeaderSize) return -EINVAL;
   void* rec = reserve(size, 0);
   if (rec == nullptr) return -EAGAIN;
-  std::memcpy(rec, data, size);
+  std::memmove(rec, data, size);
   submit(rec, flags);
   return 0;
 }

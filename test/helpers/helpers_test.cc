@@ -55,6 +55,33 @@ TEST_F(HelpersTest, MapLookupUpdateDelete) {
   EXPECT_EQ(sgn(h.call(id::kMapDeleteElem, mh, key)), -ENOENT);
 }
 
+// A program may pass a value pointer it got from lookup back to update (the source and
+// the destination are then the same bytes), or a key pointer from for_each_map_elem.
+TEST_F(HelpersTest, UpdateFromTheMapsOwnMemory) {
+  for (MapType type : {MapType::kArray, MapType::kHash, MapType::kPercpuHash, MapType::kLruHash}) {
+    HelperEnv env;
+    Map* m = env.add_map({type, "m", 4, 16, 4, 0});
+    uint32_t k = 1;
+    std::memcpy(env.stack_at(8), &k, 4);
+    uint64_t key = addr(env.stack_at(8));
+    uint8_t init[16] = {1, 2, 3};
+    std::memcpy(env.stack_at(64), init, 16);
+    ASSERT_EQ(sgn(env.call(id::kMapUpdateElem, addr(m), key, addr(env.stack_at(64)), 0)), 0);
+    uint64_t v = env.call(id::kMapLookupElem, addr(m), key);
+    ASSERT_NE(v, 0u);
+    EXPECT_EQ(sgn(env.call(id::kMapUpdateElem, addr(m), key, v, kBpfExist)), 0);
+    EXPECT_EQ(reinterpret_cast<uint8_t*>(v)[2], 3);
+    if (type == MapType::kArray) continue;
+    // A stale key pointer into a freed element's key slot, reused by the next insertion.
+    const void* key_slot = nullptr;
+    m->for_each_elem([&](const void* key_ptr, void*) { return key_slot = key_ptr, false; });
+    ASSERT_NE(key_slot, nullptr);
+    ASSERT_EQ(sgn(env.call(id::kMapDeleteElem, addr(m), key)), 0);
+    EXPECT_EQ(sgn(env.call(id::kMapUpdateElem, addr(m), addr(key_slot), v, kBpfNoExist)), 0);
+    EXPECT_NE(env.call(id::kMapLookupElem, addr(m), key), 0u);
+  }
+}
+
 TEST_F(HelpersTest, ForgedMapHandlesGiveErrors) {
   h.add_map({MapType::kArray, "a", 4, 8, 4, 0});
   auto stranger = must_create({MapType::kArray, "b", 4, 8, 4, 0});  // not the program's
