@@ -65,6 +65,7 @@ ProgramType make_socket_filter() {
   t.ctx_size = sizeof(struct __sk_buff);
   t.shadow_size = sizeof(SkBuffCtx);
   t.packet_loads = true;
+  t.extra_helpers = {helper_id::kSkbLoadBytes};
 #define SKB_SCALAR(f) scalar(#f, offsetof(__sk_buff, f), offsetof(SkBuffCtx, f))
   t.fields = {
       packet_ptr("data", offsetof(__sk_buff, data), CtxFieldKind::kPacketStart,

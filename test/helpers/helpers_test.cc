@@ -14,6 +14,7 @@
 #include "helpers/helper_table.h"
 #include "helpers/host_env.h"
 #include "helpers/maps.h"
+#include "helpers/program_types.h"
 #include "helpers_test_util.h"
 
 namespace bpfjit {
@@ -309,6 +310,32 @@ TEST_F(HelpersTest, TimeRandomAndIdentity) {
   EXPECT_EQ(pid_tgid >> 32, static_cast<uint64_t>(getpid()));
   EXPECT_EQ(pid_tgid & 0xffffffff, static_cast<uint64_t>(syscall(SYS_gettid)));
   EXPECT_EQ(h.call(id::kGetSmpProcessorId), cpu_slot());
+}
+
+TEST_F(HelpersTest, SkbLoadBytesStaysInsideThePacket) {
+  uint8_t packet[64];
+  for (int i = 0; i < 64; ++i) packet[i] = static_cast<uint8_t>(i);
+  h.add_region(packet, sizeof packet, false);
+  SkBuffCtx skb;
+  skb.data = addr(packet);
+  skb.data_end = addr(packet) + sizeof packet;
+  skb.len = sizeof packet;
+  h.add_region(&skb, sizeof skb, true);
+  uint64_t to = addr(h.stack_at(32));
+  EXPECT_EQ(sgn(h.call(id::kSkbLoadBytes, addr(&skb), 10, to, 4)), 0);
+  EXPECT_EQ(h.stack_at(32)[0], 10);
+  EXPECT_EQ(h.stack_at(32)[3], 13);
+  EXPECT_EQ(sgn(h.call(id::kSkbLoadBytes, addr(&skb), 62, to, 4)), -EFAULT);  // past the end
+  EXPECT_EQ(h.stack_at(32)[0], 0);  // zeroed on failure
+  EXPECT_EQ(sgn(h.call(id::kSkbLoadBytes, addr(&skb), ~0ULL, to, 4)), -EFAULT);
+  EXPECT_EQ(sgn(h.call(id::kSkbLoadBytes, addr(&skb), 0, 0x10, 4)), -EFAULT);
+  EXPECT_EQ(sgn(h.call(id::kSkbLoadBytes, 0x10, 0, to, 4)), -EINVAL);
+  // A context whose data pointer the program forged to host memory it may not read.
+  static const uint8_t secret[64] = {42};
+  skb.data = addr(secret);
+  skb.data_end = addr(secret) + sizeof secret;
+  EXPECT_EQ(sgn(h.call(id::kSkbLoadBytes, addr(&skb), 0, to, 4)), -EFAULT);
+  EXPECT_EQ(h.stack_at(32)[0], 0);
 }
 
 // A stand-in for an engine's callback entry: records the calls and stops on request.

@@ -111,6 +111,9 @@ TEST(ProgramTypesTest, HelperWhitelistPerType) {
   EXPECT_TRUE(check_helper_allowed(*reg.find("xdp"), table, helper_id::kProbeReadKernel, 7).ok());
   EXPECT_FALSE(check_helper_allowed(xdp_program_type(), table, helper_id::kProbeReadKernel, 7).ok());
   EXPECT_FALSE(reg.allow_helper("nope", 1).ok());
+  EXPECT_TRUE(
+      check_helper_allowed(socket_filter_program_type(), table, helper_id::kSkbLoadBytes, 1).ok());
+  EXPECT_FALSE(check_helper_allowed(xdp_program_type(), table, helper_id::kSkbLoadBytes, 1).ok());
 }
 
 TEST(ProgramTypesTest, RegistryBuiltinsAndHostTypes) {
