@@ -1,0 +1,96 @@
+// The benchmark harness behind `bpfjit bench`: every workload (compute kernels and program
+// kernels) on the interpreter, the JIT checked and trusted, and natively; results checked
+// equal across engines; a table, JSON and an SVG chart from the same run; throughput of
+// concurrent runs with shared maps.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "bench/harness/workload.h"
+
+namespace bpfjit::bench {
+
+struct BenchOptions {
+  bool quick = false;          // fewer samples, -mcpu=v4 only, a shorter trace
+  std::string filter;          // ECMAScript regex on "name" or "name.cpu"; empty: all
+  std::string json_path;       // empty: <out_dir>/bench-<stamp>.json
+  std::string chart_path;      // empty: <out_dir>/bench-<stamp>.svg
+  std::string out_dir = "bench-results";
+  int repeat = 0;              // samples per engine at least; 0: 7 (quick) or 21 (full)
+  bool progress = true;        // "[k/N] name engine" lines on stderr
+  bool concurrency = true;     // the thread-count throughput section
+};
+
+// Summary statistics of repeated samples (seconds per execution).
+struct Stats {
+  double median = 0, min = 0, max = 0, p10 = 0, p90 = 0;
+  size_t samples = 0;
+};
+Stats summarize(std::vector<double> samples);
+
+struct EngineResult {
+  enum class Status : uint8_t { kOk, kNotAvailable, kError } status = Status::kNotAvailable;
+  std::string note;     // why n/a, or the error
+  Stats time;           // seconds per execution
+  uint64_t result = 0;  // digest of r0s of the check run
+  uint64_t state = 0;   // digest of maps/records after the check run
+  PrepTimes prep;
+};
+
+struct WorkloadResult {
+  std::string name, group, cpu;
+  bool loop_heavy = false;
+  uint64_t runs_per_execution = 1;
+  EngineResult engines[kEngineCount];
+  std::vector<std::string> mismatches;  // "jit returns 0x.. native 0x.."
+
+  const EngineResult& of(Engine e) const { return engines[static_cast<int>(e)]; }
+  // t(a) / t(b) when both ran, else 0.
+  double ratio(Engine a, Engine b) const;
+};
+
+// JIT compile speed on synthetic straight-line programs of a given size.
+struct CompileSpeed {
+  uint32_t insns = 0;
+  double median_s = 0;
+};
+
+struct ConcurrencyPoint {
+  Engine engine = Engine::kInterp;
+  uint32_t threads = 1;
+  uint64_t runs = 0;       // total program runs
+  double seconds = 0;      // wall time
+  bool exact = false;      // the map counts equal the number of runs
+  std::string error;
+};
+
+struct BenchReport {
+  std::string machine, date, mode;
+  std::vector<WorkloadResult> workloads;
+  std::vector<CompileSpeed> compile;
+  std::vector<ConcurrencyPoint> concurrency;
+  bool ok = true;  // no mismatch and no error
+};
+
+// The whole run: progress on stderr, the table on stdout, JSON and chart written; returns
+// the exit code (0 when every engine agreed and nothing failed).
+int run_bench(const BenchOptions& opts);
+
+// The parts, for tests and tools.
+BenchReport collect(const BenchOptions& opts);
+void print_table(const BenchReport& r, std::FILE* out);
+std::string to_json(const BenchReport& r);
+std::string to_svg(const BenchReport& r);
+
+// Concurrency: `threads` threads each run bench/progs/atomic_count `runs` times on their
+// own input with shared maps; exact is true when both maps' counts sum to threads * runs.
+ConcurrencyPoint run_concurrency(Engine e, uint32_t threads, uint64_t runs);
+
+// Median time to JIT-compile a straight-line program of `insns` slots (ALU operations
+// over r0..r9, then exit).
+CompileSpeed measure_compile(uint32_t insns, int repeats);
+
+}  // namespace bpfjit::bench
