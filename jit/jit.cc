@@ -25,6 +25,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "runtime/isa/decode.h"
 #include "runtime/isa/disasm.h"
 
 namespace bpfjit {
@@ -1036,7 +1037,9 @@ bool jit_available() {
 Result<std::unique_ptr<Executable>> jit_compile(const std::vector<Insn>& insns,
                                                 const JitOptions& options) {
   if (auto ok = check_host(options); !ok) return ok.take_error();
-  if (insns.empty()) return make_error(ErrorCode::kInvalidArgument, "the program is empty");
+  // Structural checks (targets, registers, no fall-through past the end) first: the code
+  // below relies on them.
+  if (auto v = validate(insns); !v) return v.take_error();
 
   asmjit::CodeHolder code;
   ErrorSink sink;
@@ -1081,7 +1084,7 @@ Result<std::unique_ptr<Executable>> jit_compile(const std::vector<Insn>& insns,
 }
 
 Result<std::string> jit_dump(const std::vector<Insn>& insns, const JitOptions& options) {
-  if (insns.empty()) return make_error(ErrorCode::kInvalidArgument, "the program is empty");
+  if (auto v = validate(insns); !v) return v.take_error();
   asmjit::CodeHolder code;
   ErrorSink sink;
   asmjit::StringLogger logger;

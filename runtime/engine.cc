@@ -2,7 +2,9 @@
 #include "runtime/engine.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include "jit/jit.h"
 #include "runtime/interp/interpreter.h"
 
 namespace bpfjit {
@@ -26,10 +28,22 @@ const char* engine_kind_name(EngineKind kind) {
 
 Result<std::unique_ptr<Executable>> prepare_engine(std::vector<Insn> insns,
                                                    const EngineOptions& opts) {
+  JitOptions jit;
+  jit.checked = !opts.trusted;
+  jit.helpers = opts.helpers;
+  jit.name = opts.name;
+  jit.perf_map = opts.perf_map;
+  jit.simulate_missing_cpu_feature = opts.simulate_missing_cpu_feature;
   switch (opts.kind) {
     case EngineKind::kJit:
-      return make_error(ErrorCode::kUnsupported, "the jit is not built");
-    case EngineKind::kAuto:  // no JIT yet: the interpreter takes every program
+      return jit_compile(insns, jit);
+    case EngineKind::kAuto: {
+      auto exe = jit_compile(insns, jit);
+      if (exe.ok()) return exe;
+      spdlog::warn("{}: running on the interpreter, the jit refused it: {}", opts.name,
+                   exe.error().to_string());
+      return make_interpreter(std::move(insns));
+    }
     case EngineKind::kInterpreter:
       return make_interpreter(std::move(insns));
   }

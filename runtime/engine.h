@@ -34,6 +34,8 @@ struct EngineOptions {
   std::string name = "prog";
   // Write a /tmp/perf-PID.map line for the jitted code.
   bool perf_map = false;
+  // For tests: the JIT behaves as if the host lacked a CPU feature it needs.
+  bool simulate_missing_cpu_feature = false;
 };
 
 // Makes a decoded, validated program ready to run.

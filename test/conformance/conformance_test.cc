@@ -21,7 +21,7 @@ namespace bpfjit {
 namespace {
 
 // The engines every case runs on.
-const std::vector<EngineKind> kEngines = {EngineKind::kInterpreter};
+const std::vector<EngineKind> kEngines = {EngineKind::kInterpreter, EngineKind::kJit};
 
 struct Case {
   std::string file;  // e.g. "add.data"

@@ -11,8 +11,10 @@ add_executable(jit_tests
   jit/jit_semantics_test.cc
   jit/jit_checked_test.cc
   jit/jit_differential_test.cc
+  jit/jit_engine_test.cc
 )
-target_link_libraries(jit_tests PRIVATE bpfjit_progen bpfjit_jit bpfjit_isa GTest::gtest_main fmt::fmt)
+target_link_libraries(jit_tests PRIVATE bpfjit_progen bpfjit_engine bpfjit_jit bpfjit_isa
+  GTest::gtest_main spdlog::spdlog fmt::fmt)
 if(BPFJIT_SANITIZE OR BPFJIT_TSAN)
   # Sanitized runs are ~10x slower: fewer random programs keep the test short.
   target_compile_definitions(jit_tests PRIVATE BPFJIT_JIT_FUZZ_SEEDS=2000)
