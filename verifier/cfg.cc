@@ -149,6 +149,189 @@ void successors(const std::vector<Insn>& insns, uint32_t pc, std::vector<uint32_
   if (n < insns.size()) out.push_back(n);
 }
 
+// Which registers may hold a pointer before each instruction (forward, may-analysis), then
+// which scalar values matter (backward; see Cfg::precise_in).
+void compute_precision(const std::vector<Insn>& insns,
+                       const std::vector<std::vector<uint32_t>>& succ_of,
+                       const std::function<int(uint32_t)>& helper_reads,
+                       const std::function<bool(uint32_t)>& helper_returns_ptr, Cfg& cfg) {
+  const auto n = static_cast<uint32_t>(insns.size());
+  constexpr uint16_t kAll = 0x7ff;
+  // Forward: may-be-pointer masks. Subprogram entries and anything unknown: all registers.
+  std::vector<uint16_t> ptr_in(n, 0);
+  std::vector<uint8_t> seen(n, 0);
+  std::vector<uint32_t> work;
+  for (const Subprog& sp : cfg.subprogs) {
+    ptr_in[sp.start] = sp.start == 0 ? static_cast<uint16_t>(bit(1) | bit(kFramePointer)) : kAll;
+    seen[sp.start] = 1;
+    work.push_back(sp.start);
+  }
+  while (!work.empty()) {
+    uint32_t pc = work.back();
+    work.pop_back();
+    const Insn& in = insns[pc];
+    uint16_t m = ptr_in[pc];
+    auto set = [&](uint8_t r, bool ptr) {
+      m = static_cast<uint16_t>(ptr ? (m | bit(r)) : (m & ~bit(r)));
+    };
+    switch (form_of(in.op)) {
+      case Form::kAluImm:
+      case Form::kAluReg: {
+        AluOp op = alu_op(in.op);
+        bool src_ptr = form_of(in.op) == Form::kAluReg && (m & bit(in.src));
+        bool dst_ptr = (m & bit(in.dst)) != 0;
+        if (op_info(in.op).width == 32) set(in.dst, false);
+        else if (op == AluOp::kMov) set(in.dst, src_ptr);
+        else if (op == AluOp::kAdd || op == AluOp::kSub) set(in.dst, dst_ptr || src_ptr);
+        else set(in.dst, false);
+        break;
+      }
+      case Form::kNeg:
+      case Form::kEndian:
+      case Form::kMovSx:
+      case Form::kLdxSx:
+        set(in.dst, false);
+        break;
+      case Form::kLddw:
+        if (in.op != Op::kLddwHigh) set(in.dst, true);  // may name a map or code
+        break;
+      case Form::kLdx:
+        set(in.dst, access_size(in.op) == 8);  // a filled spill may be a pointer
+        break;
+      case Form::kAtomic:
+        if (atomic_op(in.op) == AtomicOp::kCmpXchg) set(0, false);
+        else if (writes_register(in, in.src)) set(in.src, false);
+        break;
+      case Form::kLdAbs:
+      case Form::kLdInd:
+        m = static_cast<uint16_t>(m & ~kCallerSaved);
+        break;
+      case Form::kCall:
+        m = static_cast<uint16_t>(m & ~kCallerSaved);
+        set(0, !helper_returns_ptr || helper_returns_ptr(static_cast<uint32_t>(in.imm)));
+        break;
+      case Form::kCallLocal:
+      case Form::kCallBtf:
+      case Form::kCallx:
+        m = static_cast<uint16_t>((m & ~kCallerSaved) | bit(0));
+        break;
+      case Form::kSt:
+      case Form::kStx:
+      case Form::kJa:
+      case Form::kJa32:
+      case Form::kJmpImm:
+      case Form::kJmpReg:
+      case Form::kExit:
+        break;
+    }
+    for (uint32_t t : succ_of[pc]) {
+      uint16_t merged = static_cast<uint16_t>(ptr_in[t] | m);
+      if (!seen[t] || merged != ptr_in[t]) {
+        seen[t] = 1;
+        ptr_in[t] = merged;
+        work.push_back(t);
+      }
+    }
+  }
+  // Backward: precise registers.
+  cfg.precise_in.assign(n, 0);
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (uint32_t k = n; k-- > 0;) {
+      const Insn& in = insns[k];
+      if (in.op == Op::kLddwHigh) continue;
+      uint16_t out = 0;
+      for (uint32_t t : succ_of[k]) out |= cfg.precise_in[t];
+      uint16_t need = out;
+      uint16_t sinks = 0;
+      const uint16_t ptr = ptr_in[k];
+      auto kill = [&](uint8_t r) { need = static_cast<uint16_t>(need & ~bit(r)); };
+      switch (form_of(in.op)) {
+        case Form::kAluImm:
+        case Form::kAluReg: {
+          AluOp op = alu_op(in.op);
+          bool reg = form_of(in.op) == Form::kAluReg;
+          bool dst_needed = (out & bit(in.dst)) != 0;
+          kill(in.dst);
+          if (dst_needed) {
+            if (op != AluOp::kMov) need |= bit(in.dst);
+            if (reg) need |= bit(in.src);
+          }
+          if (reg && (op == AluOp::kAdd || op == AluOp::kSub)) {
+            // An offset added to a pointer decides where it points.
+            if (ptr & bit(in.dst)) sinks |= bit(in.src);
+            if (ptr & bit(in.src)) sinks |= bit(in.dst);
+          }
+          if (reg && (op == AluOp::kDiv || op == AluOp::kMod || op == AluOp::kSDiv ||
+                      op == AluOp::kSMod)) {
+            sinks |= bit(in.src);  // the divisor decides the JIT's facts
+          }
+          break;
+        }
+        case Form::kNeg:
+        case Form::kEndian:
+          break;  // dst needed after -> dst needed before: unchanged
+        case Form::kMovSx:
+          if (out & bit(in.dst)) {
+            kill(in.dst);
+            need |= bit(in.src);
+          }
+          break;
+        case Form::kLddw:
+        case Form::kLdx:
+        case Form::kLdxSx:
+          if (in.op != Op::kLddwHigh) kill(in.dst);
+          break;
+        case Form::kAtomic:
+          if (atomic_op(in.op) == AtomicOp::kCmpXchg) kill(0);
+          else if (writes_register(in, in.src)) kill(in.src);
+          break;
+        case Form::kLdAbs:
+          need = static_cast<uint16_t>(need & ~kCallerSaved);
+          break;
+        case Form::kLdInd:
+          need = static_cast<uint16_t>(need & ~kCallerSaved);
+          sinks |= bit(in.src);
+          break;
+        case Form::kCall: {
+          need = static_cast<uint16_t>(need & ~kCallerSaved);
+          int args = helper_reads ? helper_reads(static_cast<uint32_t>(in.imm)) : 5;
+          for (int i = 1; i <= args && i <= 5; ++i) sinks |= bit(static_cast<uint8_t>(i));
+          break;
+        }
+        case Form::kCallLocal:
+        case Form::kCallBtf:
+        case Form::kCallx:
+          need = static_cast<uint16_t>(need & ~kCallerSaved);
+          sinks |= kAllArgs;
+          if (form_of(in.op) == Form::kCallx) sinks |= bit(in.dst);
+          break;
+        case Form::kJmpImm:
+          sinks |= bit(in.dst);
+          break;
+        case Form::kJmpReg:
+          sinks |= bit(in.dst) | bit(in.src);
+          break;
+        case Form::kExit:
+          // The main program's r0 only has to be a scalar; a subprogram's goes on.
+          if (cfg.subprog_of[k] != 0) sinks |= bit(0);
+          break;
+        case Form::kSt:
+        case Form::kStx:
+        case Form::kJa:
+        case Form::kJa32:
+          break;
+      }
+      auto in_mask = static_cast<uint16_t>(need | sinks);
+      if (in_mask != cfg.precise_in[k]) {
+        cfg.precise_in[k] = in_mask;
+        changed = true;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::string insn_text(const std::vector<Insn>& insns, uint32_t pc) {
@@ -166,8 +349,11 @@ uint32_t Cfg::subprog_index(uint32_t start) const {
   return static_cast<uint32_t>(it - subprogs.begin());
 }
 
-Cfg build_cfg(const std::vector<Insn>& insns, const std::vector<uint32_t>& func_targets,
-              const std::function<int(uint32_t)>& helper_reads, std::vector<Diagnostic>& errors) {
+Cfg build_cfg(const std::vector<Insn>& insns,
+              const std::vector<std::pair<uint32_t, uint32_t>>& func_refs,
+              const std::function<int(uint32_t)>& helper_reads,
+              const std::function<bool(uint32_t)>& helper_returns_ptr,
+              std::vector<Diagnostic>& errors) {
   const auto n = static_cast<uint32_t>(insns.size());
   Cfg cfg;
   // Subprogram boundaries.
@@ -175,8 +361,12 @@ Cfg build_cfg(const std::vector<Insn>& insns, const std::vector<uint32_t>& func_
   for (uint32_t pc = 0; pc < n; ++pc) {
     if (insns[pc].op == Op::kCallLocal) starts.push_back(insns[pc].target());
   }
-  for (uint32_t t : func_targets) {
-    if (t < n) starts.push_back(t);
+  std::vector<uint32_t> func_target(n, UINT32_MAX);  // per lddw slot
+  for (auto [slot, t] : func_refs) {
+    if (t < n && slot < n) {
+      starts.push_back(t);
+      func_target[slot] = t;
+    }
   }
   std::sort(starts.begin(), starts.end());
   starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
@@ -215,11 +405,8 @@ Cfg build_cfg(const std::vector<Insn>& insns, const std::vector<uint32_t>& func_
       if (insns[pc].op == Op::kCallLocal) {
         cfg.callees[s].push_back({pc, cfg.subprog_index(insns[pc].target())});
       }
-      if (insns[pc].op == Op::kLddwCode) {
-        uint32_t t = static_cast<uint32_t>(static_cast<int64_t>(pc) + 1 + insns[pc].imm);
-        if (t < n && std::binary_search(starts.begin(), starts.end(), t)) {
-          cfg.callees[s].push_back({pc, cfg.subprog_index(t)});
-        }
+      if (func_target[pc] != UINT32_MAX) {
+        cfg.callees[s].push_back({pc, cfg.subprog_index(func_target[pc])});
       }
     }
   }
@@ -254,9 +441,7 @@ Cfg build_cfg(const std::vector<Insn>& insns, const std::vector<uint32_t>& func_
         const Insn& in = insns[pc];
         uint32_t callee_start = UINT32_MAX;
         if (in.op == Op::kCallLocal) callee_start = in.target();
-        if (in.op == Op::kLddwCode) {
-          callee_start = static_cast<uint32_t>(static_cast<int64_t>(pc) + 1 + in.imm);
-        }
+        if (func_target[pc] != UINT32_MAX) callee_start = func_target[pc];
         if (callee_start < n) {
           uint32_t s = cfg.subprog_index(callee_start);
           if (s < cfg.subprogs.size() && cfg.subprogs[s].start == callee_start &&
@@ -328,6 +513,7 @@ Cfg build_cfg(const std::vector<Insn>& insns, const std::vector<uint32_t>& func_
       }
     }
   }
+  compute_precision(insns, succ_of, helper_reads, helper_returns_ptr, cfg);
   return cfg;
 }
 

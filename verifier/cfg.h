@@ -31,16 +31,26 @@ struct Cfg {
   std::vector<uint8_t> prune_point;            // per slot: states are stored here
   std::vector<uint8_t> loop_head;              // per slot: the target of a back edge
   std::vector<uint16_t> live_in;               // per slot: registers read before written
+  // Per slot: registers whose scalar value may still decide something (a branch, a memory
+  // offset, a helper argument, a divisor) on some path from here. A scalar outside this set
+  // only has to be a scalar when states are compared (the kernel's "precision" idea, found
+  // here by a static backward pass instead of backtracking).
+  std::vector<uint16_t> precise_in;
 
   uint32_t subprog_index(uint32_t start) const;
 };
 
-// Builds the CFG. `func_targets` are the subprograms named by lddw code (callbacks);
+// Builds the CFG. `func_refs` are the lddw instructions naming a subprogram (callbacks) and
+// their targets, {lddw slot, target slot};
 // `helper_reads(id)` is how many argument registers helper `id` reads (5 when unknown).
 // Appends a diagnostic for each unreachable instruction run, each jump leaving its
 // subprogram, each subprogram that falls into the next, and each call cycle.
-Cfg build_cfg(const std::vector<Insn>& insns, const std::vector<uint32_t>& func_targets,
-              const std::function<int(uint32_t)>& helper_reads, std::vector<Diagnostic>& errors);
+// `helper_returns_ptr(id)` says whether helper `id` returns a pointer.
+Cfg build_cfg(const std::vector<Insn>& insns,
+              const std::vector<std::pair<uint32_t, uint32_t>>& func_refs,
+              const std::function<int(uint32_t)>& helper_reads,
+              const std::function<bool(uint32_t)>& helper_returns_ptr,
+              std::vector<Diagnostic>& errors);
 
 // The rejection of the instruction at `pc`: "<insn text>: <reason>".
 Diagnostic verify_error(const std::vector<Insn>& insns, uint32_t pc, const std::string& reason);

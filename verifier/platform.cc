@@ -354,6 +354,18 @@ bool Platform::map_type_allowed(uint32_t type) const {
   return std::find(map_types.begin(), map_types.end(), type) != map_types.end();
 }
 
+ProgramType runtime_ctx_view(const ProgramType& type) {
+  ProgramType view = type;
+  if (type.shadow_size != 0) view.ctx_size = type.shadow_size;
+  for (CtxField& f : view.fields) {
+    if (f.shadow_offset != CtxField::kSameAsKernel) f.offset = f.shadow_offset;
+    if (f.shadow_size != CtxField::kSameAsKernel) f.size = f.shadow_size;
+    f.shadow_offset = f.shadow_size = CtxField::kSameAsKernel;
+  }
+  view.shadow_size = 0;
+  return view;
+}
+
 const Platform& runtime_platform() {
   static const Platform p = build_runtime();
   return p;

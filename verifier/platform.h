@@ -59,6 +59,11 @@ struct Platform {
   bool map_type_allowed(uint32_t type) const;
 };
 
+// The program type as the runtime passes its context: fields at their shadow offsets and
+// sizes (helpers/program_types.h), for programs whose context accesses the loader has
+// already rewritten.
+ProgramType runtime_ctx_view(const ProgramType& type);
+
 const Platform& runtime_platform();
 const Platform& linux_platform();
 // "runtime" or "linux"; nullptr otherwise.

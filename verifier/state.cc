@@ -100,9 +100,8 @@ bool stack_covers(const Frame& o, const Frame& c, IdMap& ids) {
           if (cs.bytes[b] == ByteState::kInvalid) return false;
           if (cs.bytes[b] == ByteState::kSpill && !cs.spill.is_scalar()) return false;
           break;
-        case ByteState::kZero:
-          if (cs.bytes[b] == ByteState::kZero) break;
-          if (cs.bytes[b] == ByteState::kSpill && cs.spill.is_const_scalar(0)) break;
+        case ByteState::kConst:
+          if (cs.bytes[b] == ByteState::kConst && cs.vals[b] == os.vals[b]) break;
           return false;
         case ByteState::kSpill:
           return false;  // not reached: spills cover whole slots
@@ -114,7 +113,7 @@ bool stack_covers(const Frame& o, const Frame& c, IdMap& ids) {
 
 }  // namespace
 
-bool state_covers(const State& old, const State& cur, uint16_t live) {
+bool state_covers(const State& old, const State& cur, uint16_t live, uint16_t precise) {
   if (old.frames.size() != cur.frames.size() || old.refs.size() != cur.refs.size()) return false;
   IdMap ids;
   for (size_t f = 0; f < old.frames.size(); ++f) {
@@ -127,6 +126,7 @@ bool state_covers(const State& old, const State& cur, uint16_t live) {
       // when the callee returns.
       if (top && !(live >> r & 1)) continue;
       if (!top && r <= 5) continue;
+      if (top && !(precise >> r & 1) && o.regs[r].is_scalar() && c.regs[r].is_scalar()) continue;
       if (!reg_covers(o.regs[r], c.regs[r], ids)) return false;
     }
     if (!stack_covers(o, c, ids)) return false;
@@ -202,7 +202,7 @@ std::string describe_state(const State& s) {
         switch (st.bytes[b]) {
           case ByteState::kInvalid: bytes += '?'; break;
           case ByteState::kMisc: bytes += 'm'; any = true; break;
-          case ByteState::kZero: bytes += '0'; any = true; break;
+          case ByteState::kConst: bytes += 'c'; any = true; break;
           case ByteState::kSpill: bytes += 's'; any = true; break;
         }
       }

@@ -65,12 +65,14 @@ struct Reg {
 };
 
 // What is known about one byte of a stack frame.
-enum class ByteState : uint8_t { kInvalid, kMisc, kZero, kSpill };
+// kConst: a known byte, its value in StackSlot::vals (constants stored in pieces).
+enum class ByteState : uint8_t { kInvalid, kMisc, kConst, kSpill };
 
 // Eight bytes of stack: [-(i+1)*8, -i*8) for slot i. When all bytes are kSpill, `spill`
 // holds the register stored there by an aligned 8-byte store.
 struct StackSlot {
   std::array<ByteState, 8> bytes{};
+  std::array<uint8_t, 8> vals{};  // the kConst bytes' values
   Reg spill;
 
   bool is_spill() const { return bytes[0] == ByteState::kSpill; }
@@ -139,8 +141,9 @@ struct Checkpoint {
 };
 
 // True when every concrete state of `cur` is a concrete state of `old`, looking only at
-// the registers of the top frame in `live` (a bit per register).
-bool state_covers(const State& old, const State& cur, uint16_t live);
+// the registers of the top frame in `live` (a bit per register); scalars of the top frame
+// outside `precise` only have to be scalars in both.
+bool state_covers(const State& old, const State& cur, uint16_t live, uint16_t precise);
 
 // "r1=ctx r2=pkt(off=14,r=34) fp-8=scalar" for the verbose log.
 std::string describe_reg(const Reg& r);

@@ -228,11 +228,11 @@ void Verifier::run() {
     return;
   }
   if (!resolve_lddw_refs()) return;
-  std::vector<uint32_t> funcs;
+  std::vector<std::pair<uint32_t, uint32_t>> funcs;
   for (const auto& r : lddw_) {
-    if (r && r->kind == LddwRefKind::kCode) funcs.push_back(r->offset);
+    if (r && r->kind == LddwRefKind::kCode) funcs.emplace_back(r->slot, r->offset);
   }
-  for (uint32_t f : funcs) {
+  for (auto [slot, f] : funcs) {
     if (f >= n || insns_[f].op == Op::kLddwHigh) {
       res_.diagnostics.push_back(make_error(ErrorCode::kVerify, kNoInsn,
                                             fmt::format("unsupported: lddw code names slot {}, "
@@ -249,8 +249,12 @@ void Verifier::run() {
     }
     return last;
   };
+  auto helper_returns_ptr = [this](uint32_t id) {
+    const HelperProto* p = find_helper(id);
+    return !p || (p->ret != RetKind::kInteger && p->ret != RetKind::kVoid);
+  };
   std::vector<Diagnostic> cfg_errors;
-  cfg_ = build_cfg(insns_, funcs, helper_reads, cfg_errors);
+  cfg_ = build_cfg(insns_, funcs, helper_reads, helper_returns_ptr, cfg_errors);
   // Unreachable code does not stop exploration (its report comes after the paths'); the
   // structural errors do.
   std::vector<Diagnostic> unreachable;
@@ -361,17 +365,17 @@ Verifier::Prune Verifier::check_prune(uint32_t pc) {
   auto& list = stored_[pc];
   uint16_t live = cfg_.live_in[pc];
   for (Checkpoint* cp : list) {
-    if (!state_covers(cp->state, cur_, live)) continue;
+    if (!state_covers(cp->state, cur_, live, cfg_.precise_in[pc])) continue;
     return cp->branches > 0 ? Prune::kLoop : Prune::kCovered;
   }
   if (list.size() >= kMaxStatesPerInsn) {
-    // Make room by forgetting a completed state; keep the ancestors (loop detection).
-    auto it = std::find_if(list.begin(), list.end(), [](Checkpoint* c) { return c->branches == 0; });
-    if (it == list.end()) return Prune::kNew;
-    (*it)->stored = false;
-    (*it)->state = State{};
+    // Make room by forgetting the oldest state (its node stays for the branch counts).
+    // Recent states are the useful ones: the sibling paths of the current iteration.
+    Checkpoint* old = list.front();
+    old->stored = false;
+    old->state = State{};
     --live_states_;
-    list.erase(it);
+    list.erase(list.begin());
   }
   Checkpoint& cp = checkpoints_.emplace_back();
   cp.state = cur_;
@@ -579,6 +583,15 @@ bool Verifier::do_alu(uint32_t pc, const Insn& in) {
     return true;
   }
   bool dp = is_pointer(d.type), sp = is_pointer(src.type);
+  if (width == 32 && op == AluOp::kSub && dp && sp) {
+    // (u32)(data_end - data): a distance, as the kernel allows.
+    bool pk = (d.type == RegType::kPacket || d.type == RegType::kPacketEnd) &&
+              (src.type == RegType::kPacket || src.type == RegType::kPacketEnd);
+    if (pk || (d.type == src.type && d.map == src.map)) {
+      d = Reg::scalar(Scalar::urange(0, UINT32_MAX));
+      return true;
+    }
+  }
   if (width == 32) {
     return fail(pc, fmt::format("pointer arithmetic: 32-bit {} on {} ({}) and {}",
                                 info.mnemonic, rname(in.dst), reg_type_name(d.type),
@@ -790,7 +803,8 @@ bool Verifier::stack_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t lo
                                 size, reg_type_name(value->type)));
   }
   // Reads need every byte written; a spilled pointer may only be read whole.
-  bool all_zero = true;
+  bool all_known = true;  // every byte read is a known constant
+  uint64_t known = 0;
   if (!write || kind == Access::kAtomic) {
     for (int64_t x = lo; x < hi; ++x) {
       uint32_t si = slot_of(x);
@@ -800,6 +814,7 @@ bool Verifier::stack_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t lo
                                     uninit_phrase, size, lo,
                                     fixed ? "" : " (variable offset)", x));
       }
+      uint8_t byte = 0;
       if (b == ByteState::kSpill) {
         const Reg& sp = fr.stack[si].spill;
         if (!sp.is_scalar()) {
@@ -812,33 +827,45 @@ bool Verifier::stack_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t lo
                                       "at fp{}",
                                       reg_type_name(sp.type), -8 * static_cast<int64_t>(si + 1)));
         }
-        if (!sp.is_const_scalar(0)) all_zero = false;
-      } else if (b != ByteState::kZero) {
-        all_zero = false;
+        if (sp.val.is_const()) byte = static_cast<uint8_t>(sp.val.value() >> (8 * byte_of(x)));
+        else all_known = false;
+      } else if (b == ByteState::kConst) {
+        byte = fr.stack[si].vals[byte_of(x)];
+      } else {
+        all_known = false;
       }
+      if (x - lo < 8) known |= static_cast<uint64_t>(byte) << (8 * (x - lo));
     }
   }
   if (write) {
-    bool zero = value && value->is_const_scalar(0);
+    const bool is_const = value && value->is_scalar() && value->val.is_const();
     for (int64_t x = lo; x < hi; ++x) {
       StackSlot& s = fr.slot(slot_of(x));
       if (s.is_spill()) {
         // A partial overwrite kills the spilled register: the other bytes become data.
-        ByteState rest = s.spill.is_const_scalar(0) ? ByteState::kZero : ByteState::kMisc;
-        s.bytes.fill(rest);
+        bool c = s.spill.is_scalar() && s.spill.val.is_const();
+        for (uint32_t k = 0; k < 8; ++k) {
+          s.bytes[k] = c ? ByteState::kConst : ByteState::kMisc;
+          s.vals[k] = c ? static_cast<uint8_t>(s.spill.val.value() >> (8 * k)) : 0;
+        }
         s.spill = Reg{};
       }
       ByteState& b = s.bytes[byte_of(x)];
       if (!fixed) {
-        if (b == ByteState::kZero) b = ByteState::kMisc;  // may or may not be written
+        if (b == ByteState::kConst) b = ByteState::kMisc;  // may or may not be written
         continue;
       }
-      b = zero && kind == Access::kWrite ? ByteState::kZero : ByteState::kMisc;
+      if (is_const && kind == Access::kWrite) {
+        b = ByteState::kConst;
+        s.vals[byte_of(x)] = static_cast<uint8_t>(value->val.value() >> (8 * (x - lo)));
+      } else {
+        b = ByteState::kMisc;
+      }
     }
   }
   if (out) {
-    if (all_zero && !write) {
-      *out = Reg::scalar(Scalar::constant(0));
+    if (all_known && !write && fixed) {
+      *out = Reg::scalar(Scalar::constant(known));
     } else {
       *out = Reg::scalar(scalar_load(static_cast<uint32_t>(std::min<uint64_t>(size, 8)), false));
     }
@@ -1566,8 +1593,8 @@ bool join_frame(Frame& a, const Frame& b, bool widen) {
       ByteState r;
       if (bx == ByteState::kInvalid || by == ByteState::kInvalid) {
         r = ByteState::kInvalid;
-      } else if (bx == ByteState::kZero && by == ByteState::kZero) {
-        r = ByteState::kZero;
+      } else if (bx == ByteState::kConst && by == ByteState::kConst && x.vals[k] == y.vals[k]) {
+        r = ByteState::kConst;
       } else if ((bx == ByteState::kSpill && !x.spill.is_scalar()) ||
                  (by == ByteState::kSpill && !y.spill.is_scalar())) {
         r = ByteState::kInvalid;  // a pointer on one side only: unusable

@@ -18,3 +18,16 @@ target_compile_definitions(verifier_tests
   PRIVATE BPFJIT_CATALOGUE_DIR="${CMAKE_CURRENT_SOURCE_DIR}/verifier/catalogue")
 bpfjit_warnings(verifier_tests)
 gtest_discover_tests(verifier_tests DISCOVERY_TIMEOUT 60)
+
+# Every bpf-progs object, loaded by the runtime's ELF loader, verifies.
+if(TARGET bpfjit)
+  add_executable(verifier_bpf_progs_tests verifier/bpf_progs_test.cc)
+  target_link_libraries(verifier_bpf_progs_tests PRIVATE bpfjit_verifier bpfjit GTest::gtest_main)
+  target_compile_definitions(verifier_bpf_progs_tests
+    PRIVATE BPFJIT_BPF_PROGS_DIR="${BPFJIT_BPF_PROGS_DIR}")
+  if(TARGET bpf_progs)
+    add_dependencies(verifier_bpf_progs_tests bpf_progs)
+  endif()
+  bpfjit_warnings(verifier_bpf_progs_tests)
+  gtest_discover_tests(verifier_bpf_progs_tests DISCOVERY_TIMEOUT 60)
+endif()
