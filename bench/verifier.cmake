@@ -1,0 +1,5 @@
+# Verifier speed on generated programs (see verifier_bench.cc); `--check` fails when the
+# targets (10k loop-free < 50 ms, 3k with loops < 200 ms, RSS < 100 MB) are missed.
+add_executable(bpfjit-bench-verifier verifier_bench.cc)
+target_link_libraries(bpfjit-bench-verifier PRIVATE bpfjit_verifier bpfjit_isa fmt::fmt)
+bpfjit_warnings(bpfjit-bench-verifier)
