@@ -43,34 +43,45 @@ static_assert(sizeof(std::span<const HelperFn>) == 16);
 
 class JitProgram;
 
-// Lives on the native stack of run() / invoke, reached through ctx.engine. Holds the first
-// region in the form the inline check wants, and the rsp to unwind to.
+// The state of one activation (a run, or a callback through invoke). Lives on the native
+// stack of run() / invoke; the generated code holds it in r12 and reaches the RunContext
+// through it, and ctx.engine points to it for invoke. It keeps, one load away, what the
+// inline checks need: the stack, the first region in the form the check wants, the helper
+// table, and the rsp to unwind to.
 struct JitState {
+  RunContext* ctx;
+  uint64_t stack_lo;
   uint64_t region_start;
   // Access [addr, addr + 2^k) is inside region 0 iff addr - region_start < limit[write][k].
   uint64_t limit[2][4];
   uint64_t saved_rsp;
+  const HelperFn* helpers;
+  uint64_t num_helpers;
   const JitProgram* prog;
 };
 
-constexpr int32_t kOffStack = offsetof(RunContext, stack);
 constexpr int32_t kOffBudget = offsetof(RunContext, budget);
-constexpr int32_t kOffHelpersData = offsetof(RunContext, helpers);
-constexpr int32_t kOffHelpersSize = offsetof(RunContext, helpers) + 8;
 constexpr int32_t kOffTrapKind = offsetof(RunContext, trap) + offsetof(Trap, kind);
 constexpr int32_t kOffTrapInsn = offsetof(RunContext, trap) + offsetof(Trap, insn);
 constexpr int32_t kOffTrapAddr = offsetof(RunContext, trap) + offsetof(Trap, addr);
 constexpr int32_t kOffTailCall = offsetof(RunContext, tail_call_target);
-constexpr int32_t kOffEngine = offsetof(RunContext, engine);
 constexpr int32_t kOffDepth = offsetof(RunContext, depth);
+constexpr int32_t kOffCtx = offsetof(JitState, ctx);
+constexpr int32_t kOffStackLo = offsetof(JitState, stack_lo);
 constexpr int32_t kOffRegionStart = offsetof(JitState, region_start);
 constexpr int32_t kOffSavedRsp = offsetof(JitState, saved_rsp);
+constexpr int32_t kOffHelpers = offsetof(JitState, helpers);
+constexpr int32_t kOffNumHelpers = offsetof(JitState, num_helpers);
 
 int32_t limit_offset(bool write, uint32_t log2size) {
   return static_cast<int32_t>(offsetof(JitState, limit) + (write ? 32 : 0) + log2size * 8);
 }
 
-void fill_state(JitState& st, const RunContext& ctx, const JitProgram* prog) {
+void fill_state(JitState& st, RunContext& ctx, const JitProgram* prog) {
+  st.ctx = &ctx;
+  st.stack_lo = reinterpret_cast<uint64_t>(ctx.stack);
+  st.helpers = ctx.helpers.data();
+  st.num_helpers = ctx.helpers.size();
   st.region_start = 0;
   std::memset(st.limit, 0, sizeof(st.limit));
   if (ctx.region_count > 0 && ctx.regions[0].end > ctx.regions[0].start) {
@@ -115,11 +126,12 @@ x86::Gp gp(uint32_t id, bool is64) {
   return is64 ? x86::Gp(x86::gpq(id)) : x86::Gp(x86::gpd(id));
 }
 
-const x86::Gp kCtx = x86::r12;
+// The JitState of the running activation.
+const x86::Gp kState = x86::r12;
 
 // --- Executable -----------------------------------------------------------------------------
 
-using TrampFn = uint64_t (*)(RunContext* ctx, const uint64_t* args, const void* target,
+using TrampFn = uint64_t (*)(JitState* st, const uint64_t* args, const void* target,
                              uint64_t r10);
 
 class JitProgram final : public Executable {
@@ -142,7 +154,7 @@ class JitProgram final : public Executable {
     ctx.engine = &st;
     const uint64_t args[5] = {r1, r2, 0, 0, 0};
     bool unlimited = ctx.budget == UINT64_MAX;
-    uint64_t r0 = tramp_(&ctx, args, main_, reinterpret_cast<uint64_t>(ctx.stack) + kStackSize);
+    uint64_t r0 = tramp_(&st, args, main_, reinterpret_cast<uint64_t>(ctx.stack) + kStackSize);
     if (unlimited) {
       ctx.budget = UINT64_MAX;
     } else if (ctx.trap.kind == TrapKind::kBudget) {
@@ -201,7 +213,7 @@ class JitProgram final : public Executable {
     const uint64_t args[5] = {r1, r2, r3, r4, r5};
     uint64_t r10 = reinterpret_cast<uint64_t>(ctx->stack) + kStackSize -
                    uint64_t{depth + 1} * kStackFrameSize;
-    uint64_t r0 = self->tramp_(ctx, args, target, r10);
+    uint64_t r0 = self->tramp_(&inner, args, target, r10);
     ctx->depth = depth;
     ctx->engine = outer;
     return r0;
@@ -238,6 +250,8 @@ struct Stub {
   bool write;
   uint8_t size;
   bool stack_first;  // kMemCheck: the inline check was region 0, try the stack here
+  uint8_t base;      // kMemCheck: the access is at r[base] + off
+  int16_t off;
   uint32_t insn;
   Label entry;
   Label back;
@@ -370,7 +384,7 @@ class Emitter {
     return s.entry;
   }
 
-  // rdi = ctx, rsi = args (r1..r5), rdx = code to call, rcx = r10.
+  // rdi = JitState, rsi = args (r1..r5), rdx = code to call, rcx = r10.
   void emit_trampoline() {
     a_.bind(tramp_);
     a_.push(x86::rbx);
@@ -379,9 +393,8 @@ class Emitter {
     a_.push(x86::r13);
     a_.push(x86::r14);
     a_.push(x86::r15);
-    a_.mov(kCtx, x86::rdi);
-    a_.mov(x86::r11, x86::qword_ptr(kCtx, kOffEngine));
-    a_.mov(x86::qword_ptr(x86::r11, kOffSavedRsp), x86::rsp);
+    a_.mov(kState, x86::rdi);
+    a_.mov(x86::qword_ptr(kState, kOffSavedRsp), x86::rsp);
     a_.mov(x86::rbp, x86::rcx);
     a_.mov(x86::r11, x86::rdx);
     a_.mov(x86::rdi, x86::qword_ptr(x86::rsi, 0));
@@ -405,11 +418,21 @@ class Emitter {
     a_.ret();
   }
 
-  // Budget: one unit per back-edge and call.
+  // Budget: one unit per back-edge and call. Without a limit (UINT64_MAX) the fast path
+  // only reads it: a read-modify-write here would chain every loop iteration through
+  // memory. With a limit, the stub counts.
   void emit_budget(uint32_t pc) {
     if (!opts_.checked) return;
-    a_.sub(x86::qword_ptr(kCtx, kOffBudget), 1);
-    a_.jb(add_stub(Stub::kBudget, pc));
+    Stub s{};
+    s.kind = Stub::kBudget;
+    s.insn = pc;
+    s.entry = a_.newLabel();
+    s.back = a_.newLabel();
+    a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
+    a_.cmp(x86::qword_ptr(x86::r11, kOffBudget), -1);
+    a_.jne(s.entry);
+    a_.bind(s.back);
+    stubs_.push_back(s);
   }
 
   // The operand for an access of `size` bytes at r[base] + off, checked when needed.
@@ -425,32 +448,34 @@ class Emitter {
       a_.lea(x86::r10, x86::ptr(q(base), off));
       return x86::ptr(x86::r10, 0, size);
     }
-    a_.lea(x86::r10, x86::ptr(q(base), off));
+    // lea r11, [base+off] ; sub r11, [lo] ; cmp r11, limit ; ja/jae stub ; access [base+off]
     Stub s{};
     s.kind = Stub::kMemCheck;
     s.insn = pc;
     s.size = static_cast<uint8_t>(size);
     s.write = write;
+    s.base = base;
+    s.off = off;
     s.entry = a_.newLabel();
     s.back = a_.newLabel();
+    a_.lea(x86::r11, x86::ptr(q(base), off));
     if (base == kFramePointer) {
       // Likely the stack: test it inline, everything else in the slow path.
-      a_.mov(x86::r11, x86::r10);
-      a_.sub(x86::r11, x86::qword_ptr(kCtx, kOffStack));
+      a_.sub(x86::r11, x86::qword_ptr(kState, kOffStackLo));
       a_.cmp(x86::r11, kStackSize - size);
       a_.ja(s.entry);
       s.stack_first = false;
     } else {
       // Likely region 0 (the input): test it inline, then the stack in the stub.
-      a_.mov(x86::r9, x86::qword_ptr(kCtx, kOffEngine));
-      a_.mov(x86::r11, x86::r10);
-      a_.sub(x86::r11, x86::qword_ptr(x86::r9, kOffRegionStart));
-      a_.cmp(x86::r11, x86::qword_ptr(x86::r9, limit_offset(write, log2)));
+      a_.sub(x86::r11, x86::qword_ptr(kState, kOffRegionStart));
+      a_.cmp(x86::r11, x86::qword_ptr(kState, limit_offset(write, log2)));
       a_.jae(s.entry);
       s.stack_first = true;
     }
     a_.bind(s.back);
     stubs_.push_back(s);
+    if (!force_scratch) return x86::ptr(q(base), off, size);
+    a_.lea(x86::r10, x86::ptr(q(base), off));
     return x86::ptr(x86::r10, 0, size);
   }
 
@@ -530,13 +555,13 @@ class Emitter {
         Label bad = add_stub(Stub::kBadHelper, pc);
         // mov r11, dst ; cmp r11, helpers.size ; jae bad ; r11 = helpers.data[r11] ; null?
         a_.mov(x86::r11, q(in.dst));
-        a_.cmp(x86::r11, x86::qword_ptr(kCtx, kOffHelpersSize));
+        a_.cmp(x86::r11, x86::qword_ptr(kState, kOffNumHelpers));
         a_.jae(bad);
-        a_.mov(x86::r9, x86::qword_ptr(kCtx, kOffHelpersData));
+        a_.mov(x86::r9, x86::qword_ptr(kState, kOffHelpers));
         a_.mov(x86::r11, x86::qword_ptr(x86::r9, x86::r11, 3));
         a_.test(x86::r11, x86::r11);
         a_.jz(bad);
-        a_.mov(x86::r9, kCtx);
+        a_.mov(x86::r9, x86::qword_ptr(kState, kOffCtx));
         a_.call(x86::r11);
         emit_after_helper(pc, true);
         return;
@@ -544,9 +569,10 @@ class Emitter {
       case Form::kCallLocal: {
         emit_budget(pc);
         // cmp dword [ctx.depth], kMaxCallDepth - 1 ; jae trap
-        a_.cmp(x86::dword_ptr(kCtx, kOffDepth), kMaxCallDepth - 1);
+        a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
+        a_.cmp(x86::dword_ptr(x86::r11, kOffDepth), kMaxCallDepth - 1);
         a_.jae(add_stub(Stub::kCallDepth, pc));
-        a_.inc(x86::dword_ptr(kCtx, kOffDepth));
+        a_.inc(x86::dword_ptr(x86::r11, kOffDepth));
         a_.push(x86::rbx);
         a_.push(x86::r13);
         a_.push(x86::r14);
@@ -559,7 +585,8 @@ class Emitter {
         a_.pop(x86::r14);
         a_.pop(x86::r13);
         a_.pop(x86::rbx);
-        a_.dec(x86::dword_ptr(kCtx, kOffDepth));
+        a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
+        a_.dec(x86::dword_ptr(x86::r11, kOffDepth));
         return;
       }
       case Form::kExit:
@@ -569,7 +596,7 @@ class Emitter {
   }
 
   void emit_helper_call(uint32_t pc, uint64_t addr, bool tail_call) {
-    a_.mov(x86::r9, kCtx);
+    a_.mov(x86::r9, x86::qword_ptr(kState, kOffCtx));
     a_.mov(x86::r11, addr);
     a_.call(x86::r11);
     emit_after_helper(pc, tail_call);
@@ -577,10 +604,11 @@ class Emitter {
 
   // A helper may have faulted (ctx.trap) or asked for a tail call: either ends the run.
   void emit_after_helper(uint32_t pc, bool tail_call) {
-    a_.cmp(x86::byte_ptr(kCtx, kOffTrapKind), 0);
+    a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
+    a_.cmp(x86::byte_ptr(x86::r11, kOffTrapKind), 0);
     a_.jne(add_stub(Stub::kAfterHelper, pc));
     if (tail_call) {
-      a_.cmp(x86::qword_ptr(kCtx, kOffTailCall), 0);
+      a_.cmp(x86::qword_ptr(x86::r11, kOffTailCall), 0);
       a_.jne(unwind_);
     }
   }
@@ -904,8 +932,9 @@ class Emitter {
   }
 
   void emit_trap_store(TrapKind kind, uint32_t insn) {
-    a_.mov(x86::byte_ptr(kCtx, kOffTrapKind), static_cast<uint8_t>(kind));
-    a_.mov(x86::dword_ptr(kCtx, kOffTrapInsn), insn);
+    a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
+    a_.mov(x86::byte_ptr(x86::r11, kOffTrapKind), static_cast<uint8_t>(kind));
+    a_.mov(x86::dword_ptr(x86::r11, kOffTrapInsn), insn);
   }
 
   void emit_stubs() {
@@ -915,9 +944,10 @@ class Emitter {
       a_.bind(s.entry);
       switch (s.kind) {
         case Stub::kMemCheck: {
+          a_.lea(x86::r10, x86::ptr(q(s.base), s.off));
           if (s.stack_first) {
             a_.mov(x86::r11, x86::r10);
-            a_.sub(x86::r11, x86::qword_ptr(kCtx, kOffStack));
+            a_.sub(x86::r11, x86::qword_ptr(kState, kOffStackLo));
             a_.cmp(x86::r11, kStackSize - s.size);
             a_.jbe(s.back);
           }
@@ -928,10 +958,17 @@ class Emitter {
           need_slow = true;
           break;
         }
-        case Stub::kBudget:
+        case Stub::kBudget: {
+          Label out = a_.newLabel();
+          a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
+          a_.sub(x86::qword_ptr(x86::r11, kOffBudget), 1);
+          a_.jb(out);
+          a_.jmp(s.back);
+          a_.bind(out);
           emit_trap_store(TrapKind::kBudget, s.insn);
           a_.jmp(unwind_);
           break;
+        }
         case Stub::kCallDepth:
           emit_trap_store(TrapKind::kCallDepth, s.insn);
           a_.jmp(unwind_);
@@ -939,16 +976,17 @@ class Emitter {
         case Stub::kBadHelper:
           // r11 holds the id when it was out of range; reload it from the register.
           emit_trap_store(TrapKind::kBadHelper, s.insn);
-          a_.mov(x86::r11, q(insns_[s.insn].dst));
-          a_.mov(x86::qword_ptr(kCtx, kOffTrapAddr), x86::r11);
+          a_.mov(x86::r10, q(insns_[s.insn].dst));
+          a_.mov(x86::qword_ptr(x86::r11, kOffTrapAddr), x86::r10);
           a_.jmp(unwind_);
           break;
         case Stub::kAfterHelper: {
           // A helper fault names the call instruction; other traps keep their own.
           Label keep = a_.newLabel();
-          a_.cmp(x86::byte_ptr(kCtx, kOffTrapKind), static_cast<uint8_t>(TrapKind::kHelperFault));
+          a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
+          a_.cmp(x86::byte_ptr(x86::r11, kOffTrapKind), static_cast<uint8_t>(TrapKind::kHelperFault));
           a_.jne(keep);
-          a_.mov(x86::dword_ptr(kCtx, kOffTrapInsn), s.insn);
+          a_.mov(x86::dword_ptr(x86::r11, kOffTrapInsn), s.insn);
           a_.bind(keep);
           a_.jmp(unwind_);
           break;
@@ -966,7 +1004,7 @@ class Emitter {
       a_.push(x86::rcx);
       a_.push(x86::r8);
       a_.push(x86::r10);
-      a_.mov(x86::rdi, kCtx);
+      a_.mov(x86::rdi, x86::qword_ptr(kState, kOffCtx));
       a_.mov(x86::rsi, x86::r10);
       a_.mov(x86::rdx, x86::r11);
       a_.mov(x86::rax, reinterpret_cast<uint64_t>(&bpfjit_jit_access_slow));
@@ -984,8 +1022,7 @@ class Emitter {
     }
     // Ends the run from any depth: back to the rsp the trampoline saved.
     a_.bind(unwind_);
-    a_.mov(x86::r11, x86::qword_ptr(kCtx, kOffEngine));
-    a_.mov(x86::rsp, x86::qword_ptr(x86::r11, kOffSavedRsp));
+    a_.mov(x86::rsp, x86::qword_ptr(kState, kOffSavedRsp));
     a_.jmp(epilogue_);
   }
 
