@@ -354,6 +354,13 @@ class Emitter {
       if (in.op == Op::kLddwHigh) continue;
       if (labels_[pc].isValid()) a_.bind(labels_[pc]);
       if (annotate) a_.comment(fmt::format("{:5}: {}", pc, disassemble(in, static_cast<uint32_t>(pc))).c_str());
+      if (if_convertible(static_cast<uint32_t>(pc))) {
+        const Insn& next = insns_[pc + 1];
+        if (annotate) a_.comment(fmt::format("{:5}: {}", pc + 1, disassemble(next, static_cast<uint32_t>(pc + 1))).c_str());
+        emit_conditional_alu(in, next);
+        ++pc;
+        continue;
+      }
       emit(in, static_cast<uint32_t>(pc));
     }
     emit_stubs();
@@ -613,28 +620,101 @@ class Emitter {
     }
   }
 
-  void emit_jmp(const Insn& in, uint32_t pc, JmpCond cond, uint32_t width, bool imm) {
-    if (in.target() <= pc) emit_budget(pc);
-    x86::Gp dst = reg(in.dst, width);
-    if (cond == JmpCond::kSet) {
+  // If-conversion: "if (cond) skip one ALU instruction" becomes a cmov, so data-dependent
+  // conditions cost no mispredictions. Only when the skipped instruction is no jump target
+  // and is a simple ALU operation.
+  bool if_convertible(uint32_t pc) const {
+    const Insn& in = insns_[pc];
+    Form f = form_of(in.op);
+    if ((f != Form::kJmpImm && f != Form::kJmpReg) || in.target() != pc + 2) return false;
+    if (labels_[pc + 1].isValid()) return false;
+    const Insn& next = insns_[pc + 1];
+    Form nf = form_of(next.op);
+    if (nf != Form::kAluImm && nf != Form::kAluReg) return false;
+    switch (alu_op(next.op)) {
+      case AluOp::kAdd:
+      case AluOp::kSub:
+      case AluOp::kOr:
+      case AluOp::kAnd:
+      case AluOp::kXor:
+      case AluOp::kMov:
+      case AluOp::kMul: return true;
+      case AluOp::kLsh:
+      case AluOp::kRsh:
+      case AluOp::kArsh: return nf == Form::kAluImm || bmi2_;
+      case AluOp::kDiv:
+      case AluOp::kSDiv:
+      case AluOp::kMod:
+      case AluOp::kSMod: return false;
+    }
+    return false;
+  }
+
+  // r11 = the skipped instruction's result; compare; dst = r11 unless the jump is taken.
+  void emit_conditional_alu(const Insn& jmp, const Insn& alu) {
+    const OpInfo& ai = op_info(alu.op);
+    bool is64 = ai.width == 64;
+    bool imm = ai.form == Form::kAluImm;
+    x86::Gp t = gp(x86::Gp::kIdR11, is64);
+    x86::Gp src = reg(alu.src, ai.width);
+    AluOp op = alu_op(alu.op);
+    if (op == AluOp::kMov) {
       if (imm) {
-        if (width == 32) {
-          a_.test(dst, Imm(in.imm));
-        } else {
-          a_.test(dst, Imm(in.imm));
-        }
+        a_.mov(t, is64 ? Imm(static_cast<int64_t>(alu.imm)) : Imm(static_cast<uint32_t>(alu.imm)));
       } else {
-        a_.test(dst, reg(in.src, width));
-      }
-    } else if (imm) {
-      if (in.imm == 0 && (cond == JmpCond::kEq || cond == JmpCond::kNe)) {
-        a_.test(dst, dst);
-      } else {
-        a_.cmp(dst, Imm(in.imm));
+        a_.mov(t, src);
       }
     } else {
-      a_.cmp(dst, reg(in.src, width));
+      a_.mov(t, reg(alu.dst, ai.width));
+      switch (op) {
+        case AluOp::kAdd: imm ? a_.add(t, alu.imm) : a_.add(t, src); break;
+        case AluOp::kSub: imm ? a_.sub(t, alu.imm) : a_.sub(t, src); break;
+        case AluOp::kOr: imm ? a_.or_(t, alu.imm) : a_.or_(t, src); break;
+        case AluOp::kAnd: imm ? a_.and_(t, alu.imm) : a_.and_(t, src); break;
+        case AluOp::kXor: imm ? a_.xor_(t, alu.imm) : a_.xor_(t, src); break;
+        case AluOp::kMul: imm ? a_.imul(t, t, alu.imm) : a_.imul(t, src); break;
+        case AluOp::kLsh:
+        case AluOp::kRsh:
+        case AluOp::kArsh:
+          if (imm) {
+            uint32_t n = static_cast<uint32_t>(alu.imm) & (ai.width - 1);
+            if (n != 0) shift_by_imm(op, t, n);
+          } else if (op == AluOp::kLsh) {
+            a_.shlx(t, t, src);
+          } else if (op == AluOp::kRsh) {
+            a_.shrx(t, t, src);
+          } else {
+            a_.sarx(t, t, src);
+          }
+          break;
+        case AluOp::kMov:
+        case AluOp::kDiv:
+        case AluOp::kSDiv:
+        case AluOp::kMod:
+        case AluOp::kSMod: break;  // not if-converted
+      }
     }
+    const OpInfo& ji = op_info(jmp.op);
+    emit_compare(jmp, jmp_cond(jmp.op), ji.width, ji.form == Form::kJmpImm);
+    x86::Gp dst = q(alu.dst);
+    switch (jmp_cond(jmp.op)) {  // the ALU result stands when the jump is not taken
+      case JmpCond::kEq: a_.cmovne(dst, x86::r11); break;
+      case JmpCond::kGt: a_.cmovbe(dst, x86::r11); break;
+      case JmpCond::kGe: a_.cmovb(dst, x86::r11); break;
+      case JmpCond::kSet: a_.cmovz(dst, x86::r11); break;
+      case JmpCond::kNe: a_.cmove(dst, x86::r11); break;
+      case JmpCond::kSgt: a_.cmovle(dst, x86::r11); break;
+      case JmpCond::kSge: a_.cmovl(dst, x86::r11); break;
+      case JmpCond::kLt: a_.cmovae(dst, x86::r11); break;
+      case JmpCond::kLe: a_.cmova(dst, x86::r11); break;
+      case JmpCond::kSlt: a_.cmovge(dst, x86::r11); break;
+      case JmpCond::kSle: a_.cmovg(dst, x86::r11); break;
+    }
+  }
+
+  void emit_jmp(const Insn& in, uint32_t pc, JmpCond cond, uint32_t width, bool imm) {
+    if (in.target() <= pc) emit_budget(pc);
+    emit_compare(in, cond, width, imm);
     Label t = labels_[in.target()];
     switch (cond) {
       case JmpCond::kEq: a_.je(t); break;
@@ -648,6 +728,25 @@ class Emitter {
       case JmpCond::kLe: a_.jbe(t); break;
       case JmpCond::kSlt: a_.jl(t); break;
       case JmpCond::kSle: a_.jle(t); break;
+    }
+  }
+
+  void emit_compare(const Insn& in, JmpCond cond, uint32_t width, bool imm) {
+    x86::Gp dst = reg(in.dst, width);
+    if (cond == JmpCond::kSet) {
+      if (imm) {
+        a_.test(dst, Imm(in.imm));
+      } else {
+        a_.test(dst, reg(in.src, width));
+      }
+    } else if (imm) {
+      if (in.imm == 0 && (cond == JmpCond::kEq || cond == JmpCond::kNe)) {
+        a_.test(dst, dst);
+      } else {
+        a_.cmp(dst, Imm(in.imm));
+      }
+    } else {
+      a_.cmp(dst, reg(in.src, width));
     }
   }
 
