@@ -6,7 +6,7 @@ if(TARGET bpfjit_interp)
     cli/program_io.cc
     cli/test_helpers.cc
   )
-  target_link_libraries(bpfjit_cli_common PUBLIC bpfjit_isa bpfjit_engine fmt::fmt)
+  target_link_libraries(bpfjit_cli_common PUBLIC bpfjit_isa bpfjit_engine bpfjit_jit fmt::fmt)
   bpfjit_warnings(bpfjit_cli_common)
 
   add_executable(bpfjit_cli
@@ -14,6 +14,7 @@ if(TARGET bpfjit_interp)
     cli/cmd_asm.cc
     cli/cmd_disasm.cc
     cli/cmd_run.cc
+    cli/cmd_jit_dump.cc
   )
   set_target_properties(bpfjit_cli PROPERTIES OUTPUT_NAME bpfjit)
   target_link_libraries(bpfjit_cli PRIVATE bpfjit_cli_common CLI11::CLI11)

@@ -15,6 +15,7 @@ struct RunCmdOptions {
   std::string input;
   std::string mem;
   std::string engine = "auto";
+  bool perf_map = false;
   uint64_t budget = UINT64_MAX;
 };
 
@@ -41,6 +42,7 @@ int run_run(const RunCmdOptions& o) {
   RunOptions ropts;
   ropts.engine = *kind;
   ropts.budget = o.budget;
+  ropts.perf_map = o.perf_map;
   auto r0 = run_once(std::move(*insns), mem, ropts);
   if (!r0) {
     print_error(kToolName, r0.error());
@@ -70,6 +72,8 @@ Command add_run_command(CLI::App& parent) {
                   "or jit")
       ->check(CLI::IsMember({"auto", "interp", "jit"}))
       ->capture_default_str();
+  app->add_flag("--perf-map", o->perf_map,
+                "JIT: append the code's address, size and name to /tmp/perf-PID.map for perf");
   app->add_option("--budget", o->budget,
                   "stop with a trap after this many instructions (interpreter) or back-edges "
                   "and calls (JIT); default: no limit");

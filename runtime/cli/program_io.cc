@@ -91,6 +91,7 @@ Result<uint64_t> run_once(std::vector<Insn> insns, std::vector<uint8_t>& mem,
   EngineOptions eopts;
   eopts.kind = opts.engine;
   eopts.helpers = conformance_helpers();
+  eopts.perf_map = opts.perf_map;
   auto exe = prepare_engine(std::move(insns), eopts);
   if (!exe) return exe.take_error();
   auto stack = std::make_unique<uint8_t[]>(kStackSize);

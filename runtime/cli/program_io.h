@@ -34,6 +34,7 @@ std::vector<uint8_t> to_bytes(const std::vector<Insn>& insns);
 struct RunOptions {
   EngineKind engine = EngineKind::kAuto;
   uint64_t budget = UINT64_MAX;
+  bool perf_map = false;  // JIT: append the code to /tmp/perf-PID.map
 };
 
 // Runs the program once: r1/r2 = mem's address and length (0 and 0 when mem is empty),
