@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "runtime/cli/cmd_object.h"
 #include "runtime/cli/commands.h"
 #include "runtime/cli/program_io.h"
 
@@ -17,6 +18,7 @@ struct RunCmdOptions {
   std::string engine = "auto";
   bool perf_map = false;
   uint64_t budget = UINT64_MAX;
+  ObjectRunOptions object;  // ELF objects only (cmd_object.h)
 };
 
 int run_run(const RunCmdOptions& o) {
@@ -25,6 +27,7 @@ int run_run(const RunCmdOptions& o) {
     print_error(kToolName, kind.error());
     return 2;
   }
+  if (is_elf_file(o.input)) return run_object(o.input, o.mem, *kind, o.budget, o.object);
   auto insns = load_program(o.input);
   if (!insns) {
     print_error(kToolName, insns.error());
@@ -77,6 +80,7 @@ Command add_run_command(CLI::App& parent) {
   app->add_option("--budget", o->budget,
                   "stop with a trap after this many instructions (interpreter) or back-edges "
                   "and calls (JIT); default: no limit");
+  add_object_run_options(app, o->object);
   return Command{app, [o] { return run_run(*o); }};
 }
 

@@ -7,12 +7,14 @@
 #include <fmt/format.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <cstdarg>
 #include <memory>
-#include <optional>
+#include <mutex>
 
 namespace bpfjit {
 
@@ -867,7 +869,22 @@ std::string program_type_for_section(const std::string& section) {
   return "mem";
 }
 
+namespace {
+
+// libbpf reports BTF parse problems on stderr by default; they belong in our debug log
+// (the loader's diagnostic says what matters).
+int libbpf_to_spdlog(enum libbpf_print_level, const char* format, va_list args) {
+  char line[512];
+  const int n = std::vsnprintf(line, sizeof(line), format, args);
+  if (n > 0) spdlog::debug("libbpf: {}", std::string_view(line).substr(0, sizeof(line) - 1));
+  return n;
+}
+
+}  // namespace
+
 Result<LoadedObject> load_object(std::span<const uint8_t> bytes, const LoadOptions& opts) {
+  static std::once_flag print_once;
+  std::call_once(print_once, [] { libbpf_set_print(libbpf_to_spdlog); });
   ObjectReader reader(bytes, opts);
   return reader.run();
 }

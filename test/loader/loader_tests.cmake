@@ -3,6 +3,7 @@ add_executable(loader_tests
   loader/loader_test.cc
   loader/malformed_test.cc
   loader/progs_test.cc
+  loader/api_test.cc
 )
 target_link_libraries(loader_tests PRIVATE bpfjit PkgConfig::LIBELF GTest::gtest_main)
 target_compile_definitions(loader_tests PRIVATE
@@ -10,3 +11,12 @@ target_compile_definitions(loader_tests PRIVATE
 add_dependencies(loader_tests bpf_progs)
 bpfjit_warnings(loader_tests)
 gtest_discover_tests(loader_tests DISCOVERY_TIMEOUT 60)
+
+# `bpfjit run OBJ.o` and `bpfjit inspect OBJ.o` (when the CLI is built).
+if(TARGET bpfjit_cli)
+  add_test(NAME cli.object
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/loader/cli_object_test.sh
+            $<TARGET_FILE:bpfjit_cli> ${BPFJIT_BPF_PROGS_DIR}
+            ${CMAKE_CURRENT_BINARY_DIR}/cli-work/object)
+  set_tests_properties(cli.object PROPERTIES TIMEOUT 60)
+endif()

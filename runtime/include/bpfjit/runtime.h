@@ -25,8 +25,10 @@
 #include <vector>
 
 #include "bpfjit/object_info.h"
+#include "helpers/helper_table.h"
 #include "helpers/host_env.h"
 #include "helpers/maps.h"
+#include "helpers/program_types.h"
 #include "helpers/prototype.h"
 #include "runtime/engine.h"
 #include "runtime/isa/isa.h"
@@ -34,8 +36,6 @@
 
 namespace bpfjit {
 
-class HelperTable;
-class ProgramTypeRegistry;
 class Object;
 struct LoadedProgram;
 

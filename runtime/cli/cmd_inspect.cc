@@ -1,0 +1,68 @@
+// bpfjit inspect OBJ.o: the programs, maps, global data and relocations of an ELF object.
+#include <fmt/format.h>
+
+#include <memory>
+#include <string>
+
+#include "bpfjit/runtime.h"
+#include "runtime/cli/commands.h"
+#include "runtime/cli/program_io.h"
+
+namespace bpfjit::cli {
+
+namespace {
+
+struct InspectOptions {
+  std::string input;
+  std::string type;
+};
+
+int run_inspect(const InspectOptions& o) {
+  Runtime rt;
+  LoadSettings settings;
+  settings.program_type = o.type;
+  auto obj = rt.load_file(o.input, settings);
+  if (!obj) {
+    print_error(kToolName, obj.error());
+    return 1;
+  }
+  const Object& ob = **obj;
+  fmt::print("programs:\n");
+  for (const Program* p : ob.programs()) {
+    fmt::print("  {:<24} section {:<16} type {:<14} insns {}\n", p->name(), p->section(),
+               p->type().name, p->insns().size());
+  }
+  fmt::print("maps:\n");
+  for (const Map* m : ob.maps()) {
+    fmt::print("  {:<24} type {:<12} key {:<4} value {:<6} max_entries {}\n", m->name(),
+               map_type_name(m->type()), m->key_size(), m->value_size(), m->max_entries());
+  }
+  fmt::print("global data:\n");
+  for (const GlobalData& d : ob.global_data()) {
+    fmt::print("  {:<24} {} bytes, {}\n", d.name, d.bytes.size(),
+               d.readonly ? "read-only" : "writable");
+  }
+  fmt::print("relocations:\n");
+  for (const RelocationInfo& r : ob.relocations()) {
+    fmt::print("  {}+{:<6} {:<12} {:<20} -> {}\n", r.section, r.offset, r.type, r.symbol,
+               r.target);
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_inspect_command(CLI::App& parent) {
+  auto o = std::make_shared<InspectOptions>();
+  CLI::App* app = parent.add_subcommand(
+      "inspect", "list an ELF object's programs (name, section, type, instructions), maps, "
+                 "global data sections and relocations");
+  app->add_option("file", o->input, "the object (clang -target bpf -c)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app->add_option("--type", o->type, "program type for every program instead of the one "
+                                     "the section name implies");
+  return Command{app, [o] { return run_inspect(*o); }};
+}
+
+}  // namespace bpfjit::cli

@@ -1,0 +1,179 @@
+// `bpfjit run OBJ.o`: an ELF object's program run through the public runtime API.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+
+#include "bpfjit/runtime.h"
+#include "runtime/cli/cmd_object.h"
+#include "runtime/cli/commands.h"
+#include "runtime/cli/program_io.h"
+
+namespace bpfjit::cli {
+
+namespace {
+
+std::string hex(const void* p, size_t n) {
+  std::string out;
+  const auto* b = static_cast<const uint8_t*>(p);
+  for (size_t i = 0; i < n; ++i) out += fmt::format("{:02x}", b[i]);
+  return out;
+}
+
+bool all_zero(const void* p, size_t n) {
+  const auto* b = static_cast<const uint8_t*>(p);
+  for (size_t i = 0; i < n; ++i) {
+    if (b[i] != 0) return false;
+  }
+  return true;
+}
+
+// Prints every map's contents: hash and array entries as key: value in hex (array entries
+// that are all zero are left out), ring buffer records, queue/stack sizes.
+void dump_maps(const Object& obj) {
+  constexpr int kMaxLines = 256;
+  for (Map* m : obj.maps()) {
+    fmt::print("map {} ({}, key {}, value {}, max_entries {}):\n", m->name(),
+               map_type_name(m->type()), m->key_size(), m->value_size(), m->max_entries());
+    int lines = 0;
+    switch (m->type()) {
+      case MapType::kRingbuf: {
+        auto* rb = dynamic_cast<RingbufMap*>(m);
+        if (rb == nullptr) break;
+        rb->consume([&](std::span<const uint8_t> rec) {
+          if (lines++ < kMaxLines) fmt::print("  record: {}\n", hex(rec.data(), rec.size()));
+          return 0;
+        });
+        break;
+      }
+      case MapType::kQueue:
+      case MapType::kStack:
+      case MapType::kProgArray:
+        fmt::print("  (not iterable)\n");
+        break;
+      case MapType::kHash:
+      case MapType::kArray:
+      case MapType::kPercpuHash:
+      case MapType::kPercpuArray:
+      case MapType::kLruHash: {
+        const bool array = m->type() == MapType::kArray || m->type() == MapType::kPercpuArray;
+        const uint32_t vsize = m->host_value_size();
+        m->for_each([&](const void* key, const void* value) {
+          if (array && all_zero(value, vsize)) return true;
+          if (m->percpu()) {
+            // the sum of the slots, as u64 when the value is 8 bytes, else the slots in use
+            const uint32_t stride = (m->value_size() + 7) / 8 * 8;
+            std::string slots;
+            for (uint32_t s = 0; s < m->slot_count(); ++s) {
+              const auto* v = static_cast<const uint8_t*>(value) + s * stride;
+              if (!all_zero(v, m->value_size())) {
+                slots += fmt::format(" cpu{}={}", s, hex(v, m->value_size()));
+              }
+            }
+            fmt::print("  {}:{}\n", hex(key, m->key_size()), slots);
+          } else {
+            fmt::print("  {}: {}\n", hex(key, m->key_size()), hex(value, vsize));
+          }
+          return ++lines < kMaxLines;
+        });
+        break;
+      }
+    }
+  }
+  for (const GlobalData& d : obj.global_data()) {
+    if (d.readonly) continue;
+    fmt::print("{} ({} bytes): {}\n", d.name, d.bytes.size(),
+               hex(d.bytes.data(), std::min<size_t>(d.bytes.size(), 256)));
+  }
+}
+
+}  // namespace
+
+void add_object_run_options(CLI::App* run, ObjectRunOptions& o) {
+  run->add_option("--program", o.program,
+                  "ELF objects: the program to run, by function or section name (default: "
+                  "the first)");
+  run->add_option("--type", o.type,
+                  "ELF objects: the program type (mem, xdp, socket_filter), instead of the "
+                  "one the section name implies");
+  run->add_option("--packet", o.packet,
+                  "ELF objects: file whose bytes are the packet of an xdp or socket_filter "
+                  "program")
+      ->check(CLI::ExistingFile);
+  run->add_option("--repeat", o.repeat, "ELF objects: run this many times, print the last r0")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  run->add_flag("--dump-maps", o.dump_maps,
+                "ELF objects: print the maps and writable global data after the runs");
+}
+
+bool is_elf_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  return in.gcount() == 4 && std::memcmp(magic, "\x7f" "ELF", 4) == 0;
+}
+
+int run_object(const std::string& path, const std::string& mem, EngineKind engine,
+               uint64_t budget, const ObjectRunOptions& o) {
+  Runtime rt;
+  LoadSettings settings;
+  settings.program_type = o.type;
+  auto obj = rt.load_file(path, settings);
+  if (!obj) {
+    print_error(kToolName, obj.error());
+    return 1;
+  }
+  Program* prog = o.program.empty() ? (*obj)->programs().front() : (*obj)->program(o.program);
+  if (prog == nullptr) {
+    print_error(kToolName, make_error(ErrorCode::kNotFound,
+                                      fmt::format("{} has no program '{}'", path, o.program)));
+    return 1;
+  }
+  // Tail calls may reach any program of the object.
+  if (auto r = (*obj)->prepare_all(engine); !r) {
+    print_error(kToolName, r.error());
+    return 1;
+  }
+  if (!mem.empty() && !o.packet.empty()) {
+    print_error(kToolName, make_error(ErrorCode::kInvalidArgument,
+                                      "give either --mem or --packet, not both"));
+    return 2;
+  }
+  const std::string& input = o.packet.empty() ? mem : o.packet;
+  std::vector<uint8_t> data;
+  if (!input.empty()) {
+    auto bytes = read_file(input);
+    if (!bytes) {
+      print_error(kToolName, bytes.error());
+      return 1;
+    }
+    data = std::move(*bytes);
+  }
+  bpfjit::RunOptions ropts;
+  ropts.budget = budget;
+  uint64_t r0 = 0;
+  // Every run starts from the same input: programs may rewrite their packet.
+  const std::vector<uint8_t> original = data;
+  const auto start = std::chrono::steady_clock::now();
+  for (uint64_t i = 0; i < o.repeat; ++i) {
+    if (i > 0) std::memcpy(data.data(), original.data(), data.size());
+    auto r = prog->run(data, ropts);
+    if (!r) {
+      print_error(kToolName, r.error());
+      return 1;
+    }
+    r0 = *r;
+  }
+  const auto ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() -
+                                                           start).count();
+  if (o.repeat > 1) {
+    fmt::print("{} runs on {}: {:.1f} ns per run\n", o.repeat, prog->engine_name(),
+               ns / static_cast<double>(o.repeat));
+  }
+  if (o.dump_maps) dump_maps(**obj);
+  fmt::print("0x{:x}\n", r0);
+  return 0;
+}
+
+}  // namespace bpfjit::cli

@@ -1,0 +1,60 @@
+#!/bin/bash
+# `bpfjit run OBJ.o` and `bpfjit inspect OBJ.o`, run by CTest:
+#   cli_object_test.sh BPFJIT PROGS_DIR WORK_DIR
+set -u
+bpfjit=$1 progs=$2 work=$3
+mkdir -p "$work" && cd "$work" || exit 1
+fail() { echo "FAIL: $*" >&2; exit 1; }
+last_line() { printf '%s\n' "$1" | tail -n 1; }
+
+# An Ethernet/IPv4/TCP packet to port 23 (xdp_filter drops it: XDP_DROP = 1) and one to
+# port 80 (XDP_PASS = 2); the IPv4 checksum does not matter to xdp_filter.
+eth='\x02\x02\x02\x02\x02\x02\x10\x11\x12\x13\x14\x15\x08\x00'
+ip='\x45\x00\x00\x28\x12\x34\x00\x00\x40\x06\x00\x00\x0a\x00\x00\x01\x0a\x00\x00\x02'
+tcp_tail='\x00\x00\x03\xe8\x00\x00\x00\x00\x50\x10\x02\x00\x00\x00\x00\x00'
+printf "$eth$ip\x9c\x40\x00\x17$tcp_tail" > telnet.pkt
+printf "$eth$ip\x9c\x40\x00\x50$tcp_tail" > web.pkt
+[ "$(stat -c %s telnet.pkt)" = 54 ] || fail "packet is $(stat -c %s telnet.pkt) bytes"
+
+for engine in interp jit; do
+  out=$("$bpfjit" run "$progs/xdp_filter.v3.o" --packet telnet.pkt --engine $engine) \
+    || fail "run exit $? ($engine)"
+  [ "$(last_line "$out")" = 0x1 ] || fail "telnet packet: $out ($engine)"
+  out=$("$bpfjit" run "$progs/xdp_filter.v3.o" --program xdp_filter --packet web.pkt \
+        --engine $engine --repeat 5 --dump-maps) || fail "run exit $? ($engine)"
+  [ "$(last_line "$out")" = 0x2 ] || fail "web packet: $out ($engine)"
+  # stats[0] (ipv4) and stats[2] (tcp) counted the 5 runs: u64 5 little-endian
+  grep -q '^  00000000: 0500000000000000$' <<<"$out" || fail "stats[0] not 5: $out"
+  grep -q '^  02000000: 0500000000000000$' <<<"$out" || fail "stats[2] not 5: $out"
+  grep -q 'ns per run' <<<"$out" || fail "no timing line: $out"
+done
+
+# mem programs take --mem; a program is found by its section name too
+printf '123456789' > check.bin
+out=$("$bpfjit" run "$progs/crc32.v4.o" --program crc32 --mem check.bin) || fail "crc32 exit $?"
+[ "$(last_line "$out")" = 0xcbf43926 ] || fail "crc32: $out"
+printf '\x09\x00\x00\x00\x04\x00\x00\x00' > words.bin
+out=$("$bpfjit" run "$progs/call_chain.v3.o" --program mem/max --mem words.bin) \
+  || fail "call_chain exit $?"
+[ "$(last_line "$out")" = 0xf ] || fail "word_max: $out"
+
+# refusals: an unknown program, a wrong type, a truncated object
+"$bpfjit" run "$progs/crc32.v4.o" --program nope --mem check.bin 2>err.txt && fail "nope ran"
+grep -q "no program 'nope'" err.txt || fail "unknown program: $(cat err.txt)"
+"$bpfjit" run "$progs/crc32.v4.o" --type xdp --packet web.pkt 2>err.txt && fail "xdp crc32 ran"
+grep -q "program crc32" err.txt || fail "wrong type: $(cat err.txt)"
+head -c 700 "$progs/crc32.v4.o" > cut.o
+"$bpfjit" run cut.o 2>err.txt && fail "truncated object ran"
+grep -q "load error\|outside the file" err.txt || fail "truncated: $(cat err.txt)"
+
+# inspect lists programs, maps, data and relocations
+out=$("$bpfjit" inspect "$progs/xdp_filter.v3.o") || fail "inspect exit $?"
+grep -Eq '^  xdp_filter +section xdp +type xdp +insns [0-9]+$' <<<"$out" || fail "programs: $out"
+grep -Eq '^  stats +type array +key 4 +value 8 +max_entries 6$' <<<"$out" || fail "maps: $out"
+grep -Eq '^  blocked_src +type hash +key 4 +value 1 +max_entries 64$' <<<"$out" || fail "maps: $out"
+grep -Eq 'R_BPF_64_64 +stats +-> map stats$' <<<"$out" || fail "relocations: $out"
+out=$("$bpfjit" inspect "$progs/globals.v3.o") || fail "inspect exit $?"
+grep -Eq '^  \.bss +16 bytes, writable$' <<<"$out" || fail "global data: $out"
+grep -Eq '^  \.data +8 bytes, writable$' <<<"$out" || fail "global data: $out"
+grep -Eq '^  \.rodata.* read-only$' <<<"$out" || fail "global data: $out"
+echo PASS
