@@ -23,7 +23,6 @@ using AddCommand = Command (*)(CLI::App& parent);
 Command add_asm_command(CLI::App& parent);     // cmd_asm.cc
 Command add_disasm_command(CLI::App& parent);  // cmd_disasm.cc
 Command add_run_command(CLI::App& parent);     // cmd_run.cc
-Command add_inspect_command(CLI::App& parent); // cmd_inspect.cc
 Command add_jit_dump_command(CLI::App& parent);  // cmd_jit_dump.cc
 Command add_inspect_command(CLI::App& parent); // cmd_inspect.cc
 #ifdef BPFJIT_HAVE_BENCH

@@ -16,7 +16,6 @@ constexpr bpfjit::cli::AddCommand kCommands[] = {
     bpfjit::cli::add_asm_command,
     bpfjit::cli::add_disasm_command,
     bpfjit::cli::add_run_command,
-    bpfjit::cli::add_inspect_command,
     bpfjit::cli::add_jit_dump_command,
     bpfjit::cli::add_inspect_command,
 #ifdef BPFJIT_HAVE_BENCH
