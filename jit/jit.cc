@@ -58,6 +58,9 @@ struct JitState {
   const HelperFn* helpers;
   uint64_t num_helpers;
   const JitProgram* prog;
+  // Non-zero when the run started with a budget (ctx.budget != UINT64_MAX): back-edges and
+  // calls then count it down in ctx.budget.
+  uint64_t counted;
 };
 
 constexpr int32_t kOffBudget = offsetof(RunContext, budget);
@@ -72,6 +75,7 @@ constexpr int32_t kOffRegionStart = offsetof(JitState, region_start);
 constexpr int32_t kOffSavedRsp = offsetof(JitState, saved_rsp);
 constexpr int32_t kOffHelpers = offsetof(JitState, helpers);
 constexpr int32_t kOffNumHelpers = offsetof(JitState, num_helpers);
+constexpr int32_t kOffCounted = offsetof(JitState, counted);
 
 int32_t limit_offset(bool write, uint32_t log2size) {
   return static_cast<int32_t>(offsetof(JitState, limit) + (write ? 32 : 0) + log2size * 8);
@@ -81,6 +85,7 @@ void fill_state(JitState& st, RunContext& ctx, const JitProgram* prog) {
   st.ctx = &ctx;
   st.stack_lo = reinterpret_cast<uint64_t>(ctx.stack);
   st.helpers = ctx.helpers.data();
+  st.counted = ctx.budget != UINT64_MAX;
   st.num_helpers = ctx.helpers.size();
   st.region_start = 0;
   std::memset(st.limit, 0, sizeof(st.limit));
@@ -425,9 +430,9 @@ class Emitter {
     a_.ret();
   }
 
-  // Budget: one unit per back-edge and call. Without a limit (UINT64_MAX) the fast path
-  // only reads it: a read-modify-write here would chain every loop iteration through
-  // memory. With a limit, the stub counts.
+  // Budget: one unit per back-edge and call. Without a limit (UINT64_MAX at the start of the
+  // run) the fast path only reads a flag: a read-modify-write of the budget here would
+  // chain every loop iteration through memory. With a limit, the stub counts.
   void emit_budget(uint32_t pc) {
     if (!opts_.checked) return;
     Stub s{};
@@ -435,8 +440,7 @@ class Emitter {
     s.insn = pc;
     s.entry = a_.newLabel();
     s.back = a_.newLabel();
-    a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
-    a_.cmp(x86::qword_ptr(x86::r11, kOffBudget), -1);
+    a_.cmp(x86::byte_ptr(kState, kOffCounted), 0);
     a_.jne(s.entry);
     a_.bind(s.back);
     stubs_.push_back(s);
