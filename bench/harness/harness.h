@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/harness/concurrency.h"
 #include "bench/harness/workload.h"
 
 namespace bpfjit::bench {
@@ -58,15 +59,6 @@ struct CompileSpeed {
   double median_s = 0;
 };
 
-struct ConcurrencyPoint {
-  Engine engine = Engine::kInterp;
-  uint32_t threads = 1;
-  uint64_t runs = 0;       // total program runs
-  double seconds = 0;      // wall time
-  bool exact = false;      // the map counts equal the number of runs
-  std::string error;
-};
-
 struct BenchReport {
   std::string machine, date, mode;
   std::vector<WorkloadResult> workloads;
@@ -84,10 +76,6 @@ BenchReport collect(const BenchOptions& opts);
 void print_table(const BenchReport& r, std::FILE* out);
 std::string to_json(const BenchReport& r);
 std::string to_svg(const BenchReport& r);
-
-// Concurrency: `threads` threads each run bench/progs/atomic_count `runs` times on their
-// own input with shared maps; exact is true when both maps' counts sum to threads * runs.
-ConcurrencyPoint run_concurrency(Engine e, uint32_t threads, uint64_t runs);
 
 // Median time to JIT-compile a straight-line program of `insns` slots (ALU operations
 // over r0..r9, then exit).

@@ -325,7 +325,13 @@ std::string to_svg(const BenchReport& r) {
     for (const Series& s : series) max_ratio = std::max(max_ratio, w.ratio(s.engine, Engine::kNative));
   }
   double lo = 0.5;
-  double hi = std::pow(10.0, std::ceil(std::log10(max_ratio * 1.05)));
+  // The smallest 1, 2 or 5 times a power of ten that leaves room for the labels.
+  double hi = 1;
+  for (double base = 1; hi < max_ratio * 1.25; base *= 10) {
+    for (double m : {2.0, 5.0, 10.0}) {
+      if (hi < max_ratio * 1.25) hi = base * m;
+    }
+  }
   auto x_of = [&](double v) {
     v = std::clamp(v, lo, hi);
     return label_w + plot_w * (std::log(v / lo) / std::log(hi / lo));
@@ -352,8 +358,12 @@ std::string to_svg(const BenchReport& r) {
   o += fmt::format("<text x=\"{}\" y=\"71\" font-size=\"12\" fill=\"#444\">native = 1x "
                    "(dashed line)</text>\n",
                    lx);
-  // Grid lines at 0.5, 1, 2, 5, 10, ...
+  // Row backgrounds, then grid lines at 0.5, 1, 2, 5, 10, ..., then the bars.
   int plot_bottom = top + rows * group_h;
+  for (int i = 1; i < rows; i += 2) {
+    o += fmt::format("<rect x=\"0\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#f4f4f4\"/>\n",
+                     top + i * group_h - group_gap / 2, label_w + plot_w + right_pad, group_h);
+  }
   for (double base = 0.1; base <= hi * 1.001; base *= 10) {
     for (double m : {1.0, 2.0, 5.0}) {
       double v = base * m;
@@ -376,10 +386,6 @@ std::string to_svg(const BenchReport& r) {
   for (int i = 0; i < rows; ++i) {
     const WorkloadResult& w = r.workloads[i];
     int y0 = top + i * group_h;
-    if (i % 2 == 1) {
-      o += fmt::format("<rect x=\"0\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#f6f6f6\"/>\n",
-                       y0 - group_gap / 2, label_w + plot_w, group_h);
-    }
     std::string label = w.name + " (" + w.cpu + (w.group == "program" ? ", prog)" : ")");
     o += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"end\">{}</text>\n",
                      label_w - 8, y0 + (3 * (bar_h + bar_gap)) / 2 + 4, xml_escape(label));
@@ -388,9 +394,10 @@ std::string to_svg(const BenchReport& r) {
       const EngineResult& er = w.of(series[s].engine);
       double ratio = w.ratio(series[s].engine, Engine::kNative);
       if (er.status != Status::kOk || ratio <= 0) {
-        o += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"#888\">{} {}</text>\n",
-                         label_w + 4, y + bar_h - 2, series[s].label,
-                         er.status == Status::kError ? "ERROR" : "n/a");
+        o += fmt::format("<text x=\"{:.1f}\" y=\"{}\" font-size=\"10\" fill=\"{}\">{}</text>\n",
+                         x_of(1) + 5, y + bar_h - 2,
+                         er.status == Status::kError ? "#c00" : "#999",
+                         er.status == Status::kError ? "ERROR" : s == 2 ? "trusted: n/a (not verified)" : "n/a");
         continue;
       }
       double x1 = x_of(ratio);

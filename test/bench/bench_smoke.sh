@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Smoke test of `bpfjit bench`: a quick run of one compute kernel and one program kernel
+# must print the table with both rows checked ok, write JSON that parses and has both
+# workloads with every engine, and write an SVG chart with their bars.
+# usage: bench_smoke.sh BPFJIT OUT_DIR
+set -euo pipefail
+bpfjit=$1
+out=$2
+rm -rf "$out"
+mkdir -p "$out"
+"$bpfjit" bench --quick --no-progress --repeat 3 --filter '^(fnv1a|tail_chain)$' \
+  --json "$out/r.json" --chart "$out/r.svg" > "$out/table.txt"
+cat "$out/table.txt"
+fail() { echo "bench_smoke: $*" >&2; exit 1; }
+grep -qE '^program +cpu +insns' "$out/table.txt" || fail "no table header"
+grep -qE '^fnv1a +v4 .* ok$' "$out/table.txt" || fail "no checked fnv1a row"
+grep -qE '^tail_chain +v4 .* ok$' "$out/table.txt" || fail "no checked tail_chain row"
+grep -q "json:  $out/r.json" "$out/table.txt" || fail "the JSON path is not printed"
+grep -q "chart: $out/r.svg" "$out/table.txt" || fail "the chart path is not printed"
+if command -v python3 > /dev/null; then
+  python3 - "$out/r.json" <<'PY' || fail "the JSON is not what it should be"
+import json, sys
+r = json.load(open(sys.argv[1]))
+names = sorted(w["name"] for w in r["workloads"])
+assert names == ["fnv1a", "tail_chain"], names
+for w in r["workloads"]:
+    for e in ("interp", "jit", "jit-trusted", "native"):
+        assert w["engines"][e]["status"] in ("ok", "n/a"), (w["name"], e)
+    assert w["engines"]["native"]["median_s"] > 0
+    assert not w["mismatches"]
+assert r["ok"] is True
+assert len(r["concurrency"]) > 0
+PY
+else
+  head -c 1 "$out/r.json" | grep -q '{' || fail "the JSON does not start with {"
+  grep -q '"workloads"' "$out/r.json" || fail "the JSON has no workloads"
+fi
+grep -q '^<svg ' "$out/r.svg" || fail "the chart is not SVG"
+grep -q '</svg>' "$out/r.svg" || fail "the chart is not complete"
+grep -q '>fnv1a (v4)</text>' "$out/r.svg" || fail "the chart has no fnv1a row"
+grep -q '<title>tail_chain interpreter' "$out/r.svg" || fail "the chart has no tail_chain bar"
+echo "bench_smoke: ok"
