@@ -278,6 +278,46 @@ TEST(JitSemanticsTest, AtomicsMatchSemantics) {
   }
 }
 
+TEST(JitSemanticsTest, JumpOverOneAluInstructionMatchesSemantics) {
+  // The JIT turns "if (cond) skip one ALU instruction" into a cmov: every condition, both
+  // widths, with ALU instructions of every convertible kind.
+  TestMachine m;
+  std::vector<Op> jumps = ops_of(Form::kJmpReg);
+  for (Op op : ops_of(Form::kJmpImm)) jumps.push_back(op);
+  const Insn alus[] = {test::make_insn(Op::kAdd64Imm, 3, 0, 0, 7), test::make_insn(Op::kMov64Reg, 3, 2),
+                       test::make_insn(Op::kLsh32Imm, 3, 0, 0, 5), test::make_insn(Op::kMul64Reg, 3, 1),
+                       test::make_insn(Op::kXor32Reg, 3, 2), test::make_insn(Op::kRsh64Reg, 3, 2),
+                       test::make_insn(Op::kMov32Imm, 3, 0, 0, -1)};
+  for (Op jop : jumps) {
+    const OpInfo& ji = op_info(jop);
+    bool imm_form = ji.form == Form::kJmpImm;
+    for (const Insn& alu : alus) {
+      auto exe = compile(harness([&](ProgBuilder& p) {
+        p.op(jop, 1, imm_form ? 0 : 2, 1, imm_form ? 7 : 0);
+        p.add(alu);
+      }));
+      ASSERT_NE(exe, nullptr);
+      for (uint64_t a : kValues) {
+        for (uint64_t b : {uint64_t{7}, uint64_t{0}, uint64_t{UINT64_MAX}, uint64_t{0x80000000}}) {
+          auto regs = initial_regs(1, 2, a, b);
+          uint64_t rhs = imm_form ? sem::imm64_operand(7) : regs[2];
+          bool taken = ji.width == 64 ? sem::jmp64(jmp_cond(jop), regs[1], rhs)
+                                      : sem::jmp32(jmp_cond(jop), regs[1], rhs);
+          auto want = regs;
+          if (!taken) {
+            const OpInfo& ai = op_info(alu.op);
+            uint64_t src = ai.form == Form::kAluImm ? sem::imm64_operand(alu.imm) : regs[alu.src];
+            want[3] = ai.width == 64 ? sem::alu64(alu_op(alu.op), regs[3], src)
+                                     : sem::alu32(alu_op(alu.op), regs[3], src);
+          }
+          ASSERT_EQ(run_regs(*exe, m, regs), want) << ji.name << " then " << op_info(alu.op).name
+                                                   << std::hex << " " << a << " " << b;
+        }
+      }
+    }
+  }
+}
+
 TEST(JitSemanticsTest, LddwLoadsAll64Bits) {
   TestMachine m;
   for (uint64_t v : kValues) {
