@@ -2,7 +2,8 @@
 //
 // The generated code follows the kernel's register map (r0 rax, r1..r5 rdi rsi rdx rcx r8,
 // r6 rbx, r7 r13, r8 r14, r9 r15, r10 rbp) so that helper calls need no shuffling; r12 holds
-// the RunContext, r9/r10/r11 are scratch. Every operation means exactly what
+// the run's engine state (which points to the RunContext and keeps the stack bounds and the
+// first region one load away for the inline memory checks), r9/r10/r11 are scratch. Every operation means exactly what
 // runtime/isa/semantics.h says; the tests in test/jit compare the two.
 //
 // Two modes:
