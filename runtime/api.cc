@@ -97,9 +97,18 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
                       fmt::format("program {} is not prepared", p.prog.name));
   }
   const Object::Impl& obj = *p.object->impl_;
-  std::vector<MemRegion> regions;
-  regions.reserve(obj.regions.size() + 2);
-  regions = obj.regions;
+  // The object's regions plus this run's input and context, on the stack when they fit.
+  constexpr size_t kLocalRegions = 32;
+  MemRegion local[kLocalRegions];
+  std::vector<MemRegion> heap;
+  MemRegion* regions = local;
+  size_t region_count = 0;
+  if (obj.regions.size() + 2 > kLocalRegions) {
+    heap.resize(obj.regions.size() + 2);
+    regions = heap.data();
+  }
+  auto add_region = [&](MemRegion r) { regions[region_count++] = r; };
+  for (const MemRegion& r : obj.regions) add_region(r);
 
   const uint64_t start = reinterpret_cast<uint64_t>(data.data());
   const uint64_t end = start + data.size();
@@ -108,7 +117,7 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
   uint64_t r1 = 0;
   uint64_t r2 = 0;
   const ProgramType& type = *p.prog.type;
-  if (!data.empty()) regions.push_back(MemRegion{start, end, true});
+  if (!data.empty()) add_region(MemRegion{start, end, true});
   if (type.model == CtxModel::kMemBuffer) {
     r1 = start;
     r2 = data.size();
@@ -119,7 +128,7 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
     xdp.ingress_ifindex = opts.ifindex;
     xdp.rx_queue_index = opts.rx_queue;
     r1 = reinterpret_cast<uint64_t>(&xdp);
-    regions.push_back(MemRegion{r1, r1 + sizeof(xdp), false});
+    add_region(MemRegion{r1, r1 + sizeof(xdp), false});
   } else if (type.name == "socket_filter") {
     skb.data = start;
     skb.data_end = end;
@@ -129,7 +138,7 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
     skb.ifindex = opts.ifindex;
     skb.ingress_ifindex = opts.ifindex;
     r1 = reinterpret_cast<uint64_t>(&skb);
-    regions.push_back(MemRegion{r1, r1 + sizeof(skb), true});
+    add_region(MemRegion{r1, r1 + sizeof(skb), true});
   } else {
     // A host-registered type: the data is the context itself, in its shadow layout.
     const uint32_t size = type.shadow_size ? type.shadow_size : type.ctx_size;
@@ -146,8 +155,8 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
   HostEnv env(&p.env);
   RunContext rc;
   rc.stack = stack;
-  rc.regions = regions.data();
-  rc.region_count = static_cast<uint32_t>(regions.size());
+  rc.regions = regions;
+  rc.region_count = static_cast<uint32_t>(region_count);
   rc.budget = opts.budget;
   rc.helpers = p.helpers;
   rc.host = &env;

@@ -52,11 +52,13 @@ struct RunOptions {
   /// Instructions (interpreter) or back-edges and calls (JIT) the run may take;
   /// UINT64_MAX means no limit.
   uint64_t budget = UINT64_MAX;
-  /// xdp: xdp_md.ingress_ifindex and rx_queue_index.
+  /// xdp: xdp_md.ingress_ifindex; socket_filter: __sk_buff.ifindex and ingress_ifindex.
   uint32_t ifindex = 1;
+  /// xdp: xdp_md.rx_queue_index.
   uint32_t rx_queue = 0;
-  /// socket_filter: __sk_buff.protocol (network byte order) and mark.
+  /// socket_filter: __sk_buff.protocol (network byte order).
   uint32_t protocol = 0;
+  /// socket_filter: __sk_buff.mark.
   uint32_t mark = 0;
 };
 
@@ -178,14 +180,16 @@ class Runtime {
   /// Receives trace_printk output of programs loaded afterwards (default: spdlog).
   void set_trace_sink(TraceSink sink);
 
-  /// The helper table and the program types.
+  /// The helper table programs are checked against and run with.
   const HelperTable& helpers() const;
+  /// The program types objects may use.
   const ProgramTypeRegistry& program_types() const;
 
   /// Loads an ELF object from a file or from its bytes. Errors (code kLoad, kIo) name the
   /// section, relocation or instruction at fault.
   Result<std::unique_ptr<Object>> load_file(const std::string& path,
                                             const LoadSettings& settings = {});
+  /// As load_file, from the object's bytes (copied; the caller may free them afterwards).
   Result<std::unique_ptr<Object>> load_bytes(std::span<const uint8_t> bytes,
                                              const LoadSettings& settings = {});
 
