@@ -16,10 +16,11 @@ if(TARGET bpfjit_interp)
     cli/cmd_run.cc
     cli/cmd_jit_dump.cc
     cli/cmd_inspect.cc
+    cli/cmd_verify.cc
     cli/object_cli.cc
   )
   set_target_properties(bpfjit_cli PROPERTIES OUTPUT_NAME bpfjit)
-  target_link_libraries(bpfjit_cli PRIVATE bpfjit_cli_common bpfjit CLI11::CLI11)
+  target_link_libraries(bpfjit_cli PRIVATE bpfjit_cli_common bpfjit bpfjit_verifier CLI11::CLI11)
   target_compile_definitions(bpfjit_cli PRIVATE PROJECT_VERSION="${PROJECT_VERSION}")
   bpfjit_warnings(bpfjit_cli)
 

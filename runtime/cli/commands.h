@@ -25,6 +25,7 @@ Command add_disasm_command(CLI::App& parent);  // cmd_disasm.cc
 Command add_run_command(CLI::App& parent);     // cmd_run.cc
 Command add_jit_dump_command(CLI::App& parent);  // cmd_jit_dump.cc
 Command add_inspect_command(CLI::App& parent); // cmd_inspect.cc
+Command add_verify_command(CLI::App& parent);  // cmd_verify.cc
 #ifdef BPFJIT_HAVE_BENCH
 Command add_bench_command(CLI::App& parent);   // cmd_bench.cc (bench/harness.cmake adds it)
 #endif

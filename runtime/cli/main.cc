@@ -18,6 +18,7 @@ constexpr bpfjit::cli::AddCommand kCommands[] = {
     bpfjit::cli::add_run_command,
     bpfjit::cli::add_jit_dump_command,
     bpfjit::cli::add_inspect_command,
+    bpfjit::cli::add_verify_command,
 #ifdef BPFJIT_HAVE_BENCH
     bpfjit::cli::add_bench_command,
 #endif

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "runtime/loader/loader.h"
+#include "runtime/cli/verify_object.h"
 #include "verifier/verifier.h"
 
 namespace bpfjit::verifier {
@@ -21,40 +21,6 @@ std::vector<std::filesystem::path> objects() {
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-// The verifier's view of a loaded program: the object's maps, then its global data
-// sections as one-entry array maps, and the lddw side table renumbered to match.
-VerifyResult verify_loaded(const LoadedObject& obj, const LoadedProgram& prog,
-                           const ProgramType& type) {
-  std::vector<MapInfo> maps;
-  for (const MapDef& m : obj.maps) {
-    maps.push_back({static_cast<uint32_t>(m.spec.type), m.spec.key_size, m.spec.value_size,
-                    m.spec.max_entries, false});
-  }
-  const auto data_base = static_cast<uint32_t>(maps.size());
-  for (const DataImage& d : obj.data) {
-    maps.push_back({map_type::kArray, 4, static_cast<uint32_t>(d.bytes.size()), 1, d.readonly});
-  }
-  std::vector<LddwRef> refs;
-  for (const auto& r : prog.lddw_refs) {
-    switch (r.kind) {
-      case bpfjit::LddwRefKind::kMap:
-        refs.push_back({r.slot, LddwRefKind::kMap, r.index, 0});
-        break;
-      case bpfjit::LddwRefKind::kMapValue:
-        refs.push_back({r.slot, LddwRefKind::kMapValue, data_base + r.index,
-                        static_cast<uint32_t>(r.offset)});
-        break;
-      case bpfjit::LddwRefKind::kCode:
-        refs.push_back({r.slot, LddwRefKind::kCode, 0, static_cast<uint32_t>(r.offset)});
-        break;
-    }
-  }
-  VerifyInput in{prog.insns, refs, maps, type, {}, std::nullopt, runtime_platform()};
-  // mem programs in bpf-progs take a buffer the host sizes; 64 bytes is what their tests give.
-  if (type.model == CtxModel::kMemBuffer) in.mem_size = 64;
-  return verify(in);
 }
 
 // Programs that a range-based verifier cannot prove, with the reason; the test checks that
@@ -94,7 +60,10 @@ TEST(BpfProgsTest, EveryProgramIsAccepted) {
     }
     for (const LoadedProgram& p : obj->programs) {
       ProgramType view = runtime_ctx_view(*p.type);
-      VerifyResult r = verify_loaded(*obj, p, view);
+      // mem programs get a 64-byte buffer, what their tests give them.
+      std::optional<uint64_t> mem_size;
+      if (view.model == CtxModel::kMemBuffer) mem_size = 64;
+      VerifyResult r = cli::verify_loaded_program(*obj, p, view, runtime_platform(), mem_size);
       if (const KnownRejection* k = known_rejection(f.filename().string(), p.name)) {
         EXPECT_FALSE(r.accepted) << f.filename().string() << " " << p.name
                                  << " is now accepted; remove it from kKnownRejections";
