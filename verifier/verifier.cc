@@ -394,7 +394,13 @@ void Verifier::fork(State&& other) {
   pending_.push_back(std::move(other));
   res_.stats.peak_pending = std::max<uint64_t>(res_.stats.peak_pending, pending_.size());
   if (pending_.size() > kMaxPending) {
-    fail(cur_.pc, fmt::format("complexity limit: more than {} paths pending", kMaxPending));
+    if (cur_.loop_forks >= kLoopForkThreshold) {
+      fail(cur_.pc, fmt::format("infinite loop: no bound proven for the loop (more than {} "
+                                "iterations pending)",
+                                kMaxPending));
+    } else {
+      fail(cur_.pc, fmt::format("complexity limit: more than {} paths pending", kMaxPending));
+    }
     stop_all_ = true;
   }
 }

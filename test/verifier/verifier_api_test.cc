@@ -161,5 +161,22 @@ TEST(VerifierApiTest, UnknownHelperAndHelperLookup) {
   EXPECT_TRUE(r.accepted) << r.error_text();
 }
 
+// A counter compared with a value the verifier cannot bound: the loop has no proven bound,
+// whether the test is at the bottom or at the top of the loop.
+TEST(VerifierApiTest, LoopOverUnknownCountIsInfinite) {
+  for (const char* text : {
+           "ldxdw %r2, [%r1+0]\nmov %r3, 0\nloop:\nadd %r3, 1\njlt %r3, %r2, loop\n"
+           "mov %r0, 0\nexit\n",
+           "ldxdw %r2, [%r1+0]\nmov %r3, 0\nloop:\njge %r3, %r2, out\nadd %r3, 1\nja loop\n"
+           "out:\nmov %r0, 0\nexit\n"}) {
+    auto insns = assemble_ok(text);
+    VerifyOptions opts;
+    opts.complexity_limit = 200'000;  // enough to tell, and quick under sanitizers
+    VerifyResult r = verify_mem(insns, 64, opts);
+    ASSERT_FALSE(r.accepted) << text;
+    EXPECT_NE(r.error_text().find("infinite loop"), std::string::npos) << r.error_text();
+  }
+}
+
 }  // namespace
 }  // namespace bpfjit::verifier
