@@ -129,7 +129,15 @@ BenchReport collect(const BenchOptions& opts) {
     }
   }
   std::optional<std::regex> filter;
-  if (!opts.filter.empty()) filter.emplace(opts.filter, std::regex::ECMAScript);
+  if (!opts.filter.empty()) {
+    try {
+      filter.emplace(opts.filter, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {  // std::regex reports a bad pattern by throwing
+      report.ok = false;
+      report.error = fmt::format("bad --filter '{}': {}", opts.filter, e.what());
+      return report;
+    }
+  }
   std::vector<Workload*> chosen;
   for (auto& w : all) {
     std::string full = w->name() + "." + w->cpu();
@@ -235,11 +243,13 @@ BenchReport collect(const BenchOptions& opts) {
 }
 
 int run_bench(const BenchOptions& opts) {
-  BenchReport report;
-  try {
-    report = collect(opts);
-  } catch (const std::regex_error& e) {
-    fmt::print(stderr, "bpfjit bench: bad --filter '{}': {}\n", opts.filter, e.what());
+  BenchReport report = collect(opts);
+  if (!report.error.empty()) {
+    fmt::print(stderr, "bpfjit bench: {}\n", report.error);
+    return 2;
+  }
+  if (report.workloads.empty()) {
+    fmt::print(stderr, "bpfjit bench: no benchmark matches --filter '{}'\n", opts.filter);
     return 2;
   }
   print_table(report, stdout);

@@ -64,7 +64,8 @@ struct BenchReport {
   std::vector<WorkloadResult> workloads;
   std::vector<CompileSpeed> compile;
   std::vector<ConcurrencyPoint> concurrency;
-  bool ok = true;  // no mismatch and no error
+  bool ok = true;     // no mismatch and no error
+  std::string error;  // set when the run could not start (e.g. a bad --filter)
 };
 
 // The whole run: progress on stderr, the table on stdout, JSON and chart written; returns
