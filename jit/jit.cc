@@ -87,18 +87,19 @@ void fill_state(JitState& st, RunContext& ctx, const JitProgram* prog) {
   st.helpers = ctx.helpers.data();
   st.counted = ctx.budget != UINT64_MAX;
   st.num_helpers = ctx.helpers.size();
-  st.region_start = 0;
-  std::memset(st.limit, 0, sizeof(st.limit));
+  uint64_t start = 0, span = 0;
+  bool writable = false;
   if (ctx.region_count > 0 && ctx.regions[0].end > ctx.regions[0].start) {
-    const MemRegion& r = ctx.regions[0];
-    uint64_t span = r.end - r.start;
-    st.region_start = r.start;
-    for (uint32_t k = 0; k < 4; ++k) {
-      uint64_t n = uint64_t{1} << k;
-      uint64_t lim = span >= n ? span - n + 1 : 0;
-      st.limit[0][k] = lim;
-      st.limit[1][k] = r.writable ? lim : 0;
-    }
+    start = ctx.regions[0].start;
+    span = ctx.regions[0].end - start;
+    writable = ctx.regions[0].writable;
+  }
+  st.region_start = start;
+  for (uint32_t k = 0; k < 4; ++k) {
+    uint64_t n = uint64_t{1} << k;
+    uint64_t lim = span >= n ? span - n + 1 : 0;
+    st.limit[0][k] = lim;
+    st.limit[1][k] = writable ? lim : 0;
   }
   st.prog = prog;
 }
@@ -158,13 +159,9 @@ class JitProgram final : public Executable {
     void* prev = ctx.engine;
     ctx.engine = &st;
     const uint64_t args[5] = {r1, r2, 0, 0, 0};
-    bool unlimited = ctx.budget == UINT64_MAX;
     uint64_t r0 = tramp_(&st, args, main_, reinterpret_cast<uint64_t>(ctx.stack) + kStackSize);
-    if (unlimited) {
-      ctx.budget = UINT64_MAX;
-    } else if (ctx.trap.kind == TrapKind::kBudget) {
-      ctx.budget = 0;
-    }
+    // The count wrapped below zero when it ran out.
+    if (ctx.trap.kind == TrapKind::kBudget) ctx.budget = 0;
     ctx.engine = prev;
     return r0;
   }

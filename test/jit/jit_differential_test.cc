@@ -48,7 +48,9 @@ TEST(JitDifferentialTest, GeneratedProgramsCoverEveryOpcodeClass) {
     Form f = form_of(op);
     bool refused = f == Form::kLdAbs || f == Form::kLdInd || f == Form::kCallBtf ||
                    (f == Form::kLddw && lddw_kind(op) != LddwKind::kImm64);
-    if (!refused) EXPECT_TRUE(seen[i]) << op_info(op).name << " never generated";
+    if (!refused) {
+      EXPECT_TRUE(seen[i]) << op_info(op).name << " never generated";
+    }
   }
 }
 
