@@ -5,9 +5,6 @@
 
 #include <fmt/format.h>
 
-// runtime/isa/opcodes.def defines a BPF_ATOMIC macro of its own; the kernel header
-// defines the opcode constant.
-#undef BPF_ATOMIC
 #include <linux/bpf.h>
 
 namespace bpfjit {

@@ -10,9 +10,6 @@
 #include "helpers/maps.h"
 #include "helpers/maps/map_impl.h"
 
-// runtime/isa/opcodes.def defines a BPF_ATOMIC macro of its own; the kernel header
-// defines the opcode constant.
-#undef BPF_ATOMIC
 #include <linux/bpf.h>
 
 namespace bpfjit {

@@ -321,7 +321,7 @@ uint64_t execute(const Interpreter* prog, RunContext* ctx, uint32_t entry, uint3
                  const uint64_t* args, const void* const** table_out) {
   static const void* const kHandlers[kNumOps] = {
 #define X(name, ...) &&op_##name,
-      BPF_OPCODES(X)
+      BPFJIT_OPCODES(X)
 #undef X
       &&op_LddwHigh,
   };
@@ -374,7 +374,7 @@ uint64_t execute(const Interpreter* prog, RunContext* ctx, uint32_t entry, uint3
   op_##name:                                                                   \
   ip = exec<form, static_cast<uint8_t>(sub), width, selval>(ip, m);            \
   BPFJIT_DISPATCH();
-  BPF_OPCODES(X)
+  BPFJIT_OPCODES(X)
 #undef X
 
 op_LddwHigh:  // never a jump target; reached only through the guard slot

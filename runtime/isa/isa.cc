@@ -12,7 +12,7 @@ constexpr OpInfo kOpInfo[kNumOps] = {
 #define X(name, opcode, form, sel, selval, sub, width, mnemonic, group, cpu) \
   OpInfo{#name, mnemonic, opcode, form, sel, selval, static_cast<uint8_t>(sub), width, group, cpu},
 #include "runtime/isa/opcodes.def"
-    BPF_OPCODES(X)
+    BPFJIT_OPCODES(X)
 #undef X
         OpInfo{"LddwHigh", "", 0, Form::kLddw, Sel::kNone, 0, 0, 64, Group::kBase64, 1},
 };

@@ -77,7 +77,7 @@ enum class LddwKind : uint8_t {
 enum class Op : uint8_t {
 #define X(name, ...) k##name,
 #include "runtime/isa/opcodes.def"
-  BPF_OPCODES(X)
+  BPFJIT_OPCODES(X)
 #undef X
   // The second slot of a 64-bit immediate load; never executed, never a jump target.
   kLddwHigh,

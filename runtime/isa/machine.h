@@ -91,7 +91,9 @@ struct alignas(64) RunContext {
   // True when [addr, addr + size) lies inside the stack or one region, writable if `write`.
   bool accessible(uint64_t addr, uint32_t size, bool write) const {
     uint64_t lo = reinterpret_cast<uint64_t>(stack);
-    if (addr - lo <= kStackSize - size && addr >= lo) return true;
+    if (stack != nullptr && size <= kStackSize && addr >= lo && addr - lo <= kStackSize - size) {
+      return true;
+    }
     for (uint32_t i = 0; i < region_count; ++i) {
       const MemRegion& r = regions[i];
       if (addr >= r.start && addr <= r.end && size <= r.end - addr && (r.writable || !write)) {

@@ -3,8 +3,6 @@
 #include <linux/bpf.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-// <linux/bpf.h> and our opcode table both define BPF_ATOMIC; the oracle needs neither.
-#undef BPF_ATOMIC
 
 #include <bpf/btf.h>
 
