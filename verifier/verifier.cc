@@ -26,6 +26,7 @@ constexpr uint64_t kMaxPacketVarOffset = 0xffff;
 constexpr uint64_t kMaxHelperSize = uint64_t{1} << 29;
 constexpr uint64_t kUnknownSize = UINT64_MAX;
 constexpr uint32_t kCallbackJoinRounds = 3;
+constexpr size_t kMaxLogBytes = size_t{64} << 20;
 
 // Helper ids the verifier knows the meaning of (beyond their prototypes).
 constexpr uint32_t kIdMapLookup = 1, kIdMapUpdate = 2, kIdMapDelete = 3, kIdTailCall = 12,
@@ -343,8 +344,9 @@ void Verifier::explore_path() {
       }
     }
     visited_[pc] = 1;
-    if (opts_.log) {
+    if (opts_.log && res_.log.size() < kMaxLogBytes) {
       res_.log += fmt::format("{}: {:<28} ; {}\n", pc, insn_text(insns_, pc), describe_state(cur_));
+      if (res_.log.size() >= kMaxLogBytes) res_.log += "... (log truncated)\n";
     }
     facts_ = 0;
     cur_.prev_pc = pc;
