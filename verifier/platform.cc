@@ -227,7 +227,8 @@ Platform build_runtime() {
   Platform p;
   p.name = "runtime";
 #if BPFJIT_VERIFIER_HAVE_HELPERS
-  for (const HelperProto* h : HelperTable::builtin().all()) p.helpers.push_back(*h);
+  const HelperTable table = HelperTable::builtin();
+  for (const HelperProto* h : table.all()) p.helpers.push_back(*h);
   p.types.push_back(std::make_unique<ProgramType>(mem_program_type()));
   p.types.push_back(std::make_unique<ProgramType>(xdp_program_type()));
   p.types.push_back(std::make_unique<ProgramType>(socket_filter_program_type()));
