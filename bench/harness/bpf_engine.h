@@ -52,6 +52,9 @@ struct VerifyRequest {
   std::vector<VerifyRef> refs;
   std::vector<VerifyMap> maps;
   std::optional<uint64_t> mem_size;  // the mem type's buffer size, when known
+  // The loader has rewritten the context accesses to the runtime's shadow context, so the
+  // verifier must check them against that layout (verifier::runtime_ctx_view).
+  bool ctx_rewritten = false;
 };
 
 struct VerifyOutcome {

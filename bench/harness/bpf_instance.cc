@@ -102,6 +102,7 @@ class BpfInstance final : public ProgInstance {
         VerifyRequest req;
         req.insns = &p.insns;
         req.type = p.type;
+        req.ctx_rewritten = true;
         if (p.type != nullptr && p.type->model == CtxModel::kMemBuffer) req.mem_size = mem_size;
         for (const MapDef& def : obj->maps) req.maps.push_back(VerifyMap{def.spec, false});
         for (const DataImage& img : obj->data) {

@@ -39,8 +39,9 @@ VerifyOutcome verify_program(const VerifyRequest& request) {
     maps.push_back(info);
   }
   const HelperTable& helpers = bench_helpers();
-  verifier::VerifyInput input{*request.insns, std::move(refs), std::move(maps),
-                              *request.type,
+  ProgramType type =
+      request.ctx_rewritten ? verifier::runtime_ctx_view(*request.type) : *request.type;
+  verifier::VerifyInput input{*request.insns, std::move(refs), std::move(maps), type,
                               [&helpers](uint32_t id) { return helpers.find(id); },
                               request.mem_size};
   double t0 = thread_seconds();
