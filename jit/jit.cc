@@ -247,7 +247,7 @@ class ErrorSink : public asmjit::ErrorHandler {
 
 // A slow path emitted after the program.
 struct Stub {
-  enum Kind : uint8_t { kMemCheck, kBudget, kCallDepth, kBadHelper, kAfterHelper };
+  enum Kind : uint8_t { kMemCheck, kBudget, kCallDepth, kBadHelper, kAfterHelper, kBranchPair };
   Kind kind;
   bool write;
   uint8_t size;
@@ -339,6 +339,13 @@ class Emitter {
                         fmt::format("insn_flags has {} entries, the program {} slots",
                                     opts_.insn_flags.size(), n));
     }
+    // Loop heads (targets of backward jumps) start on a 16-byte boundary.
+    loop_heads_.assign(n, false);
+    for (size_t pc = 0; pc < n; ++pc) {
+      Form f = form_of(insns_[pc].op);
+      bool jump = f == Form::kJa || f == Form::kJa32 || f == Form::kJmpImm || f == Form::kJmpReg;
+      if (jump && insns_[pc].target() <= pc) loop_heads_[insns_[pc].target()] = true;
+    }
     mark_entry(0);
     std::sort(entries_.begin(), entries_.end());
     entries_.erase(std::unique(entries_.begin(), entries_.end()), entries_.end());
@@ -354,8 +361,30 @@ class Emitter {
     for (size_t pc = 0; pc < insns_.size(); ++pc) {
       const Insn& in = insns_[pc];
       if (in.op == Op::kLddwHigh) continue;
+      if (loop_heads_[pc]) a_.align(asmjit::AlignMode::kCode, 16);
       if (labels_[pc].isValid()) a_.bind(labels_[pc]);
       if (annotate) a_.comment(fmt::format("{:5}: {}", pc, disassemble(in, static_cast<uint32_t>(pc))).c_str());
+      if (jumps_over_ja(static_cast<uint32_t>(pc))) {
+        if (annotate) a_.comment(fmt::format("{:5}: {}", pc + 1, disassemble(insns_[pc + 1], static_cast<uint32_t>(pc + 1))).c_str());
+        emit_jump_over_ja(static_cast<uint32_t>(pc));
+        ++pc;
+        continue;
+      }
+      if (converges_over_alu(static_cast<uint32_t>(pc))) {
+        for (size_t k = 1; k <= 2 && annotate; ++k) {
+          a_.comment(fmt::format("{:5}: {}", pc + k, disassemble(insns_[pc + k], static_cast<uint32_t>(pc + k))).c_str());
+        }
+        uint32_t t = in.target();
+        if (t <= pc) emit_budget(static_cast<uint32_t>(pc));
+        emit_conditional_alu(in, insns_[pc + 1]);
+        a_.jmp(labels_[t]);
+        pc += 2;
+        continue;
+      }
+      if (emit_lea(static_cast<uint32_t>(pc), annotate)) {
+        ++pc;
+        continue;
+      }
       if (if_convertible(static_cast<uint32_t>(pc))) {
         const Insn& next = insns_[pc + 1];
         if (annotate) a_.comment(fmt::format("{:5}: {}", pc + 1, disassemble(next, static_cast<uint32_t>(pc + 1))).c_str());
@@ -621,6 +650,31 @@ class Emitter {
     }
   }
 
+  // "mov a, b ; add a, c" (c a register other than a, or an immediate) and "mov a, b ;
+  // sub a, imm" on 64 bits, the second no jump target, become one lea.
+  bool emit_lea(uint32_t pc, bool annotate) {
+    const Insn& mov = insns_[pc];
+    if (mov.op != Op::kMov64Reg || mov.dst == mov.src || pc + 1 >= insns_.size() ||
+        labels_[pc + 1].isValid()) {
+      return false;
+    }
+    const Insn& next = insns_[pc + 1];
+    if (next.dst != mov.dst) return false;
+    x86::Mem m;
+    if (next.op == Op::kAdd64Reg && next.src != mov.dst) {
+      m = x86::ptr(q(mov.src), q(next.src));
+    } else if (next.op == Op::kAdd64Imm) {
+      m = x86::ptr(q(mov.src), next.imm);
+    } else if (next.op == Op::kSub64Imm && next.imm != INT32_MIN) {
+      m = x86::ptr(q(mov.src), -next.imm);
+    } else {
+      return false;
+    }
+    if (annotate) a_.comment(fmt::format("{:5}: {}", pc + 1, disassemble(next, pc + 1)).c_str());
+    a_.lea(q(mov.dst), m);
+    return true;
+  }
+
   // If-conversion: "if (cond) skip one ALU instruction" becomes a cmov, so data-dependent
   // conditions cost no mispredictions. Only when the skipped instruction is no jump target
   // and is a simple ALU operation.
@@ -629,7 +683,11 @@ class Emitter {
     Form f = form_of(in.op);
     if ((f != Form::kJmpImm && f != Form::kJmpReg) || in.target() != pc + 2) return false;
     if (labels_[pc + 1].isValid()) return false;
-    const Insn& next = insns_[pc + 1];
+    return cmov_alu(insns_[pc + 1]);
+  }
+
+  // A simple ALU instruction that emit_conditional_alu can compute into r11.
+  bool cmov_alu(const Insn& next) const {
     Form nf = form_of(next.op);
     if (nf != Form::kAluImm && nf != Form::kAluReg) return false;
     switch (alu_op(next.op)) {
@@ -716,20 +774,76 @@ class Emitter {
   void emit_jmp(const Insn& in, uint32_t pc, JmpCond cond, uint32_t width, bool imm) {
     if (in.target() <= pc) emit_budget(pc);
     emit_compare(in, cond, width, imm);
-    Label t = labels_[in.target()];
+    jcc(cond, false, labels_[in.target()]);
+  }
+
+  // Jumps to t when the flags of emit_compare say `cond` holds (or fails, when negate).
+  void jcc(JmpCond cond, bool negate, Label t) {
     switch (cond) {
-      case JmpCond::kEq: a_.je(t); break;
-      case JmpCond::kGt: a_.ja(t); break;
-      case JmpCond::kGe: a_.jae(t); break;
-      case JmpCond::kSet: a_.jnz(t); break;
-      case JmpCond::kNe: a_.jne(t); break;
-      case JmpCond::kSgt: a_.jg(t); break;
-      case JmpCond::kSge: a_.jge(t); break;
-      case JmpCond::kLt: a_.jb(t); break;
-      case JmpCond::kLe: a_.jbe(t); break;
-      case JmpCond::kSlt: a_.jl(t); break;
-      case JmpCond::kSle: a_.jle(t); break;
+      case JmpCond::kEq: negate ? a_.jne(t) : a_.je(t); break;
+      case JmpCond::kGt: negate ? a_.jbe(t) : a_.ja(t); break;
+      case JmpCond::kGe: negate ? a_.jb(t) : a_.jae(t); break;
+      case JmpCond::kSet: negate ? a_.jz(t) : a_.jnz(t); break;
+      case JmpCond::kNe: negate ? a_.je(t) : a_.jne(t); break;
+      case JmpCond::kSgt: negate ? a_.jle(t) : a_.jg(t); break;
+      case JmpCond::kSge: negate ? a_.jl(t) : a_.jge(t); break;
+      case JmpCond::kLt: negate ? a_.jae(t) : a_.jb(t); break;
+      case JmpCond::kLe: negate ? a_.ja(t) : a_.jbe(t); break;
+      case JmpCond::kSlt: negate ? a_.jge(t) : a_.jl(t); break;
+      case JmpCond::kSle: negate ? a_.jg(t) : a_.jle(t); break;
     }
+  }
+
+  bool is_cond_jump(const Insn& in) const {
+    Form f = form_of(in.op);
+    return f == Form::kJmpImm || f == Form::kJmpReg;
+  }
+  bool is_ja(const Insn& in) const {
+    Form f = form_of(in.op);
+    return f == Form::kJa || f == Form::kJa32;
+  }
+
+  // "if (cond) skip the next ja" (a conditional jump to pc + 2 over `ja X`, which is no
+  // jump target): one inverted jump to X, so the fall-through path takes no jump at all.
+  bool jumps_over_ja(uint32_t pc) const {
+    const Insn& in = insns_[pc];
+    if (!is_cond_jump(in) || in.target() != pc + 2 || labels_[pc + 1].isValid()) return false;
+    return is_ja(insns_[pc + 1]) && insns_[pc + 1].target() != pc + 2;
+  }
+
+  // The ja at pc + 1 counts the budget when it goes backward; the flag test comes first
+  // and, with a budget, the stub runs the pair as written.
+  void emit_jump_over_ja(uint32_t pc) {
+    const Insn& in = insns_[pc];
+    const OpInfo& info = op_info(in.op);
+    JmpCond cond = jmp_cond(in.op);
+    uint32_t x = insns_[pc + 1].target();
+    if (opts_.checked && x <= pc + 1) {
+      Stub s{};
+      s.kind = Stub::kBranchPair;
+      s.insn = pc;
+      s.entry = a_.newLabel();
+      a_.cmp(x86::byte_ptr(kState, kOffCounted), 0);
+      a_.jne(s.entry);
+      stubs_.push_back(s);
+    }
+    emit_compare(in, cond, info.width, info.form == Form::kJmpImm);
+    jcc(cond, true, labels_[x]);
+  }
+
+  // "if (cond) goto T; <simple alu>; goto T" with neither of the last two a jump target:
+  // the ALU result is kept only when cond fails (a cmov), then one jump to T. When T is
+  // backward the pair takes one back-edge on either path: one budget unit, named pc.
+  bool converges_over_alu(uint32_t pc) const {
+    if (pc + 2 >= insns_.size()) return false;
+    const Insn& in = insns_[pc];
+    if (!is_cond_jump(in) || !is_ja(insns_[pc + 2]) || labels_[pc + 1].isValid() ||
+        labels_[pc + 2].isValid()) {
+      return false;
+    }
+    uint32_t t = in.target();
+    return t != pc + 1 && t != pc + 2 && t != pc + 3 && insns_[pc + 2].target() == t &&
+           cmov_alu(insns_[pc + 1]);
   }
 
   void emit_compare(const Insn& in, JmpCond cond, uint32_t width, bool imm) {
@@ -1069,6 +1183,23 @@ class Emitter {
           a_.jmp(unwind_);
           break;
         }
+        case Stub::kBranchPair: {
+          // The pair at s.insn as written, with a budget: jcc pc + 2 ; count ; jmp X.
+          const Insn& in = insns_[s.insn];
+          const OpInfo& info = op_info(in.op);
+          JmpCond cond = jmp_cond(in.op);
+          emit_compare(in, cond, info.width, info.form == Form::kJmpImm);
+          jcc(cond, false, labels_[s.insn + 2]);
+          Label out = a_.newLabel();
+          a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
+          a_.sub(x86::qword_ptr(x86::r11, kOffBudget), 1);
+          a_.jb(out);
+          a_.jmp(labels_[insns_[s.insn + 1].target()]);
+          a_.bind(out);
+          emit_trap_store(TrapKind::kBudget, s.insn + 1);
+          a_.jmp(unwind_);
+          break;
+        }
         case Stub::kCallDepth:
           emit_trap_store(TrapKind::kCallDepth, s.insn);
           a_.jmp(unwind_);
@@ -1131,6 +1262,7 @@ class Emitter {
   x86::Assembler& a_;
   bool bmi2_;
   std::vector<Label> labels_;
+  std::vector<bool> loop_heads_;
   std::vector<uint32_t> entries_;
   std::vector<Stub> stubs_;
   Label unwind_, slow_, tramp_, epilogue_;

@@ -171,6 +171,64 @@ TEST(JitCheckedTest, BudgetIsLeftAloneWithoutALimit) {
   EXPECT_EQ(m.ctx.budget, 90u);  // the backward jump ran 10 times (9 taken)
 }
 
+// "jeq r5, 10, +1 ; ja -3": the JIT emits one inverted jump back; the budget still counts
+// only the taken back-edges and a budget trap names the ja.
+std::vector<Insn> jump_over_ja_loop() {
+  ProgBuilder p;
+  p.op(Op::kMov64Imm, 5, 0, 0, 0)
+      .op(Op::kAdd64Imm, 5, 0, 0, 1)
+      .op(Op::kJeqImm, 5, 0, 1, 10)
+      .op(Op::kJa, 0, 0, -3)
+      .op(Op::kMov64Reg, 0, 5)
+      .op(Op::kExit);
+  return p.insns();
+}
+
+// "jset r5, 1, -3 ; add r6, 1 ; ja -5": both paths take one back-edge to the same target,
+// the JIT emits a cmov and one jump; r0 = the even numbers among 1..20 = 10.
+std::vector<Insn> converging_loop() {
+  ProgBuilder p;
+  p.op(Op::kMov64Imm, 5, 0, 0, 0)
+      .op(Op::kMov64Imm, 6, 0, 0, 0)
+      .op(Op::kJeqImm, 5, 0, 4, 20)
+      .op(Op::kAdd64Imm, 5, 0, 0, 1)
+      .op(Op::kJsetImm, 5, 0, -3, 1)
+      .op(Op::kAdd64Imm, 6, 0, 0, 1)
+      .op(Op::kJa, 0, 0, -5)
+      .op(Op::kMov64Reg, 0, 6)
+      .op(Op::kExit);
+  return p.insns();
+}
+
+TEST(JitCheckedTest, FusedBackwardBranchesCountTheBudget) {
+  struct Case {
+    std::vector<Insn> prog;
+    uint64_t r0, back_edges;
+    uint32_t trap_insn;  // where a short budget runs out
+  };
+  const Case cases[] = {{jump_over_ja_loop(), 10, 9, 3}, {converging_loop(), 10, 20, 4}};
+  for (const Case& c : cases) {
+    for (bool checked : {true, false}) {
+      JitOptions o;
+      o.checked = checked;
+      auto exe = compile(c.prog, o);
+      TestMachine m;
+      EXPECT_EQ(m.run(*exe), c.r0);
+      EXPECT_EQ(m.ctx.trap.kind, TrapKind::kNone);
+      if (!checked) continue;
+      m.ctx.budget = 100;
+      EXPECT_EQ(m.run(*exe), c.r0);
+      EXPECT_EQ(m.ctx.trap.kind, TrapKind::kNone);
+      EXPECT_EQ(m.ctx.budget, 100 - c.back_edges);
+      m.ctx.budget = 5;
+      m.run(*exe);
+      EXPECT_EQ(m.ctx.trap.kind, TrapKind::kBudget);
+      EXPECT_EQ(m.ctx.trap.insn, c.trap_insn);
+      EXPECT_EQ(m.ctx.budget, 0u);
+    }
+  }
+}
+
 TEST(JitCheckedTest, CallDepthIsLimited) {
   ProgBuilder p;  // slot 0 calls itself forever
   p.op(Op::kCallLocal, 0, 1, 0, -1).op(Op::kExit);

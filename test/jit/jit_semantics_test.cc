@@ -318,6 +318,47 @@ TEST(JitSemanticsTest, JumpOverOneAluInstructionMatchesSemantics) {
   }
 }
 
+TEST(JitSemanticsTest, FusedJumpPairsMatchSemantics) {
+  // "if (cond) skip `ja`" becomes one inverted jump, and "if (cond) goto T; alu; goto T"
+  // a cmov and one jump: every condition, both widths.
+  TestMachine m;
+  std::vector<Op> jumps = ops_of(Form::kJmpReg);
+  for (Op op : ops_of(Form::kJmpImm)) jumps.push_back(op);
+  for (Op jop : jumps) {
+    const OpInfo& ji = op_info(jop);
+    bool imm_form = ji.form == Form::kJmpImm;
+    auto over_ja = compile(harness([&](ProgBuilder& p) {
+      p.op(jop, 1, imm_form ? 0 : 2, 1, imm_form ? 7 : 0);  // taken: to the store of 1
+      p.op(Op::kJa, 0, 0, 2);
+      p.op(Op::kStdw, kFramePointer, 0, kTakenSlot, 1);
+      p.op(Op::kJa, 0, 0, 1);
+      p.op(Op::kStdw, kFramePointer, 0, kTakenSlot, 0);
+    }));
+    auto converge = compile(harness([&](ProgBuilder& p) {
+      p.op(jop, 1, imm_form ? 0 : 2, 3, imm_form ? 7 : 0);
+      p.op(Op::kAdd64Imm, 3, 0, 0, 7);
+      p.op(Op::kJa, 0, 0, 1);
+      p.op(Op::kMov64Imm, 3, 0, 0, 99);  // never runs
+    }));
+    ASSERT_NE(over_ja, nullptr);
+    ASSERT_NE(converge, nullptr);
+    for (uint64_t a : kValues) {
+      for (uint64_t b : {uint64_t{7}, uint64_t{0}, uint64_t{UINT64_MAX}, uint64_t{0x80000000}}) {
+        auto regs = initial_regs(1, 2, a, b);
+        uint64_t rhs = imm_form ? sem::imm64_operand(7) : regs[2];
+        bool taken = ji.width == 64 ? sem::jmp64(jmp_cond(jop), regs[1], rhs)
+                                    : sem::jmp32(jmp_cond(jop), regs[1], rhs);
+        set_slot(m, kTakenSlot, 7);
+        ASSERT_EQ(run_regs(*over_ja, m, regs), regs) << ji.name;
+        ASSERT_EQ(slot(m, kTakenSlot), taken ? 1u : 0u) << ji.name << std::hex << " " << a << " " << b;
+        auto want = regs;
+        if (!taken) want[3] = sem::alu64(AluOp::kAdd, regs[3], 7);
+        ASSERT_EQ(run_regs(*converge, m, regs), want) << ji.name << std::hex << " " << a << " " << b;
+      }
+    }
+  }
+}
+
 TEST(JitSemanticsTest, LddwLoadsAll64Bits) {
   TestMachine m;
   for (uint64_t v : kValues) {
