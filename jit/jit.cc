@@ -95,12 +95,18 @@ void fill_state(JitState& st, RunContext& ctx, const JitProgram* prog) {
     writable = ctx.regions[0].writable;
   }
   st.region_start = start;
-  for (uint32_t k = 0; k < 4; ++k) {
-    uint64_t n = uint64_t{1} << k;
-    uint64_t lim = span >= n ? span - n + 1 : 0;
-    st.limit[0][k] = lim;
-    st.limit[1][k] = writable ? lim : 0;
-  }
+  // Unrolled with constant sizes: this runs on every entry.
+  uint64_t lim1 = span, lim2 = span >= 2 ? span - 1 : 0, lim4 = span >= 4 ? span - 3 : 0,
+           lim8 = span >= 8 ? span - 7 : 0;
+  st.limit[0][0] = lim1;
+  st.limit[0][1] = lim2;
+  st.limit[0][2] = lim4;
+  st.limit[0][3] = lim8;
+  uint64_t wmask = writable ? UINT64_MAX : 0;
+  st.limit[1][0] = lim1 & wmask;
+  st.limit[1][1] = lim2 & wmask;
+  st.limit[1][2] = lim4 & wmask;
+  st.limit[1][3] = lim8 & wmask;
   st.prog = prog;
 }
 
