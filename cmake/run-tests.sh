@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs the dependencies, then builds and runs
 # every test twice — a release build and an ASan+UBSan build — and the concurrency
-# tests once more under ThreadSanitizer. Exits non-zero on the first failure.
+# tests (label tsan, target tsan_tests) once more under ThreadSanitizer. Exits non-zero on
+# the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,7 @@ build_and_test() {
   local dir=$1; shift
   echo "=== $dir: configure and build" >&2
   cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
-  cmake --build "$dir" -j "$jobs"
+  cmake --build "$dir" -j "$jobs" ${BUILD_TARGET:+--target "$BUILD_TARGET"}
   echo "=== $dir: test" >&2
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 ${CTEST_ARGS:-}
 }
@@ -24,6 +25,6 @@ build_and_test build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 build_and_test build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBPFJIT_SANITIZE=ON \
   -DBPFJIT_BUILD_BENCH=OFF
 if [ -z "${BPFJIT_SKIP_TSAN:-}" ]; then
-  CTEST_ARGS="-L tsan" build_and_test build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  BUILD_TARGET=tsan_tests CTEST_ARGS="-L tsan" build_and_test build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DBPFJIT_TSAN=ON -DBPFJIT_BUILD_BENCH=OFF
 fi

@@ -7,7 +7,7 @@ if(TARGET bpfjit_bench_runtime)
   add_executable(bench_tests bench/concurrency_test.cc)
   target_link_libraries(bench_tests PRIVATE bpfjit_bench_runtime GTest::gtest_main)
   bpfjit_warnings(bench_tests)
-  gtest_discover_tests(bench_tests PROPERTIES LABELS tsan DISCOVERY_TIMEOUT 60)
+  bpfjit_tsan_tests(bench_tests)
 endif()
 if(BPFJIT_BUILD_BENCH AND TARGET bpfjit_cli)
   add_test(NAME bench_smoke

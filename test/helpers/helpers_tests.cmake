@@ -3,10 +3,16 @@
 add_executable(helpers_tests
   helpers/maps_test.cc
   helpers/ringbuf_test.cc
-  helpers/maps_concurrency_test.cc
   helpers/helpers_test.cc
   helpers/program_types_test.cc
 )
 target_link_libraries(helpers_tests PRIVATE bpfjit_helpers GTest::gtest_main Threads::Threads)
 bpfjit_warnings(helpers_tests)
 gtest_discover_tests(helpers_tests DISCOVERY_TIMEOUT 60)
+
+# Maps under concurrent use, also run under ThreadSanitizer.
+add_executable(helpers_concurrency_tests helpers/maps_concurrency_test.cc)
+target_link_libraries(helpers_concurrency_tests PRIVATE bpfjit_helpers GTest::gtest_main
+                      Threads::Threads)
+bpfjit_warnings(helpers_concurrency_tests)
+bpfjit_tsan_tests(helpers_concurrency_tests)
