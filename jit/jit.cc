@@ -258,8 +258,9 @@ struct Stub {
   bool write;
   uint8_t size;
   bool stack_first;  // kMemCheck: the inline check was region 0, try the stack here
-  uint8_t base;      // kMemCheck: the access is at r[base] + off
-  int16_t off;
+  uint8_t base;      // kMemCheck: the access is at r[base] + r[index] + off
+  uint8_t index;     // kNumRegs when there is none
+  int32_t off;
   uint32_t insn;
   Label entry;
   Label back;
@@ -387,8 +388,8 @@ class Emitter {
         pc += 2;
         continue;
       }
-      if (emit_lea(static_cast<uint32_t>(pc), annotate)) {
-        ++pc;
+      if (uint32_t n = emit_lea(static_cast<uint32_t>(pc), annotate); n != 0) {
+        pc += n - 1;
         continue;
       }
       if (if_convertible(static_cast<uint32_t>(pc))) {
@@ -479,16 +480,22 @@ class Emitter {
   }
 
   // The operand for an access of `size` bytes at r[base] + off, checked when needed.
-  x86::Mem access(uint32_t pc, uint8_t base, int16_t off, uint32_t size, bool write,
-                  bool force_scratch = false) {
+  // [r[base] + r[index] + off], without the index when it is kNumRegs.
+  static x86::Mem address(uint8_t base, uint8_t index, int32_t off, uint32_t size = 0) {
+    if (index == kNumRegs) return x86::ptr(q(base), off, size);
+    return x86::ptr(q(base), q(index), 0, off, size);
+  }
+
+  x86::Mem access(uint32_t pc, uint8_t base, int32_t off, uint32_t size, bool write,
+                  bool force_scratch = false, uint8_t index = kNumRegs) {
     uint32_t log2 = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
     bool check = opts_.checked && (flags(pc) & kSkipMemCheck) == 0;
     // r10 + off inside the running frame is always on the stack.
-    bool in_frame = base == kFramePointer && off >= -static_cast<int32_t>(kStackFrameSize) &&
+    bool in_frame = base == kFramePointer && index == kNumRegs && off >= -static_cast<int32_t>(kStackFrameSize) &&
                     off + static_cast<int32_t>(size) <= 0;
     if (!check || in_frame) {
-      if (!force_scratch) return x86::ptr(q(base), off, size);
-      a_.lea(x86::r10, x86::ptr(q(base), off));
+      if (!force_scratch) return address(base, index, off, size);
+      a_.lea(x86::r10, address(base, index, off));
       return x86::ptr(x86::r10, 0, size);
     }
     // lea r11, [base+off] ; sub r11, [lo] ; cmp r11, limit ; ja/jae stub ; access [base+off]
@@ -499,10 +506,11 @@ class Emitter {
     s.write = write;
     s.base = base;
     s.off = off;
+    s.index = index;
     s.entry = a_.newLabel();
     s.back = a_.newLabel();
-    a_.lea(x86::r11, x86::ptr(q(base), off));
-    if (base == kFramePointer) {
+    a_.lea(x86::r11, address(base, index, off));
+    if (base == kFramePointer && index == kNumRegs) {
       // Likely the stack: test it inline, everything else in the slow path.
       a_.sub(x86::r11, x86::qword_ptr(kState, kOffStackLo));
       a_.cmp(x86::r11, kStackSize - size);
@@ -517,8 +525,8 @@ class Emitter {
     }
     a_.bind(s.back);
     stubs_.push_back(s);
-    if (!force_scratch) return x86::ptr(q(base), off, size);
-    a_.lea(x86::r10, x86::ptr(q(base), off));
+    if (!force_scratch) return address(base, index, off, size);
+    a_.lea(x86::r10, address(base, index, off));
     return x86::ptr(x86::r10, 0, size);
   }
 
@@ -540,13 +548,7 @@ class Emitter {
         }
         return;
       case Form::kLdx: {
-        x86::Mem m = access(pc, in.src, in.off, info.width / 8, false);
-        switch (info.width) {
-          case 8: a_.movzx(d(in.dst), m); break;
-          case 16: a_.movzx(d(in.dst), m); break;
-          case 32: a_.mov(d(in.dst), m); break;
-          default: a_.mov(q(in.dst), m); break;
-        }
+        emit_load(in.dst, info.width, access(pc, in.src, in.off, info.width / 8, false));
         return;
       }
       case Form::kLdxSx: {
@@ -638,6 +640,16 @@ class Emitter {
     }
   }
 
+  // dst = the zero-extended value of `width` bits at m.
+  void emit_load(uint8_t dst, uint32_t width, const x86::Mem& m) {
+    switch (width) {
+      case 8: a_.movzx(d(dst), m); break;
+      case 16: a_.movzx(d(dst), m); break;
+      case 32: a_.mov(d(dst), m); break;
+      default: a_.mov(q(dst), m); break;
+    }
+  }
+
   void emit_helper_call(uint32_t pc, uint64_t addr, bool tail_call) {
     a_.mov(x86::r9, x86::qword_ptr(kState, kOffCtx));
     a_.mov(x86::r11, addr);
@@ -657,28 +669,49 @@ class Emitter {
   }
 
   // "mov a, b ; add a, c" (c a register other than a, or an immediate) and "mov a, b ;
-  // sub a, imm" on 64 bits, the second no jump target, become one lea.
-  bool emit_lea(uint32_t pc, bool annotate) {
+  // sub a, imm" on 64 bits, the second no jump target, become one lea; when a plain load
+  // a = [a + off] follows (no jump target either), the address folds into the load, which
+  // is checked as it would have been. Returns the number of instructions emitted.
+  uint32_t emit_lea(uint32_t pc, bool annotate) {
     const Insn& mov = insns_[pc];
     if (mov.op != Op::kMov64Reg || mov.dst == mov.src || pc + 1 >= insns_.size() ||
         labels_[pc + 1].isValid()) {
-      return false;
+      return 0;
     }
     const Insn& next = insns_[pc + 1];
-    if (next.dst != mov.dst) return false;
-    x86::Mem m;
+    if (next.dst != mov.dst) return 0;
+    uint8_t index = kNumRegs;
+    int64_t disp = 0;
     if (next.op == Op::kAdd64Reg && next.src != mov.dst) {
-      m = x86::ptr(q(mov.src), q(next.src));
+      index = next.src;
     } else if (next.op == Op::kAdd64Imm) {
-      m = x86::ptr(q(mov.src), next.imm);
-    } else if (next.op == Op::kSub64Imm && next.imm != INT32_MIN) {
-      m = x86::ptr(q(mov.src), -next.imm);
+      disp = next.imm;
+    } else if (next.op == Op::kSub64Imm) {
+      disp = -int64_t{next.imm};
     } else {
-      return false;
+      return 0;
     }
     if (annotate) a_.comment(fmt::format("{:5}: {}", pc + 1, disassemble(next, pc + 1)).c_str());
-    a_.lea(q(mov.dst), m);
-    return true;
+    if (pc + 2 < insns_.size() && !labels_[pc + 2].isValid()) {
+      const Insn& ld = insns_[pc + 2];
+      int64_t total = disp + ld.off;
+      if (form_of(ld.op) == Form::kLdx && ld.src == mov.dst && ld.dst == mov.dst &&
+          total >= INT32_MIN && total <= INT32_MAX) {
+        if (annotate) a_.comment(fmt::format("{:5}: {}", pc + 2, disassemble(ld, pc + 2)).c_str());
+        uint32_t width = op_info(ld.op).width;
+        x86::Mem m = access(pc + 2, mov.src, static_cast<int32_t>(total), width / 8, false,
+                            false, index);
+        emit_load(ld.dst, width, m);
+        return 3;
+      }
+    }
+    if (disp < INT32_MIN || disp > INT32_MAX) {
+      a_.mov(q(mov.dst), q(mov.src));
+      a_.sub(q(mov.dst), next.imm);
+    } else {
+      a_.lea(q(mov.dst), address(mov.src, index, static_cast<int32_t>(disp)));
+    }
+    return 2;
   }
 
   // If-conversion: "if (cond) skip one ALU instruction" becomes a cmov, so data-dependent
@@ -1164,7 +1197,7 @@ class Emitter {
       a_.bind(s.entry);
       switch (s.kind) {
         case Stub::kMemCheck: {
-          a_.lea(x86::r10, x86::ptr(q(s.base), s.off));
+          a_.lea(x86::r10, address(s.base, s.index, s.off));
           if (s.stack_first) {
             a_.mov(x86::r11, x86::r10);
             a_.sub(x86::r11, x86::qword_ptr(kState, kOffStackLo));

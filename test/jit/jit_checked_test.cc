@@ -229,6 +229,62 @@ TEST(JitCheckedTest, FusedBackwardBranchesCountTheBudget) {
   }
 }
 
+// "mov r3, r1 ; add r3, <r4 | imm> (or sub r3, imm) ; ldx r3, [r3 + off]": the JIT folds
+// the address into the load and checks it as the load would have been checked.
+TEST(JitCheckedTest, FoldedAddressLoadsAreChecked) {
+  const Op loads[] = {Op::kLdxb, Op::kLdxh, Op::kLdxw, Op::kLdxdw};
+  constexpr size_t kMem = 64;
+  for (Op ld : loads) {
+    uint32_t size = op_info(ld).width / 8;
+    for (int form = 0; form < 3; ++form) {
+      for (int64_t k : {int64_t{0}, int64_t{5}, int64_t{kMem - size}, int64_t{kMem - size + 1},
+                        int64_t{-1}, int64_t{-4096}, int64_t{1} << 20}) {
+        const int16_t off = -2;
+        int64_t delta = k + 2;  // the add's operand, so that r1 + delta + off = r1 + k
+        ProgBuilder p;
+        p.op(Op::kMov64Imm, 4, 0, 0, static_cast<int32_t>(delta)).op(Op::kMov64Reg, 3, 1);
+        if (form == 0) p.op(Op::kAdd64Reg, 3, 4);
+        if (form == 1) p.op(Op::kAdd64Imm, 3, 0, 0, static_cast<int32_t>(delta));
+        if (form == 2) p.op(Op::kSub64Imm, 3, 0, 0, static_cast<int32_t>(-delta));
+        p.op(ld, 3, 3, off).op(Op::kMov64Reg, 0, 3).op(Op::kExit);
+        for (bool checked : {true, false}) {
+          bool inside = k >= 0 && k + size <= kMem;
+          if (!checked && !inside) continue;
+          JitOptions o;
+          o.checked = checked;
+          auto exe = compile(p.insns(), o);
+          TestMachine m(kMem);
+          for (size_t i = 0; i < kMem; ++i) m.mem[i] = static_cast<uint8_t>(i * 7 + 1);
+          uint64_t r0 = m.run(*exe);
+          if (inside) {
+            uint64_t want = 0;
+            std::memcpy(&want, m.mem.data() + k, size);
+            EXPECT_EQ(m.ctx.trap.kind, TrapKind::kNone) << m.ctx.trap.to_string();
+            EXPECT_EQ(r0, want) << op_info(ld).name << " form " << form << " at " << k;
+          } else {
+            EXPECT_EQ(m.ctx.trap.kind, TrapKind::kMemory) << op_info(ld).name << " at " << k;
+            EXPECT_EQ(m.ctx.trap.insn, 3u);
+            EXPECT_EQ(m.ctx.trap.addr, m.mem_addr() + static_cast<uint64_t>(k));
+            EXPECT_EQ(m.ctx.trap.size, size);
+          }
+        }
+      }
+    }
+  }
+  // From r10: a stack slot, no check needed, same value.
+  ProgBuilder p;
+  p.op(Op::kStdw, kFramePointer, 0, -16, 0x1234567)
+      .op(Op::kMov64Reg, 3, kFramePointer)
+      .op(Op::kAdd64Imm, 3, 0, 0, -8)
+      .op(Op::kLdxdw, 3, 3, -8)
+      .op(Op::kMov64Reg, 0, 3)
+      .op(Op::kExit);
+  auto exe = compile(p.insns());
+  TestMachine m;
+  EXPECT_EQ(m.run(*exe), 0x1234567u);
+  EXPECT_EQ(m.ctx.trap.kind, TrapKind::kNone);
+}
+
 TEST(JitCheckedTest, CallDepthIsLimited) {
   ProgBuilder p;  // slot 0 calls itself forever
   p.op(Op::kCallLocal, 0, 1, 0, -1).op(Op::kExit);
