@@ -145,6 +145,8 @@ const x86::Gp kState = x86::r12;
 
 using TrampFn = uint64_t (*)(JitState* st, const uint64_t* args, const void* target,
                              uint64_t r10);
+// The main program's entry: r1, r2 in registers, r3..r5 zero.
+using MainFn = uint64_t (*)(JitState* st, uint64_t r1, uint64_t r2, uint64_t r10);
 
 class JitProgram final : public Executable {
  public:
@@ -164,8 +166,7 @@ class JitProgram final : public Executable {
     fill_state(st, ctx, this);
     void* prev = ctx.engine;
     ctx.engine = &st;
-    const uint64_t args[5] = {r1, r2, 0, 0, 0};
-    uint64_t r0 = tramp_(&st, args, main_, reinterpret_cast<uint64_t>(ctx.stack) + kStackSize);
+    uint64_t r0 = main_(&st, r1, r2, reinterpret_cast<uint64_t>(ctx.stack) + kStackSize);
     // The count wrapped below zero when it ran out.
     if (ctx.trap.kind == TrapKind::kBudget) ctx.budget = 0;
     ctx.engine = prev;
@@ -176,7 +177,7 @@ class JitProgram final : public Executable {
     return checked_ ? "jit (checked)" : "jit (trusted)";
   }
 
-  void set_entries(TrampFn tramp, const void* main, std::vector<std::pair<uint32_t, const void*>> entries) {
+  void set_entries(TrampFn tramp, MainFn main, std::vector<std::pair<uint32_t, const void*>> entries) {
     tramp_ = tramp;
     main_ = main;
     entries_ = std::move(entries);
@@ -232,7 +233,7 @@ class JitProgram final : public Executable {
   size_t code_size_;
   bool checked_;
   TrampFn tramp_ = nullptr;
-  const void* main_ = nullptr;
+  MainFn main_ = nullptr;
   std::vector<std::pair<uint32_t, const void*>> entries_;  // sorted by pc
 };
 
@@ -363,6 +364,7 @@ class Emitter {
     unwind_ = a_.newLabel();
     slow_ = a_.newLabel();
     tramp_ = a_.newLabel();
+    main_tramp_ = a_.newLabel();
     epilogue_ = a_.newLabel();
     emit_trampoline();
     for (size_t pc = 0; pc < insns_.size(); ++pc) {
@@ -405,6 +407,7 @@ class Emitter {
   }
 
   Label tramp_label() const { return tramp_; }
+  Label main_tramp_label() const { return main_tramp_; }
   Label label(uint32_t pc) const { return labels_[pc]; }
   const std::vector<uint32_t>& entries() const { return entries_; }
 
@@ -429,9 +432,9 @@ class Emitter {
     return s.entry;
   }
 
-  // rdi = JitState, rsi = args (r1..r5), rdx = code to call, rcx = r10.
-  void emit_trampoline() {
-    a_.bind(tramp_);
+  // Both entries save the callee-saved registers the same way, so that the unwinder and
+  // the epilogue serve both.
+  void emit_entry_prologue() {
     a_.push(x86::rbx);
     a_.push(x86::rbp);
     a_.push(x86::r12);
@@ -441,17 +444,34 @@ class Emitter {
     a_.mov(kState, x86::rdi);
     a_.mov(x86::qword_ptr(kState, kOffSavedRsp), x86::rsp);
     a_.mov(x86::rbp, x86::rcx);
+    a_.xor_(x86::eax, x86::eax);
+    a_.xor_(x86::ebx, x86::ebx);
+    a_.xor_(x86::r13d, x86::r13d);
+    a_.xor_(x86::r14d, x86::r14d);
+    a_.xor_(x86::r15d, x86::r15d);
+  }
+
+  // The main entry: rdi = JitState, rsi = r1, rdx = r2, rcx = r10; r3..r5 start at zero.
+  // The general one: rdi = JitState, rsi = args (r1..r5), rdx = code to call, rcx = r10.
+  void emit_trampoline() {
+    a_.bind(main_tramp_);
+    emit_entry_prologue();
+    a_.mov(x86::rdi, x86::rsi);
+    a_.mov(x86::rsi, x86::rdx);
+    a_.xor_(x86::edx, x86::edx);
+    a_.xor_(x86::ecx, x86::ecx);
+    a_.xor_(x86::r8d, x86::r8d);
+    a_.call(labels_[0]);
+    a_.jmp(epilogue_);
+
+    a_.bind(tramp_);
+    emit_entry_prologue();
     a_.mov(x86::r11, x86::rdx);
     a_.mov(x86::rdi, x86::qword_ptr(x86::rsi, 0));
     a_.mov(x86::rdx, x86::qword_ptr(x86::rsi, 16));
     a_.mov(x86::rcx, x86::qword_ptr(x86::rsi, 24));
     a_.mov(x86::r8, x86::qword_ptr(x86::rsi, 32));
     a_.mov(x86::rsi, x86::qword_ptr(x86::rsi, 8));
-    a_.xor_(x86::eax, x86::eax);
-    a_.xor_(x86::ebx, x86::ebx);
-    a_.xor_(x86::r13d, x86::r13d);
-    a_.xor_(x86::r14d, x86::r14d);
-    a_.xor_(x86::r15d, x86::r15d);
     a_.call(x86::r11);
     a_.bind(epilogue_);
     a_.pop(x86::r15);
@@ -1304,7 +1324,7 @@ class Emitter {
   std::vector<bool> loop_heads_;
   std::vector<uint32_t> entries_;
   std::vector<Stub> stubs_;
-  Label unwind_, slow_, tramp_, epilogue_;
+  Label unwind_, slow_, tramp_, main_tramp_, epilogue_;
 };
 
 Result<void> check_host(const JitOptions& opts) {
@@ -1385,7 +1405,8 @@ Result<std::unique_ptr<Executable>> jit_compile(const std::vector<Insn>& insns,
   std::vector<std::pair<uint32_t, const void*>> entries;
   entries.reserve(e.entries().size());
   for (uint32_t pc : e.entries()) entries.emplace_back(pc, at(e.label(pc)));
-  prog->set_entries(reinterpret_cast<TrampFn>(at(e.tramp_label())), at(e.label(0)),
+  prog->set_entries(reinterpret_cast<TrampFn>(at(e.tramp_label())),
+                    reinterpret_cast<MainFn>(at(e.main_tramp_label())),
                     std::move(entries));
   if (options.perf_map) write_perf_map(base, size, options.name);
   return std::unique_ptr<Executable>(std::move(prog));
