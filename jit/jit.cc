@@ -347,12 +347,16 @@ class Emitter {
                         fmt::format("insn_flags has {} entries, the program {} slots",
                                     opts_.insn_flags.size(), n));
     }
-    // Loop heads (targets of backward jumps) start on a 16-byte boundary.
+    // Loop heads (targets of backward jumps) start on a 16-byte boundary when the code
+    // before them cannot fall through (padding nops are never executed).
     loop_heads_.assign(n, false);
     for (size_t pc = 0; pc < n; ++pc) {
       Form f = form_of(insns_[pc].op);
       bool jump = f == Form::kJa || f == Form::kJa32 || f == Form::kJmpImm || f == Form::kJmpReg;
-      if (jump && insns_[pc].target() <= pc) loop_heads_[insns_[pc].target()] = true;
+      uint32_t t = insns_[pc].target();
+      if (!jump || t > pc || t == 0) continue;
+      Form before = form_of(insns_[t - 1].op);
+      if (before == Form::kJa || before == Form::kJa32 || before == Form::kExit) loop_heads_[t] = true;
     }
     mark_entry(0);
     std::sort(entries_.begin(), entries_.end());
