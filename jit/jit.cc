@@ -9,6 +9,13 @@
 //   shared stubs the memory-check slow path (a C call that saves the caller-saved
 //                registers) and the unwinder that ends a run from any call depth
 //
+// Instruction selection beyond one-to-one (none where a jump lands in the middle):
+//   jcc pc+2 ; ja X          one inverted jcc to X
+//   jcc T ; alu ; ja T       cmov of the ALU result, one jmp to T
+//   jcc pc+2 ; alu           cmov of the ALU result
+//   mov a, b ; add a, c|imm  lea (and a following ldx a, [a+off] loads from [b+c+off])
+// Loop heads that nothing falls into are 16-byte aligned.
+//
 // Native stack: the trampoline leaves rsp 16-byte aligned inside the program, and every
 // bpf-to-bpf call pushes 5 registers plus its return address (48 bytes), so helpers can be
 // called directly from any depth.
