@@ -194,24 +194,26 @@ void print_table(const BenchReport& r, std::FILE* out) {
   auto heavy = [](const WorkloadResult& w) { return w.loop_heavy; };
   auto kernel = [](const WorkloadResult& w) { return w.group == "kernel"; };
   auto program = [](const WorkloadResult& w) { return w.group == "program"; };
+  // The interpreter's target is over the four loop-heavy kernels (foundation issue); the
+  // JIT's targets are over all eight compute kernels (JIT issue).
   Geomean gi = geomean(r, Engine::kInterp, Engine::kNative, heavy);
-  Geomean gj = geomean(r, Engine::kJitChecked, Engine::kNative, heavy);
-  Geomean gt = geomean(r, Engine::kJitTrusted, Engine::kNative, heavy);
+  Geomean gj = geomean(r, Engine::kJitChecked, Engine::kNative, kernel);
+  Geomean gt = geomean(r, Engine::kJitTrusted, Engine::kNative, kernel);
   fmt::print(out, "  interp/native over the {} loop-heavy kernel runs: {} (target <= 12x: {})\n",
              gi.n, fmt_ratio(gi.value()), verdict(gi.value(), 12));
-  fmt::print(out, "  jit checked/native, same kernel runs: {} (target <= 1.3x: {})\n",
-             fmt_ratio(gj.value()), verdict(gj.value(), 1.3));
-  fmt::print(out, "  jit trusted/native, the {} of them the verifier accepted: {} (target <= "
-                  "1.1x: {})\n",
+  fmt::print(out, "  jit checked/native over the {} compute kernel runs: {} (target <= 1.3x: {})\n",
+             gj.n, fmt_ratio(gj.value()), verdict(gj.value(), 1.3));
+  fmt::print(out, "  jit trusted/native, the {} compute kernel runs the verifier accepted: {} "
+                  "(target <= 1.1x: {})\n",
              gt.n, fmt_ratio(gt.value()),
              gt.n == 0 ? std::string("n/a, no verified runs") : verdict(gt.value(), 1.1));
-  Geomean ak = geomean(r, Engine::kJitChecked, Engine::kNative, kernel);
+  Geomean hj = geomean(r, Engine::kJitChecked, Engine::kNative, heavy);
   Geomean ai = geomean(r, Engine::kInterp, Engine::kNative, kernel);
   Geomean pj = geomean(r, Engine::kJitChecked, Engine::kNative, program);
   Geomean pi = geomean(r, Engine::kInterp, Engine::kNative, program);
-  fmt::print(out, "  all kernels: jit/native {}, interp/native {}; programs: jit/native {}, "
-                  "interp/native {}\n",
-             fmt_ratio(ak.value()), fmt_ratio(ai.value()), fmt_ratio(pj.value()),
+  fmt::print(out, "  loop-heavy kernels: jit/native {}; all kernels: interp/native {}; programs: "
+                  "jit/native {}, interp/native {}\n",
+             fmt_ratio(hj.value()), fmt_ratio(ai.value()), fmt_ratio(pj.value()),
              fmt_ratio(pi.value()));
   for (const CompileSpeed& c : r.compile) {
     if (c.median_s <= 0) {
