@@ -1,13 +1,16 @@
 // The x86-64 JIT (see jit.h for the model).
 //
 // Layout of the generated code:
-//   trampoline   C ABI entry: saves callee-saved registers, loads r1..r5, r10 and ctx,
-//                calls the program (or a subprogram) and returns r0
 //   program      one block per eBPF instruction; bpf-to-bpf calls are native calls, each
 //                `exit` is a `ret`
 //   cold stubs   out-of-line slow paths: memory checks, traps
 //   shared stubs the memory-check slow path (a C call that saves the caller-saved
 //                registers) and the unwinder that ends a run from any call depth
+//   trampolines  C ABI entries, emitted last because they depend on what the code uses:
+//                save only the callee-saved registers the program changes, zero only the
+//                registers it names, load r1..r5, r10 and the state, call the program (or
+//                a subprogram) and return r0. run() sets up a JitState only when the code
+//                reads it (memory checks, budget points, calls).
 //
 // Instruction selection beyond one-to-one (none where a jump lands in the middle):
 //   jcc pc+2 ; ja X          one inverted jcc to X
@@ -88,12 +91,8 @@ int32_t limit_offset(bool write, uint32_t log2size) {
   return static_cast<int32_t>(offsetof(JitState, limit) + (write ? 32 : 0) + log2size * 8);
 }
 
-void fill_state(JitState& st, RunContext& ctx, const JitProgram* prog) {
-  st.ctx = &ctx;
-  st.stack_lo = reinterpret_cast<uint64_t>(ctx.stack);
-  st.helpers = ctx.helpers.data();
-  st.counted = ctx.budget != UINT64_MAX;
-  st.num_helpers = ctx.helpers.size();
+// Region 0 in the form the inline checks want (only for programs that have them).
+void fill_region_limits(JitState& st, const RunContext& ctx) {
   uint64_t start = 0, span = 0;
   bool writable = false;
   if (ctx.region_count > 0 && ctx.regions[0].end > ctx.regions[0].start) {
@@ -114,7 +113,6 @@ void fill_state(JitState& st, RunContext& ctx, const JitProgram* prog) {
   st.limit[1][1] = lim2 & wmask;
   st.limit[1][2] = lim4 & wmask;
   st.limit[1][3] = lim8 & wmask;
-  st.prog = prog;
 }
 
 // The slow path of a memory check: `packed` is insn | size << 32 | write << 40.
@@ -163,20 +161,36 @@ class JitProgram final : public Executable {
   JitProgram(const JitProgram&) = delete;
   JitProgram& operator=(const JitProgram&) = delete;
 
+  // The entry does only what the program's code needs: a program without checks, budget
+  // points or calls gets no JitState at all.
   uint64_t run(RunContext& ctx, uint64_t r1, uint64_t r2) const override {
-    if (ctx.stack == nullptr) return run_with_own_stack(ctx, r1, r2);
+    if (ctx.stack == nullptr) [[unlikely]] return run_with_own_stack(ctx, r1, r2);
     ctx.trap = Trap{};
     ctx.tail_call_target = nullptr;
-    ctx.invoke = &invoke;
     ctx.depth = 0;
+    uint64_t r10 = reinterpret_cast<uint64_t>(ctx.stack) + kStackSize;
+    if (!needs_.state) return main_(nullptr, r1, r2, r10);
     JitState st;
-    fill_state(st, ctx, this);
-    void* prev = ctx.engine;
-    ctx.engine = &st;
-    uint64_t r0 = main_(&st, r1, r2, reinterpret_cast<uint64_t>(ctx.stack) + kStackSize);
+    st.ctx = &ctx;
+    st.stack_lo = reinterpret_cast<uint64_t>(ctx.stack);
+    st.counted = ctx.budget != UINT64_MAX;
+    if (needs_.region) fill_region_limits(st, ctx);
+    uint64_t r0;
+    if (needs_.helpers) {
+      // Helpers may call back into the program (invoke) and use the helper table.
+      st.helpers = ctx.helpers.data();
+      st.num_helpers = ctx.helpers.size();
+      st.prog = this;
+      ctx.invoke = &invoke;
+      void* prev = ctx.engine;
+      ctx.engine = &st;
+      r0 = main_(&st, r1, r2, r10);
+      ctx.engine = prev;
+    } else {
+      r0 = main_(&st, r1, r2, r10);
+    }
     // The count wrapped below zero when it ran out.
     if (ctx.trap.kind == TrapKind::kBudget) ctx.budget = 0;
-    ctx.engine = prev;
     return r0;
   }
 
@@ -184,7 +198,16 @@ class JitProgram final : public Executable {
     return checked_ ? "jit (checked)" : "jit (trusted)";
   }
 
-  void set_entries(TrampFn tramp, MainFn main, std::vector<std::pair<uint32_t, const void*>> entries) {
+  // What the entry must set up for the code.
+  struct Needs {
+    bool state = true;    // the code reads the JitState (r12)
+    bool region = true;   // inline checks of region 0
+    bool helpers = true;  // helper calls (the table, invoke)
+  };
+
+  void set_entries(TrampFn tramp, MainFn main, std::vector<std::pair<uint32_t, const void*>> entries,
+                   Needs needs) {
+    needs_ = needs;
     tramp_ = tramp;
     main_ = main;
     entries_ = std::move(entries);
@@ -241,6 +264,7 @@ class JitProgram final : public Executable {
   bool checked_;
   TrampFn tramp_ = nullptr;
   MainFn main_ = nullptr;
+  Needs needs_;
   std::vector<std::pair<uint32_t, const void*>> entries_;  // sorted by pc
 };
 
@@ -348,6 +372,12 @@ class Emitter {
       if (in.dst >= kNumRegs || in.src >= kNumRegs) {
         return make_error(ErrorCode::kJit, idx, "register out of range");
       }
+      // Over-approximate: fields an instruction does not use are zero (r0, zeroed anyway).
+      names_reg_[in.dst] = true;
+      names_reg_[in.src] = true;
+      Form f = form_of(in.op);
+      if (f == Form::kCall || f == Form::kCallx) has_helper_call_ = true;
+      if (f == Form::kCallLocal) has_local_call_ = true;
     }
     if (!opts_.insn_flags.empty() && opts_.insn_flags.size() != n) {
       return make_error(ErrorCode::kInvalidArgument,
@@ -377,7 +407,6 @@ class Emitter {
     tramp_ = a_.newLabel();
     main_tramp_ = a_.newLabel();
     epilogue_ = a_.newLabel();
-    emit_trampoline();
     for (size_t pc = 0; pc < insns_.size(); ++pc) {
       const Insn& in = insns_[pc];
       if (in.op == Op::kLddwHigh) continue;
@@ -415,7 +444,13 @@ class Emitter {
       emit(in, static_cast<uint32_t>(pc));
     }
     emit_stubs();
+    emit_trampoline();
   }
+
+  // What the run's entry must set up (known after emit_all).
+  bool uses_state() const { return uses_state_; }
+  bool uses_region() const { return uses_region_; }
+  bool has_helper_call() const { return has_helper_call_; }
 
   Label tramp_label() const { return tramp_; }
   Label main_tramp_label() const { return main_tramp_; }
@@ -430,6 +465,15 @@ class Emitter {
     mark(pc);
     entries_.push_back(static_cast<uint32_t>(pc));
   }
+  // A field of the JitState of the running activation.
+  x86::Mem state_q(int32_t off) {
+    uses_state_ = true;
+    return x86::qword_ptr(kState, off);
+  }
+  x86::Mem state_b(int32_t off) {
+    uses_state_ = true;
+    return x86::byte_ptr(kState, off);
+  }
   uint8_t flags(uint32_t pc) const {
     return opts_.insn_flags.empty() ? 0 : opts_.insn_flags[pc];
   }
@@ -443,25 +487,46 @@ class Emitter {
     return s.entry;
   }
 
-  // Both entries save the callee-saved registers the same way, so that the unwinder and
-  // the epilogue serve both.
-  void emit_entry_prologue() {
-    a_.push(x86::rbx);
-    a_.push(x86::rbp);
-    a_.push(x86::r12);
-    a_.push(x86::r13);
-    a_.push(x86::r14);
-    a_.push(x86::r15);
-    a_.mov(kState, x86::rdi);
-    a_.mov(x86::qword_ptr(kState, kOffSavedRsp), x86::rsp);
-    a_.mov(x86::rbp, x86::rcx);
-    a_.xor_(x86::eax, x86::eax);
-    a_.xor_(x86::ebx, x86::ebx);
-    a_.xor_(x86::r13d, x86::r13d);
-    a_.xor_(x86::r14d, x86::r14d);
-    a_.xor_(x86::r15d, x86::r15d);
+  // The callee-saved registers the program's code changes: r6..r9 and r10 when the program
+  // names them (r10 also for bpf-to-bpf calls, which move it), r12 when it reads the state.
+  std::vector<x86::Gp> saved_registers() const {
+    std::vector<x86::Gp> out;
+    if (names_reg_[6]) out.push_back(x86::rbx);
+    if (names_reg_[kFramePointer] || has_local_call_) out.push_back(x86::rbp);
+    if (uses_state()) out.push_back(kState);
+    if (names_reg_[7]) out.push_back(x86::r13);
+    if (names_reg_[8]) out.push_back(x86::r14);
+    if (names_reg_[9]) out.push_back(x86::r15);
+    return out;
   }
 
+  // Both entries save the same registers, so that the unwinder and the epilogue serve
+  // both. An odd count gets 8 bytes of padding: rsp stays 16-byte aligned in the program.
+  void emit_entry_prologue() {
+    std::vector<x86::Gp> saved = saved_registers();
+    for (const x86::Gp& r : saved) a_.push(r);
+    if (saved.size() % 2 == 1) a_.sub(x86::rsp, 8);
+    if (uses_state()) {
+      a_.mov(kState, x86::rdi);
+      a_.mov(state_q(kOffSavedRsp), x86::rsp);
+    }
+    if (names_reg_[kFramePointer]) a_.mov(x86::rbp, x86::rcx);
+    // Registers start at zero, as in the interpreter; unnamed ones are never read.
+    a_.xor_(x86::eax, x86::eax);
+    if (names_reg_[6]) a_.xor_(x86::ebx, x86::ebx);
+    if (names_reg_[7]) a_.xor_(x86::r13d, x86::r13d);
+    if (names_reg_[8]) a_.xor_(x86::r14d, x86::r14d);
+    if (names_reg_[9]) a_.xor_(x86::r15d, x86::r15d);
+  }
+
+  void emit_entry_epilogue() {
+    std::vector<x86::Gp> saved = saved_registers();
+    if (saved.size() % 2 == 1) a_.add(x86::rsp, 8);
+    for (auto it = saved.rbegin(); it != saved.rend(); ++it) a_.pop(*it);
+    a_.ret();
+  }
+
+  // Emitted after the program, when it is known what the program's code uses.
   // The main entry: rdi = JitState, rsi = r1, rdx = r2, rcx = r10; r3..r5 start at zero.
   // The general one: rdi = JitState, rsi = args (r1..r5), rdx = code to call, rcx = r10.
   void emit_trampoline() {
@@ -469,11 +534,12 @@ class Emitter {
     emit_entry_prologue();
     a_.mov(x86::rdi, x86::rsi);
     a_.mov(x86::rsi, x86::rdx);
-    a_.xor_(x86::edx, x86::edx);
-    a_.xor_(x86::ecx, x86::ecx);
-    a_.xor_(x86::r8d, x86::r8d);
+    // Helpers receive r3..r5 whether the program names them or not.
+    if (names_reg_[3] || has_helper_call_) a_.xor_(x86::edx, x86::edx);
+    if (names_reg_[4] || has_helper_call_) a_.xor_(x86::ecx, x86::ecx);
+    if (names_reg_[5] || has_helper_call_) a_.xor_(x86::r8d, x86::r8d);
     a_.call(labels_[0]);
-    a_.jmp(epilogue_);
+    emit_entry_epilogue();
 
     a_.bind(tramp_);
     emit_entry_prologue();
@@ -485,13 +551,7 @@ class Emitter {
     a_.mov(x86::rsi, x86::qword_ptr(x86::rsi, 8));
     a_.call(x86::r11);
     a_.bind(epilogue_);
-    a_.pop(x86::r15);
-    a_.pop(x86::r14);
-    a_.pop(x86::r13);
-    a_.pop(x86::r12);
-    a_.pop(x86::rbp);
-    a_.pop(x86::rbx);
-    a_.ret();
+    emit_entry_epilogue();
   }
 
   // Budget: one unit per back-edge and call. Without a limit (UINT64_MAX at the start of the
@@ -504,7 +564,7 @@ class Emitter {
     s.insn = pc;
     s.entry = a_.newLabel();
     s.back = a_.newLabel();
-    a_.cmp(x86::byte_ptr(kState, kOffCounted), 0);
+    a_.cmp(state_b(kOffCounted), 0);
     a_.jne(s.entry);
     a_.bind(s.back);
     stubs_.push_back(s);
@@ -543,14 +603,15 @@ class Emitter {
     a_.lea(x86::r11, address(base, index, off));
     if (base == kFramePointer && index == kNumRegs) {
       // Likely the stack: test it inline, everything else in the slow path.
-      a_.sub(x86::r11, x86::qword_ptr(kState, kOffStackLo));
+      a_.sub(x86::r11, state_q(kOffStackLo));
       a_.cmp(x86::r11, kStackSize - size);
       a_.ja(s.entry);
       s.stack_first = false;
     } else {
       // Likely region 0 (the input): test it inline, then the stack in the stub.
-      a_.sub(x86::r11, x86::qword_ptr(kState, kOffRegionStart));
-      a_.cmp(x86::r11, x86::qword_ptr(kState, limit_offset(write, log2)));
+      uses_region_ = true;
+      a_.sub(x86::r11, state_q(kOffRegionStart));
+      a_.cmp(x86::r11, state_q(limit_offset(write, log2)));
       a_.jae(s.entry);
       s.stack_first = true;
     }
@@ -631,13 +692,13 @@ class Emitter {
         Label bad = add_stub(Stub::kBadHelper, pc);
         // mov r11, dst ; cmp r11, helpers.size ; jae bad ; r11 = helpers.data[r11] ; null?
         a_.mov(x86::r11, q(in.dst));
-        a_.cmp(x86::r11, x86::qword_ptr(kState, kOffNumHelpers));
+        a_.cmp(x86::r11, state_q(kOffNumHelpers));
         a_.jae(bad);
-        a_.mov(x86::r9, x86::qword_ptr(kState, kOffHelpers));
+        a_.mov(x86::r9, state_q(kOffHelpers));
         a_.mov(x86::r11, x86::qword_ptr(x86::r9, x86::r11, 3));
         a_.test(x86::r11, x86::r11);
         a_.jz(bad);
-        a_.mov(x86::r9, x86::qword_ptr(kState, kOffCtx));
+        a_.mov(x86::r9, state_q(kOffCtx));
         a_.call(x86::r11);
         emit_after_helper(pc, true);
         return;
@@ -645,7 +706,7 @@ class Emitter {
       case Form::kCallLocal: {
         emit_budget(pc);
         // cmp dword [ctx.depth], kMaxCallDepth - 1 ; jae trap
-        a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
+        a_.mov(x86::r11, state_q(kOffCtx));
         a_.cmp(x86::dword_ptr(x86::r11, kOffDepth), kMaxCallDepth - 1);
         a_.jae(add_stub(Stub::kCallDepth, pc));
         a_.inc(x86::dword_ptr(x86::r11, kOffDepth));
@@ -661,7 +722,7 @@ class Emitter {
         a_.pop(x86::r14);
         a_.pop(x86::r13);
         a_.pop(x86::rbx);
-        a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
+        a_.mov(x86::r11, state_q(kOffCtx));
         a_.dec(x86::dword_ptr(x86::r11, kOffDepth));
         return;
       }
@@ -682,7 +743,7 @@ class Emitter {
   }
 
   void emit_helper_call(uint32_t pc, uint64_t addr, bool tail_call) {
-    a_.mov(x86::r9, x86::qword_ptr(kState, kOffCtx));
+    a_.mov(x86::r9, state_q(kOffCtx));
     a_.mov(x86::r11, addr);
     a_.call(x86::r11);
     emit_after_helper(pc, tail_call);
@@ -690,7 +751,7 @@ class Emitter {
 
   // A helper may have faulted (ctx.trap) or asked for a tail call: either ends the run.
   void emit_after_helper(uint32_t pc, bool tail_call) {
-    a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
+    a_.mov(x86::r11, state_q(kOffCtx));
     a_.cmp(x86::byte_ptr(x86::r11, kOffTrapKind), 0);
     a_.jne(add_stub(Stub::kAfterHelper, pc));
     if (tail_call) {
@@ -893,7 +954,7 @@ class Emitter {
       s.kind = Stub::kBranchPair;
       s.insn = pc;
       s.entry = a_.newLabel();
-      a_.cmp(x86::byte_ptr(kState, kOffCounted), 0);
+      a_.cmp(state_b(kOffCounted), 0);
       a_.jne(s.entry);
       stubs_.push_back(s);
     }
@@ -1216,7 +1277,7 @@ class Emitter {
   }
 
   void emit_trap_store(TrapKind kind, uint32_t insn) {
-    a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
+    a_.mov(x86::r11, state_q(kOffCtx));
     a_.mov(x86::byte_ptr(x86::r11, kOffTrapKind), static_cast<uint8_t>(kind));
     a_.mov(x86::dword_ptr(x86::r11, kOffTrapInsn), insn);
   }
@@ -1231,7 +1292,7 @@ class Emitter {
           a_.lea(x86::r10, address(s.base, s.index, s.off));
           if (s.stack_first) {
             a_.mov(x86::r11, x86::r10);
-            a_.sub(x86::r11, x86::qword_ptr(kState, kOffStackLo));
+            a_.sub(x86::r11, state_q(kOffStackLo));
             a_.cmp(x86::r11, kStackSize - s.size);
             a_.jbe(s.back);
           }
@@ -1244,7 +1305,7 @@ class Emitter {
         }
         case Stub::kBudget: {
           Label out = a_.newLabel();
-          a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
+          a_.mov(x86::r11, state_q(kOffCtx));
           a_.sub(x86::qword_ptr(x86::r11, kOffBudget), 1);
           a_.jb(out);
           a_.jmp(s.back);
@@ -1261,7 +1322,7 @@ class Emitter {
           emit_compare(in, cond, info.width, info.form == Form::kJmpImm);
           jcc(cond, false, labels_[s.insn + 2]);
           Label out = a_.newLabel();
-          a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
+          a_.mov(x86::r11, state_q(kOffCtx));
           a_.sub(x86::qword_ptr(x86::r11, kOffBudget), 1);
           a_.jb(out);
           a_.jmp(labels_[insns_[s.insn + 1].target()]);
@@ -1284,7 +1345,7 @@ class Emitter {
         case Stub::kAfterHelper: {
           // A helper fault names the call instruction; other traps keep their own.
           Label keep = a_.newLabel();
-          a_.mov(x86::r11, x86::qword_ptr(kState, kOffCtx));
+          a_.mov(x86::r11, state_q(kOffCtx));
           a_.cmp(x86::byte_ptr(x86::r11, kOffTrapKind), static_cast<uint8_t>(TrapKind::kHelperFault));
           a_.jne(keep);
           a_.mov(x86::dword_ptr(x86::r11, kOffTrapInsn), s.insn);
@@ -1305,7 +1366,7 @@ class Emitter {
       a_.push(x86::rcx);
       a_.push(x86::r8);
       a_.push(x86::r10);
-      a_.mov(x86::rdi, x86::qword_ptr(kState, kOffCtx));
+      a_.mov(x86::rdi, state_q(kOffCtx));
       a_.mov(x86::rsi, x86::r10);
       a_.mov(x86::rdx, x86::r11);
       a_.mov(x86::rax, reinterpret_cast<uint64_t>(&bpfjit_jit_access_slow));
@@ -1321,9 +1382,11 @@ class Emitter {
       a_.jz(unwind_);
       a_.ret();
     }
-    // Ends the run from any depth: back to the rsp the trampoline saved.
+    // Ends the run from any depth: back to the rsp the trampoline saved. Every path that
+    // can end a run early (checks, budget, calls) goes through a stub.
+    if (stubs_.empty()) return;
     a_.bind(unwind_);
-    a_.mov(x86::rsp, x86::qword_ptr(kState, kOffSavedRsp));
+    a_.mov(x86::rsp, state_q(kOffSavedRsp));
     a_.jmp(epilogue_);
   }
 
@@ -1336,6 +1399,11 @@ class Emitter {
   std::vector<uint32_t> entries_;
   std::vector<Stub> stubs_;
   Label unwind_, slow_, tramp_, main_tramp_, epilogue_;
+  bool names_reg_[kNumRegs] = {};  // some instruction names the register
+  bool has_helper_call_ = false;   // call or callx
+  bool has_local_call_ = false;
+  bool uses_state_ = false;        // the code reads or writes the JitState
+  bool uses_region_ = false;       // an inline check reads region 0's bounds
 };
 
 Result<void> check_host(const JitOptions& opts) {
@@ -1418,7 +1486,8 @@ Result<std::unique_ptr<Executable>> jit_compile(const std::vector<Insn>& insns,
   for (uint32_t pc : e.entries()) entries.emplace_back(pc, at(e.label(pc)));
   prog->set_entries(reinterpret_cast<TrampFn>(at(e.tramp_label())),
                     reinterpret_cast<MainFn>(at(e.main_tramp_label())),
-                    std::move(entries));
+                    std::move(entries),
+                    JitProgram::Needs{e.uses_state(), e.uses_region(), e.has_helper_call()});
   if (options.perf_map) write_perf_map(base, size, options.name);
   return std::unique_ptr<Executable>(std::move(prog));
 }

@@ -4,6 +4,8 @@
 //  - ArrayLookup / HashLookup: bpf_map_lookup_elem from code on an array map (constant key)
 //    and a hash map of 1,024 entries (keys cycling through all of them), per lookup;
 //  - EmptyProgram: entering and leaving a program that only returns 0 (Executable::run);
+//  - EntryWithChecks: the same for a program with two checked stack accesses (the entry
+//    then sets up the state the checks read);
 //  - Dispatch: a loop of ALU instructions, per instruction executed.
 // Each runs on the JIT (checked mode, as programs run without a verifier) and on the
 // interpreter. The per-operation counters ("per_call", "per_lookup", "per_insn") divide
@@ -187,6 +189,15 @@ void BM_EmptyProgram(benchmark::State& state, bool jit) {
 }
 BENCHMARK_CAPTURE(BM_EmptyProgram, jit, true);
 BENCHMARK_CAPTURE(BM_EmptyProgram, interp, false);
+
+// Entering a program whose code needs the run's state: one access through a copy of r10,
+// which checked mode checks (region 0 first, then the stack).
+void BM_EntryWithChecks(benchmark::State& state, bool jit) {
+  Fixture f("  mov %r1, %r10\n  stdw [%r1-8], 7\n  ldxdw %r0, [%r1-8]\n  exit\n", jit);
+  run_bench(state, f, "per_run", 1, 0);
+}
+BENCHMARK_CAPTURE(BM_EntryWithChecks, jit, true);
+BENCHMARK_CAPTURE(BM_EntryWithChecks, interp, false);
 
 // Eight ALU instructions per iteration plus the loop's two: ten per iteration.
 void BM_Dispatch(benchmark::State& state, bool jit) {

@@ -411,6 +411,50 @@ TEST(JitCheckedTest, HelpersCanInvokeASubprogram) {
   EXPECT_EQ(m.ctx.trap.kind, TrapKind::kHelperFault);
 }
 
+// How far the helper's frame is from 16-byte alignment (0 when its caller kept the ABI),
+// plus r3 + r4 + r5, which the program never sets: the interpreter passes zeros.
+[[gnu::noinline]] uint64_t helper_alignment(uint64_t, uint64_t, uint64_t r3, uint64_t r4,
+                                            uint64_t r5, RunContext*) {
+  return (reinterpret_cast<uint64_t>(__builtin_frame_address(0)) & 15) * 1000 + r3 + r4 + r5;
+}
+
+// The entry saves and zeroes only the registers a program names (and r12 when the code
+// reads the run's state): every subset of r6..r9, with and without r10 and memory checks,
+// keeps the values, starts them at zero and calls helpers with an aligned stack.
+TEST(JitCheckedTest, EntrySavesWhatTheProgramNamesAndKeepsTheStackAligned) {
+  HelperFn table[2] = {nullptr, helper_alignment};
+  JitOptions o;
+  o.helpers = table;
+  for (int mask = 0; mask < 64; ++mask) {
+    ProgBuilder p;
+    uint64_t want = 0;
+    for (uint8_t r = 6; r <= 9; ++r) {
+      if ((mask & (1 << (r - 6))) == 0) continue;
+      p.op(Op::kAdd64Imm, r, 0, 0, r);  // starts at zero: r6 = 6, ...
+      want += r;
+    }
+    if ((mask & 32) != 0) {  // a checked access to region 0
+      p.op(Op::kLdxdw, 2, 1, 0);
+    }
+    if ((mask & 16) != 0) {
+      p.op(Op::kStdw, kFramePointer, 0, -8, 100).op(Op::kLdxdw, 1, kFramePointer, -8);
+      want += 100;
+    }
+    p.op(Op::kCall, 0, 0, 0, 1);
+    for (uint8_t r = 6; r <= 9; ++r) {
+      if ((mask & (1 << (r - 6))) != 0) p.op(Op::kAdd64Reg, 0, r);
+    }
+    if ((mask & 16) != 0) p.op(Op::kLdxdw, 1, kFramePointer, -8).op(Op::kAdd64Reg, 0, 1);
+    p.op(Op::kExit);
+    auto exe = compile(p.insns(), o);
+    ASSERT_NE(exe, nullptr);
+    TestMachine m;
+    m.ctx.helpers = table;
+    EXPECT_EQ(m.run(*exe), want) << "mask " << mask;
+    EXPECT_EQ(m.ctx.trap.kind, TrapKind::kNone) << "mask " << mask;
+  }
+}
+
 TEST(JitCheckedTest, RefusesWhatItCannotRunNamingTheInstruction) {
   ProgBuilder btf;
   btf.op(Op::kMov64Imm, 0, 0, 0, 0).op(Op::kCallBtf, 0, 2, 0, 7).op(Op::kExit);
