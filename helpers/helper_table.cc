@@ -3,9 +3,9 @@
 #include <cstdlib>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "helpers/helpers/builtin.h"
+#include "helpers/log.h"
 
 namespace bpfjit {
 
@@ -77,7 +77,7 @@ std::vector<const HelperProto*> HelperTable::all() const {
 
 void builtin::add_builtin(HelperTable& t, HelperProto proto) {
   if (auto r = t.add(std::move(proto)); !r) {
-    spdlog::critical("built-in helper table: {}", r.error().message);
+    logger().critical("built-in helper table: {}", r.error().message);
     std::abort();  // a bug in the fixed list above, not user input
   }
 }

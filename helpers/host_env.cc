@@ -2,7 +2,7 @@
 
 namespace bpfjit {
 
-Map* ProgramEnv::find_map(uint64_t handle) const {
+BpfMap* ProgramEnv::find_map(uint64_t handle) const {
   for (const auto& m : maps) {
     if (reinterpret_cast<uint64_t>(m.get()) == handle) return m.get();
   }
@@ -39,6 +39,21 @@ void HostEnv::discard_reservations() {
     reservations_[i].rb->discard(reservations_[i].data, kRingbufNoWakeup);
   }
   reservation_count_ = 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// The public helper-side calls (bpfjit/program_type.h)
+
+uint8_t* helper_memory(RunContext* ctx, uint64_t addr, uint64_t size, bool write) {
+  if (ctx == nullptr || size > UINT32_MAX) return nullptr;
+  if (!ctx->accessible(addr, static_cast<uint32_t>(size), write)) return nullptr;
+  return reinterpret_cast<uint8_t*>(addr);
+}
+
+void* helper_user_data(RunContext* ctx) { return ctx == nullptr ? nullptr : ctx->user; }
+
+void helper_fail(RunContext* ctx) {
+  if (ctx != nullptr) ctx->fault();
 }
 
 }  // namespace bpfjit

@@ -6,7 +6,7 @@
 //  - HostEnv: one per RunContext (per concurrent run): points at the running program's
 //    ProgramEnv and holds the run's own state (outstanding ring buffer reservations).
 //
-// Map handles. The loader puts the address of a `Map` object into the register that a
+// BpfMap handles. The loader puts the address of a `BpfMap` object into the register that a
 // map-referencing lddw loads. Helpers never trust such a value: find_map() accepts it only
 // when it is the address of one of the program's maps, so a forged handle (any scalar, in
 // checked mode) gives an error return, never a host access.
@@ -21,23 +21,21 @@
 #include <string_view>
 #include <vector>
 
+#include "bpfjit/types.h"
 #include "helpers/maps.h"
 #include "helpers/prototype.h"
 #include "runtime/isa/machine.h"
 
 namespace bpfjit {
 
-// Receives each trace_printk line (formatted, without a trailing newline).
-using TraceSink = std::function<void(std::string_view line)>;
-
 struct ProgramEnv {
   std::string name;                        // for logs
   const ProgramType* type = nullptr;       // the program's type (nullptr: no restriction)
-  std::vector<std::shared_ptr<Map>> maps;  // every map the program references
+  std::vector<std::shared_ptr<BpfMap>> maps;  // every map the program references
   TraceSink trace;  // may be empty: trace_printk then only logs through spdlog
 
   // The map whose address is `handle`, or nullptr.
-  Map* find_map(uint64_t handle) const;
+  BpfMap* find_map(uint64_t handle) const;
   // The regions of all maps, to add to RunContext::regions for checked mode.
   std::vector<MemRegion> map_regions() const;
 };
@@ -57,7 +55,7 @@ class HostEnv {
   // A tail call switches to the target program's environment.
   void set_program(const ProgramEnv* program) { program_ = program; }
 
-  Map* find_map(uint64_t handle) const {
+  BpfMap* find_map(uint64_t handle) const {
     return program_ != nullptr ? program_->find_map(handle) : nullptr;
   }
 

@@ -43,33 +43,14 @@
 #include <span>
 #include <string>
 
+#include "bpfjit/types.h"
 #include "runtime/isa/machine.h"
 #include "runtime/isa/result.h"
 
 namespace bpfjit {
 
-// The kernel's BPF_MAP_TYPE_* numbers (<linux/bpf.h>).
-enum class MapType : uint32_t {
-  kHash = 1,
-  kArray = 2,
-  kProgArray = 3,
-  kPercpuHash = 5,
-  kPercpuArray = 6,
-  kLruHash = 9,
-  kQueue = 22,
-  kStack = 23,
-  kRingbuf = 27,
-};
-
-// "hash", "array", ... or nullptr for a number that is not a supported type.
-const char* map_type_name(MapType type);
 // Parses a kernel type number; an error names the number when it is not supported.
 Result<MapType> map_type_from_kernel(uint32_t type);
-
-// Update flags (the kernel's BPF_ANY, BPF_NOEXIST, BPF_EXIST).
-inline constexpr uint64_t kBpfAny = 0;
-inline constexpr uint64_t kBpfNoExist = 1;
-inline constexpr uint64_t kBpfExist = 2;
 
 // Map creation flags we accept (others are refused by create_map).
 inline constexpr uint32_t kMapFlagNoPrealloc = 1U << 0;  // BPF_F_NO_PREALLOC: accepted for
@@ -96,20 +77,11 @@ inline constexpr uint32_t kRingbufHeaderSize = 8;
 inline constexpr uint32_t kMaxCpuSlots = 128;
 uint32_t cpu_slot();
 
-struct MapSpec {
-  MapType type = MapType::kArray;
-  std::string name;
-  uint32_t key_size = 0;
-  uint32_t value_size = 0;
-  uint32_t max_entries = 0;
-  uint32_t flags = 0;
-};
-
-class Map {
+class BpfMap {
  public:
-  virtual ~Map() = default;
-  Map(const Map&) = delete;
-  Map& operator=(const Map&) = delete;
+  virtual ~BpfMap() = default;
+  BpfMap(const BpfMap&) = delete;
+  BpfMap& operator=(const BpfMap&) = delete;
 
   MapType type() const { return spec_.type; }
   const std::string& name() const { return spec_.name; }
@@ -168,7 +140,7 @@ class Map {
   }
 
  protected:
-  explicit Map(MapSpec spec) : spec_(std::move(spec)) {}
+  explicit BpfMap(MapSpec spec) : spec_(std::move(spec)) {}
   // Adds a region to regions() (at most two).
   void add_region(const void* start, size_t bytes, bool writable);
 
@@ -180,7 +152,7 @@ class Map {
 };
 
 // The program array of tail calls: index -> an opaque program handle (the runtime's).
-class ProgArrayMap : public Map {
+class ProgArrayMap : public BpfMap {
  public:
   explicit ProgArrayMap(MapSpec spec);
   // 0, or -E2BIG when index >= max_entries. A null handle clears the slot.
@@ -200,7 +172,7 @@ class ProgArrayMap : public Map {
 // wraps around the end of the data area: when it would, the producer fills the rest with
 // a discarded padding record and starts the record at offset 0 (the consumer skips it).
 // Producers are serialised by a lock; the consumer sees only committed records, in order.
-class RingbufMap : public Map {
+class RingbufMap : public BpfMap {
  public:
   explicit RingbufMap(MapSpec spec);
   ~RingbufMap() override;
@@ -236,6 +208,6 @@ class RingbufMap : public Map {
 
 // Validates the spec (type, sizes, max_entries, flags) and builds the map with its storage.
 // Errors name the map and the fact: "map counts: value_size 0 must be at least 1".
-Result<std::shared_ptr<Map>> create_map(const MapSpec& spec);
+Result<std::shared_ptr<BpfMap>> create_map(const MapSpec& spec);
 
 }  // namespace bpfjit

@@ -1,18 +1,178 @@
 // The public runtime API (runtime/include/bpfjit/runtime.h): objects built from the
-// loader's output, programs bound to their maps and global data, and the run loop.
+// loader's output, programs bound to their maps and global data, verification before a
+// program may run, and the run loop.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 
 #include "bpfjit/runtime.h"
 #include "helpers/helper_table.h"
+#include "helpers/host_env.h"
 #include "helpers/program_types.h"
+#include "runtime/api_internal.h"
+#include "runtime/engine.h"
 #include "runtime/loader/loader.h"
+#include "runtime/verify_loaded.h"
+#include "verifier/platform.h"
+#include "verifier/verifier.h"
 
 namespace bpfjit {
+
+const char* version() { return BPFJIT_VERSION; }
+
+// ---------------------------------------------------------------------------------------
+// Map
+
+namespace {
+
+// A map operation's negative errno as an error that names the map and the operation.
+Diagnostic map_error(const BpfMap& m, const char* op, int64_t rc) {
+  const char* type = map_type_name(m.type());
+  switch (-rc) {
+    case ENOENT:
+      return make_error(ErrorCode::kNotFound, fmt::format("map {}: {}: no such element", m.name(), op));
+    case EEXIST:
+      return make_error(ErrorCode::kExists, fmt::format("map {}: {}: the key exists", m.name(), op));
+    case E2BIG:
+      return make_error(ErrorCode::kNoSpace,
+                        fmt::format("map {}: {}: the map is full or the index is beyond its "
+                                    "{} entries",
+                                    m.name(), op, m.max_entries()));
+    case EINVAL:
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("map {}: {}: not supported by a {} map, or bad flags",
+                                    m.name(), op, type));
+    default:
+      return make_error(ErrorCode::kRuntime,
+                        fmt::format("map {}: {}: error {}", m.name(), op, rc));
+  }
+}
+
+Result<void> check_size(const BpfMap& m, const char* what, size_t got, size_t want) {
+  if (got == want) return {};
+  return make_error(ErrorCode::kInvalidArgument,
+                    fmt::format("map {}: the {} is {} bytes, the map's are {}", m.name(), what,
+                                got, want));
+}
+
+Result<void> check_ringbuf(const BpfMap& m) {
+  if (m.type() == MapType::kRingbuf) return {};
+  return make_error(ErrorCode::kInvalidArgument,
+                    fmt::format("map {} is a {} map, not a ringbuf", m.name(),
+                                map_type_name(m.type())));
+}
+
+}  // namespace
+
+Map::Map(std::shared_ptr<BpfMap> impl) : impl_(std::move(impl)) {}
+Map::~Map() = default;
+
+const std::string& Map::name() const { return impl_->name(); }
+MapType Map::type() const { return impl_->type(); }
+const MapSpec& Map::spec() const { return impl_->spec(); }
+uint32_t Map::value_slots() const { return impl_->slot_count(); }
+uint32_t Map::value_bytes() const { return impl_->host_value_size(); }
+
+Result<void> Map::lookup(std::span<const uint8_t> key, std::span<uint8_t> value) const {
+  if (auto r = check_size(*impl_, "key", key.size(), key_size()); !r) return r;
+  if (auto r = check_size(*impl_, "value buffer", value.size(), value_bytes()); !r) return r;
+  const int64_t rc = impl_->host_lookup(key.data(), value.data());
+  if (rc != 0) return map_error(*impl_, "lookup", rc);
+  return {};
+}
+
+Result<void> Map::update(std::span<const uint8_t> key, std::span<const uint8_t> value,
+                         uint64_t flags) {
+  if (auto r = check_size(*impl_, "key", key.size(), key_size()); !r) return r;
+  if (auto r = check_size(*impl_, "value", value.size(), value_bytes()); !r) return r;
+  const int64_t rc = impl_->host_update(key.data(), value.data(), flags);
+  if (rc != 0) return map_error(*impl_, "update", rc);
+  return {};
+}
+
+Result<void> Map::erase(std::span<const uint8_t> key) {
+  if (auto r = check_size(*impl_, "key", key.size(), key_size()); !r) return r;
+  const int64_t rc = impl_->host_erase(key.data());
+  if (rc != 0) return map_error(*impl_, "delete", rc);
+  return {};
+}
+
+Result<bool> Map::next_key(std::span<const uint8_t> key, std::span<uint8_t> next) const {
+  if (!key.empty()) {
+    if (auto r = check_size(*impl_, "key", key.size(), key_size()); !r) return r.take_error();
+  }
+  if (auto r = check_size(*impl_, "next key buffer", next.size(), key_size()); !r) {
+    return r.take_error();
+  }
+  const int64_t rc = impl_->get_next_key(key.empty() ? nullptr : key.data(), next.data());
+  if (rc == -ENOENT) return false;
+  if (rc != 0) return map_error(*impl_, "next key", rc);
+  return true;
+}
+
+size_t Map::for_each(
+    const std::function<bool(std::span<const uint8_t>, std::span<const uint8_t>)>& fn) const {
+  size_t n = 0;
+  const uint32_t ks = key_size();
+  const uint32_t vs = value_bytes();
+  impl_->for_each([&](const void* k, const void* v) {
+    ++n;
+    return fn({static_cast<const uint8_t*>(k), ks}, {static_cast<const uint8_t*>(v), vs});
+  });
+  return n;
+}
+
+Result<void> Map::push(std::span<const uint8_t> value, uint64_t flags) {
+  if (auto r = check_size(*impl_, "value", value.size(), value_size()); !r) return r;
+  const int64_t rc = impl_->push(value.data(), flags);
+  if (rc != 0) return map_error(*impl_, "push", rc);
+  return {};
+}
+
+Result<void> Map::pop(std::span<uint8_t> value) {
+  if (auto r = check_size(*impl_, "value buffer", value.size(), value_size()); !r) return r;
+  const int64_t rc = impl_->pop(value.data());
+  if (rc != 0) return map_error(*impl_, "pop", rc);
+  return {};
+}
+
+Result<void> Map::peek(std::span<uint8_t> value) const {
+  if (auto r = check_size(*impl_, "value buffer", value.size(), value_size()); !r) return r;
+  const int64_t rc = impl_->peek(value.data());
+  if (rc != 0) return map_error(*impl_, "peek", rc);
+  return {};
+}
+
+Result<size_t> Map::consume(const std::function<bool(std::span<const uint8_t>)>& fn) {
+  return poll(0, fn);
+}
+
+Result<size_t> Map::poll(int timeout_ms, const std::function<bool(std::span<const uint8_t>)>& fn) {
+  if (auto r = check_ringbuf(*impl_); !r) return r.take_error();
+  auto& rb = static_cast<RingbufMap&>(*impl_);
+  size_t n = 0;
+  auto each = [&](std::span<const uint8_t> rec) {
+    ++n;
+    return fn(rec) ? 0 : 1;
+  };
+  if (timeout_ms == 0) {
+    rb.consume(each);
+  } else {
+    rb.poll(timeout_ms, each);
+  }
+  return n;
+}
+
+uint64_t Map::pending_bytes() const {
+  if (impl_->type() != MapType::kRingbuf) return 0;
+  return static_cast<const RingbufMap&>(*impl_).query(kRingbufAvailData);
+}
 
 // ---------------------------------------------------------------------------------------
 // Impl structs
@@ -40,7 +200,26 @@ struct Object::Impl {
   // What every run of this object's programs may touch besides its input: all map
   // storage and the global data buffers (.rodata read-only).
   std::vector<MemRegion> regions;
+  // The maps and global data sections as the verifier sees them (runtime/verify_loaded.h).
+  std::vector<verifier::MapInfo> verifier_maps;
 };
+
+namespace {
+
+// Counters striped by thread slot, so that threads running one program do not contend.
+struct alignas(64) StatSlot {
+  std::atomic<uint64_t> runs{0};
+  std::atomic<uint64_t> errors{0};
+  std::atomic<uint64_t> ns{0};
+};
+
+uint64_t now_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+}  // namespace
 
 struct Program::Impl {
   Object* object = nullptr;
@@ -48,6 +227,18 @@ struct Program::Impl {
   ProgramEnv env;
   std::vector<HelperFn> helpers;  // the table the engine was prepared with
   std::unique_ptr<Executable> exec;
+  Safety safety = Safety::kVerified;
+  std::optional<uint64_t> mem_size;  // mem programs verified against a buffer size
+  std::optional<VerifyReport> report;
+  std::unique_ptr<StatSlot[]> stats = std::make_unique<StatSlot[]>(kMaxCpuSlots);
+
+  // Runs the verifier with the runtime's helpers and the object's maps.
+  verifier::VerifyResult verify(const PrepareOptions& opts) const;
+  // The error of a run that could not start or stopped early, counted.
+  Diagnostic fail(Diagnostic d) const {
+    stats[cpu_slot()].errors.fetch_add(1, std::memory_order_relaxed);
+    return d;
+  }
 };
 
 // ---------------------------------------------------------------------------------------
@@ -59,43 +250,142 @@ Program::~Program() = default;
 const std::string& Program::name() const { return impl_->prog.name; }
 const std::string& Program::section() const { return impl_->prog.section; }
 const ProgramType& Program::type() const { return *impl_->prog.type; }
-std::span<const Insn> Program::insns() const { return impl_->prog.insns; }
-std::span<const LddwRef> Program::lddw_refs() const { return impl_->prog.lddw_refs; }
+size_t Program::insn_count() const { return impl_->prog.insns.size(); }
 Object& Program::object() const { return *impl_->object; }
 bool Program::prepared() const { return impl_->exec != nullptr; }
+Safety Program::safety() const { return impl_->safety; }
+const VerifyReport* Program::verify_report() const {
+  return impl_->report ? &*impl_->report : nullptr;
+}
 const char* Program::engine_name() const {
   return impl_->exec ? impl_->exec->engine_name() : "unprepared";
 }
 
 std::vector<Map*> Program::maps() const {
   std::vector<Map*> out;
-  for (const auto& m : impl_->env.maps) out.push_back(m.get());
+  const auto& all = impl_->object->impl_->maps;
+  for (uint32_t mi : impl_->prog.maps) out.push_back(all[mi].get());
   return out;
 }
 
-Result<void> Program::prepare(EngineKind kind) {
+verifier::VerifyResult Program::Impl::verify(const PrepareOptions& opts) const {
+  const Object::Impl& o = *object->impl_;
+  const HelperTable& table = ProgramAccess::helpers(*o.runtime);
+  ProgramType view = verifier::runtime_ctx_view(*prog.type);
+  std::optional<uint64_t> mem_size;
+  if (prog.type->model == CtxModel::kMemBuffer) mem_size = opts.mem_size;
+  verifier::VerifyInput in{prog.insns,
+                           verifier_refs(prog, static_cast<uint32_t>(o.maps.size())),
+                           o.verifier_maps,
+                           view,
+                           [&table](uint32_t id) { return table.find(id); },
+                           mem_size,
+                           verifier::runtime_platform()};
+  verifier::VerifyOptions vo;
+  vo.log = opts.verifier_log;
+  vo.complexity_limit = opts.complexity_limit;
+  return verifier::verify(in, vo);
+}
+
+namespace {
+
+VerifyReport to_report(verifier::VerifyResult& r) {
+  VerifyReport out;
+  out.accepted = r.accepted;
+  out.errors = std::move(r.diagnostics);
+  out.log = std::move(r.log);
+  out.insns_processed = r.stats.insns_processed;
+  out.states_stored = r.stats.states_stored;
+  out.stack_depth = r.stats.max_stack_depth;
+  out.seconds = static_cast<double>(r.stats.time.count()) / 1e6;
+  return out;
+}
+
+}  // namespace
+
+VerifyReport Program::verify(const PrepareOptions& opts) const {
+  verifier::VerifyResult r = impl_->verify(opts);
+  return to_report(r);
+}
+
+Result<void> Program::prepare(const PrepareOptions& opts) {
   Impl& p = *impl_;
-  p.helpers = p.object->impl_->runtime->helpers().dense();
-  EngineOptions opts;
-  opts.kind = kind;
-  opts.helpers = p.helpers;
-  opts.name = p.prog.name;
-  auto exec = prepare_engine(p.prog.insns, opts);
+  p.exec.reset();
+  p.report.reset();
+  p.helpers = ProgramAccess::helpers(*p.object->impl_->runtime).dense();
+  EngineOptions eo;
+  eo.kind = opts.engine;
+  eo.helpers = p.helpers;
+  eo.name = p.prog.name;
+  if (opts.safety == Safety::kVerified) {
+    verifier::VerifyResult vr = p.verify(opts);
+    std::vector<uint8_t> flags = std::move(vr.insn_flags);
+    p.report = to_report(vr);
+    if (!p.report->accepted) {
+      Diagnostic d = p.report->errors.empty()
+                         ? make_error(ErrorCode::kVerify, "the verifier refused the program")
+                         : p.report->errors.front();
+      d.code = ErrorCode::kVerify;
+      d.message = fmt::format("program {}: {}", p.prog.name, d.message);
+      return d;
+    }
+    eo.trusted = true;
+    eo.insn_flags = std::move(flags);
+  }
+  auto exec = prepare_engine(p.prog.insns, eo);
   if (!exec) {
     Diagnostic d = exec.take_error();
     d.message = fmt::format("program {}: {}", p.prog.name, d.message);
     return d;
   }
+  p.safety = opts.safety;
+  p.mem_size = p.prog.type->model == CtxModel::kMemBuffer && opts.safety == Safety::kVerified
+                   ? opts.mem_size
+                   : std::nullopt;
+  for (uint32_t i = 0; i < kMaxCpuSlots; ++i) {
+    p.stats[i].runs.store(0, std::memory_order_relaxed);
+    p.stats[i].errors.store(0, std::memory_order_relaxed);
+    p.stats[i].ns.store(0, std::memory_order_relaxed);
+  }
   p.exec = std::move(exec).value();
   return {};
 }
 
+ProgramStats Program::stats() const {
+  ProgramStats s;
+  for (uint32_t i = 0; i < kMaxCpuSlots; ++i) {
+    s.runs += impl_->stats[i].runs.load(std::memory_order_relaxed);
+    s.errors += impl_->stats[i].errors.load(std::memory_order_relaxed);
+    s.run_ns += impl_->stats[i].ns.load(std::memory_order_relaxed);
+  }
+  return s;
+}
+
+namespace {
+
+// A verified mem program was proven against one buffer size; it must get exactly that.
+Result<void> check_mem_size(const std::string& name, const std::optional<uint64_t>& mem_size,
+                            size_t size) {
+  if (!mem_size || *mem_size == size) return {};
+  return make_error(ErrorCode::kInvalidArgument,
+                    fmt::format("program {} was verified for {}-byte buffers, got {} bytes",
+                                name, *mem_size, size));
+}
+
+}  // namespace
+
 Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) const {
   const Impl& p = *impl_;
+  StatSlot& slot = p.stats[cpu_slot()];
+  slot.runs.fetch_add(1, std::memory_order_relaxed);
   if (!p.exec) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      fmt::format("program {} is not prepared", p.prog.name));
+    return p.fail(make_error(ErrorCode::kInvalidArgument,
+                             fmt::format("program {} is not prepared", p.prog.name)));
   }
+  if (auto r = check_mem_size(p.prog.name, p.mem_size, data.size()); !r) {
+    return p.fail(r.take_error());
+  }
+  const uint64_t t0 = now_ns();
   const Object::Impl& obj = *p.object->impl_;
   // The object's regions plus this run's input and context, on the stack when they fit.
   constexpr size_t kLocalRegions = 32;
@@ -143,15 +433,18 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
     // A host-registered type: the data is the context itself, in its shadow layout.
     const uint32_t size = type.shadow_size ? type.shadow_size : type.ctx_size;
     if (data.size() < size) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        fmt::format("program {}: type {} needs a {}-byte context, got {} bytes",
-                                    p.prog.name, type.name, size, data.size()));
+      return p.fail(make_error(
+          ErrorCode::kInvalidArgument,
+          fmt::format("program {}: type {} needs a {}-byte context, got {} bytes", p.prog.name,
+                      type.name, size, data.size())));
     }
     r1 = start;
   }
 
+  // A verified program never reads stack bytes it did not write; an unverified one might,
+  // so it gets a zeroed stack instead of what earlier runs left there.
   alignas(16) uint8_t stack[kStackSize];
-  std::memset(stack, 0, sizeof(stack));
+  if (p.safety == Safety::kChecked) std::memset(stack, 0, sizeof(stack));
   HostEnv env(&p.env);
   RunContext rc;
   rc.stack = stack;
@@ -160,6 +453,14 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
   rc.budget = opts.budget;
   rc.helpers = p.helpers;
   rc.host = &env;
+  rc.user = opts.user_data;
+
+  auto finish = [&](Result<uint64_t> r) -> Result<uint64_t> {
+    env.discard_reservations();
+    slot.ns.fetch_add(now_ns() - t0, std::memory_order_relaxed);
+    if (!r) slot.errors.fetch_add(1, std::memory_order_relaxed);
+    return r;
+  };
 
   const Program* cur = this;
   for (uint32_t tail = 0;; ++tail) {
@@ -169,30 +470,28 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
     rc.helpers = c.helpers;
     const uint64_t r0 = c.exec->run(rc, r1, r2);
     if (rc.trap.kind != TrapKind::kNone) {
-      env.discard_reservations();
-      return make_error(ErrorCode::kRuntime,
-                        fmt::format("program {}: {}", c.prog.name, rc.trap.to_string()));
+      return finish(make_error(ErrorCode::kRuntime,
+                               fmt::format("program {}: {}", c.prog.name, rc.trap.to_string())));
     }
-    if (rc.tail_call_target == nullptr) {
-      env.discard_reservations();
-      return r0;
-    }
+    if (rc.tail_call_target == nullptr) return finish(r0);
     if (tail + 1 > kMaxTailCalls) {
-      env.discard_reservations();
-      return make_error(ErrorCode::kRuntime,
-                        fmt::format("program {}: more than {} tail calls in one run",
-                                    c.prog.name, kMaxTailCalls));
+      return finish(make_error(ErrorCode::kRuntime,
+                               fmt::format("program {}: more than {} tail calls in one run",
+                                           c.prog.name, kMaxTailCalls)));
     }
     const Program* next = nullptr;
     for (const auto& q : obj.programs) {
       if (q.get() == rc.tail_call_target) next = q.get();
     }
     if (next == nullptr || !next->impl_->exec) {
-      env.discard_reservations();
-      return make_error(ErrorCode::kRuntime,
-                        fmt::format("program {}: tail call to {}", c.prog.name,
-                                    next ? next->name() + ", which is not prepared"
-                                         : std::string("a program of another object")));
+      return finish(make_error(
+          ErrorCode::kRuntime,
+          fmt::format("program {}: tail call to {}", c.prog.name,
+                      next ? next->name() + ", which is not prepared"
+                           : std::string("a program of another object"))));
+    }
+    if (auto r = check_mem_size(next->name(), next->impl_->mem_size, data.size()); !r) {
+      return finish(r.take_error());
     }
     cur = next;
     env.set_program(&cur->impl_->env);
@@ -227,9 +526,11 @@ std::vector<Map*> Object::maps() const {
   return out;
 }
 
-Map* Object::map(std::string_view name) const {
+Map* Object::map(std::string_view name) const { return shared_map(name).get(); }
+
+std::shared_ptr<Map> Object::shared_map(std::string_view name) const {
   for (const auto& m : impl_->maps) {
-    if (m->name() == name) return m.get();
+    if (m->name() == name) return m;
   }
   return nullptr;
 }
@@ -244,8 +545,9 @@ std::vector<GlobalData> Object::global_data() const {
 
 Result<GlobalData> Object::global_data(std::string_view name) const {
   for (const auto& b : impl_->data) {
-    if (b.name == name) return GlobalData{b.name, std::span<uint8_t>(b.mem.get(), b.size),
-                                          b.readonly};
+    if (b.name == name) {
+      return GlobalData{b.name, std::span<uint8_t>(b.mem.get(), b.size), b.readonly};
+    }
   }
   return make_error(ErrorCode::kNotFound, fmt::format("no global data section '{}'", name));
 }
@@ -266,7 +568,7 @@ Result<void> Object::set_tail_call(std::string_view map_name, uint32_t index,
                                    const Program& target) {
   Map* m = map(map_name);
   if (m == nullptr) return make_error(ErrorCode::kNotFound, fmt::format("no map '{}'", map_name));
-  auto* progs = dynamic_cast<ProgArrayMap*>(m);
+  auto* progs = dynamic_cast<ProgArrayMap*>(&MapAccess::impl(*m));
   if (progs == nullptr) {
     return make_error(ErrorCode::kInvalidArgument,
                       fmt::format("map {} is a {} map, not a prog_array", map_name,
@@ -284,9 +586,9 @@ Result<void> Object::set_tail_call(std::string_view map_name, uint32_t index,
   return {};
 }
 
-Result<void> Object::prepare_all(EngineKind kind) {
+Result<void> Object::prepare_all(const PrepareOptions& opts) {
   for (const auto& p : impl_->programs) {
-    if (auto r = p->prepare(kind); !r) return r;
+    if (auto r = p->prepare(opts); !r) return r;
   }
   return {};
 }
@@ -297,9 +599,13 @@ Result<void> Object::prepare_all(EngineKind kind) {
 Runtime::Runtime() : impl_(std::make_unique<Impl>()) {}
 Runtime::~Runtime() = default;
 
-const HelperTable& Runtime::helpers() const { return impl_->helpers; }
-const ProgramTypeRegistry& Runtime::program_types() const { return impl_->types; }
 void Runtime::set_trace_sink(TraceSink sink) { impl_->trace = std::move(sink); }
+
+std::vector<const HelperProto*> Runtime::helpers() const { return impl_->helpers.all(); }
+const HelperProto* Runtime::helper(uint32_t id) const { return impl_->helpers.find(id); }
+const ProgramType* Runtime::program_type(std::string_view name) const {
+  return impl_->types.find(name);
+}
 
 Result<void> Runtime::register_helper(HelperProto proto) {
   if (impl_->helpers.find(proto.id) == nullptr) return impl_->helpers.add(std::move(proto));
@@ -321,6 +627,12 @@ Result<void> Runtime::allow_helper(std::string_view type_name, uint32_t id) {
   return impl_->types.allow_helper(type_name, id);
 }
 
+Result<std::shared_ptr<Map>> Runtime::create_map(const MapSpec& spec) {
+  auto m = bpfjit::create_map(spec);
+  if (!m) return m.take_error();
+  return MapAccess::wrap(std::move(m).value());
+}
+
 Result<std::unique_ptr<Object>> Runtime::load_file(const std::string& path,
                                                    const LoadSettings& settings) {
   std::ifstream in(path, std::ios::binary);
@@ -336,6 +648,31 @@ Result<std::unique_ptr<Object>> Runtime::load_file(const std::string& path,
   return obj;
 }
 
+namespace {
+
+// The map the host offers for `def`, when it offered one by that name.
+Result<std::shared_ptr<Map>> reused_map(const MapDef& def, const LoadSettings& settings) {
+  for (const auto& m : settings.reuse_maps) {
+    if (m == nullptr || m->name() != def.spec.name) continue;
+    const MapSpec& a = m->spec();
+    const MapSpec& b = def.spec;
+    if (a.type != b.type || a.key_size != b.key_size || a.value_size != b.value_size ||
+        a.max_entries != b.max_entries) {
+      return make_error(ErrorCode::kLoad,
+                        fmt::format("map {}: the object declares a {} map (key {}, value {}, "
+                                    "{} entries), the reused map is a {} map (key {}, value "
+                                    "{}, {} entries)",
+                                    b.name, map_type_name(b.type), b.key_size, b.value_size,
+                                    b.max_entries, map_type_name(a.type), a.key_size,
+                                    a.value_size, a.max_entries));
+    }
+    return m;
+  }
+  return std::shared_ptr<Map>();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Object>> Runtime::load_bytes(std::span<const uint8_t> bytes,
                                                     const LoadSettings& settings) {
   LoadOptions lopts;
@@ -350,17 +687,25 @@ Result<std::unique_ptr<Object>> Runtime::load_bytes(std::span<const uint8_t> byt
   impl->runtime = this;
   impl->relocations = std::move(lo.relocations);
   impl->has_btf = lo.has_btf;
+  impl->verifier_maps = verifier_maps(lo);
   std::vector<uint64_t> map_addrs;
   for (const MapDef& def : lo.maps) {
-    auto m = create_map(def.spec);
-    if (!m) {
-      Diagnostic d = m.take_error();
-      d.code = ErrorCode::kLoad;
-      return d;
+    auto reused = reused_map(def, settings);
+    if (!reused) return reused.take_error();
+    std::shared_ptr<Map> m = std::move(reused).value();
+    if (m == nullptr) {
+      auto created = bpfjit::create_map(def.spec);
+      if (!created) {
+        Diagnostic d = created.take_error();
+        d.code = ErrorCode::kLoad;
+        return d;
+      }
+      m = MapAccess::wrap(std::move(created).value());
     }
-    map_addrs.push_back(reinterpret_cast<uint64_t>(m->get()));
-    for (const MemRegion& r : (*m)->regions()) impl->regions.push_back(r);
-    impl->maps.push_back(std::move(m).value());
+    BpfMap& bm = MapAccess::impl(*m);
+    map_addrs.push_back(reinterpret_cast<uint64_t>(&bm));
+    for (const MemRegion& r : bm.regions()) impl->regions.push_back(r);
+    impl->maps.push_back(std::move(m));
   }
   std::vector<uint64_t> data_addrs;
   for (DataImage& img : lo.data) {
@@ -384,11 +729,22 @@ Result<std::unique_ptr<Object>> Runtime::load_bytes(std::span<const uint8_t> byt
     pimpl->env.name = lp.name;
     pimpl->env.type = lp.type;
     pimpl->env.trace = impl_->trace;
-    for (uint32_t mi : lp.maps) pimpl->env.maps.push_back(object->impl_->maps[mi]);
+    for (uint32_t mi : lp.maps) {
+      pimpl->env.maps.push_back(MapAccess::shared(*object->impl_->maps[mi]));
+    }
     pimpl->prog = std::move(lp);
     object->impl_->programs.push_back(std::unique_ptr<Program>(new Program(std::move(pimpl))));
   }
   return object;
+}
+
+// ---------------------------------------------------------------------------------------
+// Internal access (runtime/api_internal.h)
+
+const LoadedProgram& ProgramAccess::loaded(const Program& p) { return p.impl_->prog; }
+const HelperTable& ProgramAccess::helpers(const Runtime& rt) { return rt.impl_->helpers; }
+const ProgramTypeRegistry& ProgramAccess::program_types(const Runtime& rt) {
+  return rt.impl_->types;
 }
 
 }  // namespace bpfjit

@@ -2,8 +2,8 @@
 #include "runtime/engine.h"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
+#include "helpers/log.h"
 #include "jit/jit.h"
 #include "runtime/interp/interpreter.h"
 
@@ -34,13 +34,14 @@ Result<std::unique_ptr<Executable>> prepare_engine(std::vector<Insn> insns,
   jit.name = opts.name;
   jit.perf_map = opts.perf_map;
   jit.simulate_missing_cpu_feature = opts.simulate_missing_cpu_feature;
+  if (opts.trusted) jit.insn_flags = opts.insn_flags;
   switch (opts.kind) {
     case EngineKind::kJit:
       return jit_compile(insns, jit);
     case EngineKind::kAuto: {
       auto exe = jit_compile(insns, jit);
       if (exe.ok()) return exe;
-      spdlog::warn("{}: running on the interpreter, the jit refused it: {}", opts.name,
+      logger().warn("{}: running on the interpreter, the jit refused it: {}", opts.name,
                    exe.error().to_string());
       return make_interpreter(std::move(insns));
     }

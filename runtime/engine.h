@@ -7,17 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "bpfjit/types.h"
 #include "runtime/isa/isa.h"
 #include "runtime/isa/machine.h"
 #include "runtime/isa/result.h"
 
 namespace bpfjit {
-
-enum class EngineKind : uint8_t {
-  kAuto,         // the JIT, falling back to the interpreter with a log line saying why
-  kInterpreter,  // always the interpreter
-  kJit,          // the JIT or an error
-};
 
 // Parses "auto", "interp", "jit".
 Result<EngineKind> parse_engine_kind(const std::string& name);
@@ -36,6 +31,9 @@ struct EngineOptions {
   bool perf_map = false;
   // For tests: the JIT behaves as if the host lacked a CPU feature it needs.
   bool simulate_missing_cpu_feature = false;
+  // JIT only, with trusted: the verifier's per-slot facts (verifier.h kFlag*), which let
+  // the JIT drop checks the verifier discharged (e.g. a divisor proven non-zero).
+  std::vector<uint8_t> insn_flags;
 };
 
 // Makes a decoded, validated program ready to run.

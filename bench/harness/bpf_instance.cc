@@ -60,7 +60,7 @@ Result<LoadedObject> load_prog_object(const ProgObjectSpec& spec, const char* cp
   return load_object(*bytes, opts);
 }
 
-using MapList = std::vector<std::pair<std::string, std::shared_ptr<Map>>>;
+using MapList = std::vector<std::pair<std::string, std::shared_ptr<BpfMap>>>;
 
 // The instance on the interpreter or the JIT.
 class BpfInstance final : public ProgInstance {
@@ -153,7 +153,7 @@ class BpfInstance final : public ProgInstance {
                         fmt::format("{}: no program {}", spec.name, spec.entry));
     }
     if (!spec.prog_array.empty()) {
-      Map* pa = inst->map(spec.prog_array);
+      BpfMap* pa = inst->map(spec.prog_array);
       if (pa == nullptr || pa->type() != MapType::kProgArray) {
         return make_error(ErrorCode::kNotFound,
                           fmt::format("{}: no prog_array {}", spec.name, spec.prog_array));
@@ -349,7 +349,7 @@ std::string prog_object_path(const std::string& name, const char* cpu) {
 #endif
 }
 
-Map* ProgInstance::map(std::string_view name) const {
+BpfMap* ProgInstance::map(std::string_view name) const {
   for (const auto& [n, m] : maps()) {
     if (n == name) return m.get();
   }

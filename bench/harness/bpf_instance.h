@@ -51,8 +51,8 @@ class ProgInstance {
   virtual Result<uint64_t> run_mem(RunSlot& slot, uint8_t* buf, uint64_t len) = 0;
   virtual Result<uint64_t> run_xdp(RunSlot& slot, std::span<uint8_t> frame) = 0;
   // The maps by name (sorted by name).
-  virtual const std::vector<std::pair<std::string, std::shared_ptr<Map>>>& maps() const = 0;
-  Map* map(std::string_view name) const;
+  virtual const std::vector<std::pair<std::string, std::shared_ptr<BpfMap>>>& maps() const = 0;
+  BpfMap* map(std::string_view name) const;
 };
 
 // Makes an instance on engine `e`. kUnsupported errors mean "n/a" (trusted without a

@@ -10,7 +10,7 @@
 namespace bpfjit::bench {
 namespace {
 
-uint64_t sum_counts(Map* m) {
+uint64_t sum_counts(BpfMap* m) {
   uint64_t sum = 0;
   if (m == nullptr) return 0;
   m->for_each([&](const void*, const void* value) {

@@ -6,7 +6,7 @@
 #include "bench/harness/bpf_engine.h"
 #include "helpers/maps.h"
 
-using bpfjit::Map;
+using bpfjit::BpfMap;
 using bpfjit::RingbufMap;
 
 extern "C" {
@@ -18,12 +18,12 @@ struct bench_map {
 typedef int (*bench_native_entry)(void* ctx);
 
 void* bench_native_map_lookup_elem(bench_map* map, const void* key) {
-  return static_cast<Map*>(map->impl)->lookup(key);
+  return static_cast<BpfMap*>(map->impl)->lookup(key);
 }
 
 long bench_native_map_update_elem(bench_map* map, const void* key, const void* value,
                                   uint64_t flags) {
-  return static_cast<long>(static_cast<Map*>(map->impl)->update(key, value, flags));
+  return static_cast<long>(static_cast<BpfMap*>(map->impl)->update(key, value, flags));
 }
 
 long bench_native_ringbuf_output(bench_map* map, const void* data, uint64_t size,

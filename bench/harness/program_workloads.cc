@@ -41,7 +41,7 @@ class ProgRunner final : public Runner {
       fill_random(reinterpret_cast<uint8_t*>(buf_.data()), spec.mem_bytes);
     }
     if (!spec.table.empty()) {
-      if (Map* t = inst_->map(spec.table)) {
+      if (BpfMap* t = inst_->map(spec.table)) {
         for (uint32_t k = 0; k < t->max_entries(); ++k) {
           uint64_t v = uint64_t{k} * 0x9e3779b97f4a7c15ull + 1;
           (void)t->host_update(&k, &v, kBpfAny);  // in range by construction
@@ -49,7 +49,7 @@ class ProgRunner final : public Runner {
       }
     }
     if (!spec.ringbuf.empty()) {
-      Map* m = inst_->map(spec.ringbuf);
+      BpfMap* m = inst_->map(spec.ringbuf);
       if (m != nullptr && m->type() == MapType::kRingbuf) ring_ = static_cast<RingbufMap*>(m);
     }
   }

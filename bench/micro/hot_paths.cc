@@ -52,7 +52,7 @@ const HelperTable& table() {
 
 // A program ready to run, with its maps, host environment and stack.
 struct Fixture {
-  std::shared_ptr<Map> map;
+  std::shared_ptr<BpfMap> map;
   ProgramEnv env;
   std::unique_ptr<HostEnv> host;
   std::vector<uint8_t> stack = std::vector<uint8_t>(kStackSize);
@@ -61,7 +61,7 @@ struct Fixture {
   std::unique_ptr<Executable> exe;
   std::string error;
 
-  Fixture(const std::string& text, bool jit, std::shared_ptr<Map> m = nullptr) : map(m) {
+  Fixture(const std::string& text, bool jit, std::shared_ptr<BpfMap> m = nullptr) : map(m) {
     if (map) env.maps.push_back(map);
     regions = env.map_regions();
     host = std::make_unique<HostEnv>(&env);
@@ -141,7 +141,7 @@ void BM_HelperCallLoopBaseline(benchmark::State& state, bool jit) {
 BENCHMARK_CAPTURE(BM_HelperCallLoopBaseline, jit, true);
 BENCHMARK_CAPTURE(BM_HelperCallLoopBaseline, interp, false);
 
-std::shared_ptr<Map> make(MapType type, uint32_t entries) {
+std::shared_ptr<BpfMap> make(MapType type, uint32_t entries) {
   MapSpec s;
   s.type = type;
   s.name = "m";

@@ -2,7 +2,7 @@
  *  - for BPF (clang -target bpf, __bpf__ defined): sections, BTF-defined maps in ".maps"
  *    and the kernel's helpers by id, as libbpf programs write them;
  *  - natively (clang -O2): maps become `struct bench_map` handles that the harness binds to
- *    bpfjit Map objects, and the helpers become calls of native functions with the same
+ *    bpfjit BpfMap objects, and the helpers become calls of native functions with the same
  *    behaviour (bench/harness/native_shim.cc), so both sides compute the same results.
  * No system headers, so that the same file builds for both targets. */
 #ifndef BPFJIT_BENCH_PROG_H
@@ -63,7 +63,7 @@ static __u64 (*bench_mix)(__u64 a, __u64 b) = (void *)BENCH_HELPER_MIX;
 
 #define BENCH_LICENSE typedef int bench_license_unused_
 
-/* A map as the native side sees it: the harness sets `impl` to a bpfjit::Map before the
+/* A map as the native side sees it: the harness sets `impl` to a bpfjit::BpfMap before the
  * first run (by name, with the spec the BPF object declares). For a program array `impl`
  * is the harness's table of native entry points instead. */
 struct bench_map {

@@ -41,7 +41,7 @@ T* ptr(uint64_t addr) {
 }
 
 // The map whose handle is `handle` among the running program's maps, or nullptr.
-inline Map* arg_map(RunContext* ctx, uint64_t handle) {
+inline BpfMap* arg_map(RunContext* ctx, uint64_t handle) {
   HostEnv* env = host_env(ctx);
   return env != nullptr ? env->find_map(handle) : nullptr;
 }

@@ -1,4 +1,4 @@
-// Map helpers: lookup, update, delete, push/pop/peek, for_each_map_elem, and tail_call
+// BpfMap helpers: lookup, update, delete, push/pop/peek, for_each_map_elem, and tail_call
 // (which reads a prog_array).
 #include <cstring>
 
@@ -9,14 +9,14 @@ namespace {
 
 uint64_t map_lookup_elem(uint64_t map, uint64_t key, uint64_t, uint64_t, uint64_t,
                          RunContext* ctx) {
-  Map* m = arg_map(ctx, map);
+  BpfMap* m = arg_map(ctx, map);
   if (m == nullptr || !can_access(ctx, key, m->key_size(), false)) return 0;
   return reinterpret_cast<uint64_t>(m->lookup(ptr(key)));
 }
 
 uint64_t map_update_elem(uint64_t map, uint64_t key, uint64_t value, uint64_t flags, uint64_t,
                          RunContext* ctx) {
-  Map* m = arg_map(ctx, map);
+  BpfMap* m = arg_map(ctx, map);
   if (m == nullptr) return err_code(EINVAL);
   if (!can_access(ctx, key, m->key_size(), false) ||
       !can_access(ctx, value, m->value_size(), false)) {
@@ -27,7 +27,7 @@ uint64_t map_update_elem(uint64_t map, uint64_t key, uint64_t value, uint64_t fl
 
 uint64_t map_delete_elem(uint64_t map, uint64_t key, uint64_t, uint64_t, uint64_t,
                          RunContext* ctx) {
-  Map* m = arg_map(ctx, map);
+  BpfMap* m = arg_map(ctx, map);
   if (m == nullptr) return err_code(EINVAL);
   if (!can_access(ctx, key, m->key_size(), false)) return err_code(EFAULT);
   return err(m->erase(ptr(key)));
@@ -35,7 +35,7 @@ uint64_t map_delete_elem(uint64_t map, uint64_t key, uint64_t, uint64_t, uint64_
 
 uint64_t map_push_elem(uint64_t map, uint64_t value, uint64_t flags, uint64_t, uint64_t,
                        RunContext* ctx) {
-  Map* m = arg_map(ctx, map);
+  BpfMap* m = arg_map(ctx, map);
   if (m == nullptr) return err_code(EINVAL);
   if (!can_access(ctx, value, m->value_size(), false)) return err_code(EFAULT);
   return err(m->push(ptr(value), flags));
@@ -43,7 +43,7 @@ uint64_t map_push_elem(uint64_t map, uint64_t value, uint64_t flags, uint64_t, u
 
 uint64_t map_pop_elem(uint64_t map, uint64_t value, uint64_t, uint64_t, uint64_t,
                       RunContext* ctx) {
-  Map* m = arg_map(ctx, map);
+  BpfMap* m = arg_map(ctx, map);
   if (m == nullptr) return err_code(EINVAL);
   if (!can_access(ctx, value, m->value_size(), true)) return err_code(EFAULT);
   return err(m->pop(ptr(value)));
@@ -51,7 +51,7 @@ uint64_t map_pop_elem(uint64_t map, uint64_t value, uint64_t, uint64_t, uint64_t
 
 uint64_t map_peek_elem(uint64_t map, uint64_t value, uint64_t, uint64_t, uint64_t,
                        RunContext* ctx) {
-  Map* m = arg_map(ctx, map);
+  BpfMap* m = arg_map(ctx, map);
   if (m == nullptr) return err_code(EINVAL);
   if (!can_access(ctx, value, m->value_size(), true)) return err_code(EFAULT);
   return err(m->peek(ptr(value)));
@@ -61,7 +61,7 @@ uint64_t map_peek_elem(uint64_t map, uint64_t value, uint64_t, uint64_t, uint64_
 // of elements visited. `callback` is a subprogram slot index (the loader relocates it).
 uint64_t for_each_map_elem(uint64_t map, uint64_t callback, uint64_t cb_ctx, uint64_t flags,
                            uint64_t, RunContext* ctx) {
-  Map* m = arg_map(ctx, map);
+  BpfMap* m = arg_map(ctx, map);
   if (m == nullptr || flags != 0 || ctx->invoke == nullptr || callback > UINT32_MAX) {
     return err_code(EINVAL);
   }
@@ -76,7 +76,7 @@ uint64_t for_each_map_elem(uint64_t map, uint64_t callback, uint64_t cb_ctx, uin
 // On success the engine ends the run and the runtime starts the target.
 uint64_t tail_call(uint64_t, uint64_t map, uint64_t index, uint64_t, uint64_t,
                    RunContext* ctx) {
-  Map* m = arg_map(ctx, map);
+  BpfMap* m = arg_map(ctx, map);
   if (m == nullptr || m->type() != MapType::kProgArray) return err_code(EINVAL);
   auto* progs = static_cast<ProgArrayMap*>(m);
   if (index >= progs->max_entries()) return err_code(E2BIG);

@@ -6,7 +6,7 @@ namespace bpfjit::builtin {
 namespace {
 
 RingbufMap* arg_ringbuf(RunContext* ctx, uint64_t map) {
-  Map* m = arg_map(ctx, map);
+  BpfMap* m = arg_map(ctx, map);
   return m != nullptr && m->type() == MapType::kRingbuf ? static_cast<RingbufMap*>(m) : nullptr;
 }
 

@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "helpers/log.h"
 #include "helpers/helpers/builtin.h"
 
 namespace bpfjit::builtin {
@@ -148,10 +149,10 @@ uint64_t trace_printk(uint64_t fmt, uint64_t fmt_size, uint64_t a1, uint64_t a2,
   const ProgramEnv* prog = env != nullptr ? env->program() : nullptr;
   std::string_view name = prog != nullptr ? std::string_view(prog->name) : "bpf";
   if (prog != nullptr && prog->trace) {
-    prog->trace(out);
-    spdlog::debug("{}: bpf_trace_printk: {}", name, out);
+    prog->trace(name, out);
+    logger().debug("{}: bpf_trace_printk: {}", name, out);
   } else {
-    spdlog::info("{}: bpf_trace_printk: {}", name, out);
+    logger().info("{}: bpf_trace_printk: {}", name, out);
   }
   return printed;
 }

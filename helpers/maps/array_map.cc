@@ -10,10 +10,10 @@
 namespace bpfjit::maps {
 namespace {
 
-class ArrayMap final : public Map {
+class ArrayMap final : public BpfMap {
  public:
   explicit ArrayMap(const MapSpec& spec)
-      : Map(spec),
+      : BpfMap(spec),
         slot_size_(round_up8(spec.value_size)),
         stride_(slot_size_ * slot_count()),
         values_(stride_ * spec.max_entries),
@@ -99,7 +99,7 @@ class ArrayMap final : public Map {
 
 }  // namespace
 
-std::shared_ptr<Map> make_array_map(const MapSpec& spec) {
+std::shared_ptr<BpfMap> make_array_map(const MapSpec& spec) {
   auto map = std::make_shared<ArrayMap>(spec);
   return map->ok() ? map : nullptr;
 }

@@ -33,10 +33,10 @@ uint64_t random_seed() {
   return counter.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed);
 }
 
-class HashMap final : public Map {
+class HashMap final : public BpfMap {
  public:
   explicit HashMap(const MapSpec& spec)
-      : Map(spec),
+      : BpfMap(spec),
         lru_(spec.type == MapType::kLruHash),
         n_(spec.max_entries),
         key_stride_(round_up8(spec.key_size)),
@@ -325,7 +325,7 @@ class HashMap final : public Map {
 
 }  // namespace
 
-std::shared_ptr<Map> make_hash_map(const MapSpec& spec) {
+std::shared_ptr<BpfMap> make_hash_map(const MapSpec& spec) {
   auto map = std::make_shared<HashMap>(spec);
   return map->ok() ? map : nullptr;
 }

@@ -1,4 +1,4 @@
-// The Map base class, the per-CPU slot registry and create_map()'s validation.
+// The BpfMap base class, the per-CPU slot registry and create_map()'s validation.
 #include <bitset>
 #include <cerrno>
 #include <cstring>
@@ -104,32 +104,32 @@ uint32_t cpu_slot() {
 }
 
 // Defaults: a type that has no such operation.
-void* Map::lookup(const void*) { return nullptr; }
-int64_t Map::update(const void*, const void*, uint64_t) { return -EINVAL; }
-int64_t Map::erase(const void*) { return -EINVAL; }
-int64_t Map::push(const void*, uint64_t) { return -EINVAL; }
-int64_t Map::pop(void*) { return -EINVAL; }
-int64_t Map::peek(void*) { return -EINVAL; }
-int64_t Map::get_next_key(const void*, void*) { return -EINVAL; }
-int64_t Map::for_each_elem(const std::function<bool(const void*, void*)>&) { return -EINVAL; }
+void* BpfMap::lookup(const void*) { return nullptr; }
+int64_t BpfMap::update(const void*, const void*, uint64_t) { return -EINVAL; }
+int64_t BpfMap::erase(const void*) { return -EINVAL; }
+int64_t BpfMap::push(const void*, uint64_t) { return -EINVAL; }
+int64_t BpfMap::pop(void*) { return -EINVAL; }
+int64_t BpfMap::peek(void*) { return -EINVAL; }
+int64_t BpfMap::get_next_key(const void*, void*) { return -EINVAL; }
+int64_t BpfMap::for_each_elem(const std::function<bool(const void*, void*)>&) { return -EINVAL; }
 
-uint32_t Map::host_value_size() const {
+uint32_t BpfMap::host_value_size() const {
   if (percpu()) return static_cast<uint32_t>(maps::round_up8(spec_.value_size)) * kMaxCpuSlots;
   return spec_.value_size;
 }
 
-int64_t Map::host_lookup(const void* key, void* value_out) {
+int64_t BpfMap::host_lookup(const void* key, void* value_out) {
   void* v = lookup(key);
   if (v == nullptr) return -ENOENT;
   std::memcpy(value_out, v, spec_.value_size);
   return 0;
 }
 
-int64_t Map::host_update(const void* key, const void* value, uint64_t flags) {
+int64_t BpfMap::host_update(const void* key, const void* value, uint64_t flags) {
   return update(key, value, flags);
 }
 
-void Map::for_each(const std::function<bool(const void* key, const void* value)>& fn) {
+void BpfMap::for_each(const std::function<bool(const void* key, const void* value)>& fn) {
   std::vector<uint8_t> key(spec_.key_size), next(spec_.key_size), value(host_value_size());
   const void* prev = nullptr;
   while (get_next_key(prev, next.data()) == 0) {
@@ -140,7 +140,7 @@ void Map::for_each(const std::function<bool(const void* key, const void* value)>
   }
 }
 
-void Map::add_region(const void* start, size_t bytes, bool writable) {
+void BpfMap::add_region(const void* start, size_t bytes, bool writable) {
   size_t n = regions_.size();
   auto lo = reinterpret_cast<uint64_t>(start);
   region_storage_[n] = MemRegion{lo, lo + bytes, writable};
@@ -256,9 +256,9 @@ Result<void> validate(const MapSpec& spec) {
 
 }  // namespace
 
-Result<std::shared_ptr<Map>> create_map(const MapSpec& spec) {
+Result<std::shared_ptr<BpfMap>> create_map(const MapSpec& spec) {
   if (auto r = validate(spec); !r) return r.take_error();
-  std::shared_ptr<Map> map;
+  std::shared_ptr<BpfMap> map;
   switch (spec.type) {
     case MapType::kArray:
     case MapType::kPercpuArray:

@@ -38,10 +38,10 @@ class ZeroedBuffer {
 };
 
 // Each returns nullptr when the storage cannot be allocated; the spec is already valid.
-std::shared_ptr<Map> make_array_map(const MapSpec& spec);
-std::shared_ptr<Map> make_hash_map(const MapSpec& spec);
-std::shared_ptr<Map> make_queue_map(const MapSpec& spec);
-std::shared_ptr<Map> make_ringbuf_map(const MapSpec& spec);
-std::shared_ptr<Map> make_prog_array_map(const MapSpec& spec);
+std::shared_ptr<BpfMap> make_array_map(const MapSpec& spec);
+std::shared_ptr<BpfMap> make_hash_map(const MapSpec& spec);
+std::shared_ptr<BpfMap> make_queue_map(const MapSpec& spec);
+std::shared_ptr<BpfMap> make_ringbuf_map(const MapSpec& spec);
+std::shared_ptr<BpfMap> make_prog_array_map(const MapSpec& spec);
 
 }  // namespace bpfjit::maps

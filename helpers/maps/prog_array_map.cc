@@ -9,7 +9,7 @@
 namespace bpfjit {
 
 ProgArrayMap::ProgArrayMap(MapSpec spec)
-    : Map(std::move(spec)),
+    : BpfMap(std::move(spec)),
       slots_(std::make_unique<std::atomic<const void*>[]>(spec_.max_entries)) {}
 
 int64_t ProgArrayMap::set(uint32_t index, const void* prog) {
@@ -43,7 +43,7 @@ int64_t ProgArrayMap::get_next_key(const void* key, void* next_key) {
 }
 
 namespace maps {
-std::shared_ptr<Map> make_prog_array_map(const MapSpec& spec) {
+std::shared_ptr<BpfMap> make_prog_array_map(const MapSpec& spec) {
   return std::make_shared<ProgArrayMap>(spec);
 }
 }  // namespace maps

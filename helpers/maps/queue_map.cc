@@ -11,10 +11,10 @@
 namespace bpfjit::maps {
 namespace {
 
-class QueueMap final : public Map {
+class QueueMap final : public BpfMap {
  public:
   explicit QueueMap(const MapSpec& spec)
-      : Map(spec), fifo_(spec.type == MapType::kQueue), ring_(uint64_t{spec.value_size} * spec.max_entries) {}
+      : BpfMap(spec), fifo_(spec.type == MapType::kQueue), ring_(uint64_t{spec.value_size} * spec.max_entries) {}
   bool ok() const { return ring_.ok(); }
 
   // Push with kBpfExist on a full map drops the oldest element, as the kernel does for
@@ -75,7 +75,7 @@ class QueueMap final : public Map {
 
 }  // namespace
 
-std::shared_ptr<Map> make_queue_map(const MapSpec& spec) {
+std::shared_ptr<BpfMap> make_queue_map(const MapSpec& spec) {
   auto map = std::make_shared<QueueMap>(spec);
   return map->ok() ? map : nullptr;
 }

@@ -16,6 +16,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "helpers/log.h"
 #include "helpers/maps.h"
 #include "helpers/maps/map_impl.h"
 
@@ -51,7 +52,7 @@ struct RingbufMap::State {
 };
 
 RingbufMap::RingbufMap(MapSpec spec)
-    : Map(std::move(spec)), s_(std::make_unique<State>(spec_.max_entries)) {
+    : BpfMap(std::move(spec)), s_(std::make_unique<State>(spec_.max_entries)) {
   if (s_->data.ok()) add_region(s_->data.data(), s_->data.size(), true);
 }
 
@@ -135,7 +136,7 @@ int64_t RingbufMap::consume(const RecordFn& fn) {
     uint64_t off = cons & s_->mask;
     if (off + total > ring || cons + total > prod) {
       // A program wrote over a header: nothing after it can be trusted.
-      spdlog::warn("ringbuf {}: corrupted record header {:#x} at offset {}, dropping {} bytes",
+      logger().warn("ringbuf {}: corrupted record header {:#x} at offset {}, dropping {} bytes",
                    spec_.name, hdr, off, prod - cons);
       s_->consumer_pos.store(prod, std::memory_order_release);
       return n;
@@ -170,7 +171,7 @@ int64_t RingbufMap::poll(int timeout_ms, const RecordFn& fn) {
 }
 
 namespace maps {
-std::shared_ptr<Map> make_ringbuf_map(const MapSpec& spec) {
+std::shared_ptr<BpfMap> make_ringbuf_map(const MapSpec& spec) {
   auto map = std::make_shared<RingbufMap>(spec);
   return map->regions().empty() ? nullptr : map;
 }

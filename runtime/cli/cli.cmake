@@ -6,7 +6,7 @@ if(TARGET bpfjit_interp)
     cli/program_io.cc
     cli/test_helpers.cc
   )
-  target_link_libraries(bpfjit_cli_common PUBLIC bpfjit_isa bpfjit_engine bpfjit_jit fmt::fmt)
+  target_link_libraries(bpfjit_cli_common PUBLIC bpfjit_isa bpfjit_engine bpfjit_jit bpfjit_verifier fmt::fmt)
   bpfjit_warnings(bpfjit_cli_common)
 
   add_executable(bpfjit_cli

@@ -30,7 +30,7 @@ int run_inspect(const InspectOptions& o) {
   fmt::print("programs:\n");
   for (const Program* p : ob.programs()) {
     fmt::print("  {:<24} section {:<16} type {:<14} insns {}\n", p->name(), p->section(),
-               p->type().name, p->insns().size());
+               p->type().name, p->insn_count());
   }
   fmt::print("maps:\n");
   for (const Map* m : ob.maps()) {

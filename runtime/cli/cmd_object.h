@@ -18,6 +18,7 @@ struct ObjectRunOptions {
   std::string packet;   // file whose bytes are the packet (xdp, socket_filter)
   uint64_t repeat = 1;  // runs; the last run's r0 is printed
   bool dump_maps = false;
+  bool checked = false; // skip the verifier, check accesses at run time (--checked)
 };
 
 // Adds --program, --type, --packet, --repeat and --dump-maps to `run`.

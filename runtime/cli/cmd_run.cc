@@ -46,6 +46,7 @@ int run_run(const RunCmdOptions& o) {
   ropts.engine = *kind;
   ropts.budget = o.budget;
   ropts.perf_map = o.perf_map;
+  ropts.checked = o.object.checked;
   auto r0 = run_once(std::move(*insns), mem, ropts);
   if (!r0) {
     print_error(kToolName, r0.error());
@@ -60,9 +61,10 @@ int run_run(const RunCmdOptions& o) {
 Command add_run_command(CLI::App& parent) {
   auto o = std::make_shared<RunCmdOptions>();
   CLI::App* app = parent.add_subcommand(
-      "run", "run a program once and print r0 (hex) on the last line; the program gets "
-             "r1 = the --mem buffer, r2 = its length (0 and 0 without --mem), a 4 KiB stack "
-             "and helper 5 (returns r1)");
+      "run", "verify a program, run it once and print r0 (hex) on the last line; a raw or "
+             "assembler program gets r1 = the --mem buffer, r2 = its length (0 and 0 "
+             "without --mem), a 4 KiB stack and helper 5 (returns r1); an ELF object's "
+             "program gets its maps, global data and program type's context");
   app->add_option("file", o->input,
                   "the program: raw bytes (.bin, 8 per slot) or assembler text (.s, .asm, "
                   "or any file that is text)")
@@ -75,6 +77,9 @@ Command add_run_command(CLI::App& parent) {
                   "or jit")
       ->check(CLI::IsMember({"auto", "interp", "jit"}))
       ->capture_default_str();
+  app->add_flag("--checked", o->object.checked,
+                "run without the verifier's proof: every memory access is checked at run "
+                "time instead (by default a program runs only when the verifier accepts it)");
   app->add_flag("--perf-map", o->perf_map,
                 "JIT: append the code's address, size and name to /tmp/perf-PID.map for perf");
   app->add_option("--budget", o->budget,

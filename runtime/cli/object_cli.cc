@@ -39,11 +39,9 @@ void dump_maps(const Object& obj) {
     int lines = 0;
     switch (m->type()) {
       case MapType::kRingbuf: {
-        auto* rb = dynamic_cast<RingbufMap*>(m);
-        if (rb == nullptr) break;
-        rb->consume([&](std::span<const uint8_t> rec) {
+        (void)m->consume([&](std::span<const uint8_t> rec) {
           if (lines++ < kMaxLines) fmt::print("  record: {}\n", hex(rec.data(), rec.size()));
-          return 0;
+          return true;
         });
         break;
       }
@@ -58,22 +56,22 @@ void dump_maps(const Object& obj) {
       case MapType::kPercpuArray:
       case MapType::kLruHash: {
         const bool array = m->type() == MapType::kArray || m->type() == MapType::kPercpuArray;
-        const uint32_t vsize = m->host_value_size();
-        m->for_each([&](const void* key, const void* value) {
-          if (array && all_zero(value, vsize)) return true;
-          if (m->percpu()) {
-            // the sum of the slots, as u64 when the value is 8 bytes, else the slots in use
+        const uint32_t vsize = m->value_bytes();
+        m->for_each([&](std::span<const uint8_t> key, std::span<const uint8_t> value) {
+          if (array && all_zero(value.data(), vsize)) return true;
+          if (m->value_slots() > 1) {
+            // the slots in use
             const uint32_t stride = (m->value_size() + 7) / 8 * 8;
             std::string slots;
-            for (uint32_t s = 0; s < m->slot_count(); ++s) {
-              const auto* v = static_cast<const uint8_t*>(value) + s * stride;
+            for (uint32_t s = 0; s < m->value_slots(); ++s) {
+              const uint8_t* v = value.data() + s * stride;
               if (!all_zero(v, m->value_size())) {
                 slots += fmt::format(" cpu{}={}", s, hex(v, m->value_size()));
               }
             }
-            fmt::print("  {}:{}\n", hex(key, m->key_size()), slots);
+            fmt::print("  {}:{}\n", hex(key.data(), key.size()), slots);
           } else {
-            fmt::print("  {}: {}\n", hex(key, m->key_size()), hex(value, vsize));
+            fmt::print("  {}: {}\n", hex(key.data(), key.size()), hex(value.data(), vsize));
           }
           return ++lines < kMaxLines;
         });
@@ -130,11 +128,6 @@ int run_object(const std::string& path, const std::string& mem, EngineKind engin
                                       fmt::format("{} has no program '{}'", path, o.program)));
     return 1;
   }
-  // Tail calls may reach any program of the object.
-  if (auto r = (*obj)->prepare_all(engine); !r) {
-    print_error(kToolName, r.error());
-    return 1;
-  }
   if (!mem.empty() && !o.packet.empty()) {
     print_error(kToolName, make_error(ErrorCode::kInvalidArgument,
                                       "give either --mem or --packet, not both"));
@@ -149,6 +142,16 @@ int run_object(const std::string& path, const std::string& mem, EngineKind engin
       return 1;
     }
     data = std::move(*bytes);
+  }
+  // Tail calls may reach any program of the object. mem programs are verified against
+  // the size of the buffer they will get.
+  PrepareOptions popts;
+  popts.engine = engine;
+  popts.safety = o.checked ? Safety::kChecked : Safety::kVerified;
+  popts.mem_size = data.size();
+  if (auto r = (*obj)->prepare_all(popts); !r) {
+    print_error(kToolName, r.error());
+    return 1;
   }
   bpfjit::RunOptions ropts;
   ropts.budget = budget;

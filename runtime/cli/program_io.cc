@@ -8,10 +8,12 @@
 #include <iterator>
 #include <memory>
 
+#include "helpers/program_types.h"
 #include "runtime/cli/test_helpers.h"
 #include "runtime/isa/asm.h"
 #include "runtime/isa/decode.h"
 #include "runtime/isa/machine.h"
+#include "verifier/verifier.h"
 
 namespace bpfjit::cli {
 
@@ -92,9 +94,22 @@ Result<uint64_t> run_once(std::vector<Insn> insns, std::vector<uint8_t>& mem,
   eopts.kind = opts.engine;
   eopts.helpers = conformance_helpers();
   eopts.perf_map = opts.perf_map;
+  if (!opts.checked) {
+    verifier::VerifyInput in{insns, {}, {}, mem_program_type(), {}, mem.size()};
+    verifier::VerifyResult vr = verifier::verify(in);
+    if (!vr.accepted) {
+      Diagnostic d = vr.diagnostics.empty()
+                         ? make_error(ErrorCode::kVerify, "the verifier refused the program")
+                         : vr.diagnostics.front();
+      d.code = ErrorCode::kVerify;
+      return d;
+    }
+    eopts.trusted = true;
+    eopts.insn_flags = std::move(vr.insn_flags);
+  }
   auto exe = prepare_engine(std::move(insns), eopts);
   if (!exe) return exe.take_error();
-  auto stack = std::make_unique<uint8_t[]>(kStackSize);
+  auto stack = std::make_unique<uint8_t[]>(kStackSize);  // zeroed
   MemRegion region;
   uint64_t r1 = 0, r2 = 0;
   if (!mem.empty()) {

@@ -35,11 +35,15 @@ struct RunOptions {
   EngineKind engine = EngineKind::kAuto;
   uint64_t budget = UINT64_MAX;
   bool perf_map = false;  // JIT: append the code to /tmp/perf-PID.map
+  // Skip the verifier and check every access at run time (the conformance plugin's mode,
+  // and `bpfjit run --checked`). Otherwise the program must verify as a mem program with
+  // the buffer's size, and then runs trusted.
+  bool checked = false;
 };
 
 // Runs the program once: r1/r2 = mem's address and length (0 and 0 when mem is empty),
-// mem writable, a kStackSize stack, the conformance helpers. Returns r0, or the trap
-// (code kRuntime) or the engine's refusal.
+// mem writable, a kStackSize stack, the conformance helpers. Returns r0, or the
+// verifier's refusal (code kVerify), the trap (code kRuntime) or the engine's refusal.
 Result<uint64_t> run_once(std::vector<Insn> insns, std::vector<uint8_t>& mem,
                           const RunOptions& opts);
 

@@ -10,6 +10,6 @@ bpfjit_warnings(bpfjit_interp)
 add_library(bpfjit_engine STATIC
   engine.cc
 )
-target_link_libraries(bpfjit_engine PUBLIC bpfjit_interp bpfjit_jit bpfjit_isa
+target_link_libraries(bpfjit_engine PUBLIC bpfjit_interp bpfjit_jit bpfjit_helpers bpfjit_isa
   PRIVATE spdlog::spdlog fmt::fmt)
 bpfjit_warnings(bpfjit_engine)

@@ -47,6 +47,8 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kNotFound: return "not found";
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kIo: return "i/o error";
+    case ErrorCode::kExists: return "already exists";
+    case ErrorCode::kNoSpace: return "no space";
   }
   return "error";
 }

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 
+#include "bpfjit/program_type.h"
 #include "runtime/isa/isa.h"
 
 namespace bpfjit {
@@ -43,12 +44,7 @@ struct Trap {
   std::string to_string() const;
 };
 
-struct RunContext;
-
-// Every helper has this shape: r1..r5 in the SysV argument registers and the run's
-// context last, so that JIT code calls it with no shuffling beyond loading ctx into r9.
-using HelperFn = uint64_t (*)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
-                              RunContext* ctx);
+// HelperFn, the shape of every helper, is public: bpfjit/program_type.h.
 
 // The kernel's id of bpf_tail_call: after this helper the engine checks for a pending
 // tail call and, when there is one, ends the run so that the runtime can start the target.
@@ -84,6 +80,9 @@ struct alignas(64) RunContext {
   InvokeFn invoke = nullptr;
   void* engine = nullptr;                // the engine's own state for `invoke`
   uint32_t depth = 0;                    // current call depth (0 = main program)
+
+  // The host's pointer for its helpers (RunOptions::user_data; helper_user_data()).
+  void* user = nullptr;
 
   // For helpers: stop the run with kHelperFault after the helper returns.
   void fault() { trap.kind = TrapKind::kHelperFault; }

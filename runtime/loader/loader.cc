@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstring>
@@ -15,6 +14,8 @@
 #include <cstdarg>
 #include <memory>
 #include <mutex>
+
+#include "helpers/log.h"
 
 namespace bpfjit {
 
@@ -876,7 +877,7 @@ namespace {
 int libbpf_to_spdlog(enum libbpf_print_level, const char* format, va_list args) {
   char line[512];
   const int n = std::vsnprintf(line, sizeof(line), format, args);
-  if (n > 0) spdlog::debug("libbpf: {}", std::string_view(line).substr(0, sizeof(line) - 1));
+  if (n > 0) logger().debug("libbpf: {}", std::string_view(line).substr(0, sizeof(line) - 1));
   return n;
 }
 

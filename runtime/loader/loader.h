@@ -10,7 +10,7 @@
 // A loaded program holds only plain instructions. Every lddw that referred to something
 // (a map, global data, a subprogram) is now src 0 with a placeholder immediate, and a
 // LddwRef in the program's side table says what it refers to; bind_lddw_refs() writes the
-// final values (a Map's address, a data buffer's address plus offset, a slot index) once
+// final values (a BpfMap's address, a data buffer's address plus offset, a slot index) once
 // the runtime has created the maps and buffers.
 #pragma once
 
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bpfjit/object_info.h"
+#include "bpfjit/types.h"
 #include "helpers/helper_table.h"
 #include "helpers/maps.h"
 #include "helpers/program_types.h"
@@ -28,6 +29,27 @@
 #include "runtime/isa/result.h"
 
 namespace bpfjit {
+
+// What a 64-bit immediate load referred to before relocation. After loading, every such
+// lddw is a plain one (src 0) whose imm64 the runtime has bound to the value below.
+enum class LddwRefKind : uint8_t {
+  kMap,       // a map: imm64 = the BpfMap object's address; index = the object's map index
+  kMapValue,  // global data: imm64 = the data buffer's address + offset; index = the
+              // object's global data section index
+  kCode,      // a subprogram (e.g. a bpf_loop callback): imm64 = its slot index (offset)
+};
+
+// "map", "map value" or "code".
+const char* lddw_ref_kind_name(LddwRefKind kind);
+
+// One entry of a program's lddw side table.
+struct LddwRef {
+  uint32_t slot = 0;                     // the lddw's first slot in the linked program
+  LddwRefKind kind = LddwRefKind::kMap;  // what it refers to
+  uint32_t index = 0;                    // map index or global data section index
+  uint64_t offset = 0;                   // byte offset (kMapValue) or slot index (kCode)
+};
+
 
 // A global data section (.data, .rodata, .bss, .rodata.str1.1, .data.foo, ...).
 struct DataImage {

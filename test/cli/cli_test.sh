@@ -69,14 +69,24 @@ case $case_name in
     grep -q "insn 0: .*off must be 0, is 1" err.txt || fail "stderr: $(cat err.txt)"
     if "$bpfjit" disasm bad.bin 2> err.txt; then fail "disasm of bad.bin succeeded"; fi
     grep -q "insn 0" err.txt || fail "stderr: $(cat err.txt)"
-    # A runtime trap: a load from address 0.
+    # A load from address 0: the verifier refuses it; with --checked, it traps at run time.
     printf 'mov %%r1, 0\nldxdw %%r0, [%%r1]\nexit\n' > trap.s
     if "$bpfjit" run trap.s 2> err.txt; then fail "trap.s ran"; fi
-    grep -q "insn 1: load of 8 bytes at 0x0" err.txt || fail "stderr: $(cat err.txt)"
-    # The budget stops an endless loop.
+    grep -q "verifier error: insn 1: .*invalid memory access" err.txt || fail "stderr: $(cat err.txt)"
+    for engine in interp jit; do
+      if "$bpfjit" run trap.s --checked --engine $engine 2> err.txt; then fail "trap.s ran"; fi
+      grep -q "insn 1: load of 8 bytes at 0x0" err.txt || fail "$engine stderr: $(cat err.txt)"
+    done
+    # An endless loop: the verifier refuses it; with --checked, the budget stops it.
     printf 'mov %%r0, 0\nja -1\n' > loop.s
-    if "$bpfjit" run loop.s --budget 1000 --engine interp 2> err.txt; then fail "loop ran"; fi
-    grep -q "budget" err.txt || fail "stderr: $(cat err.txt)"
+    if "$bpfjit" run loop.s 2> err.txt; then fail "loop ran"; fi
+    grep -q "infinite loop" err.txt || fail "stderr: $(cat err.txt)"
+    for engine in interp jit; do
+      if "$bpfjit" run loop.s --checked --budget 1000 --engine $engine 2> err.txt; then
+        fail "loop ran"
+      fi
+      grep -q "budget" err.txt || fail "$engine stderr: $(cat err.txt)"
+    done
     ;;
   plugin)
     need_conformance

@@ -39,7 +39,7 @@ class HelpersTest : public ::testing::Test {
 };
 
 TEST_F(HelpersTest, MapLookupUpdateDelete) {
-  Map* m = h.add_map({MapType::kHash, "h", 4, 8, 4, 0});
+  BpfMap* m = h.add_map({MapType::kHash, "h", 4, 8, 4, 0});
   uint32_t k = 5;
   uint64_t v = 77;
   uint64_t key = on_stack(&k, 4, 16);
@@ -61,7 +61,7 @@ TEST_F(HelpersTest, MapLookupUpdateDelete) {
 TEST_F(HelpersTest, UpdateFromTheMapsOwnMemory) {
   for (MapType type : {MapType::kArray, MapType::kHash, MapType::kPercpuHash, MapType::kLruHash}) {
     HelperEnv env;
-    Map* m = env.add_map({type, "m", 4, 16, 4, 0});
+    BpfMap* m = env.add_map({type, "m", 4, 16, 4, 0});
     uint32_t k = 1;
     std::memcpy(env.stack_at(8), &k, 4);
     uint64_t key = addr(env.stack_at(8));
@@ -108,7 +108,7 @@ TEST_F(HelpersTest, ForgedMapHandlesGiveErrors) {
 }
 
 TEST_F(HelpersTest, BadPointersGiveEfault) {
-  Map* m = h.add_map({MapType::kHash, "h", 8, 8, 4, 0});
+  BpfMap* m = h.add_map({MapType::kHash, "h", 8, 8, 4, 0});
   uint8_t ro[16] = {};
   h.add_region(ro, sizeof ro, false);
   uint64_t mh = addr(m);
@@ -120,7 +120,7 @@ TEST_F(HelpersTest, BadPointersGiveEfault) {
     EXPECT_EQ(sgn(h.call(id::kMapUpdateElem, mh, good, bad, 0)), -EFAULT);
     EXPECT_EQ(sgn(h.call(id::kMapDeleteElem, mh, bad)), -EFAULT);
   }
-  Map* q = h.add_map({MapType::kQueue, "q", 0, 8, 4, 0});
+  BpfMap* q = h.add_map({MapType::kQueue, "q", 0, 8, 4, 0});
   ASSERT_EQ(sgn(h.call(id::kMapPushElem, addr(q), good, 0)), 0);
   EXPECT_EQ(sgn(h.call(id::kMapPopElem, addr(q), addr(ro))), -EFAULT);  // read-only target
   EXPECT_EQ(sgn(h.call(id::kMapPeekElem, addr(q), 0)), -EFAULT);
@@ -173,7 +173,7 @@ TEST_F(HelpersTest, RingbufReservationsPerRunAreBounded) {
 
 TEST_F(HelpersTest, TailCallSetsTheTarget) {
   auto* progs = static_cast<ProgArrayMap*>(h.add_map({MapType::kProgArray, "p", 4, 4, 4, 0}));
-  Map* other = h.add_map({MapType::kArray, "a", 4, 4, 4, 0});
+  BpfMap* other = h.add_map({MapType::kArray, "a", 4, 4, 4, 0});
   int target = 0;
   ASSERT_EQ(progs->set(2, &target), 0);
   EXPECT_EQ(sgn(h.call(id::kTailCall, 0, addr(progs), 4)), -E2BIG);
@@ -241,7 +241,7 @@ TEST_F(HelpersTest, SnprintfTruncatesAndReportsTheFullLength) {
 
 TEST_F(HelpersTest, TracePrintkGoesToTheHook) {
   std::vector<std::string> lines;
-  h.program().trace = [&](std::string_view line) { lines.emplace_back(line); };
+  h.program().trace = [&](std::string_view, std::string_view line) { lines.emplace_back(line); };
   const char fmt[] = "value %d of %u\n";
   uint64_t f = on_stack(fmt, sizeof fmt);
   EXPECT_EQ(sgn(h.call(id::kTracePrintk, f, sizeof fmt, 42, 7)), 14);  // with the newline
@@ -391,7 +391,7 @@ TEST_F(HelpersTest, LoopCallsBackUntilTold) {
 }
 
 TEST_F(HelpersTest, ForEachMapElemPassesReadableKeysAndWritableValues) {
-  Map* m = h.add_map({MapType::kHash, "h", 4, 8, 8, 0});
+  BpfMap* m = h.add_map({MapType::kHash, "h", 4, 8, 8, 0});
   for (uint32_t k = 1; k <= 3; ++k) {
     uint64_t v = k;
     ASSERT_EQ(m->update(&k, &v, kBpfAny), 0);

@@ -16,7 +16,7 @@ namespace bpfjit::testing {
 
 inline uint64_t addr(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
-inline std::shared_ptr<Map> must_create(MapSpec spec) {
+inline std::shared_ptr<BpfMap> must_create(MapSpec spec) {
   auto r = create_map(spec);
   EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
   return r.ok() ? *r : nullptr;
@@ -33,12 +33,12 @@ class HelperEnv {
   }
 
   // Adds a map to the program's maps (and its regions to the run's regions).
-  Map* add_map(std::shared_ptr<Map> m) {
+  BpfMap* add_map(std::shared_ptr<BpfMap> m) {
     program_.maps.push_back(std::move(m));
     refresh();
     return program_.maps.back().get();
   }
-  Map* add_map(const MapSpec& spec) { return add_map(must_create(spec)); }
+  BpfMap* add_map(const MapSpec& spec) { return add_map(must_create(spec)); }
   void add_region(const void* p, size_t n, bool writable) {
     extra_.push_back({addr(p), addr(p) + n, writable});
     refresh();

@@ -1,4 +1,4 @@
-// Map semantics and errors, one type at a time, through the program-side and host-side APIs.
+// BpfMap semantics and errors, one type at a time, through the program-side and host-side APIs.
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -16,7 +16,7 @@ namespace {
 using testing::addr;
 using testing::must_create;
 
-bool in_region(const Map& m, const void* p, uint32_t size, bool write) {
+bool in_region(const BpfMap& m, const void* p, uint32_t size, bool write) {
   for (const MemRegion& r : m.regions()) {
     if (addr(p) >= r.start && addr(p) + size <= r.end && (r.writable || !write)) return true;
   }

@@ -1,11 +1,11 @@
 // Engine selection with the JIT: kJit and kAuto take the JIT, kAuto falls back to the
 // interpreter (and logs why) when the JIT refuses a program or the host lacks a feature.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
-#include <sstream>
+#include <mutex>
+#include <string>
 
+#include "bpfjit/log.h"
 #include "runtime/engine.h"
 #include "test/jit/jit_test_util.h"
 
@@ -15,19 +15,26 @@ namespace {
 using test::ProgBuilder;
 using test::TestMachine;
 
-// Captures spdlog's default logger output for the test's lifetime.
+// Captures bpfjit's log for the test's lifetime.
 class LogCapture {
  public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  LogCapture() {
+    set_log_sink(
+        [this](LogLevel, std::string_view msg) {
+          std::lock_guard<std::mutex> lock(mu_);
+          out_ += std::string(msg) + "\n";
+        },
+        LogLevel::kDebug);
   }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  std::string text() const { return out_.str(); }
+  ~LogCapture() { set_log_sink(nullptr); }
+  std::string text() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return out_;
+  }
 
  private:
-  std::shared_ptr<spdlog::logger> previous_;
-  std::ostringstream out_;
+  mutable std::mutex mu_;
+  std::string out_;
 };
 
 std::vector<Insn> simple_program() {

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "bpfjit/runtime.h"
+#include "runtime/engine.h"
 #include "test/loader/loader_util.h"
 #include "test/loader/packets.h"
 
@@ -47,7 +48,7 @@ class ProgsTest : public ::testing::TestWithParam<std::tuple<EngineKind, std::st
     EXPECT_TRUE(obj.ok()) << obj.error().to_string();
     if (!obj.ok()) return nullptr;
     if (prepare) {
-      auto r = (*obj)->prepare_all(engine());
+      auto r = (*obj)->prepare_all(checked(engine()));
       EXPECT_TRUE(r.ok()) << r.error().to_string();
       if (!r.ok()) return nullptr;
     }
@@ -60,9 +61,18 @@ class ProgsTest : public ::testing::TestWithParam<std::tuple<EngineKind, std::st
     return r.ok() ? *r : ~0ULL;
   }
 
+  // These tests compare the engines with C++ models on inputs of many sizes, so they run
+  // the programs checked; test/loader/api_test.cc runs them verified against this mode.
+  static PrepareOptions checked(EngineKind kind) {
+    PrepareOptions o;
+    o.engine = kind;
+    o.safety = Safety::kChecked;
+    return o;
+  }
+
   static uint64_t array_u64(Map* m, uint32_t key) {
     uint64_t v = 0;
-    EXPECT_EQ(m->host_lookup(&key, &v), 0);
+    EXPECT_TRUE(m->lookup(Map::bytes_of(key), Map::writable_bytes_of(v)).ok());
     return v;
   }
 
@@ -165,7 +175,7 @@ TEST_P(ProgsTest, XdpFilter) {
   model.blocked.insert(0xc0a80001);
   const uint8_t blocked_key[4] = {0xc0, 0xa8, 0x00, 0x01};
   const uint8_t one = 1;
-  ASSERT_EQ(obj->map("blocked_src")->host_update(blocked_key, &one, 0), 0);
+  ASSERT_TRUE(obj->map("blocked_src")->update(blocked_key, Map::bytes_of(one)).ok());
   Program* p = obj->program("xdp_filter");
   ASSERT_NE(p, nullptr);
   for (auto& pkt : filter_packets()) {
@@ -209,11 +219,11 @@ TEST_P(ProgsTest, FlowCounter) {
     want[k].second += pkt.size();
   }
   std::map<Key, std::pair<uint64_t, uint64_t>> got;
-  obj->map("flows")->for_each([&](const void* key, const void* value) {
+  obj->map("flows")->for_each([&](std::span<const uint8_t> key, std::span<const uint8_t> value) {
     Key k;
-    std::memcpy(k.data(), key, 16);
+    std::memcpy(k.data(), key.data(), 16);
     uint64_t v[2];
-    std::memcpy(v, value, 16);
+    std::memcpy(v, value.data(), 16);
     got[k] = {v[0], v[1]};
     return true;
   });
@@ -241,7 +251,7 @@ TEST_P(ProgsTest, RateLimit) {
   const uint64_t npt = 100000, burst = 3;
   std::memcpy(obj->variable("ns_per_token")->data(), &npt, 8);
   std::memcpy(obj->variable("burst")->data(), &burst, 8);
-  ASSERT_TRUE(obj->prepare_all(engine()).ok());
+  ASSERT_TRUE(obj->prepare_all(checked(engine())).ok());
   Program* p = obj->program("rate_limit");
 
   struct Bucket { uint64_t tokens, last; };
@@ -278,7 +288,7 @@ TEST_P(ProgsTest, RateLimit) {
   for (const auto& [src, b] : model) {
     const uint32_t key = __builtin_bswap32(src);
     uint64_t v[2];
-    ASSERT_EQ(obj->map("buckets")->host_lookup(&key, v), 0);
+    ASSERT_TRUE(obj->map("buckets")->lookup(Map::bytes_of(key), Map::writable_bytes_of(v)).ok());
     EXPECT_EQ(v[0], b.tokens);
     EXPECT_EQ(v[1], b.last);
   }
@@ -313,16 +323,18 @@ TEST_P(ProgsTest, RingbufEvents) {
     e.syn = proto == testing::kTcp && (bytes[14 + 20 + 13] & 0x12) == 0x02;
     want.push_back(e);
   }
-  auto* rb = dynamic_cast<RingbufMap*>(obj->map("events"));
+  Map* rb = obj->map("events");
   ASSERT_NE(rb, nullptr);
   std::vector<Event> got;
-  rb->consume([&](std::span<const uint8_t> rec) {
+  auto consumed = rb->consume([&](std::span<const uint8_t> rec) {
     EXPECT_EQ(rec.size(), sizeof(Event));
     Event e{};
     std::memcpy(&e, rec.data(), std::min(rec.size(), sizeof(e)));
     got.push_back(e);
-    return 0;
+    return true;
   });
+  ASSERT_TRUE(consumed.ok());
+  EXPECT_EQ(*consumed, got.size());
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {
     EXPECT_EQ(std::memcmp(&got[i], &want[i], sizeof(Event)), 0) << "event " << i;
@@ -387,7 +399,7 @@ TEST_P(ProgsTest, ConfigFromRodata) {
   std::memcpy(obj->variable("threshold")->data(), &threshold, 4);
   std::memcpy(obj->variable("mode")->data(), &mode, 4);
   std::memcpy(obj->variable("limit")->data(), &limit, 4);
-  ASSERT_TRUE(obj->prepare_all(engine()).ok());
+  ASSERT_TRUE(obj->prepare_all(checked(engine())).ok());
   EXPECT_EQ(run(obj->program("above_threshold"), buf), count(200, 1, 280));
 }
 
@@ -488,7 +500,7 @@ TEST_P(ProgsTest, PercpuCounters) {
   auto obj = load("percpu");
   ASSERT_TRUE(obj);
   Map* m = obj->map("pcpu_stats");
-  ASSERT_TRUE(m->percpu());
+  ASSERT_GT(m->value_slots(), 1u);
   uint64_t bytes = 0;
   for (int i = 0; i < 5; ++i) {
     std::vector<uint8_t> pkt(60 + i * 10);
@@ -496,8 +508,8 @@ TEST_P(ProgsTest, PercpuCounters) {
     EXPECT_EQ(run(obj->program("percpu_count"), pkt), kXdpPass);
   }
   for (uint32_t key : {0u, 1u}) {
-    std::vector<uint64_t> slots(m->host_value_size() / 8);
-    ASSERT_EQ(m->host_lookup(&key, slots.data()), 0);
+    std::vector<uint64_t> slots(m->value_bytes() / 8);
+    ASSERT_TRUE(m->lookup(Map::bytes_of(key), std::span<uint8_t>(reinterpret_cast<uint8_t*>(slots.data()), slots.size() * 8)).ok());
     uint64_t sum = 0;
     int used = 0;
     for (uint64_t v : slots) sum += v, used += v != 0;
@@ -517,8 +529,8 @@ TEST_P(ProgsTest, QueueAndStack) {
   EXPECT_EQ(run(obj->program("queue_stack"), buf), (uint64_t{55} << 32) | (11 + 11));
   uint32_t v;
   std::vector<uint32_t> fifo, lifo;
-  while (obj->map("fifo")->pop(&v) == 0) fifo.push_back(v);
-  while (obj->map("lifo")->pop(&v) == 0) lifo.push_back(v);
+  while (obj->map("fifo")->pop(Map::writable_bytes_of(v)).ok()) fifo.push_back(v);
+  while (obj->map("lifo")->pop(Map::writable_bytes_of(v)).ok()) lifo.push_back(v);
   EXPECT_EQ(fifo, (std::vector<uint32_t>{22, 33, 44, 55}));
   EXPECT_EQ(lifo, (std::vector<uint32_t>{44, 33, 22, 11}));
 }
@@ -643,7 +655,10 @@ TEST_P(Clang14Test, OlderToolchainObjects) {
   auto load = [&](const char* file) {
     auto obj = rt.load_file(prog_path(file));
     EXPECT_TRUE(obj.ok()) << obj.error().to_string();
-    auto r = (*obj)->prepare_all(GetParam());
+    PrepareOptions o;
+    o.engine = GetParam();
+    o.safety = Safety::kChecked;
+    auto r = (*obj)->prepare_all(o);
     EXPECT_TRUE(r.ok()) << r.error().to_string();
     return std::move(obj).value();
   };
@@ -654,7 +669,7 @@ TEST_P(Clang14Test, OlderToolchainObjects) {
     EXPECT_EQ(*obj->program("nibble_histogram")->run(buf), 4u);
     uint32_t key = 1;
     uint64_t v = 0;
-    ASSERT_EQ(obj->map("histogram")->host_lookup(&key, &v), 0);
+    ASSERT_TRUE(obj->map("histogram")->lookup(Map::bytes_of(key), Map::writable_bytes_of(v)).ok());
     EXPECT_EQ(v, 2u);
   }
   {

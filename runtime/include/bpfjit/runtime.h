@@ -1,57 +1,113 @@
 /// @file
-/// The bpfjit runtime API: load eBPF objects compiled by clang, run their programs on the
-/// interpreter or the JIT, and read and write their maps and global data from the host.
+/// The bpfjit runtime API: load eBPF objects compiled by clang, verify their programs,
+/// run them on the JIT or the interpreter, and share maps and global data with them.
 ///
 /// @code
 ///   bpfjit::Runtime rt;
 ///   auto obj = rt.load_file("xdp_filter.o");          // Result<std::unique_ptr<Object>>
+///   if (!obj) { log(obj.error().to_string()); return; }
 ///   bpfjit::Program* prog = (*obj)->program("xdp_filter");
-///   prog->prepare(bpfjit::EngineKind::kJit);
+///   if (auto r = prog->prepare(); !r) { log(r.error().to_string()); return; }
 ///   auto verdict = prog->run(packet_bytes);             // Result<uint64_t>: r0
 ///   bpfjit::Map* stats = (*obj)->map("stats");
+///   auto hits = stats->get<uint32_t, uint64_t>(0);      // Result<uint64_t>
 /// @endcode
 ///
-/// Ownership: a Runtime must outlive every Object it loaded; an Object owns its programs,
-/// maps and global data. Threads: a prepared Program may run on any number of threads at
-/// once (each run keeps its state in the run call); loading, preparing and registering
-/// helpers or program types must not overlap with runs of the programs concerned.
+/// Safety. prepare() runs the verifier first; a program it refuses is not prepared (the
+/// error names the instruction and the reason, the whole report is in verify_report()).
+/// A verified program runs without runtime memory checks. A host that wants to run
+/// programs the verifier cannot prove must say so (Safety::kChecked): every memory access
+/// is then checked at run time and a violation ends the run with an error.
+///
+/// Errors are values (Result<T>); no call throws. Ownership: a Runtime must outlive every
+/// Object it loaded; an Object owns its programs, maps and global data (maps shared with
+/// the host or other objects live as long as their last owner).
+///
+/// Threads. A prepared Program may run on any number of threads at once, and the host may
+/// use maps at the same time. Loading objects, registering helpers or program types and
+/// preparing a program must not overlap with runs of that program (prepare a new Object
+/// instead: that is how hot reload works).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "bpfjit/log.h"
+#include "bpfjit/map.h"
 #include "bpfjit/object_info.h"
-#include "helpers/helper_table.h"
-#include "helpers/host_env.h"
-#include "helpers/maps.h"
-#include "helpers/program_types.h"
-#include "helpers/prototype.h"
-#include "runtime/engine.h"
-#include "runtime/isa/isa.h"
-#include "runtime/isa/result.h"
+#include "bpfjit/program_type.h"
+#include "bpfjit/result.h"
+#include "bpfjit/types.h"
 
 namespace bpfjit {
 
 class Object;
-struct LoadedProgram;
 
-/// Options of Runtime::load_file / load_bytes.
+/// The library's version, "MAJOR.MINOR.PATCH".
+const char* version();
+
+/// Options of Runtime::load_file and Runtime::load_bytes.
 struct LoadSettings {
   /// Give every program this program type ("mem", "xdp", "socket_filter" or a registered
   /// one) instead of the one its section name implies (xdp*, socket*, tc*, classifier*;
   /// anything else is mem).
   std::string program_type;
+  /// Maps to use instead of creating new ones: an object's map whose name matches one of
+  /// these uses it (the specs must agree). This is how counters survive a reload and how
+  /// two objects share a map.
+  std::vector<std::shared_ptr<Map>> reuse_maps;
+};
+
+/// How prepare() makes a program safe to run.
+enum class Safety : uint8_t {
+  /// Run the verifier; refuse the program unless it proves it safe; run it without
+  /// runtime memory checks. The default.
+  kVerified,
+  /// Skip the verifier; check every memory access at run time instead (the JIT's
+  /// checked mode, or the interpreter). A host must ask for this explicitly.
+  kChecked,
+};
+
+/// Options of Program::prepare and Program::verify.
+struct PrepareOptions {
+  /// The engine: the JIT with the interpreter as fallback, or a forced one.
+  EngineKind engine = EngineKind::kAuto;
+  /// Verified (the default) or explicitly checked.
+  Safety safety = Safety::kVerified;
+  /// mem programs: the exact size of the buffers runs will pass. The verifier proves the
+  /// program's accesses against it, and run() then refuses buffers of any other size.
+  /// Without it, a mem program that touches its buffer is refused by the verifier.
+  std::optional<uint64_t> mem_size;
+  /// Keep the verifier's log of register states per instruction in the report.
+  bool verifier_log = false;
+  /// The verifier gives up after this many processed instructions.
+  uint64_t complexity_limit = 1'000'000;
+};
+
+/// What the verifier concluded about a program, as data.
+struct VerifyReport {
+  bool accepted = false;          ///< true when the program was proven safe
+  std::vector<Error> errors;      ///< every rejection found; errors[0] is the main one
+  std::string log;                ///< the register states per instruction, when asked for
+  uint64_t insns_processed = 0;   ///< instructions the verifier walked
+  uint64_t states_stored = 0;     ///< states kept for pruning
+  uint32_t stack_depth = 0;       ///< bytes of stack of the deepest call chain
+  double seconds = 0;             ///< time the verifier took
 };
 
 /// Inputs of one run besides the data.
 struct RunOptions {
   /// Instructions (interpreter) or back-edges and calls (JIT) the run may take;
-  /// UINT64_MAX means no limit.
+  /// UINT64_MAX means no limit. A run that exhausts it ends with an error.
   uint64_t budget = UINT64_MAX;
+  /// Passed to host helpers (helper_user_data()).
+  void* user_data = nullptr;
   /// xdp: xdp_md.ingress_ifindex; socket_filter: __sk_buff.ifindex and ingress_ifindex.
   uint32_t ifindex = 1;
   /// xdp: xdp_md.rx_queue_index.
@@ -62,12 +118,19 @@ struct RunOptions {
   uint32_t mark = 0;
 };
 
+/// Counters of a program since it was prepared.
+struct ProgramStats {
+  uint64_t runs = 0;     ///< runs started (tail calls count as part of their run)
+  uint64_t errors = 0;   ///< runs that ended with an error (a fault, the budget, bad input)
+  uint64_t run_ns = 0;   ///< total wall time spent in runs, in nanoseconds
+};
+
 /// A global data section of an object (.data, .rodata, .bss, ...).
 struct GlobalData {
-  std::string name;        ///< the ELF section name
-  std::span<uint8_t> bytes;///< the live buffer programs read and write
-  bool readonly = false;   ///< .rodata*: programs may not write it (the host may, before
-                           ///< it prepares the programs)
+  std::string name;          ///< the ELF section name
+  std::span<uint8_t> bytes;  ///< the live buffer programs read and write
+  bool readonly = false;     ///< .rodata*: programs may not write it (the host may, before
+                             ///< it prepares the programs)
 };
 
 /// One program of an object: its linked, relocated instructions and, once prepared, an
@@ -84,33 +147,46 @@ class Program {
   const std::string& section() const;
   /// Its program type (what r1 holds, which helpers it may call).
   const ProgramType& type() const;
-  /// The decoded instructions, after linking and relocation (lddw's second slot included).
-  std::span<const Insn> insns() const;
-  /// The lddw side table: what each relocated lddw refers to.
-  std::span<const LddwRef> lddw_refs() const;
+  /// Its size in instruction slots (lddw counts two).
+  size_t insn_count() const;
   /// The maps the program references.
   std::vector<Map*> maps() const;
   /// The object that owns the program.
   Object& object() const;
 
-  /// Makes the program ready to run on an engine (the JIT, the interpreter, or the JIT
-  /// with the interpreter as fallback). Preparing again replaces the engine.
-  Result<void> prepare(EngineKind kind = EngineKind::kAuto);
+  /// Runs the verifier on the program with `opts` (engine is ignored) and returns its
+  /// report. Does not change whether or how the program is prepared.
+  VerifyReport verify(const PrepareOptions& opts = {}) const;
+
+  /// Makes the program ready to run: verifies it (unless opts.safety is kChecked), then
+  /// translates it for the engine. A refusal is an error of code kVerify whose message
+  /// names the instruction and the reason; verify_report() has the whole report.
+  /// Preparing again replaces the engine (not while runs are in flight).
+  Result<void> prepare(const PrepareOptions& opts = {});
   /// True once prepare() succeeded.
   bool prepared() const;
-  /// The engine's name ("interpreter", "jit (checked)"), or "unprepared".
+  /// The report of the last verification prepare() ran, or nullptr.
+  const VerifyReport* verify_report() const;
+  /// The engine's name ("interpreter", "jit (trusted)", "jit (checked)"), or "unprepared".
   const char* engine_name() const;
+  /// How the prepared program is made safe.
+  Safety safety() const;
 
   /// Runs the program on `data` and returns r0. For mem programs r1 = data, r2 = its
   /// length; for xdp and socket_filter programs `data` is the packet and the program gets
-  /// a context built around it. Bpf tail calls are followed (at most kMaxTailCalls).
-  /// A run that stops early (a memory fault, the budget, a helper fault) gives an error
-  /// with code kRuntime that names the instruction.
+  /// a context built around it; for host program types `data` is the context struct.
+  /// Bpf tail calls are followed (at most 33 in one run). A run that stops early (a memory
+  /// fault, the budget, a helper fault) gives an error of code kRuntime that names the
+  /// instruction. Safe to call from many threads at once.
   Result<uint64_t> run(std::span<uint8_t> data, const RunOptions& opts = {}) const;
+
+  /// The program's counters.
+  ProgramStats stats() const;
 
  private:
   friend class Object;
   friend class Runtime;
+  friend struct ProgramAccess;
   struct Impl;
   explicit Program(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
@@ -132,9 +208,12 @@ class Object {
   std::vector<Map*> maps() const;
   /// The map called `name`, or nullptr.
   Map* map(std::string_view name) const;
+  /// The map called `name`, shared: the host may keep it beyond the object's life and
+  /// pass it to another load (LoadSettings::reuse_maps). nullptr when there is none.
+  std::shared_ptr<Map> shared_map(std::string_view name) const;
   /// Every global data section.
   std::vector<GlobalData> global_data() const;
-  /// The global data section called `name` (".rodata", ".bss", ...); empty name = error.
+  /// The global data section called `name` (".rodata", ".bss", ...).
   Result<GlobalData> global_data(std::string_view name) const;
   /// The bytes of the global variable `name` (an ELF symbol in a global data section), as
   /// a libbpf skeleton exposes them: the host may set .rodata configuration before it
@@ -149,12 +228,13 @@ class Object {
   /// `target` must belong to this object; it must be prepared before a run reaches it.
   Result<void> set_tail_call(std::string_view map_name, uint32_t index, const Program& target);
 
-  /// Prepares every program on `kind` (see Program::prepare); stops at the first error.
-  Result<void> prepare_all(EngineKind kind = EngineKind::kAuto);
+  /// Prepares every program with `opts` (see Program::prepare); stops at the first error.
+  Result<void> prepare_all(const PrepareOptions& opts = {});
 
  private:
   friend class Runtime;
   friend class Program;
+  friend struct ProgramAccess;
   struct Impl;
   explicit Object(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
@@ -170,23 +250,30 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
 
   /// Registers a host helper. A helper with the same id replaces the built-in one (e.g. a
-  /// test clock for ktime_get_ns). Register helpers before loading objects: programs
-  /// prepared earlier keep the table they were prepared with.
+  /// test clock for ktime_get_ns). Programs are checked against and prepared with the
+  /// table as it is when they are prepared. Set proto.general to let every program type
+  /// call it, or allow it per type with allow_helper().
   Result<void> register_helper(HelperProto proto);
-  /// Registers a program type (see helpers/program_types.h for the shadow context rules).
+  /// Registers a program type with its context layout (see ProgramType).
   Result<void> register_program_type(ProgramType type);
   /// Lets the program type `type_name` call helper `id`.
   Result<void> allow_helper(std::string_view type_name, uint32_t id);
-  /// Receives trace_printk output of programs loaded afterwards (default: spdlog).
+  /// Receives bpf_trace_printk output of programs loaded afterwards (default: the log, at
+  /// info level).
   void set_trace_sink(TraceSink sink);
+  /// The registered helpers, by id.
+  std::vector<const HelperProto*> helpers() const;
+  /// The helper with id `id`, or nullptr.
+  const HelperProto* helper(uint32_t id) const;
+  /// The program type called `name`, or nullptr.
+  const ProgramType* program_type(std::string_view name) const;
 
-  /// The helper table programs are checked against and run with.
-  const HelperTable& helpers() const;
-  /// The program types objects may use.
-  const ProgramTypeRegistry& program_types() const;
+  /// Creates a map for the host's own use or to share with objects it loads
+  /// (LoadSettings::reuse_maps).
+  Result<std::shared_ptr<Map>> create_map(const MapSpec& spec);
 
-  /// Loads an ELF object from a file or from its bytes. Errors (code kLoad, kIo) name the
-  /// section, relocation or instruction at fault.
+  /// Loads an ELF object from a file. Errors (code kLoad, kIo) name the section,
+  /// relocation or instruction at fault.
   Result<std::unique_ptr<Object>> load_file(const std::string& path,
                                             const LoadSettings& settings = {});
   /// As load_file, from the object's bytes (copied; the caller may free them afterwards).
@@ -194,6 +281,7 @@ class Runtime {
                                              const LoadSettings& settings = {});
 
  private:
+  friend struct ProgramAccess;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
