@@ -35,6 +35,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "jit/loops.h"
 #include "runtime/isa/decode.h"
 #include "runtime/isa/disasm.h"
 
@@ -298,6 +299,13 @@ struct Stub {
   Label back;
 };
 
+// A versioned loop (loops.h) and the labels of its two copies.
+struct VersionedCode {
+  VersionedLoop loop;
+  Label unchecked;
+  Label checked;
+};
+
 class Emitter {
  public:
   Emitter(const std::vector<Insn>& insns, const JitOptions& opts, x86::Assembler& a,
@@ -396,6 +404,7 @@ class Emitter {
       if (before == Form::kJa || before == Form::kJa32 || before == Form::kExit) loop_heads_[t] = true;
     }
     mark_entry(0);
+    find_loops();
     std::sort(entries_.begin(), entries_.end());
     entries_.erase(std::unique(entries_.begin(), entries_.end()), entries_.end());
     return {};
@@ -407,9 +416,33 @@ class Emitter {
     tramp_ = a_.newLabel();
     main_tramp_ = a_.newLabel();
     epilogue_ = a_.newLabel();
-    for (size_t pc = 0; pc < insns_.size(); ++pc) {
+    emit_range(0, insns_.size(), annotate, true);
+    // The checked copies of the versioned loops, out of line; they end where the loop
+    // falls through.
+    for (VersionedCode& v : loops_) {
+      const VersionedLoop& l = v.loop;
+      Label outer = labels_[l.head];
+      labels_[l.head] = v.checked;
+      emit_range(l.head, l.tail + 1, annotate, false);
+      a_.jmp(labels_[l.tail + 1]);
+      labels_[l.head] = outer;
+    }
+    emit_stubs();
+    emit_trampoline();
+  }
+
+  // Emits slots [begin, end). `top`: the whole program, where versioned loops get their
+  // entry check and their unchecked copy.
+  void emit_range(size_t begin, size_t end, bool annotate, bool top) {
+    for (size_t pc = begin; pc < end; ++pc) {
       const Insn& in = insns_[pc];
       if (in.op == Op::kLddwHigh) continue;
+      if (top && loop_at_[pc] >= 0) {
+        VersionedCode& v = loops_[static_cast<size_t>(loop_at_[pc])];
+        emit_versioned_loop(v, annotate);
+        pc = v.loop.tail;
+        continue;
+      }
       if (loop_heads_[pc]) a_.align(asmjit::AlignMode::kCode, 16);
       if (labels_[pc].isValid()) a_.bind(labels_[pc]);
       if (annotate) a_.comment(fmt::format("{:5}: {}", pc, disassemble(in, static_cast<uint32_t>(pc))).c_str());
@@ -443,8 +476,86 @@ class Emitter {
       }
       emit(in, static_cast<uint32_t>(pc));
     }
-    emit_stubs();
-    emit_trampoline();
+  }
+
+  // At the loop's head: jmax, then for each hoisted access that all its addresses for
+  // j <= jmax lie in region 0 (see loops.h), and that the run has no budget; any doubt
+  // runs the checked copy. Then the copy without those checks and without counting, whose
+  // back-edge skips the entry check.
+  //   r10 = r[counter] + counter_add ; r11 = bound ; r11 = r11 > r10 ? r11 - r10 : 0
+  //   per access: r10 = addr0 - region_start ; r9 = step * jmax ; in range or checked copy
+  void emit_versioned_loop(VersionedCode& v, bool annotate) {
+    const VersionedLoop& l = v.loop;
+    a_.bind(labels_[l.head]);
+    if (annotate) a_.comment(fmt::format("loop {}..{}: entry check of {} accesses", l.head, l.tail, l.accesses.size()).c_str());
+    a_.lea(x86::r10, x86::ptr(q(l.counter), l.counter_add));
+    if (l.bound_reg == kNumRegs) {
+      a_.mov(x86::r11, Imm(l.bound_add));
+    } else {
+      a_.lea(x86::r11, x86::ptr(q(l.bound_reg), static_cast<int32_t>(l.bound_add)));
+    }
+    Label counted = a_.newLabel();
+    a_.sub(x86::r11, x86::r10);
+    a_.jae(counted);
+    a_.xor_(x86::r11d, x86::r11d);
+    a_.bind(counted);
+    // jmax < 2^31 and |step| < 2^31: step * jmax cannot overflow.
+    a_.cmp(x86::r11, Imm(INT32_MAX));
+    a_.ja(v.checked);
+    // A run with a budget counts back-edges: the checked copy does.
+    a_.cmp(state_b(kOffCounted), 0);
+    a_.jne(v.checked);
+    uses_region_ = true;
+    for (const HoistedAccess& h : l.accesses) {
+      uint32_t log2 = h.size == 1 ? 0 : h.size == 2 ? 1 : h.size == 4 ? 2 : 3;
+      x86::Mem limit = state_q(limit_offset(h.write, log2));
+      a_.lea(x86::r10, address(h.base, h.index, h.disp));
+      a_.sub(x86::r10, state_q(kOffRegionStart));
+      if (h.step == 0) {
+        a_.cmp(x86::r10, limit);
+        a_.jae(v.checked);
+      } else if (h.step > 0) {
+        // r10 + step * jmax < limit, without a carry (r10 < limit follows)
+        a_.imul(x86::r9, x86::r11, h.step);
+        a_.add(x86::r9, x86::r10);
+        a_.jc(v.checked);
+        a_.cmp(x86::r9, limit);
+        a_.jae(v.checked);
+      } else {
+        // r10 < limit and r10 >= -step * jmax
+        a_.cmp(x86::r10, limit);
+        a_.jae(v.checked);
+        a_.imul(x86::r9, x86::r11, -h.step);
+        a_.cmp(x86::r10, x86::r9);
+        a_.jb(v.checked);
+      }
+    }
+    a_.align(asmjit::AlignMode::kCode, 16);
+    Label outer = labels_[l.head];
+    labels_[l.head] = v.unchecked;
+    for (const HoistedAccess& h : l.accesses) elide_[h.pc] = true;
+    uncounted_ = true;
+    emit_range(l.head, l.tail + 1, annotate, false);
+    uncounted_ = false;
+    for (const HoistedAccess& h : l.accesses) elide_[h.pc] = false;
+    labels_[l.head] = outer;
+  }
+
+  // Checked mode: the loops whose region-0 accesses are checked once at their entry.
+  void find_loops() {
+    size_t n = insns_.size();
+    loop_at_.assign(n, -1);
+    elide_.assign(n, false);
+    if (!opts_.checked) return;
+    std::vector<bool> is_target(n);
+    for (size_t pc = 0; pc < n; ++pc) is_target[pc] = labels_[pc].isValid();
+    for (VersionedLoop& l : find_versioned_loops(insns_, is_target)) {
+      std::erase_if(l.accesses, [&](const HoistedAccess& h) { return (flags(h.pc) & kSkipMemCheck) != 0; });
+      if (l.accesses.empty()) continue;
+      loop_at_[l.head] = static_cast<int32_t>(loops_.size());
+      mark(l.tail + 1);  // the checked copy jumps back there
+      loops_.push_back(VersionedCode{std::move(l), a_.newLabel(), a_.newLabel()});
+    }
   }
 
   // What the run's entry must set up (known after emit_all).
@@ -558,7 +669,7 @@ class Emitter {
   // run) the fast path only reads a flag: a read-modify-write of the budget here would
   // chain every loop iteration through memory. With a limit, the stub counts.
   void emit_budget(uint32_t pc) {
-    if (!opts_.checked) return;
+    if (!opts_.checked || uncounted_) return;
     Stub s{};
     s.kind = Stub::kBudget;
     s.insn = pc;
@@ -580,7 +691,7 @@ class Emitter {
   x86::Mem access(uint32_t pc, uint8_t base, int32_t off, uint32_t size, bool write,
                   bool force_scratch = false, uint8_t index = kNumRegs) {
     uint32_t log2 = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
-    bool check = opts_.checked && (flags(pc) & kSkipMemCheck) == 0;
+    bool check = opts_.checked && (flags(pc) & kSkipMemCheck) == 0 && !elide_[pc];
     // r10 + off inside the running frame is always on the stack.
     bool in_frame = base == kFramePointer && index == kNumRegs && off >= -static_cast<int32_t>(kStackFrameSize) &&
                     off + static_cast<int32_t>(size) <= 0;
@@ -949,7 +1060,7 @@ class Emitter {
     const OpInfo& info = op_info(in.op);
     JmpCond cond = jmp_cond(in.op);
     uint32_t x = insns_[pc + 1].target();
-    if (opts_.checked && x <= pc + 1) {
+    if (opts_.checked && !uncounted_ && x <= pc + 1) {
       Stub s{};
       s.kind = Stub::kBranchPair;
       s.insn = pc;
@@ -1399,6 +1510,10 @@ class Emitter {
   std::vector<uint32_t> entries_;
   std::vector<Stub> stubs_;
   Label unwind_, slow_, tramp_, main_tramp_, epilogue_;
+  std::vector<VersionedCode> loops_;
+  std::vector<int32_t> loop_at_;  // per slot: the index in loops_ of the loop it heads, or -1
+  std::vector<bool> elide_;       // per slot: the access is covered by its loop's entry check
+  bool uncounted_ = false;        // emitting code that runs only without a budget
   bool names_reg_[kNumRegs] = {};  // some instruction names the register
   bool has_helper_call_ = false;   // call or callx
   bool has_local_call_ = false;

@@ -1,5 +1,7 @@
 #include "test/jit/progen.h"
 
+#include <algorithm>
+#include <iterator>
 #include <random>
 
 namespace bpfjit::test {
@@ -256,8 +258,72 @@ class Generator {
     } else if (k < 95) {  // early exit
       emit(Op::kMov64Reg, 0, src());
       emit(Op::kExit);
+    } else if (k < 98 && !in_loop && opts_.wild_access_permille > 0) {
+      gen_pointer_loop();  // may walk out of bounds: only where faults are allowed
     } else {
       emit(Op::kMov64Imm, dst(), 0, 0, imm());
+    }
+  }
+
+  // A counted loop that walks a pointer by a constant step and accesses memory off it (and
+  // off it plus an unchanged register): the shape the JIT versions in checked mode. The
+  // pointer starts anywhere near the buffer (or on the stack) and may walk out of it, so
+  // some runs fault in the middle of the loop.
+  //   P = r9|r10 + start ; K = k ; I = i0 ; [N = n]
+  //   head: accesses and ALU in random order, add P, step and add I, 1 among them,
+  //         maybe jeq D, imm, out ; jlt I, N|n, head
+  //   out:
+  void gen_pointer_loop() {
+    uint8_t regs[std::size(kWritable)];
+    std::copy(std::begin(kWritable), std::end(kWritable), regs);
+    std::shuffle(std::begin(regs), std::end(regs), rng_);
+    uint8_t p = regs[0], i = regs[1], d = regs[2], s = regs[3], kreg = regs[4], q = regs[5],
+            n = regs[6];
+    if (uniform(0, 7) == 0) {
+      emit(Op::kMov64Reg, p, kFramePointer);
+      emit(Op::kAdd64Imm, p, 0, 0, -static_cast<int32_t>(uniform(8, 128)));
+    } else {
+      emit(Op::kMov64Reg, p, kBuffer);
+      emit(Op::kAdd64Imm, p, 0, 0, static_cast<int32_t>(uniform(0, 80)) - 8);
+    }
+    constexpr int32_t kSteps[] = {1, 2, 4, 8, -1, -4, -8, 3, 0};
+    int32_t step = pick(kSteps);
+    emit(Op::kMov64Imm, kreg, 0, 0, static_cast<int32_t>(uniform(0, 40)));
+    uint32_t i0 = uniform(0, 3);
+    emit(Op::kMov64Imm, i, 0, 0, static_cast<int32_t>(i0));
+    auto bound = static_cast<int32_t>(i0 + uniform(0, 16));
+    bool bound_imm = uniform(0, 1) == 0;
+    if (!bound_imm) emit(Op::kMov64Imm, n, 0, 0, bound);
+    size_t head = out_.size();
+    std::vector<size_t> exits;
+    uint32_t items = uniform(1, 5);
+    uint32_t advance_at = uniform(0, items), count_at = uniform(0, items);
+    auto off = [&] { return static_cast<int16_t>(static_cast<int32_t>(uniform(0, 16)) - 8); };
+    for (uint32_t it = 0; it <= items; ++it) {
+      if (it == advance_at) emit(Op::kAdd64Imm, p, 0, 0, step);
+      if (it == count_at) emit(Op::kAdd64Imm, i, 0, 0, 1);
+      if (it == items) break;
+      switch (uniform(0, 5)) {
+        case 0: emit(pick(load_), d, p, off()); break;
+        case 1: emit(pick(store_), p, uniform(0, 1) ? d : s, off()); break;
+        case 2: emit(pick(store_imm_), p, 0, off(), imm()); break;
+        case 3:
+          emit(Op::kMov64Reg, q, p);
+          emit(Op::kAdd64Reg, q, kreg);
+          if (uniform(0, 1)) {
+            emit(pick(load_), d, q, off());
+          } else {
+            emit(pick(store_), q, s, off());
+          }
+          break;
+        case 4: emit(Op::kXor64Reg, s, d); break;
+        default: exits.push_back(emit(Op::kJeqImm, d, 0, 0, static_cast<int32_t>(uniform(0, 3)))); break;
+      }
+    }
+    size_t back = bound_imm ? emit(Op::kJltImm, i, 0, 0, bound) : emit(Op::kJltReg, i, n);
+    out_[back].off = static_cast<int16_t>(static_cast<int64_t>(head) - static_cast<int64_t>(back) - 1);
+    for (size_t e : exits) {
+      out_[e].off = static_cast<int16_t>(static_cast<int64_t>(out_.size()) - static_cast<int64_t>(e) - 1);
     }
   }
 

@@ -28,7 +28,8 @@ inline constexpr uint32_t kProgenBufferSize = 64;
 struct ProgenOptions {
   uint32_t max_items = 40;       // top-level items per function
   uint32_t max_subprograms = 3;  // bpf-to-bpf callees
-  // Per mille of memory accesses at a random, possibly out-of-bounds offset (a trap).
+  // Per mille of memory accesses at a random, possibly out-of-bounds offset (a trap). Zero
+  // also leaves out the pointer-walking loops, which may leave the buffer.
   uint32_t wild_access_permille = 10;
   bool helpers = true;
 };

@@ -1,0 +1,221 @@
+// Finding the loops the JIT versions (see loops.h for the model).
+#include "jit/loops.h"
+
+#include <limits>
+
+namespace bpfjit {
+
+namespace {
+
+// A register's value in terms of the registers' values at the loop's entry:
+// sum of r[base[i]] for i < count, plus k (wrapping), or unknown.
+struct Sym {
+  bool known = false;
+  uint8_t count = 0;
+  uint8_t base[2] = {kNumRegs, kNumRegs};
+  uint64_t k = 0;
+
+  static Sym entry(uint8_t r) {
+    Sym s;
+    s.known = true;
+    s.count = 1;
+    s.base[0] = r;
+    return s;
+  }
+  static Sym constant(uint64_t v) {
+    Sym s;
+    s.known = true;
+    s.k = v;
+    return s;
+  }
+};
+
+Sym add(const Sym& a, const Sym& b) {
+  if (!a.known || !b.known || a.count + b.count > 2) return Sym{};
+  Sym s = a;
+  for (uint8_t i = 0; i < b.count; ++i) s.base[s.count++] = b.base[i];
+  s.k = a.k + b.k;
+  return s;
+}
+
+bool fits_int32(int64_t v) {
+  return v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max();
+}
+
+bool is_jump(Form f) {
+  return f == Form::kJa || f == Form::kJa32 || f == Form::kJmpImm || f == Form::kJmpReg;
+}
+
+// The effect of one body instruction on the symbolic registers. False when the
+// instruction rules the loop out.
+bool step(const Insn& in, Sym (&r)[kNumRegs]) {
+  const OpInfo& info = op_info(in.op);
+  switch (info.form) {
+    case Form::kAluImm:
+    case Form::kAluReg: {
+      bool imm = info.form == Form::kAluImm;
+      uint64_t v = static_cast<uint64_t>(static_cast<int64_t>(in.imm));
+      Sym out;
+      if (info.width == 64) {
+        switch (alu_op(in.op)) {
+          case AluOp::kMov:
+            out = imm ? Sym::constant(v) : r[in.src];
+            break;
+          case AluOp::kAdd:
+            out = add(r[in.dst], imm ? Sym::constant(v) : r[in.src]);
+            break;
+          case AluOp::kSub:
+            if (imm) out = add(r[in.dst], Sym::constant(0 - v));
+            break;
+          case AluOp::kOr:
+          case AluOp::kAnd:
+          case AluOp::kXor:
+          case AluOp::kMul:
+          case AluOp::kLsh:
+          case AluOp::kRsh:
+          case AluOp::kArsh:
+          case AluOp::kDiv:
+          case AluOp::kSDiv:
+          case AluOp::kMod:
+          case AluOp::kSMod:
+            break;
+        }
+      }
+      r[in.dst] = out;
+      return true;
+    }
+    case Form::kNeg:
+    case Form::kMovSx:
+    case Form::kEndian:
+    case Form::kLddw:
+    case Form::kLdx:
+    case Form::kLdxSx:
+      r[in.dst] = Sym{};
+      return true;
+    case Form::kSt:
+    case Form::kStx:
+    case Form::kJa:
+    case Form::kJa32:
+    case Form::kJmpImm:
+    case Form::kJmpReg:
+    case Form::kExit:
+      return true;
+    case Form::kAtomic:
+    case Form::kCall:
+    case Form::kCallx:
+    case Form::kCallLocal:
+    case Form::kCallBtf:
+    case Form::kLdAbs:
+    case Form::kLdInd:
+      return false;
+  }
+  return false;
+}
+
+// The loop [head, tail] if it qualifies (loops.h), with its accesses; `ok` false otherwise.
+VersionedLoop analyse(const std::vector<Insn>& insns, const std::vector<bool>& is_target,
+                      uint32_t head, uint32_t tail, bool& ok) {
+  ok = false;
+  VersionedLoop loop;
+  loop.head = head;
+  loop.tail = tail;
+  Sym r[kNumRegs];
+  for (uint8_t i = 0; i < kNumRegs; ++i) r[i] = Sym::entry(i);
+  struct Seen {
+    uint32_t pc;
+    Sym addr;
+    int32_t off;
+    uint8_t size;
+    bool write;
+  };
+  std::vector<Seen> seen;
+  for (uint32_t pc = head; pc < tail; ++pc) {
+    const Insn& in = insns[pc];
+    if (pc > head && is_target[pc]) return loop;
+    if (in.op == Op::kLddwHigh) continue;
+    Form f = form_of(in.op);
+    if (is_jump(f) && in.target() >= head && in.target() <= tail) return loop;
+    uint32_t size = op_info(in.op).width / 8;
+    if (f == Form::kLdx || f == Form::kLdxSx) seen.push_back({pc, r[in.src], in.off, static_cast<uint8_t>(size), false});
+    if (f == Form::kSt || f == Form::kStx) seen.push_back({pc, r[in.dst], in.off, static_cast<uint8_t>(size), true});
+    if (!step(in, r)) return loop;
+  }
+  if (is_target[tail] && tail != head) return loop;
+  // The tail: jlt rI, rN|imm, head on 64 bits.
+  const Insn& t = insns[tail];
+  const OpInfo& ti = op_info(t.op);
+  if ((ti.form != Form::kJmpImm && ti.form != Form::kJmpReg) || ti.width != 64 ||
+      jmp_cond(t.op) != JmpCond::kLt || t.target() != head) {
+    return loop;
+  }
+  // Per-iteration advance of each register; -1 marks one that changes otherwise.
+  constexpr int64_t kVarying = std::numeric_limits<int64_t>::min();
+  int64_t advance[kNumRegs];
+  for (uint8_t i = 0; i < kNumRegs; ++i) {
+    const Sym& s = r[i];
+    auto k = static_cast<int64_t>(s.k);
+    advance[i] = s.known && s.count == 1 && s.base[0] == i && fits_int32(k) ? k : kVarying;
+  }
+  const Sym& counter = r[t.dst];
+  if (!counter.known || counter.count != 1 || advance[counter.base[0]] != 1 ||
+      !fits_int32(static_cast<int64_t>(counter.k))) {
+    return loop;
+  }
+  loop.counter = counter.base[0];
+  loop.counter_add = static_cast<int32_t>(static_cast<int64_t>(counter.k));
+  if (ti.form == Form::kJmpImm) {
+    loop.bound_add = t.imm;
+  } else {
+    const Sym& bound = r[t.src];
+    if (!bound.known || bound.count > 1) return loop;
+    if (bound.count == 1) {
+      if (advance[bound.base[0]] != 0) return loop;
+      loop.bound_reg = bound.base[0];
+    }
+    loop.bound_add = static_cast<int64_t>(bound.k);
+    if (loop.bound_reg != kNumRegs && !fits_int32(loop.bound_add)) return loop;
+  }
+  ok = true;
+  for (const Seen& s : seen) {
+    if (!s.addr.known || s.addr.count == 0) continue;
+    int64_t stride = 0;
+    bool hoist = true;
+    for (uint8_t i = 0; i < s.addr.count; ++i) {
+      uint8_t b = s.addr.base[i];
+      if (b == kFramePointer || advance[b] == kVarying) hoist = false;
+      if (hoist) stride += advance[b];
+    }
+    int64_t disp = static_cast<int64_t>(s.addr.k) + s.off;
+    if (!hoist || !fits_int32(stride) || !fits_int32(disp)) continue;
+    HoistedAccess a;
+    a.pc = s.pc;
+    a.base = s.addr.base[0];
+    a.index = s.addr.count == 2 ? s.addr.base[1] : kNumRegs;
+    a.disp = static_cast<int32_t>(disp);
+    a.step = static_cast<int32_t>(stride);
+    a.size = s.size;
+    a.write = s.write;
+    loop.accesses.push_back(a);
+  }
+  return loop;
+}
+
+}  // namespace
+
+std::vector<VersionedLoop> find_versioned_loops(const std::vector<Insn>& insns,
+                                                const std::vector<bool>& is_target) {
+  std::vector<VersionedLoop> out;
+  for (uint32_t pc = 0; pc < insns.size(); ++pc) {
+    const Insn& in = insns[pc];
+    Form f = form_of(in.op);
+    if ((f != Form::kJmpImm && f != Form::kJmpReg) || in.target() > pc) continue;
+    auto head = static_cast<uint32_t>(in.target());
+    if (!out.empty() && head <= out.back().tail) continue;  // overlaps the previous one
+    bool ok = false;
+    VersionedLoop loop = analyse(insns, is_target, head, pc, ok);
+    if (ok && !loop.accesses.empty()) out.push_back(std::move(loop));
+  }
+  return out;
+}
+
+}  // namespace bpfjit
