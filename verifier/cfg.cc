@@ -103,7 +103,8 @@ void uses_defs(const Insn& in, const std::function<int(uint32_t)>& helper_reads,
 
 bool is_cond_jump(Form f) { return f == Form::kJmpImm || f == Form::kJmpReg; }
 
-// Successors inside the same function (a local call continues after itself).
+}  // namespace
+
 void successors(const std::vector<Insn>& insns, uint32_t pc, std::vector<uint32_t>& out) {
   out.clear();
   const Insn& in = insns[pc];
@@ -148,6 +149,8 @@ void successors(const std::vector<Insn>& insns, uint32_t pc, std::vector<uint32_
   uint32_t n = next(pc);
   if (n < insns.size()) out.push_back(n);
 }
+
+namespace {
 
 // Which registers may hold a pointer before each instruction (forward, may-analysis), then
 // which scalar values matter (backward; see Cfg::precise_in).
@@ -379,6 +382,8 @@ Cfg build_cfg(const std::vector<Insn>& insns,
   cfg.callees.resize(cfg.subprogs.size());
   cfg.prune_point.assign(n, 0);
   cfg.loop_head.assign(n, 0);
+  cfg.back_edges.assign(n, {});
+  cfg.preds.assign(n, {});
 
   // Structure of each subprogram: jumps stay inside, the last instruction does not fall
   // into the next one.
@@ -420,6 +425,7 @@ Cfg build_cfg(const std::vector<Insn>& insns,
   std::vector<std::vector<uint32_t>> succ_of(n);
   for (uint32_t pc = 0; pc < n; ++pc) {
     successors(insns, pc, succ_of[pc]);
+    for (uint32_t t : succ_of[pc]) cfg.preds[t].push_back(pc);
     if (is_cond_jump(form_of(insns[pc].op))) {
       for (uint32_t t : succ_of[pc]) cfg.prune_point[t] = 1;
     }
@@ -459,6 +465,7 @@ Cfg build_cfg(const std::vector<Insn>& insns,
         uint32_t t = succ_of[pc][i++];
         if (color[t] == 1) {
           cfg.loop_head[t] = 1;
+          cfg.back_edges[t].push_back(pc);
           cfg.prune_point[t] = 1;
         } else if (color[t] == 0) {
           color[t] = 1;

@@ -30,6 +30,8 @@ struct Cfg {
   std::vector<std::vector<CallEdge>> callees;  // per subprogram
   std::vector<uint8_t> prune_point;            // per slot: states are stored here
   std::vector<uint8_t> loop_head;              // per slot: the target of a back edge
+  std::vector<std::vector<uint32_t>> back_edges;  // per loop head: the back edges' sources
+  std::vector<std::vector<uint32_t>> preds;       // per slot: predecessors in its function
   std::vector<uint16_t> live_in;               // per slot: registers read before written
   // Per slot: registers whose scalar value may still decide something (a branch, a memory
   // offset, a helper argument, a divisor) on some path from here. A scalar outside this set
@@ -51,6 +53,9 @@ Cfg build_cfg(const std::vector<Insn>& insns,
               const std::function<int(uint32_t)>& helper_reads,
               const std::function<bool(uint32_t)>& helper_returns_ptr,
               std::vector<Diagnostic>& errors);
+
+// The successors of `pc` inside its function (a local call continues after itself).
+void successors(const std::vector<Insn>& insns, uint32_t pc, std::vector<uint32_t>& out);
 
 // The rejection of the instruction at `pc`: "<insn text>: <reason>".
 Diagnostic verify_error(const std::vector<Insn>& insns, uint32_t pc, const std::string& reason);

@@ -48,6 +48,12 @@ struct Reg {
   uint32_t map = 0;    // map pointers and values: the map index; stack: the frame
   uint64_t size = 0;   // mem and ringbuf memory: bytes; func: the target slot
   int64_t range = 0;   // packet: bytes proven accessible after base + off 0
+  // Inside a loop summary (verifier/loop.h): this scalar equals the value that location
+  // `ind` - 1 (a LoopLoc) held at the loop head plus `ind_delta` (only in the low 32 bits
+  // when `ind_w32`). 0: no such relation.
+  uint16_t ind = 0;
+  bool ind_w32 = false;
+  int64_t ind_delta = 0;
 
   static Reg scalar(const Scalar& s) {
     Reg r;

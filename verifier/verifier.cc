@@ -12,6 +12,7 @@
 #include "runtime/isa/decode.h"
 #include "runtime/isa/semantics.h"
 #include "verifier/cfg.h"
+#include "verifier/loop.h"
 #include "verifier/state.h"
 
 namespace bpfjit::verifier {
@@ -27,6 +28,18 @@ constexpr uint64_t kMaxHelperSize = uint64_t{1} << 29;
 constexpr uint64_t kUnknownSize = UINT64_MAX;
 constexpr uint32_t kCallbackJoinRounds = 3;
 constexpr size_t kMaxLogBytes = size_t{64} << 20;
+// Loop summaries: tried at the kSummaryVisits-th visit of a path to a loop head, at most
+// kMaxSummaryFailures failed tries per head, kMaxSummaryRounds invariant candidates per try
+// (the first kThresholdRounds widen to thresholds, later ones to the ends of the ranges;
+// at most kMaxNarrowings narrow an invariant that bounds nothing).
+constexpr uint32_t kSummaryVisits = 8;
+constexpr uint8_t kMaxSummaryFailures = 8;
+constexpr uint32_t kMaxSummaryRounds = 12;
+constexpr uint32_t kThresholdRounds = 6;
+constexpr uint32_t kMaxNarrowings = 2;
+constexpr size_t kMaxLoopNesting = 8;
+constexpr uint32_t kMaxAncestorWalk = 4096;
+constexpr LoopLoc kNumLoopLocs = kLocSlot0 + kStackFrameSize / 8;
 
 // Helper ids the verifier knows the meaning of (beyond their prototypes).
 constexpr uint32_t kIdMapLookup = 1, kIdMapUpdate = 2, kIdMapDelete = 3, kIdTailCall = 12,
@@ -71,6 +84,49 @@ class Verifier {
   void fork(State&& other);
   void end_path();
   bool step();
+
+  // --- loop summaries (loop.h) ---
+  // One try at summarising the loop at `head`: the candidate invariant, and what the
+  // exploration of the body from it found.
+  struct LoopTrial {
+    uint32_t head = 0;
+    size_t depth = 0;  // frames of the loop's states
+    const std::vector<uint8_t>* body = nullptr;
+    State inv;
+    std::vector<State> exits;         // states leaving the body
+    std::vector<Ranking> rankings;    // rankings every trip so far shows
+    bool any_trip = false;
+    bool start = false;               // the path being explored is the invariant itself
+    bool restart = false;             // a trip was not covered: stop the round
+    std::optional<State> grow;        // that trip's state
+    std::optional<State> trips;       // the join of the covered trips' states
+    std::vector<uint8_t> changed;     // per LoopLoc: not the head's value after some trip
+    // Values that moved by a constant step between the last two visits before the
+    // summary: {location, step, entry value (pointers: fixed + variable offset)}.
+    struct Step {
+      LoopLoc loc;
+      int64_t step;
+      uint64_t entry;
+    };
+    std::vector<Step> steps;
+    // A pointer `b` that moves in step with a counter `a`: after k trips
+    // b = b0 + db * k and a = a0 + da * k, so a's bound in the invariant bounds b.
+    struct Link {
+      LoopLoc a, b;
+      int64_t da, db;
+    };
+    std::vector<Link> links;
+    std::vector<std::pair<LoopLoc, LoopLoc>> broken;  // {a, b} that did not move together
+    uint16_t compared = 0;  // registers the body's conditional jumps compare
+    bool link_broken = false;
+  };
+  void link_pointers(LoopTrial& t, State& inv);
+  enum class Round : uint8_t { kProven, kGrow, kNoRanking, kRelink, kFailed };
+  bool try_summary(uint32_t pc);
+  Round summary_round(LoopTrial& t, const State& inv);
+  bool trial_path_ends(uint32_t pc);
+  bool body_summarisable(const std::vector<uint8_t>& body) const;
+  void track_tags(const Insn& in, const Reg& dst_before, const Reg& src_before);
 
   // --- errors ---
   bool fail(uint32_t pc, const std::string& reason);
@@ -127,6 +183,9 @@ class Verifier {
   uint32_t next_id_ = 1;
   uint64_t live_states_ = 0;
   int helper_arg_ = 0;  // while checking a helper's memory argument: its number
+  std::vector<LoopTrial*> trials_;            // the loop summaries being tried, innermost last
+  std::vector<std::vector<uint8_t>> bodies_;  // per loop head, computed on demand
+  std::vector<uint8_t> summary_failures_;     // per loop head
 
   // Bounds failures of a helper's memory argument are argument errors.
   std::string oob(const char* phrase) const {
@@ -272,6 +331,8 @@ void Verifier::run() {
   flags_.assign(n, 0xff);
   visited_.assign(n, 0);
   subprog_depth_.assign(cfg_.subprogs.size(), 0);
+  bodies_.assign(n, {});
+  summary_failures_.assign(n, 0);
   pending_.push_back(initial_state());
   while (!pending_.empty() && !stop_all_) {
     cur_ = std::move(pending_.back());
@@ -328,7 +389,16 @@ void Verifier::explore_path() {
       return;
     }
     uint32_t pc = cur_.pc;
+    if (!trials_.empty() && trial_path_ends(pc)) {
+      end_path();
+      return;
+    }
     if (cfg_.prune_point[pc]) {
+      if (cfg_.loop_head[pc] && try_summary(pc)) {
+        if (opts_.log) res_.log += fmt::format("{}: loop summarised\n", pc);
+        end_path();
+        return;
+      }
       Prune p = check_prune(pc);
       if (p == Prune::kCovered) {
         ++res_.stats.states_pruned;
@@ -350,11 +420,18 @@ void Verifier::explore_path() {
     }
     facts_ = 0;
     cur_.prev_pc = pc;
+    const Insn& in = insns_[pc];
+    Reg dst_before, src_before;
+    if (!trials_.empty()) {
+      if (in.dst < kNumRegs) dst_before = cur_.reg(in.dst);
+      if (in.src < kNumRegs) src_before = cur_.reg(in.src);
+    }
     bool ok = step();
     if (!ok) {
       end_path();
       return;
     }
+    if (!trials_.empty()) track_tags(in, dst_before, src_before);
     flags_[pc] &= facts_;
     if (path_done_) {
       end_path();
@@ -368,6 +445,9 @@ Verifier::Prune Verifier::check_prune(uint32_t pc) {
   uint16_t live = cfg_.live_in[pc];
   for (Checkpoint* cp : list) {
     if (!state_covers(cp->state, cur_, live, cfg_.precise_in[pc])) continue;
+    // Inside a loop summary the paths must also agree on how far each value has moved
+    // since the loop head (the ranking is checked on the covering path only).
+    if (!trials_.empty() && !same_loop_tags(cp->state, cur_, live)) continue;
     return cp->branches > 0 ? Prune::kLoop : Prune::kCovered;
   }
   if (list.size() >= kMaxStatesPerInsn) {
@@ -414,6 +494,421 @@ void Verifier::end_path() {
     c = c->parent;
   }
   cur_.parent = nullptr;
+}
+
+// ------------------------------------------------------------------------------------------
+// Loop summaries
+
+bool Verifier::body_summarisable(const std::vector<uint8_t>& body) const {
+  for (uint32_t pc = 0; pc < body.size(); ++pc) {
+    if (!body[pc]) continue;
+    const Insn& in = insns_[pc];
+    const Form f = form_of(in.op);
+    // A body that leaves its frame (calls, callbacks) is not summarised.
+    if (f == Form::kCallLocal || f == Form::kCallBtf || f == Form::kCallx) return false;
+    if (f != Form::kCall) continue;
+    const HelperProto* p = find_helper(static_cast<uint32_t>(in.imm));
+    if (!p) return false;
+    for (ArgKind a : p->args) {
+      if (a == ArgKind::kPtrToFunc) return false;
+    }
+  }
+  return true;
+}
+
+bool Verifier::try_summary(uint32_t pc) {
+  if (!trials_.empty() && trials_.back()->head == pc) return false;
+  if (summary_failures_[pc] >= kMaxSummaryFailures || trials_.size() >= kMaxLoopNesting) {
+    return false;
+  }
+  if (bodies_[pc].empty()) bodies_[pc] = loop_body(cfg_, pc);
+  const std::vector<uint8_t>& body = bodies_[pc];
+  // The path's earlier visits to the head since it entered the loop; the latest two guide
+  // the widening and show the values that move by a constant step.
+  const State* prev = nullptr;
+  const State* prev2 = nullptr;
+  uint32_t visits = 0, walked = 0;
+  for (Checkpoint* c = cur_.parent; c && walked < kMaxAncestorWalk; c = c->parent, ++walked) {
+    if (!c->stored) continue;  // forgotten (its state is gone)
+    if (c->state.frames.size() != cur_.frames.size() || !body[c->state.pc]) break;
+    if (c->state.pc != pc) continue;
+    if (!prev) {
+      prev = &c->state;
+    } else if (!prev2) {
+      prev2 = &c->state;
+    }
+    // Tried once per entry into the loop, at its kSummaryVisits-th visit.
+    if (++visits >= kSummaryVisits) return false;
+  }
+  if (!prev2 || visits + 1 != kSummaryVisits) return false;
+  if (!body_summarisable(body)) {
+    summary_failures_[pc] = kMaxSummaryFailures;
+    return false;
+  }
+  Thresholds th;
+  th.add(0);
+  // The constants the body compares with, and the bounds of the registers it compares
+  // that the last trip did not move (a length, a limit).
+  uint16_t compared = 0;
+  for (uint32_t i = 0; i < body.size(); ++i) {
+    if (!body[i]) continue;
+    const Insn& in = insns_[i];
+    if (form_of(in.op) == Form::kJmpImm) {
+      th.add(sem::imm64_operand(in.imm));
+      th.add(static_cast<uint32_t>(in.imm));
+    } else if (form_of(in.op) == Form::kJmpReg) {
+      compared |= static_cast<uint16_t>(1u << in.dst | 1u << in.src);
+    }
+  }
+  for (uint32_t i = 0; i < body.size(); ++i) {
+    if (body[i] && form_of(insns_[i].op) == Form::kJmpImm) {
+      compared |= static_cast<uint16_t>(1u << insns_[i].dst);
+    }
+  }
+  for (LoopLoc loc = 0; loc < kFramePointer; ++loc) {
+    const Reg* r = loop_loc(cur_, loc);
+    const Reg* p = loop_loc(*prev, loc);
+    if (!(compared >> loc & 1) || !r->is_scalar() || !p->is_scalar()) continue;
+    if (r->val.umin == p->val.umin) th.add(r->val.umin);
+    if (r->val.umax == p->val.umax) th.add(r->val.umax);
+  }
+  th.finish();
+
+  std::optional<State> inv = widen_state(*prev, cur_, th, WidenMode::kThresholds);
+  if (!inv) {
+    ++summary_failures_[pc];
+    return false;
+  }
+  State entry = cur_;
+  LoopTrial t;
+  t.head = pc;
+  t.depth = cur_.frames.size();
+  t.body = &body;
+  t.compared = compared;
+  // A known value (a scalar, or a pointer's offset) at `loc`.
+  auto known = [](const State& s, LoopLoc loc, const Reg& like) -> std::optional<uint64_t> {
+    const Reg* r = loop_loc(s, loc);
+    if (!r || r->type != like.type || !r->val.is_const()) return std::nullopt;
+    if (r->is_scalar()) return r->val.value();
+    if ((r->type != RegType::kMem && r->type != RegType::kMapValue) || r->map != like.map ||
+        r->size != like.size) {
+      return std::nullopt;
+    }
+    return static_cast<uint64_t>(r->off) + r->val.value();
+  };
+  for (LoopLoc loc : loop_locs(cur_)) {
+    const Reg* c = loop_loc(cur_, loc);
+    if (!c) continue;
+    auto v0 = known(*prev2, loc, *c), v1 = known(*prev, loc, *c), v2 = known(cur_, loc, *c);
+    if (!v0 || !v1 || !v2) continue;
+    auto d = static_cast<int64_t>(*v2 - *v1);
+    if (d != 0 && d == static_cast<int64_t>(*v1 - *v0) && d > INT32_MIN && d < INT32_MAX) {
+      t.steps.push_back({loc, d, *v2});
+    }
+  }
+  bool proven = false;
+  uint32_t widenings = 0, narrowings = 0;
+  for (uint32_t round = 0; round < kMaxSummaryRounds && inv; ++round) {
+    link_pointers(t, *inv);
+    Round r = summary_round(t, *inv);
+    if (opts_.log) {
+      static const char* const kWhat[] = {"proven", "widen", "no ranking variable: narrow",
+                                          "pointer and counter apart: relink", "failed"};
+      res_.log += fmt::format("{}: loop summary round {}: {}\n", pc, round,
+                              kWhat[static_cast<int>(r)]);
+    }
+    if (r == Round::kFailed) break;
+    if (r == Round::kProven) {
+      proven = true;
+      break;
+    }
+    if (r == Round::kRelink) continue;
+    if (r == Round::kGrow) {
+      ++widenings;
+      inv = widen_state(*inv, *t.grow, th,
+                        widenings >= kThresholdRounds ? WidenMode::kExtreme
+                                                      : WidenMode::kThresholds);
+      continue;
+    }
+    // Every trip came back inside the invariant but it is too wide to bound the loop: the
+    // entry and the trips' states are an invariant candidate inside it (narrowing).
+    if (++narrowings > kMaxNarrowings) break;
+    inv = widen_state(entry, *t.trips, th, WidenMode::kJoin);
+  }
+  cur_ = std::move(entry);
+  if (!proven) {
+    ++summary_failures_[pc];
+    return false;
+  }
+  // Go on from every exit. Inside an enclosing summary, a value keeps its relation to the
+  // enclosing loop's head when it is this loop's head value plus a step and that location
+  // held the same value on every trip.
+  for (State& e : t.exits) {
+    for (LoopLoc loc : loop_locs(e)) {
+      Reg* r = loop_loc(e, loc);
+      if (!r || r->ind == 0) continue;
+      LoopLoc src = static_cast<LoopLoc>(r->ind - 1);
+      const Reg* outer = loop_loc(cur_, src);
+      if (outer && outer->is_scalar() && outer->ind != 0 && src < t.changed.size() &&
+          !t.changed[src] && r->is_scalar()) {
+        r->ind = outer->ind;
+        r->ind_delta = static_cast<int64_t>(static_cast<uint64_t>(r->ind_delta) +
+                                            static_cast<uint64_t>(outer->ind_delta));
+        r->ind_w32 = r->ind_w32 || outer->ind_w32;
+      } else {
+        r->ind = 0;
+        r->ind_delta = 0;
+        r->ind_w32 = false;
+      }
+    }
+    e.loop_forks = cur_.loop_forks;
+    fork(std::move(e));
+  }
+  return true;
+}
+
+Verifier::Round Verifier::summary_round(LoopTrial& t, const State& inv) {
+  State start = inv;
+  for (LoopLoc loc : loop_locs(start)) {
+    Reg* r = loop_loc(start, loc);
+    if (!r) continue;
+    const bool movable = r->is_scalar() || r->type == RegType::kMem ||
+                         r->type == RegType::kMapValue;
+    r->ind = movable ? static_cast<uint16_t>(loc + 1) : 0;
+    r->ind_delta = 0;
+    r->ind_w32 = false;
+  }
+  start.parent = nullptr;
+  start.pc = t.head;
+  t.inv = inv;
+  t.exits.clear();
+  t.rankings.clear();
+  t.any_trip = false;
+  t.start = true;
+  t.restart = false;
+  t.grow.reset();
+  t.trips.reset();
+  t.link_broken = false;
+  t.changed.assign(kNumLoopLocs, 0);
+
+  // The body is explored on its own: its own pending paths, stored states and errors.
+  std::vector<State> outer_pending;
+  std::vector<std::vector<Checkpoint*>> outer_stored(insns_.size());
+  std::vector<Diagnostic> outer_diags;
+  std::swap(pending_, outer_pending);
+  std::swap(stored_, outer_stored);
+  std::swap(res_.diagnostics, outer_diags);
+  const uint64_t outer_live = live_states_;
+  trials_.push_back(&t);
+  pending_.push_back(std::move(start));
+  while (!pending_.empty() && !stop_all_ && !t.restart && res_.diagnostics.empty()) {
+    cur_ = std::move(pending_.back());
+    pending_.pop_back();
+    explore_path();
+  }
+  trials_.pop_back();
+  const bool errors = !res_.diagnostics.empty() || stop_all_;
+  std::swap(pending_, outer_pending);
+  std::swap(stored_, outer_stored);
+  std::swap(res_.diagnostics, outer_diags);
+  live_states_ = outer_live;
+  stop_all_ = false;
+  if (errors) return Round::kFailed;
+  if (t.link_broken) return Round::kRelink;
+  if (t.restart) return t.grow ? Round::kGrow : Round::kFailed;
+  // A linked pointer is bounded only when its counter is a ranking variable.
+  for (const LoopTrial::Link& l : t.links) {
+    Ranking need{l.a, RankOrder::kU64, static_cast<int8_t>(l.da > 0 ? 1 : -1)};
+    if (t.any_trip && std::find(t.rankings.begin(), t.rankings.end(), need) == t.rankings.end()) {
+      return Round::kFailed;
+    }
+  }
+  if (t.any_trip && t.rankings.empty()) return Round::kNoRanking;
+  return Round::kProven;
+}
+
+void Verifier::link_pointers(LoopTrial& t, State& inv) {
+  t.links.clear();
+  for (const LoopTrial::Step& sb : t.steps) {
+    Reg* b = loop_loc(inv, sb.loc);
+    if (!b || b->is_scalar()) continue;
+    if (sb.loc < kLocSlot0 && !(cfg_.live_in[t.head] >> sb.loc & 1)) continue;
+    // Counters the body compares first.
+    std::vector<LoopTrial::Step> counters;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const LoopTrial::Step& sa : t.steps) {
+        bool cmp = sa.loc < kLocSlot0 && (t.compared >> sa.loc & 1);
+        if (cmp == (pass == 0)) counters.push_back(sa);
+      }
+    }
+    for (const LoopTrial::Step& sa : counters) {
+      const Reg* a = loop_loc(inv, sa.loc);
+      if (sa.loc == sb.loc || !a || !a->is_scalar()) continue;
+      if (std::find(t.broken.begin(), t.broken.end(), std::make_pair(sa.loc, sb.loc)) !=
+          t.broken.end()) {
+        continue;
+      }
+      // The number of trips the counter's range in the invariant allows.
+      uint64_t span = 0;
+      if (sa.step > 0) {
+        if (a->val.umax == UINT64_MAX || a->val.umax < sa.entry) continue;
+        span = a->val.umax - sa.entry;
+      } else {
+        if (a->val.umin > sa.entry) continue;
+        span = sa.entry - a->val.umin;
+      }
+      uint64_t trips = span / static_cast<uint64_t>(sa.step > 0 ? sa.step : -sa.step);
+      uint64_t db = static_cast<uint64_t>(sb.step > 0 ? sb.step : -sb.step);
+      if (trips > (uint64_t{1} << 31) || trips * db > static_cast<uint64_t>(kMaxPtrOffset)) continue;
+      // b = b0 + db * [0, trips]: the fixed part stays, the variable part moves.
+      Scalar moved = Scalar::urange(0, trips * db);
+      if (sb.step < 0) moved = scalar_neg(moved, 64);
+      moved = scalar_alu(AluOp::kAdd, moved,
+                         Scalar::constant(sb.entry - static_cast<uint64_t>(b->off)), 64);
+      b->val = moved;
+      t.links.push_back({sa.loc, sb.loc, sa.step, sb.step});
+      break;
+    }
+  }
+}
+
+bool Verifier::trial_path_ends(uint32_t pc) {
+  LoopTrial& t = *trials_.back();
+  if (t.start) {
+    t.start = false;
+    return false;
+  }
+  if (cur_.frames.size() != t.depth || !(*t.body)[pc]) {
+    t.exits.push_back(cur_);
+    return true;
+  }
+  if (pc != t.head) return false;
+  // A trip around the loop: the invariant must hold again, and some value must have
+  // moved towards the end of its range.
+  const uint16_t live = cfg_.live_in[pc], precise = cfg_.precise_in[pc];
+  // A linked pointer that moved by its step while its counter moved by its own is inside
+  // the invariant when the counter is (see LoopTrial::Link).
+  State linked;
+  const State* trip = &cur_;
+  if (!t.links.empty()) {
+    linked = cur_;
+    for (const LoopTrial::Link& l : t.links) {
+      const Reg* a = loop_loc(cur_, l.a);
+      Reg* b = loop_loc(linked, l.b);
+      if (!a || !b || a->ind != l.a + 1 || a->ind_delta != l.da || a->ind_w32 ||
+          b->ind != l.b + 1 || b->ind_delta != l.db || b->ind_w32) {
+        t.broken.emplace_back(l.a, l.b);
+        t.link_broken = true;
+        t.restart = true;
+        return true;
+      }
+      *b = *loop_loc(t.inv, l.b);
+    }
+    trip = &linked;
+  }
+  if (!state_covers(t.inv, *trip, live, precise)) {
+    t.grow = cur_;
+    t.restart = true;
+    return true;
+  }
+  if (!t.trips) {
+    t.trips = cur_;
+  } else {
+    t.trips = widen_state(*t.trips, cur_, Thresholds{}, WidenMode::kJoin);
+    if (!t.trips) t.trips = t.inv;  // not reached: both are covered by t.inv
+  }
+  std::vector<Ranking> now = trip_rankings(t.inv, cur_);
+  // A register's range at the head only counts when state_covers compared it.
+  std::erase_if(now, [&](const Ranking& r) {
+    return r.loc < kLocSlot0 && !((live & precise) >> r.loc & 1);
+  });
+  if (!t.any_trip) {
+    t.rankings = std::move(now);
+    t.any_trip = true;
+  } else {
+    std::erase_if(t.rankings, [&](const Ranking& r) {
+      return std::find(now.begin(), now.end(), r) == now.end();
+    });
+  }
+  for (LoopLoc loc = 0; loc < t.changed.size(); ++loc) {
+    const Reg* r = loop_loc(cur_, loc);
+    if (!r || r->ind != loc + 1 || r->ind_delta != 0 || r->ind_w32) t.changed[loc] = 1;
+  }
+  return true;
+}
+
+void Verifier::track_tags(const Insn& in, const Reg& dst_before, const Reg& src_before) {
+  auto clear = [](Reg& r) {
+    r.ind = 0;
+    r.ind_delta = 0;
+    r.ind_w32 = false;
+  };
+  switch (form_of(in.op)) {
+    case Form::kAluImm:
+    case Form::kAluReg: {
+      Reg& d = cur_.reg(in.dst);
+      const AluOp op = alu_op(in.op);
+      const bool reg = form_of(in.op) == Form::kAluReg;
+      const bool w32 = op_info(in.op).width == 32;
+      std::optional<uint64_t> c;
+      if (!reg) {
+        c = sem::imm64_operand(in.imm);
+      } else if (src_before.is_scalar() && src_before.val.is_const()) {
+        c = src_before.val.value();
+      }
+      Reg tag;
+      if (op == AluOp::kMov && reg) {
+        tag = src_before;
+      } else if ((op == AluOp::kAdd || op == AluOp::kSub) && c && dst_before.ind != 0) {
+        tag = dst_before;
+        uint64_t delta = static_cast<uint64_t>(tag.ind_delta);
+        tag.ind_delta = static_cast<int64_t>(op == AluOp::kAdd ? delta + *c : delta - *c);
+      }
+      const bool movable = d.is_scalar() || d.type == RegType::kMem ||
+                           d.type == RegType::kMapValue;
+      if (!movable || tag.ind == 0) {
+        clear(d);
+        return;
+      }
+      d.ind = tag.ind;
+      d.ind_delta = tag.ind_delta;
+      d.ind_w32 = tag.ind_w32 || w32;
+      return;
+    }
+    case Form::kLdx:
+      // A whole spilled register comes back with its relation; anything else is new.
+      if (access_size(in.op) == 8 && src_before.type == RegType::kStack) return;
+      clear(cur_.reg(in.dst));
+      return;
+    case Form::kLdxSx:
+    case Form::kLddw:
+    case Form::kNeg:
+    case Form::kMovSx:
+    case Form::kEndian:
+      clear(cur_.reg(in.dst));
+      return;
+    case Form::kCall:
+    case Form::kLdAbs:
+    case Form::kLdInd:
+      for (uint8_t r = 0; r <= 5; ++r) clear(cur_.reg(r));
+      return;
+    case Form::kAtomic:
+      clear(cur_.reg(0));
+      clear(cur_.reg(in.src));
+      for (StackSlot& s : cur_.top().stack) clear(s.spill);
+      return;
+    case Form::kSt:
+    case Form::kStx:
+    case Form::kJa:
+    case Form::kJa32:
+    case Form::kJmpImm:
+    case Form::kJmpReg:
+    case Form::kCallLocal:
+    case Form::kCallBtf:
+    case Form::kCallx:
+    case Form::kExit:
+      return;
+  }
 }
 
 bool Verifier::step() {
@@ -985,7 +1480,14 @@ bool Verifier::do_store(uint32_t pc, const Insn& in) {
     if (size == 8) value = Reg::scalar(Scalar::constant(sem::imm64_operand(in.imm)));
   } else {
     if (!read_reg(pc, in.src)) return false;
-    value = cur_.reg(in.src);
+    Reg& src = cur_.reg(in.src);
+    // A spilled scalar stays linked to its register: a branch that narrows one narrows
+    // the other (a loop counter kept on the stack and compared in a register).
+    if (size == 8 && src.is_scalar() && !src.val.is_const() && src.id == 0 &&
+        cur_.reg(in.dst).type == RegType::kStack) {
+      src.id = new_id();
+    }
+    value = src;
     if (value.is_scalar() && size < 8) {
       value.val = scalar_truncate(value.val, size);
       value.id = 0;

@@ -48,6 +48,9 @@ struct CatalogueCase {
 
   // A note says we are deliberately stricter than the kernel (the kernel accepts).
   bool stricter_than_kernel() const;
+  // A note says the kernel rejects what we accept (a loop summary proves a loop the kernel
+  // follows trip by trip until its complexity limit).
+  bool kernel_rejects() const;
 };
 
 // Parses a catalogue file's text (the format of verifier_contract.md).

@@ -108,6 +108,13 @@ bool CatalogueCase::stricter_than_kernel() const {
   return false;
 }
 
+bool CatalogueCase::kernel_rejects() const {
+  for (const std::string& n : notes) {
+    if (n.find("the kernel rejects") != std::string::npos) return true;
+  }
+  return false;
+}
+
 Result<std::vector<CatalogueCase>> parse_catalogue(std::string_view text,
                                                    std::string_view file) {
   std::vector<CatalogueCase> cases;

@@ -31,3 +31,11 @@ if(TARGET bpfjit)
   bpfjit_warnings(verifier_bpf_progs_tests)
   gtest_discover_tests(verifier_bpf_progs_tests DISCOVERY_TIMEOUT 60)
 endif()
+
+# The bench kernels (bench/kernels/kernels.cmake) are accepted with their bench buffer sizes;
+# the test skips when the bench is not part of the build.
+add_executable(verifier_kernels_tests verifier/bench_kernels_test.cc)
+target_link_libraries(verifier_kernels_tests PRIVATE bpfjit_verifier bpfjit_isa GTest::gtest_main
+                      $<TARGET_NAME_IF_EXISTS:bpfjit_bench_kernels>)
+bpfjit_warnings(verifier_kernels_tests)
+gtest_discover_tests(verifier_kernels_tests DISCOVERY_TIMEOUT 60)
