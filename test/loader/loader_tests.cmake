@@ -21,3 +21,13 @@ if(TARGET bpfjit_cli)
             ${CMAKE_CURRENT_BINARY_DIR}/cli-work/object)
   set_tests_properties(cli.object PROPERTIES TIMEOUT 60)
 endif()
+
+# The public API under concurrent use (runs, maps, counters, ring buffers, hot reload):
+# also built and run under ThreadSanitizer.
+add_executable(api_concurrency_tests loader/api_concurrency_test.cc)
+target_link_libraries(api_concurrency_tests PRIVATE bpfjit GTest::gtest_main)
+target_compile_definitions(api_concurrency_tests PRIVATE
+  BPFJIT_BPF_PROGS_DIR="${BPFJIT_BPF_PROGS_DIR}")
+add_dependencies(api_concurrency_tests bpf_progs)
+bpfjit_warnings(api_concurrency_tests)
+bpfjit_tsan_tests(api_concurrency_tests)
