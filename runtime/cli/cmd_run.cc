@@ -66,8 +66,8 @@ Command add_run_command(CLI::App& parent) {
              "without --mem), a 4 KiB stack and helper 5 (returns r1); an ELF object's "
              "program gets its maps, global data and program type's context");
   app->add_option("file", o->input,
-                  "the program: raw bytes (.bin, 8 per slot) or assembler text (.s, .asm, "
-                  "or any file that is text)")
+                  "the program: an ELF object (clang -target bpf -c), raw bytes (.bin, 8 "
+                  "per slot) or assembler text (.s, .asm, or any file that is text)")
       ->required()
       ->check(CLI::ExistingFile);
   app->add_option("--mem", o->mem, "file whose bytes are the program's writable input memory")
