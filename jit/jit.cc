@@ -19,6 +19,11 @@
 //   mov a, b ; add a, c|imm  lea (and a following ldx a, [a+off] loads from [b+c+off])
 // Loop heads that nothing falls into are 16-byte aligned.
 //
+// Checked mode versions code (loops.h): a counted loop whose accesses walk by fixed steps,
+// or a straight range with several accesses off the same registers, starts with one check
+// of all of them against region 0; when it holds an unchecked copy runs, otherwise the
+// checked copy (emitted after the program), so traps stay exactly where they were.
+//
 // Native stack: the trampoline leaves rsp 16-byte aligned inside the program, and every
 // bpf-to-bpf call pushes 5 registers plus its return address (48 bytes), so helpers can be
 // called directly from any depth.
@@ -487,24 +492,31 @@ class Emitter {
   void emit_versioned_loop(VersionedCode& v, bool annotate) {
     const VersionedLoop& l = v.loop;
     a_.bind(labels_[l.head]);
-    if (annotate) a_.comment(fmt::format("loop {}..{}: entry check of {} accesses", l.head, l.tail, l.accesses.size()).c_str());
-    a_.lea(x86::r10, x86::ptr(q(l.counter), l.counter_add));
-    if (l.bound_reg == kNumRegs) {
-      a_.mov(x86::r11, Imm(l.bound_add));
-    } else {
-      a_.lea(x86::r11, x86::ptr(q(l.bound_reg), static_cast<int32_t>(l.bound_add)));
+    if (annotate) {
+      a_.comment(fmt::format("{} {}..{}: {} entry checks for {} accesses", l.loop ? "loop" : "range",
+                             l.head, l.tail, l.accesses.size(), l.covered.size()).c_str());
     }
-    Label counted = a_.newLabel();
-    a_.sub(x86::r11, x86::r10);
-    a_.jae(counted);
-    a_.xor_(x86::r11d, x86::r11d);
-    a_.bind(counted);
-    // jmax < 2^31 and |step| < 2^31: step * jmax cannot overflow.
-    a_.cmp(x86::r11, Imm(INT32_MAX));
-    a_.ja(v.checked);
+    if (l.loop) {
+      a_.lea(x86::r10, x86::ptr(q(l.counter), l.counter_add));
+      if (l.bound_reg == kNumRegs) {
+        a_.mov(x86::r11, Imm(l.bound_add));
+      } else {
+        a_.lea(x86::r11, x86::ptr(q(l.bound_reg), static_cast<int32_t>(l.bound_add)));
+      }
+      Label counted = a_.newLabel();
+      a_.sub(x86::r11, x86::r10);
+      a_.jae(counted);
+      a_.xor_(x86::r11d, x86::r11d);
+      a_.bind(counted);
+      // jmax < 2^31 and |step| < 2^31: step * jmax cannot overflow.
+      a_.cmp(x86::r11, Imm(INT32_MAX));
+      a_.ja(v.checked);
+    }
     // A run with a budget counts back-edges: the checked copy does.
-    a_.cmp(state_b(kOffCounted), 0);
-    a_.jne(v.checked);
+    if (l.back_edge) {
+      a_.cmp(state_b(kOffCounted), 0);
+      a_.jne(v.checked);
+    }
     uses_region_ = true;
     for (const HoistedAccess& h : l.accesses) {
       uint32_t log2 = h.size == 1 ? 0 : h.size == 2 ? 1 : h.size == 4 ? 2 : 3;
@@ -533,15 +545,16 @@ class Emitter {
     a_.align(asmjit::AlignMode::kCode, 16);
     Label outer = labels_[l.head];
     labels_[l.head] = v.unchecked;
-    for (const HoistedAccess& h : l.accesses) elide_[h.pc] = true;
-    uncounted_ = true;
+    for (uint32_t pc : l.covered) elide_[pc] = true;
+    uncounted_ = l.back_edge;
     emit_range(l.head, l.tail + 1, annotate, false);
     uncounted_ = false;
-    for (const HoistedAccess& h : l.accesses) elide_[h.pc] = false;
+    for (uint32_t pc : l.covered) elide_[pc] = false;
     labels_[l.head] = outer;
   }
 
-  // Checked mode: the loops whose region-0 accesses are checked once at their entry.
+  // Checked mode: the loops and straight ranges whose region-0 accesses are checked once at
+  // their entry.
   void find_loops() {
     size_t n = insns_.size();
     loop_at_.assign(n, -1);
@@ -550,9 +563,8 @@ class Emitter {
     std::vector<bool> is_target(n);
     for (size_t pc = 0; pc < n; ++pc) is_target[pc] = labels_[pc].isValid();
     for (VersionedLoop& l : find_versioned_loops(insns_, is_target)) {
-      std::erase_if(l.accesses, [&](const HoistedAccess& h) { return (flags(h.pc) & kSkipMemCheck) != 0; });
-      if (l.accesses.empty()) continue;
       loop_at_[l.head] = static_cast<int32_t>(loops_.size());
+      mark(l.head);
       mark(l.tail + 1);  // the checked copy jumps back there
       loops_.push_back(VersionedCode{std::move(l), a_.newLabel(), a_.newLabel()});
     }

@@ -10,7 +10,9 @@
 // - checked (the default): every load, store and atomic is checked against the run's
 //   stack and regions as RunContext::accessible says; a violation stops the run with a
 //   TrapKind::kMemory trap before memory is touched. Back-edges and calls count down
-//   ctx.budget when it is not UINT64_MAX.
+//   ctx.budget when it is not UINT64_MAX. Counted loops and straight runs of code may
+//   check their accesses once, at their entry, and run an unchecked copy when all of them
+//   are in bounds (jit/loops.h); the outcome of every run is the same.
 // - trusted: no runtime memory checks, for programs the verifier proved safe.
 //
 // Code memory is mapped writable while it is filled and executable afterwards, never both.

@@ -1,6 +1,7 @@
 // Finding the loops the JIT versions (see loops.h for the model).
 #include "jit/loops.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace bpfjit {
@@ -196,24 +197,146 @@ VersionedLoop analyse(const std::vector<Insn>& insns, const std::vector<bool>& i
     a.size = s.size;
     a.write = s.write;
     loop.accesses.push_back(a);
+    loop.covered.push_back(s.pc);
   }
   return loop;
+}
+
+// An access seen in a straight range, its address relative to the range's entry.
+struct RangeAccess {
+  uint32_t pc;
+  uint8_t base;
+  uint8_t index;
+  int64_t lo;  // [lo, hi) off r[base] + r[index]
+  int64_t hi;
+  bool write;
+};
+
+uint8_t size_class(int64_t span) {
+  return span <= 1 ? 1 : span <= 2 ? 2 : span <= 4 ? 4 : 8;
+}
+
+// The straight range from `start`: its end (exclusive) and, when accesses share registers,
+// the range with one check per group of them.
+uint32_t straight_range(const std::vector<Insn>& insns, const std::vector<bool>& is_target,
+                        const std::vector<bool>& in_loop, uint32_t start,
+                        std::vector<VersionedLoop>& out) {
+  Sym r[kNumRegs];
+  for (uint8_t i = 0; i < kNumRegs; ++i) r[i] = Sym::entry(i);
+  std::vector<RangeAccess> seen;
+  uint32_t pc = start;
+  auto n = static_cast<uint32_t>(insns.size());
+  for (; pc < n; ++pc) {
+    const Insn& in = insns[pc];
+    if ((pc > start && is_target[pc]) || in_loop[pc]) break;
+    if (in.op == Op::kLddwHigh) continue;
+    Form f = form_of(in.op);
+    if (is_jump(f) && in.target() >= start && in.target() <= pc) break;
+    uint32_t size = op_info(in.op).width / 8;
+    const Sym* addr = f == Form::kLdx || f == Form::kLdxSx ? &r[in.src]
+                      : f == Form::kSt || f == Form::kStx  ? &r[in.dst]
+                                                           : nullptr;
+    if (addr != nullptr && addr->known && addr->count > 0 && addr->base[0] != kFramePointer &&
+        (addr->count == 1 || addr->base[1] != kFramePointer)) {
+      uint8_t b0 = addr->base[0], b1 = addr->count == 2 ? addr->base[1] : kNumRegs;
+      int64_t lo = static_cast<int64_t>(addr->k) + in.off;
+      if (fits_int32(lo) && fits_int32(lo + size)) {
+        seen.push_back({pc, std::min(b0, b1), std::max(b0, b1), lo, lo + size, f == Form::kSt || f == Form::kStx});
+      }
+    }
+    if (!step(in, r)) break;
+    if (f == Form::kJa || f == Form::kJa32 || f == Form::kExit) {
+      ++pc;
+      break;
+    }
+  }
+  uint32_t end = std::max(pc, start + 1);
+  // Groups of accesses off the same registers; the range ends at the last grouped one.
+  VersionedLoop range;
+  range.loop = false;
+  range.head = start;
+  // One group per register pair, in order of first use (linear in the accesses).
+  std::vector<std::vector<size_t>> groups;
+  int32_t group_of[kNumRegs][kNumRegs + 1];
+  for (auto& row : group_of) std::fill(std::begin(row), std::end(row), -1);
+  for (size_t i = 0; i < seen.size(); ++i) {
+    int32_t& g = group_of[seen[i].base][seen[i].index];
+    if (g < 0) {
+      g = static_cast<int32_t>(groups.size());
+      groups.emplace_back();
+    }
+    groups[static_cast<size_t>(g)].push_back(i);
+  }
+  for (const std::vector<size_t>& group : groups) {
+    if (group.size() < 2) continue;
+    size_t i = group[0];
+    int64_t lo = seen[i].lo, hi = seen[i].hi;
+    bool write = false;
+    for (size_t g : group) {
+      lo = std::min(lo, seen[g].lo);
+      hi = std::max(hi, seen[g].hi);
+      write = write || seen[g].write;
+      range.covered.push_back(seen[g].pc);
+      range.tail = std::max(range.tail, seen[g].pc);
+    }
+    HoistedAccess a;
+    a.pc = seen[i].pc;
+    a.base = seen[i].base;
+    a.index = seen[i].index;
+    a.write = write;
+    if (hi - lo <= 8) {
+      a.disp = static_cast<int32_t>(lo);
+      a.size = size_class(hi - lo);
+      range.accesses.push_back(a);
+    } else {  // the first and the last byte: region 0 is one interval
+      a.disp = static_cast<int32_t>(lo);
+      a.size = 1;
+      range.accesses.push_back(a);
+      a.disp = static_cast<int32_t>(hi - 1);
+      range.accesses.push_back(a);
+    }
+  }
+  if (!range.accesses.empty()) {
+    std::sort(range.covered.begin(), range.covered.end());
+    // Only backward jumps up to the range's tail matter.
+    range.back_edge = false;
+    for (uint32_t p = start; p <= range.tail; ++p) {
+      const Insn& in = insns[p];
+      if (in.op != Op::kLddwHigh && is_jump(form_of(in.op)) && in.target() < start) range.back_edge = true;
+    }
+    out.push_back(std::move(range));
+  }
+  return end;
 }
 
 }  // namespace
 
 std::vector<VersionedLoop> find_versioned_loops(const std::vector<Insn>& insns,
                                                 const std::vector<bool>& is_target) {
-  std::vector<VersionedLoop> out;
+  std::vector<VersionedLoop> loops;
   for (uint32_t pc = 0; pc < insns.size(); ++pc) {
     const Insn& in = insns[pc];
     Form f = form_of(in.op);
     if ((f != Form::kJmpImm && f != Form::kJmpReg) || in.target() > pc) continue;
     auto head = static_cast<uint32_t>(in.target());
-    if (!out.empty() && head <= out.back().tail) continue;  // overlaps the previous one
+    if (!loops.empty() && head <= loops.back().tail) continue;  // overlaps the previous one
     bool ok = false;
     VersionedLoop loop = analyse(insns, is_target, head, pc, ok);
-    if (ok && !loop.accesses.empty()) out.push_back(std::move(loop));
+    if (ok && !loop.accesses.empty()) loops.push_back(std::move(loop));
+  }
+  std::vector<bool> in_loop(insns.size());
+  for (const VersionedLoop& l : loops) {
+    for (uint32_t pc = l.head; pc <= l.tail; ++pc) in_loop[pc] = true;
+  }
+  std::vector<VersionedLoop> out;
+  size_t next_loop = 0;
+  for (uint32_t pc = 0; pc < insns.size();) {
+    if (in_loop[pc]) {
+      out.push_back(std::move(loops[next_loop++]));
+      pc = out.back().tail + 1;
+      continue;
+    }
+    pc = straight_range(insns, is_target, in_loop, pc, out);
   }
   return out;
 }

@@ -12,7 +12,10 @@
 // and the iterations that run are j = 0 .. jmax with jmax = max(0, N - (I0 + kI)), both
 // known at the loop's entry.
 //
-// The JIT emits such a loop twice: at the head, a check that every hoisted access stays in
+// The same model serves a straight range of code that is run once (jmax = 0): accesses off
+// the same registers share one check covering all of them.
+//
+// The JIT emits such code twice: at the head, a check that every hoisted access stays in
 // region 0 (writable for stores) for all j <= jmax; when it holds, a copy without those
 // checks runs; otherwise the ordinary checked copy runs, so a faulting program faults at
 // the same instruction with the same memory as without versioning.
@@ -25,10 +28,11 @@
 
 namespace bpfjit {
 
-// An access of the loop whose address in iteration j is
-// r[base] + r[index] + disp + step * j, with r[] the registers' values at the loop's entry.
+// One entry check: for j = 0 .. jmax, [r[base] + r[index] + disp + step * j, + size)
+// lies in region 0 (writable when `write`), with r[] the registers' values at the entry.
+// size is 1, 2, 4 or 8.
 struct HoistedAccess {
-  uint32_t pc = 0;
+  uint32_t pc = 0;  // the (first) access it covers
   uint8_t base = 0;
   uint8_t index = kNumRegs;  // kNumRegs: none
   int32_t disp = 0;
@@ -37,20 +41,28 @@ struct HoistedAccess {
   bool write = false;
 };
 
+// A loop, or a straight range run once (jmax = 0): see the top of this file.
 struct VersionedLoop {
   uint32_t head = 0;
-  uint32_t tail = 0;  // the backward jlt
-  // The value the tail compares in iteration j: r[counter] + counter_add + j.
+  uint32_t tail = 0;  // the backward jlt of a loop; the last covered access of a range
+  bool loop = true;
+  // The code has a backward jump (a budget point): the unchecked copy runs only when the
+  // run has no budget.
+  bool back_edge = true;
+  // Loops: the value the tail compares in iteration j: r[counter] + counter_add + j.
   uint8_t counter = 0;
   int32_t counter_add = 0;
-  // The bound: r[bound_reg] + bound_add, or bound_add alone when bound_reg is kNumRegs.
+  // Loops: the bound: r[bound_reg] + bound_add, or bound_add alone when bound_reg is kNumRegs.
   uint8_t bound_reg = kNumRegs;
   int64_t bound_add = 0;
-  std::vector<HoistedAccess> accesses;
+  std::vector<HoistedAccess> accesses;  // the entry checks
+  std::vector<uint32_t> covered;        // the accesses whose own checks they replace
 };
 
-// The loops of `insns` that qualify and have at least one access to hoist. `is_target`
-// says which slots are jump targets or entries. The loops found do not overlap.
+// The loops of `insns` that qualify and have at least one access to hoist, then the
+// straight ranges (no jump target inside, no backward jump into themselves, no calls or
+// atomics) where two or more accesses off the same registers can share one check; ordered
+// by head, not overlapping. `is_target` says which slots are jump targets or entries.
 std::vector<VersionedLoop> find_versioned_loops(const std::vector<Insn>& insns,
                                                 const std::vector<bool>& is_target);
 

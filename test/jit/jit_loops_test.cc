@@ -74,27 +74,77 @@ TEST(JitLoopsTest, FindsACountedCopyLoopAndItsStrides) {
   EXPECT_TRUE(l.accesses[1].write);
 }
 
+size_t count_loops(const std::vector<Insn>& insns) {
+  size_t n = 0;
+  for (const VersionedLoop& l : find_versioned_loops(insns, targets_of(insns))) n += l.loop ? 1 : 0;
+  return n;
+}
+
 TEST(JitLoopsTest, LeavesOutLoopsItCannotBound) {
   // A 32-bit back-edge, a jump target inside the body, an unequal compare.
   for (auto insns : {copy_loop(8, Op::kJlt32Reg), copy_loop(8, Op::kJltReg, true),
                      copy_loop(8, Op::kJneReg)}) {
-    EXPECT_TRUE(find_versioned_loops(insns, targets_of(insns)).empty());
+    EXPECT_EQ(count_loops(insns), 0u);
   }
   // The counter changes otherwise than by one.
   auto insns = copy_loop(8);
   insns[8].imm = 2;
-  EXPECT_TRUE(find_versioned_loops(insns, targets_of(insns)).empty());
+  EXPECT_EQ(count_loops(insns), 0u);
   // The bound changes in the loop.
   insns = copy_loop(8);
   insns[6] = test::make_insn(Op::kAdd64Reg, 2, 0);
-  EXPECT_TRUE(find_versioned_loops(insns, targets_of(insns)).empty());
+  EXPECT_EQ(count_loops(insns), 0u);
   // A helper call in the body.
   insns = copy_loop(8);
   insns[6] = test::make_insn(Op::kCall, 0, 0, 0, 1);
-  EXPECT_TRUE(find_versioned_loops(insns, targets_of(insns)).empty());
+  EXPECT_EQ(count_loops(insns), 0u);
   // Both accesses are based on r1, which the loop now loads: nothing is left to hoist.
   insns = copy_loop(8);
   insns[7] = test::make_insn(Op::kLdxdw, 1, 1, 0);
+  EXPECT_EQ(count_loops(insns), 0u);
+}
+
+// ldxw r5, [r8] ; jle32 r9, r5, +2 ; stxw [r8], r9 ; stxw [r8-4], r5 ; (off2: the last
+// store's offset) exit: one check of [r8-4, r8+4) for writing covers all three accesses.
+std::vector<Insn> swap_snippet(int16_t off2) {
+  ProgBuilder p;
+  p.op(Op::kLdxw, 5, 8, 0)
+      .op(Op::kJle32Reg, 9, 5, 2)
+      .op(Op::kStxw, 8, 9, 0)
+      .op(Op::kStxw, 8, 5, off2)
+      .op(Op::kMov64Reg, 0, 5)
+      .op(Op::kExit);
+  return p.insns();
+}
+
+TEST(JitLoopsTest, AccessesOffTheSameRegistersShareOneCheck) {
+  auto insns = swap_snippet(-4);
+  auto ranges = find_versioned_loops(insns, targets_of(insns));
+  ASSERT_EQ(ranges.size(), 1u);
+  const VersionedLoop& r = ranges[0];
+  EXPECT_FALSE(r.loop);
+  EXPECT_FALSE(r.back_edge);
+  EXPECT_EQ(r.head, 0u);
+  EXPECT_EQ(r.tail, 3u);
+  EXPECT_EQ(r.covered, (std::vector<uint32_t>{0, 2, 3}));
+  ASSERT_EQ(r.accesses.size(), 1u);
+  EXPECT_EQ(r.accesses[0].base, 8);
+  EXPECT_EQ(r.accesses[0].disp, -4);
+  EXPECT_EQ(r.accesses[0].size, 8);
+  EXPECT_TRUE(r.accesses[0].write);
+  // Spread wider than 8 bytes: the first and the last byte are checked.
+  insns = swap_snippet(100);
+  ranges = find_versioned_loops(insns, targets_of(insns));
+  ASSERT_EQ(ranges.size(), 1u);
+  ASSERT_EQ(ranges[0].accesses.size(), 2u);
+  EXPECT_EQ(ranges[0].accesses[0].disp, 0);
+  EXPECT_EQ(ranges[0].accesses[0].size, 1);
+  EXPECT_EQ(ranges[0].accesses[1].disp, 103);
+  EXPECT_EQ(ranges[0].accesses[1].size, 1);
+  // Stack accesses (off r10) are checked as before, not merged.
+  insns[0].src = kFramePointer;
+  insns[2].dst = kFramePointer;
+  insns[3].dst = kFramePointer;
   EXPECT_TRUE(find_versioned_loops(insns, targets_of(insns)).empty());
 }
 
@@ -161,6 +211,45 @@ TEST(JitLoopsTest, VersionedLoopsFaultAtTheSameInsnWithTheSameMemory) {
     }
   }
   // Both the unchecked copy (clean runs) and faults in the checked one were exercised.
+  EXPECT_GT(clean, 50);
+  EXPECT_GT(faults, 50);
+}
+
+// The merged check at every position around both edges of the buffer, for a buffer that
+// is writable and one that is not: the same trap, instruction and memory as the interpreter.
+TEST(JitLoopsTest, MergedChecksFaultAtTheSameInsnWithTheSameMemory) {
+  int faults = 0, clean = 0;
+  for (int16_t off2 : {-4, 100, -100}) {
+    std::vector<Insn> snippet = swap_snippet(off2);
+    // r8 = r1 + r2 (r2 is the run's start offset), r9 = 0x7fffffff (so the stores run).
+    ProgBuilder p;
+    p.op(Op::kMov64Reg, 8, 1).op(Op::kAdd64Reg, 8, 2).op(Op::kMov64Imm, 9, 0, 0, INT32_MAX);
+    std::vector<Insn> insns = p.insns();
+    for (Insn in : snippet) {
+      if (form_of(in.op) == Form::kJmpReg) in.imm64 += 3;
+      insns.push_back(in);
+    }
+    auto jit = jit_compile(insns, JitOptions{});
+    auto interp = make_interpreter(insns);
+    ASSERT_TRUE(jit.ok() && interp.ok());
+    for (int64_t start = -12; start <= 76; ++start) {
+      for (bool writable : {true, false}) {
+        Outcome a = run_on(**jit, static_cast<uint64_t>(start), 64, writable, 0);
+        Outcome b = run_on(**interp, static_cast<uint64_t>(start), 64, writable, 0);
+        SCOPED_TRACE(testing::Message() << "off2 " << off2 << " start " << start << " writable " << writable);
+        EXPECT_EQ(a.trap.kind, b.trap.kind);
+        EXPECT_EQ(a.trap.insn, b.trap.insn);
+        EXPECT_EQ(a.trap.addr, b.trap.addr);
+        EXPECT_EQ(a.mem, b.mem);
+        if (b.trap.kind == TrapKind::kNone) {
+          EXPECT_EQ(a.r0, b.r0);
+          ++clean;
+        } else {
+          ++faults;
+        }
+      }
+    }
+  }
   EXPECT_GT(clean, 50);
   EXPECT_GT(faults, 50);
 }

@@ -258,10 +258,32 @@ class Generator {
     } else if (k < 95) {  // early exit
       emit(Op::kMov64Reg, 0, src());
       emit(Op::kExit);
-    } else if (k < 98 && !in_loop && opts_.wild_access_permille > 0) {
+    } else if (k < 97 && !in_loop && opts_.wild_access_permille > 0) {
       gen_pointer_loop();  // may walk out of bounds: only where faults are allowed
+    } else if (k < 99 && opts_.wild_access_permille > 0) {
+      gen_pointer_group();  // the same
     } else {
       emit(Op::kMov64Imm, dst(), 0, 0, imm());
+    }
+  }
+
+  // Accesses off one pointer near an edge of the buffer, in straight code: the shape whose
+  // checks the JIT merges into one (checked mode). Some straddle the edge and fault.
+  void gen_pointer_group() {
+    uint8_t p = uniform(0, 1) ? 7 : 8;
+    emit(Op::kMov64Reg, p, kBuffer);
+    int32_t start = uniform(0, 1) ? static_cast<int32_t>(uniform(0, 16)) - 8
+                                  : static_cast<int32_t>(kProgenBufferSize) - static_cast<int32_t>(uniform(0, 16));
+    emit(Op::kAdd64Imm, p, 0, 0, start);
+    uint32_t items = uniform(2, 4);
+    for (uint32_t it = 0; it < items; ++it) {
+      auto off = static_cast<int16_t>(static_cast<int32_t>(uniform(0, 12)) - 6);
+      switch (uniform(0, 3)) {
+        case 0: emit(pick(load_), uniform(0, 1) ? 0 : 3, p, off); break;
+        case 1: emit(pick(store_), p, src(), off); break;
+        case 2: emit(pick(store_imm_), p, 0, off, imm()); break;
+        default: emit(Op::kAdd64Imm, p == 7 ? 8 : 7, 0, 0, imm()); break;
+      }
     }
   }
 
