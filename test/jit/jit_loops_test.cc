@@ -165,6 +165,20 @@ Outcome run_on(const Executable& exe, uint64_t words, size_t mem_size, bool writ
   return {r0, t, m.mem};
 }
 
+// The JIT's outcome `a` equals the interpreter's `b`; counts clean runs and faults.
+void expect_same(const Outcome& a, const Outcome& b, int& clean, int& faults) {
+  EXPECT_EQ(a.trap.kind, b.trap.kind);
+  EXPECT_EQ(a.trap.insn, b.trap.insn);
+  EXPECT_EQ(a.trap.addr, b.trap.addr);
+  EXPECT_EQ(a.mem, b.mem);
+  if (b.trap.kind == TrapKind::kNone) {
+    EXPECT_EQ(a.r0, b.r0);
+    ++clean;
+  } else {
+    ++faults;
+  }
+}
+
 // The copy loop with r3 = distance set in the program (r1, r2 come from the run).
 std::vector<Insn> copy_program(int32_t step, int32_t distance) {
   std::vector<Insn> body = copy_loop(step);
@@ -195,16 +209,7 @@ TEST(JitLoopsTest, VersionedLoopsFaultAtTheSameInsnWithTheSameMemory) {
             SCOPED_TRACE(testing::Message() << "step " << step << " distance " << distance
                                             << " words " << words << " start " << start
                                             << " writable " << writable);
-            EXPECT_EQ(a.trap.kind, b.trap.kind);
-            EXPECT_EQ(a.trap.insn, b.trap.insn);
-            EXPECT_EQ(a.trap.addr, b.trap.addr);
-            EXPECT_EQ(a.mem, b.mem);
-            if (b.trap.kind == TrapKind::kNone) {
-              EXPECT_EQ(a.r0, b.r0);
-              ++clean;
-            } else {
-              ++faults;
-            }
+            expect_same(a, b, clean, faults);
           }
         }
       }
@@ -237,16 +242,7 @@ TEST(JitLoopsTest, MergedChecksFaultAtTheSameInsnWithTheSameMemory) {
         Outcome a = run_on(**jit, static_cast<uint64_t>(start), 64, writable, 0);
         Outcome b = run_on(**interp, static_cast<uint64_t>(start), 64, writable, 0);
         SCOPED_TRACE(testing::Message() << "off2 " << off2 << " start " << start << " writable " << writable);
-        EXPECT_EQ(a.trap.kind, b.trap.kind);
-        EXPECT_EQ(a.trap.insn, b.trap.insn);
-        EXPECT_EQ(a.trap.addr, b.trap.addr);
-        EXPECT_EQ(a.mem, b.mem);
-        if (b.trap.kind == TrapKind::kNone) {
-          EXPECT_EQ(a.r0, b.r0);
-          ++clean;
-        } else {
-          ++faults;
-        }
+        expect_same(a, b, clean, faults);
       }
     }
   }
