@@ -324,6 +324,16 @@ std::vector<VersionedLoop> find_versioned_loops(const std::vector<Insn>& insns,
     VersionedLoop loop = analyse(insns, is_target, head, pc, ok);
     if (ok && !loop.accesses.empty()) loops.push_back(std::move(loop));
   }
+  // Ranges need two accesses off registers other than r10; most small programs have none.
+  size_t off_registers = 0;
+  for (const Insn& in : insns) {
+    Form f = form_of(in.op);
+    if (((f == Form::kLdx || f == Form::kLdxSx) && in.src != kFramePointer) ||
+        ((f == Form::kSt || f == Form::kStx) && in.dst != kFramePointer)) {
+      ++off_registers;
+    }
+  }
+  if (off_registers < 2) return loops;
   std::vector<bool> in_loop(insns.size());
   for (const VersionedLoop& l : loops) {
     for (uint32_t pc = l.head; pc <= l.tail; ++pc) in_loop[pc] = true;
