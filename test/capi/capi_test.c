@@ -375,7 +375,44 @@ static void test_mem_verify(void) {
   CHECK_OK(bpfjit_program_get_stats(prog, &st));
   CHECK(st.runs == 2);  /* counters restart at each prepare */
   CHECK(st.errors == 1);
+
+  /* The interpreter counts instructions: a budget of 20 stops the loop over 9 bytes. */
+  o.engine = BPFJIT_ENGINE_INTERPRETER;
+  REQUIRE_OK(bpfjit_program_prepare(prog, &o));
+  bpfjit_run_options tight = {0};
+  tight.budget = 20;
+  uint64_t r0 = 0;
+  CHECK(bpfjit_program_run(prog, digits, 9, &tight, &r0) == BPFJIT_ERR_RUNTIME);
+  CHECK(contains(bpfjit_last_error_message(), "budget"));
+  tight.budget = 10000;
+  CHECK_OK(bpfjit_program_run(prog, digits, 9, &tight, &r0));
+  CHECK(r0 == 0xcbf43926u);
   close_fixture(&f);
+}
+
+/* An object loaded from bytes the caller frees right after the load. */
+static void test_load_bytes(void) {
+  FILE* file = fopen(prog_path("crc32.v3.o"), "rb");
+  REQUIRE(file != NULL);
+  static unsigned char bytes[1 << 20];
+  size_t size = fread(bytes, 1, sizeof(bytes), file);
+  fclose(file);
+  REQUIRE(size > 0 && size < sizeof(bytes));
+  bpfjit_runtime* rt = NULL;
+  bpfjit_object* obj = NULL;
+  REQUIRE_OK(bpfjit_runtime_create(&rt));
+  REQUIRE_OK(bpfjit_load_bytes(rt, bytes, size, NULL, &obj));
+  memset(bytes, 0, size);
+  bpfjit_program* prog = NULL;
+  REQUIRE_OK(bpfjit_object_program(obj, "crc32", &prog));
+  bpfjit_prepare_options o = for_buffers_of(9);
+  REQUIRE_OK(bpfjit_program_prepare(prog, &o));
+  char digits[] = "123456789";
+  uint64_t r0 = 0;
+  CHECK_OK(bpfjit_program_run(prog, digits, 9, NULL, &r0));
+  CHECK(r0 == 0xcbf43926u);
+  bpfjit_object_destroy(obj);
+  bpfjit_runtime_destroy(rt);
 }
 
 /* A program the verifier refuses (the kernel does too) runs only in checked mode; its
@@ -689,6 +726,7 @@ static const struct test_case kCases[] = {
     {"xdp_maps", test_xdp_maps},
     {"reuse_maps", test_reuse_maps},
     {"mem_verify", test_mem_verify},
+    {"load_bytes", test_load_bytes},
     {"refused_and_globals", test_refused_and_globals},
     {"ringbuf", test_ringbuf},
     {"queue_stack", test_queue_stack},
