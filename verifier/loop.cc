@@ -56,10 +56,14 @@ void widen_bounds(T& lo, T& hi, T blo, T bhi, const std::vector<T>& th, WidenMod
     return;
   }
   const bool extreme = mode == WidenMode::kExtreme;
+  using Wide = __int128;
+  constexpr Wide kMin = std::numeric_limits<T>::min(), kMax = std::numeric_limits<T>::max();
   if (blo < lo) {
     T nlo = std::numeric_limits<T>::min();
     if (!extreme) {
-      auto it = std::upper_bound(th.begin(), th.end(), blo);  // first > blo
+      // At least twice as far below lo as blo is.
+      Wide want = std::max(kMin, Wide{blo} - (Wide{lo} - Wide{blo}));
+      auto it = std::upper_bound(th.begin(), th.end(), static_cast<T>(want));  // first > want
       if (it != th.begin()) nlo = *std::prev(it);
     }
     lo = nlo;
@@ -67,7 +71,8 @@ void widen_bounds(T& lo, T& hi, T blo, T bhi, const std::vector<T>& th, WidenMod
   if (bhi > hi) {
     T nhi = std::numeric_limits<T>::max();
     if (!extreme) {
-      auto it = std::lower_bound(th.begin(), th.end(), bhi);  // first >= bhi
+      Wide want = std::min(kMax, Wide{bhi} + (Wide{bhi} - Wide{hi}));
+      auto it = std::lower_bound(th.begin(), th.end(), static_cast<T>(want));  // first >= want
       if (it != th.end()) nhi = *it;
     }
     hi = nhi;

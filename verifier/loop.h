@@ -42,8 +42,10 @@ struct Thresholds {
 // that reaches one of its back edges without passing the head).
 std::vector<uint8_t> loop_body(const Cfg& cfg, uint32_t head);
 
-// How a bound of `b` beyond `a` is taken in: as it is (a join), up to the next threshold in
-// that direction, or to the end of the range. Repeated widening stops after a few steps.
+// How a bound of `b` beyond `a` is taken in: as it is (a join), up to a threshold in that
+// direction, or to the end of the range. With thresholds the bound moves at least twice as
+// far as `b` went past `a`, so that a cluster of thresholds (c - 1, c, c + 1) costs one
+// step, and repeated widening stops after a few steps.
 enum class WidenMode : uint8_t { kJoin, kThresholds, kExtreme };
 
 // A scalar holding every value of `a` and `b`, widened by `mode` where `b` goes beyond `a`.

@@ -76,8 +76,19 @@ bool reg_covers(const Reg& o, const Reg& c, IdMap& ids) {
     // A linked old scalar was narrowed together with its copies; the new one must be too.
     return o.id == 0 || ids.check(o.id, c.id);
   }
-  if (o.off != c.off || o.map != c.map || o.size != c.size) return false;
-  if (!o.val.contains(c.val)) return false;
+  if (o.map != c.map || o.size != c.size) return false;
+  if (o.off == c.off) {
+    if (!o.val.contains(c.val)) return false;
+  } else {
+    // Where variable offsets are allowed only the address matters: off + val of the new
+    // pointer must be among those of the old one.
+    bool variable = o.type == RegType::kMem || o.type == RegType::kMapValue ||
+                    o.type == RegType::kRingbufMem;
+    if (!variable) return false;
+    Scalar moved = scalar_alu(AluOp::kAdd, c.val,
+                              Scalar::constant(static_cast<uint64_t>(c.off - o.off)), 64);
+    if (!o.val.contains(moved)) return false;
+  }
   if (o.type == RegType::kPacket && c.range < o.range) return false;
   if (!ids.check(o.id, c.id)) return false;
   return ids.check(o.ref, c.ref);

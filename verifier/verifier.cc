@@ -186,6 +186,10 @@ class Verifier {
   std::vector<LoopTrial*> trials_;            // the loop summaries being tried, innermost last
   std::vector<std::vector<uint8_t>> bodies_;  // per loop head, computed on demand
   std::vector<uint8_t> summary_failures_;     // per loop head
+  // Instructions processed by summaries that failed: they do not count towards the
+  // complexity limit (a loop no summary proves is rejected exactly as without summaries),
+  // but once they exceed it no more summaries are tried.
+  uint64_t failed_summary_insns_ = 0;
 
   // Bounds failures of a helper's memory argument are argument errors.
   std::string oob(const char* phrase) const {
@@ -518,7 +522,8 @@ bool Verifier::body_summarisable(const std::vector<uint8_t>& body) const {
 
 bool Verifier::try_summary(uint32_t pc) {
   if (!trials_.empty() && trials_.back()->head == pc) return false;
-  if (summary_failures_[pc] >= kMaxSummaryFailures || trials_.size() >= kMaxLoopNesting) {
+  if (summary_failures_[pc] >= kMaxSummaryFailures || trials_.size() >= kMaxLoopNesting ||
+      failed_summary_insns_ > opts_.complexity_limit) {
     return false;
   }
   if (bodies_[pc].empty()) bodies_[pc] = loop_body(cfg_, pc);
@@ -545,32 +550,31 @@ bool Verifier::try_summary(uint32_t pc) {
     summary_failures_[pc] = kMaxSummaryFailures;
     return false;
   }
+  // Widening stops at the constants the body compares with, and at the bounds of the
+  // registers it compares when the last trip did not move them (a length, a limit).
   Thresholds th;
   th.add(0);
-  // The constants the body compares with, and the bounds of the registers it compares
-  // that the last trip did not move (a length, a limit).
   uint16_t compared = 0;
+  auto stable_bounds = [&](uint8_t r) {
+    const Reg* c = loop_loc(cur_, r);
+    const Reg* p = loop_loc(*prev, r);
+    if (r >= kFramePointer || !c->is_scalar() || !p->is_scalar()) return;
+    if (c->val.umin == p->val.umin) th.add(c->val.umin);
+    if (c->val.umax == p->val.umax) th.add(c->val.umax);
+  };
   for (uint32_t i = 0; i < body.size(); ++i) {
     if (!body[i]) continue;
     const Insn& in = insns_[i];
-    if (form_of(in.op) == Form::kJmpImm) {
+    const Form f = form_of(in.op);
+    if (f == Form::kJmpImm) {
+      compared |= static_cast<uint16_t>(1u << in.dst);
       th.add(sem::imm64_operand(in.imm));
       th.add(static_cast<uint32_t>(in.imm));
-    } else if (form_of(in.op) == Form::kJmpReg) {
+    } else if (f == Form::kJmpReg) {
       compared |= static_cast<uint16_t>(1u << in.dst | 1u << in.src);
+      stable_bounds(in.src);
+      stable_bounds(in.dst);
     }
-  }
-  for (uint32_t i = 0; i < body.size(); ++i) {
-    if (body[i] && form_of(insns_[i].op) == Form::kJmpImm) {
-      compared |= static_cast<uint16_t>(1u << insns_[i].dst);
-    }
-  }
-  for (LoopLoc loc = 0; loc < kFramePointer; ++loc) {
-    const Reg* r = loop_loc(cur_, loc);
-    const Reg* p = loop_loc(*prev, loc);
-    if (!(compared >> loc & 1) || !r->is_scalar() || !p->is_scalar()) continue;
-    if (r->val.umin == p->val.umin) th.add(r->val.umin);
-    if (r->val.umax == p->val.umax) th.add(r->val.umax);
   }
   th.finish();
 
@@ -580,6 +584,7 @@ bool Verifier::try_summary(uint32_t pc) {
     return false;
   }
   State entry = cur_;
+  const uint64_t insns_before = res_.stats.insns_processed;
   LoopTrial t;
   t.head = pc;
   t.depth = cur_.frames.size();
@@ -610,6 +615,14 @@ bool Verifier::try_summary(uint32_t pc) {
   uint32_t widenings = 0, narrowings = 0;
   for (uint32_t round = 0; round < kMaxSummaryRounds && inv; ++round) {
     link_pointers(t, *inv);
+    // The invariant must hold the state the path is in (every register and slot).
+    if (!state_covers(*inv, entry, 0xffff, 0xffff)) {
+      if (opts_.log) {
+        res_.log += fmt::format("{}: loop summary: invariant {} does not hold the entry {}\n", pc,
+                                describe_state(*inv), describe_state(entry));
+      }
+      break;
+    }
     Round r = summary_round(t, *inv);
     if (opts_.log) {
       static const char* const kWhat[] = {"proven", "widen", "no ranking variable: narrow",
@@ -638,6 +651,8 @@ bool Verifier::try_summary(uint32_t pc) {
   cur_ = std::move(entry);
   if (!proven) {
     ++summary_failures_[pc];
+    failed_summary_insns_ += res_.stats.insns_processed - insns_before;
+    res_.stats.insns_processed = insns_before;
     return false;
   }
   // Go on from every exit. Inside an enclosing summary, a value keeps its relation to the

@@ -34,6 +34,41 @@
 // instructions by default); when that happens on a path that kept forking at loop heads
 // the rejection says `infinite loop`, otherwise `complexity limit`.
 //
+// Loop summaries (verifier/loop.h). Following every trip does not scale to a loop of a
+// million trips, so when a path comes to a loop head for the 8th time since it entered
+// the loop, the verifier tries to summarise the loop instead:
+//  - Invariant. The states of the last two visits are joined and widened: a bound that
+//    moved jumps to a threshold (the constants the body compares with, the bounds of the
+//    registers it compares that did not move, plus and minus one), the known bits become
+//    those of the ranges. A pointer that moved by a constant step in step with a counter
+//    gets the offsets that the counter's range allows (b = b0 + db * k while
+//    a = a0 + da * k), which is what bounds `p += 4` walks over a buffer.
+//  - Body. The body (the natural loop: the head and all that reaches a back edge without
+//    passing it) is explored from the invariant as an ordinary path search with its own
+//    pending paths and stored states, so every access, helper call and division is
+//    checked, and insn_flags are set, against the invariant. A path that leaves the body
+//    is an exit; a path that comes back to the head is a trip, and must be covered by the
+//    invariant; when it is not, the invariant is widened with it and the body explored
+//    again (a few times with thresholds, then to the ends of the ranges); an invariant
+//    that holds but is too wide is narrowed to the join of the entry and the trips.
+//  - Ranking. Inside a summary each register and spilled slot carries an induction tag:
+//    "the head's value of location L plus d", kept by mov, add and sub of constants (only
+//    the low 32 bits after 32-bit operations) and dropped by anything else. The loop
+//    terminates when one location comes back on every trip as itself plus a non-zero d of
+//    one sign, in one order (u64, s64, u32 or s32), with every head value in the
+//    invariant plus d still inside that order's range (no wrap) and at most 2^24 steps in
+//    the invariant's range: the value then moves strictly one way inside a finite range.
+//    Stored states inside a summary prune only states with the same tags, so the pruned
+//    paths make the same progress as the explored ones. Inner loops are summarised inside
+//    the body of the outer one; their exits keep the outer tags of the values the inner
+//    loop did not change.
+//  - Result. When the ranking holds, exploration goes on from every exit state (the
+//    invariant refined by the exit branch). When anything fails (an error under the
+//    invariant, no ranking location, a body that calls a subprogram or takes a callback)
+//    the summary is dropped, its work does not count towards the complexity limit, and the
+//    loop is followed trip by trip exactly as without summaries. Errors found under an
+//    invariant are never reported: an invariant may hold states the program never reaches.
+//
 // Results. verify() reports every rejection it finds (the first one is the main one; a
 // path stops at its first error, other paths go on), the verbose log (`log`), statistics,
 // and per-instruction facts for the JIT (insn_flags, the bits of jit/jit.h JitInsnFlag).
