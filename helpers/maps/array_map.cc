@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "helpers/maps.h"
+#include "runtime/isa/semantics.h"
 #include "helpers/maps/map_impl.h"
 
 namespace bpfjit::maps {
@@ -32,21 +33,21 @@ class ArrayMap final : public BpfMap {
   int64_t update(const void* key, const void* value, uint64_t flags) override {
     uint32_t i = index(key);
     if (int64_t r = check(i, flags); r != 0) return r;
-    std::memmove(slot(i), value, spec_.value_size);
+    sem::copy_shared(slot(i), value, spec_.value_size);
     return 0;
   }
 
   int64_t host_lookup(const void* key, void* value_out) override {
     uint32_t i = index(key);
     if (i >= spec_.max_entries) return -ENOENT;
-    std::memcpy(value_out, elem(i), percpu() ? stride_ : spec_.value_size);
+    sem::copy_shared(value_out, elem(i), percpu() ? stride_ : spec_.value_size);
     return 0;
   }
 
   int64_t host_update(const void* key, const void* value, uint64_t flags) override {
     uint32_t i = index(key);
     if (int64_t r = check(i, flags); r != 0) return r;
-    std::memmove(elem(i), value, percpu() ? stride_ : spec_.value_size);
+    sem::copy_shared(elem(i), value, percpu() ? stride_ : spec_.value_size);
     return 0;
   }
 

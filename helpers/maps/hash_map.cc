@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "helpers/maps.h"
+#include "runtime/isa/semantics.h"
 #include "helpers/maps/map_impl.h"
 
 namespace bpfjit::maps {
@@ -89,7 +90,7 @@ class HashMap final : public BpfMap {
     std::lock_guard lock(stripe(h & mask_));
     uint32_t idx = find(h, key, nullptr);
     if (idx == kNil) return -ENOENT;
-    std::memcpy(value_out, elem(idx), percpu() ? stride_ : spec_.value_size);
+    sem::copy_shared(value_out, elem(idx), percpu() ? stride_ : spec_.value_size);
     return 0;
   }
 
@@ -199,11 +200,11 @@ class HashMap final : public BpfMap {
 
   void write_value(uint32_t idx, const void* value, bool host, bool fresh) {
     if (host) {
-      std::memmove(elem(idx), value, percpu() ? stride_ : spec_.value_size);
+      sem::copy_shared(elem(idx), value, percpu() ? stride_ : spec_.value_size);
       return;
     }
     if (fresh && percpu()) std::memset(elem(idx), 0, stride_);
-    std::memmove(slot(idx), value, spec_.value_size);
+    sem::copy_shared(slot(idx), value, spec_.value_size);
   }
 
   int64_t store(const void* key, const void* value, uint64_t flags, bool host) {

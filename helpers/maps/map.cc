@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "helpers/maps.h"
+#include "runtime/isa/semantics.h"
 #include "helpers/maps/map_impl.h"
 
 #include <linux/bpf.h>
@@ -121,7 +122,7 @@ uint32_t BpfMap::host_value_size() const {
 int64_t BpfMap::host_lookup(const void* key, void* value_out) {
   void* v = lookup(key);
   if (v == nullptr) return -ENOENT;
-  std::memcpy(value_out, v, spec_.value_size);
+  sem::copy_shared(value_out, v, spec_.value_size);
   return 0;
 }
 

@@ -172,13 +172,38 @@ constexpr bool jmp32(JmpCond c, uint64_t a, uint64_t b) {
 // --- Memory -------------------------------------------------------------------------------
 
 // Loads and stores of `width` bits at a host address already proven accessible.
+//
+// Program memory is shared: other runs and the host may access map values and global data
+// at the same time (the JIT's plain moves, the helpers' atomics, the host's map copies).
+// Naturally aligned accesses are therefore relaxed atomics, which compile to the same
+// single moves on x86-64 but make concurrent use well-defined (and visible to
+// ThreadSanitizer as such); unaligned ones are plain copies.
+template <typename T>
+inline T load_word(const void* p) {
+  if (reinterpret_cast<uintptr_t>(p) % sizeof(T) == 0) {
+    return __atomic_load_n(static_cast<const T*>(p), __ATOMIC_RELAXED);
+  }
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+template <typename T>
+inline void store_word(void* p, T v) {
+  if (reinterpret_cast<uintptr_t>(p) % sizeof(T) == 0) {
+    __atomic_store_n(static_cast<T*>(p), v, __ATOMIC_RELAXED);
+    return;
+  }
+  std::memcpy(p, &v, sizeof(T));
+}
+
 inline uint64_t load(uint64_t addr, uint32_t width) {
   const void* p = reinterpret_cast<const void*>(addr);
   switch (width) {
-    case 8: { uint8_t v; std::memcpy(&v, p, 1); return v; }
-    case 16: { uint16_t v; std::memcpy(&v, p, 2); return v; }
-    case 32: { uint32_t v; std::memcpy(&v, p, 4); return v; }
-    default: { uint64_t v; std::memcpy(&v, p, 8); return v; }
+    case 8: return load_word<uint8_t>(p);
+    case 16: return load_word<uint16_t>(p);
+    case 32: return load_word<uint32_t>(p);
+    default: return load_word<uint64_t>(p);
   }
 }
 
@@ -189,11 +214,28 @@ inline uint64_t load_sx(uint64_t addr, uint32_t width) {
 inline void store(uint64_t addr, uint32_t width, uint64_t v) {
   void* p = reinterpret_cast<void*>(addr);
   switch (width) {
-    case 8: { auto x = static_cast<uint8_t>(v); std::memcpy(p, &x, 1); return; }
-    case 16: { auto x = static_cast<uint16_t>(v); std::memcpy(p, &x, 2); return; }
-    case 32: { auto x = static_cast<uint32_t>(v); std::memcpy(p, &x, 4); return; }
-    default: std::memcpy(p, &v, 8); return;
+    case 8: store_word(p, static_cast<uint8_t>(v)); return;
+    case 16: store_word(p, static_cast<uint16_t>(v)); return;
+    case 32: store_word(p, static_cast<uint32_t>(v)); return;
+    default: store_word(p, v); return;
   }
+}
+
+// Copies `n` bytes of shared program memory (map values) with the same relaxed atomic
+// word accesses: whole 8-byte words when both sides are aligned, bytes otherwise. The
+// ranges may overlap (a program may update a value from a pointer into the same map).
+inline void copy_shared(void* dst, const void* src, size_t n) {
+  auto* d = static_cast<uint8_t*>(dst);
+  const auto* s = static_cast<const uint8_t*>(src);
+  if (d > s && d < s + n) {  // overlapping, destination after source: copy backwards
+    for (size_t i = n; i-- > 0;) store_word(d + i, load_word<uint8_t>(s + i));
+    return;
+  }
+  size_t i = 0;
+  if (reinterpret_cast<uintptr_t>(d) % 8 == 0 && reinterpret_cast<uintptr_t>(s) % 8 == 0) {
+    for (; i + 8 <= n; i += 8) store_word(d + i, load_word<uint64_t>(s + i));
+  }
+  for (; i < n; ++i) store_word(d + i, load_word<uint8_t>(s + i));
 }
 
 // Atomic read-modify-write on an aligned-or-not address already proven accessible.
