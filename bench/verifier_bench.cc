@@ -4,6 +4,8 @@
 //     spills and diamonds that join again): the cost should grow about linearly; 10k must
 //     verify in under 50 ms;
 //   - a 3,000-instruction program of bounded loops over the buffer: under 200 ms.
+//   - the bench kernels (bench/kernels, v3 and v4) with their bench buffer sizes, when the
+//     kernels are built: each must be accepted (their long loops through loop summaries).
 // Prints time, processed instructions, stored states, the verifier's memory estimate and
 // the process's peak RSS. `--check` exits 1 when a target is missed.
 #include <fmt/format.h>
@@ -11,11 +13,17 @@
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <vector>
 
+#include "runtime/isa/decode.h"
 #include "runtime/isa/isa.h"
 #include "runtime/isa/semantics.h"
 #include "verifier/verifier.h"
+#ifdef BPFJIT_KERNELS_DIR
+#include "bench/kernels/kernels.h"
+#endif
 
 using namespace bpfjit;
 using namespace bpfjit::verifier;
@@ -120,9 +128,9 @@ struct Figure {
   VerifyResult result;
 };
 
-Figure measure(const std::vector<Insn>& insns) {
+Figure measure(const std::vector<Insn>& insns, uint64_t mem_size = kMemSize) {
   const ProgramType* type = runtime_platform().find_type("mem");
-  VerifyInput in{insns, {}, {}, *type, {}, kMemSize, runtime_platform()};
+  VerifyInput in{insns, {}, {}, *type, {}, mem_size, runtime_platform()};
   Figure best;
   best.ms = 1e9;
   for (int rep = 0; rep < 5; ++rep) {
@@ -139,11 +147,35 @@ Figure measure(const std::vector<Insn>& insns) {
 }
 
 void print(const char* what, size_t n, const Figure& f) {
-  fmt::print("{:<10} {:>6} insns  {:>8.2f} ms  {:>8} processed  {:>6} states  {:>7.1f} MB est  "
+  fmt::print("{:<22} {:>6} insns  {:>8.2f} ms  {:>8} processed  {:>6} states  {:>7.1f} MB est  "
              "{}\n",
              what, n, f.ms, f.result.stats.insns_processed, f.result.stats.states_stored,
              static_cast<double>(f.result.stats.peak_memory_bytes) / (1 << 20),
              f.result.accepted ? "accepted" : f.result.error_text());
+}
+
+// Every bench kernel, v3 and v4: false when one is not accepted.
+bool kernels() {
+  bool ok = true;
+#ifdef BPFJIT_KERNELS_DIR
+  for (const bench::Kernel& k : bench::kernels()) {
+    for (const char* cpu : {"v3", "v4"}) {
+      std::ifstream f(bench::kernel_path(k.name, cpu), std::ios::binary);
+      std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)),
+                                 std::istreambuf_iterator<char>());
+      auto insns = decode_bytes(bytes);
+      if (!insns) {
+        fmt::print("{}.{}: {}\n", k.name, cpu, insns.error().to_string());
+        ok = false;
+        continue;
+      }
+      Figure fk = measure(*insns, k.input_size);
+      print(fmt::format("{}.{}", k.name, cpu).c_str(), insns->size(), fk);
+      ok &= fk.result.accepted;
+    }
+  }
+#endif
+  return ok;
 }
 
 }  // namespace
@@ -166,6 +198,7 @@ int main(int argc, char** argv) {
   Figure fl = measure(lp);
   print("loops", lp.size(), fl);
   ok &= fl.result.accepted && fl.ms < 200.0;
+  ok &= kernels();
   fmt::print("cost per instruction: {:.2f} us at 1k, {:.2f} us at 10k (ratio {:.2f})\n",
              per_insn_1k * 1000, per_insn_10k * 1000,
              per_insn_1k > 0 ? per_insn_10k / per_insn_1k : 0.0);
@@ -173,7 +206,7 @@ int main(int argc, char** argv) {
   ok &= peak_rss_kb() < 100 * 1024;
   if (check && !ok) {
     fmt::print("verifier bench: a target was missed (10k loop-free < 50 ms, 3k with loops "
-               "< 200 ms, RSS < 100 MB)\n");
+               "< 200 ms, RSS < 100 MB, every bench kernel accepted)\n");
     return 1;
   }
   return 0;
