@@ -178,5 +178,59 @@ TEST(VerifierApiTest, LoopOverUnknownCountIsInfinite) {
   }
 }
 
+// A loop of 2,000,000 trips is proven by a loop summary: a few hundred instructions are
+// processed, not millions. The facts for the JIT inside it hold on the invariant: r5 = i + 1
+// is never 0, r6 = i is 0 on the first trip, and buf[i & 63] is inside the 64-byte buffer.
+TEST(VerifierApiTest, SummarisedLoopKeepsProvenFacts) {
+  auto insns = assemble_ok(R"(
+    mov %r0, 0
+    mov %r3, 0
+  loop:
+    mov %r5, %r3
+    add %r5, 1
+    mov %r4, 1000
+    div %r4, %r5
+    mov %r6, %r3
+    mov %r7, 1000
+    div %r7, %r6
+    mov %r8, %r3
+    and %r8, 63
+    add %r8, %r1
+    ldxb %r9, [%r8+0]
+    add %r0, %r9
+    add %r3, 1
+    jlt %r3, 2000000, loop
+    exit
+  )");
+  VerifyResult r = verify_mem(insns, 64);
+  ASSERT_TRUE(r.accepted) << r.error_text();
+  EXPECT_LT(r.stats.insns_processed, 10'000u);
+  EXPECT_TRUE(r.insn_flags[5] & kFlagDivisorNonZero);   // div %r4, %r5
+  EXPECT_FALSE(r.insn_flags[8] & kFlagDivisorNonZero);  // div %r7, %r6
+  EXPECT_TRUE(r.insn_flags[12] & kFlagMemSafe);         // ldxb %r9, [%r8+0]
+}
+
+// The same loop reading buf[i] runs past a 64-byte buffer: the summary fails, and the loop
+// is followed trip by trip to the access at 64.
+TEST(VerifierApiTest, SummaryDoesNotHideAnAccessPastTheBuffer) {
+  auto insns = assemble_ok(R"(
+    mov %r0, 0
+    mov %r3, 0
+  loop:
+    mov %r8, %r1
+    add %r8, %r3
+    ldxb %r9, [%r8+0]
+    add %r0, %r9
+    add %r3, 1
+    jlt %r3, 2000000, loop
+    exit
+  )");
+  VerifyResult r = verify_mem(insns, 64);
+  ASSERT_FALSE(r.accepted);
+  EXPECT_EQ(r.diagnostics[0].insn, 4u);
+  EXPECT_NE(r.error_text().find("memory access out of bounds"), std::string::npos)
+      << r.error_text();
+}
+
 }  // namespace
 }  // namespace bpfjit::verifier
