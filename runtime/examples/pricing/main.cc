@@ -32,6 +32,9 @@ using bpfjit::HelperProto;
 using bpfjit::ProgramType;
 using bpfjit::RunContext;
 
+// The host's own value in order_ctx.host_handle: programs cannot see or change it.
+constexpr uint64_t kHostHandle = 0x5ec7e7;
+
 // What the helpers see of the host during one run (RunOptions::user_data).
 struct Host {
   std::map<std::pair<uint32_t, uint32_t>, uint64_t> table;  // (table, id) -> value
@@ -127,7 +130,7 @@ bpfjit::Result<std::string> price(const bpfjit::Program& prog, Host& host, uint3
   ctx.user_id = user;
   ctx.item_id = item;
   ctx.quantity = quantity;
-  ctx.host_handle = 0x5ec7e7;
+  ctx.host_handle = kHostHandle;
   host.metrics.clear();
   bpfjit::RunOptions ro;
   ro.user_data = &host;
@@ -147,7 +150,7 @@ bpfjit::Result<std::string> price(const bpfjit::Program& prog, Host& host, uint3
   for (const auto& [name, value] : host.metrics) {
     line += "\n  metric " + name + " " + std::to_string(value);
   }
-  if (ctx.host_handle != 0x5ec7e7 || ctx.user_id != user || ctx.item_id != item ||
+  if (ctx.host_handle != kHostHandle || ctx.user_id != user || ctx.item_id != item ||
       ctx.quantity != quantity) {
     return bpfjit::make_error(bpfjit::ErrorCode::kRuntime, "a read-only field changed");
   }
