@@ -55,6 +55,14 @@ class HostEnv {
   // A tail call switches to the target program's environment.
   void set_program(const ProgramEnv* program) { program_ = program; }
 
+  // Counts a tail call of this run; false once kMaxTailCalls have been taken, when
+  // bpf_tail_call fails and the program goes on, as in the kernel.
+  bool take_tail_call() {
+    if (tail_calls_ >= kMaxTailCalls) return false;
+    ++tail_calls_;
+    return true;
+  }
+
   BpfMap* find_map(uint64_t handle) const {
     return program_ != nullptr ? program_->find_map(handle) : nullptr;
   }
@@ -71,6 +79,7 @@ class HostEnv {
   void discard_reservations();
 
  private:
+  uint32_t tail_calls_ = 0;
   struct Reservation {
     RingbufMap* rb = nullptr;
     void* data = nullptr;

@@ -73,7 +73,9 @@ uint64_t for_each_map_elem(uint64_t map, uint64_t callback, uint64_t cb_ctx, uin
   }));
 }
 
-// On success the engine ends the run and the runtime starts the target.
+// On success the engine ends the run and the runtime starts the target. On failure (no
+// such slot, an empty slot, or kMaxTailCalls already taken in this run) the program goes
+// on after the call.
 uint64_t tail_call(uint64_t, uint64_t map, uint64_t index, uint64_t, uint64_t,
                    RunContext* ctx) {
   BpfMap* m = arg_map(ctx, map);
@@ -82,6 +84,8 @@ uint64_t tail_call(uint64_t, uint64_t map, uint64_t index, uint64_t, uint64_t,
   if (index >= progs->max_entries()) return err_code(E2BIG);
   const void* target = progs->get(static_cast<uint32_t>(index));
   if (target == nullptr) return err_code(ENOENT);
+  HostEnv* env = host_env(ctx);
+  if (env != nullptr && !env->take_tail_call()) return err_code(EBUSY);
   ctx->tail_call_target = target;
   return 0;
 }

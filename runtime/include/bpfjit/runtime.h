@@ -175,7 +175,8 @@ class Program {
   /// Runs the program on `data` and returns r0. For mem programs r1 = data, r2 = its
   /// length; for xdp and socket_filter programs `data` is the packet and the program gets
   /// a context built around it; for host program types `data` is the context struct.
-  /// Bpf tail calls are followed (at most 33 in one run). A run that stops early (a memory
+  /// Bpf tail calls are followed; as in the kernel, at most 33 in one run, after which
+  /// bpf_tail_call fails and the program goes on. A run that stops early (a memory
   /// fault, the budget, a helper fault) gives an error of code kRuntime that names the
   /// instruction. Safe to call from many threads at once.
   Result<uint64_t> run(std::span<uint8_t> data, const RunOptions& opts = {}) const;
