@@ -124,14 +124,14 @@ Result<void> PolicyService::start(const std::string& path) {
     maps.push_back(std::move(m));
   }
   maps_ = std::move(maps);
-  current_.store(std::move(v).value());
+  set_current(std::move(v).value());
   return {};
 }
 
 Result<void> PolicyService::reload(const std::string& path) {
   auto v = load(path);  // while the workers keep running the current version
   if (!v) return v.take_error();
-  current_.store(std::move(v).value());
+  set_current(std::move(v).value());
   return {};
 }
 

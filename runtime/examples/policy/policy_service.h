@@ -5,10 +5,10 @@
 // Only the public API is used (bpfjit/runtime.h).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <istream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,7 +83,10 @@ class PolicyService {
   /// Decides one request with the version `policy` (a snapshot of current()).
   bpfjit::Result<Decision> decide(const PolicyVersion& policy, const Request& r) const;
   /// The current version.
-  std::shared_ptr<const PolicyVersion> current() const { return current_.load(); }
+  std::shared_ptr<const PolicyVersion> current() const {
+    std::lock_guard<std::mutex> lock(current_mu_);
+    return current_;
+  }
   /// Reads request lines from `in` and decides each on `opts.workers` threads, reloading
   /// as `opts` asks. Stops at the first bad line or failed run.
   bpfjit::Result<ServeSummary> serve(std::istream& in, const ServeOptions& opts);
@@ -94,7 +97,15 @@ class PolicyService {
   bpfjit::Result<std::shared_ptr<const PolicyVersion>> load(const std::string& path);
 
   bpfjit::Runtime& rt_;
-  std::atomic<std::shared_ptr<const PolicyVersion>> current_;
+  // The current version. Readers copy the pointer under a lock held for that copy alone;
+  // a reload swaps it the same way. (std::atomic<std::shared_ptr> would do, but libstdc++
+  // 12 implements it with a spin lock that ThreadSanitizer cannot see.)
+  void set_current(std::shared_ptr<const PolicyVersion> v) {
+    std::lock_guard<std::mutex> lock(current_mu_);
+    current_.swap(v);  // the old version is released outside the lock, with `v`
+  }
+  mutable std::mutex current_mu_;
+  std::shared_ptr<const PolicyVersion> current_;
   std::vector<std::shared_ptr<bpfjit::Map>> maps_;  // reasons, decided_by, allowed_bytes
 };
 
