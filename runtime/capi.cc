@@ -130,10 +130,37 @@ bpfjit::PrepareOptions prepare_options(const bpfjit_prepare_options* o) {
   return po;
 }
 
+// True when `v` is one of the listed values of its enum, first..last.
+template <typename E>
+bool in_range(E v, E first, E last) {
+  return static_cast<int>(v) >= static_cast<int>(first) &&
+         static_cast<int>(v) <= static_cast<int>(last);
+}
+
 bool valid_prepare_options(const bpfjit_prepare_options* o) {
-  return o == nullptr || (o->engine >= BPFJIT_ENGINE_AUTO && o->engine <= BPFJIT_ENGINE_JIT &&
-                          (o->safety == BPFJIT_SAFETY_VERIFIED ||
-                           o->safety == BPFJIT_SAFETY_CHECKED));
+  return o == nullptr || (in_range(o->engine, BPFJIT_ENGINE_AUTO, BPFJIT_ENGINE_JIT) &&
+                          in_range(o->safety, BPFJIT_SAFETY_VERIFIED, BPFJIT_SAFETY_CHECKED));
+}
+
+bool valid_proto(const bpfjit_helper_proto& p) {
+  bool ok = in_range(p.ret, BPFJIT_RET_INTEGER, BPFJIT_RET_PTR_TO_RINGBUF_MEM_OR_NULL);
+  for (bpfjit_arg_kind a : p.args) {
+    ok = ok && in_range(a, BPFJIT_ARG_NONE, BPFJIT_ARG_PTR_TO_UNINIT_MAP_VALUE);
+  }
+  return ok;
+}
+
+bool valid_type(const bpfjit_program_type& t) {
+  bool ok = in_range(t.model, BPFJIT_CTX_MEM_BUFFER, BPFJIT_CTX_STRUCT);
+  for (size_t i = 0; i < t.field_count; ++i) {
+    ok = ok && in_range(t.fields[i].kind, BPFJIT_CTX_FIELD_SCALAR, BPFJIT_CTX_FIELD_PACKET_META);
+  }
+  return ok;
+}
+
+bpfjit::LogLevel log_level(bpfjit_log_level level) {
+  return in_range(level, BPFJIT_LOG_TRACE, BPFJIT_LOG_OFF) ? static_cast<bpfjit::LogLevel>(level)
+                                                            : bpfjit::LogLevel::kInfo;
 }
 
 bpfjit_error load(bpfjit_runtime* rt, const bpfjit_load_settings* settings,
@@ -193,7 +220,7 @@ uint32_t bpfjit_last_error_insn(void) { return t_last.insn; }
 const char* bpfjit_version(void) { return bpfjit::version(); }
 
 void bpfjit_set_log_sink(bpfjit_log_fn fn, void* user, bpfjit_log_level level) {
-  auto lvl = static_cast<bpfjit::LogLevel>(level);
+  bpfjit::LogLevel lvl = log_level(level);
   if (fn == nullptr) {
     bpfjit::set_log_sink(nullptr, lvl);
     return;
@@ -206,7 +233,7 @@ void bpfjit_set_log_sink(bpfjit_log_fn fn, void* user, bpfjit_log_level level) {
       lvl);
 }
 void bpfjit_set_log_level(bpfjit_log_level level) {
-  bpfjit::set_log_level(static_cast<bpfjit::LogLevel>(level));
+  bpfjit::set_log_level(log_level(level));
 }
 
 // --- runtime ---------------------------------------------------------------------------
@@ -225,6 +252,9 @@ bpfjit_error bpfjit_runtime_register_helper(bpfjit_runtime* rt,
   if (rt == nullptr) return null_argument("runtime");
   if (proto == nullptr) return null_argument("proto");
   if (proto->fn == nullptr) return null_argument("proto.fn");
+  if (!valid_proto(*proto)) {
+    return fail(BPFJIT_ERR_INVALID_ARGUMENT, "unknown ret or argument kind in the prototype");
+  }
   return guarded([&] {
     bpfjit::HelperProto p;
     p.id = proto->id;
@@ -255,6 +285,9 @@ bpfjit_error bpfjit_runtime_register_program_type(bpfjit_runtime* rt,
   if (type->field_count != 0 && type->fields == nullptr) return null_argument("type.fields");
   if (type->extra_helper_count != 0 && type->extra_helpers == nullptr) {
     return null_argument("type.extra_helpers");
+  }
+  if (!valid_type(*type)) {
+    return fail(BPFJIT_ERR_INVALID_ARGUMENT, "unknown context model or field kind in the type");
   }
   return guarded([&] {
     bpfjit::ProgramType t;

@@ -633,6 +633,10 @@ static void test_host(void) {
   bpfjit_helper_proto no_fn = proto;
   no_fn.fn = NULL;
   CHECK(bpfjit_runtime_register_helper(rt, &no_fn) == BPFJIT_ERR_INVALID_ARGUMENT);
+  bpfjit_helper_proto bad_kind = proto;
+  bad_kind.args[2] = (bpfjit_arg_kind)99;
+  CHECK(bpfjit_runtime_register_helper(rt, &bad_kind) == BPFJIT_ERR_INVALID_ARGUMENT);
+  CHECK(contains(bpfjit_last_error_message(), "argument kind"));
   const uint32_t extra[] = {6}; /* trace_printk */
   bpfjit_program_type type = {0};
   type.name = "c_hooks";

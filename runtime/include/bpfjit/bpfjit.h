@@ -36,6 +36,8 @@
 ///
 /// Options structs are read only during the call; zero-initialised options
 /// (`bpfjit_prepare_options o = {0};`) mean the defaults, except where a field says so.
+/// Enum values outside the listed ones are refused with BPFJIT_ERR_INVALID_ARGUMENT (each
+/// enum has a *_MAX_ENUM member so that any int is a valid value of its type, in C++ too).
 #ifndef BPFJIT_BPFJIT_H_
 #define BPFJIT_BPFJIT_H_
 
@@ -75,6 +77,7 @@ typedef enum bpfjit_error {
   BPFJIT_ERR_IO = 10,               ///< a file could not be read
   BPFJIT_ERR_EXISTS = 11,           ///< a "no exist" map update found the key present
   BPFJIT_ERR_NO_SPACE = 12,         ///< a map is full, or an index is beyond its entries
+  BPFJIT_ERROR_MAX_ENUM = 0x7fffffff,  ///< not a value: gives the type the range of int
 } bpfjit_error;
 
 /// The insn of an error that concerns no single instruction.
@@ -105,6 +108,7 @@ typedef enum bpfjit_log_level {
   BPFJIT_LOG_ERROR = 4,     ///< an operation failed
   BPFJIT_LOG_CRITICAL = 5,  ///< the runtime cannot work as built
   BPFJIT_LOG_OFF = 6,       ///< as a threshold: log nothing
+  BPFJIT_LOG_MAX_ENUM = 0x7fffffff,  ///< not a value: gives the type the range of int
 } bpfjit_log_level;
 
 /// Receives one log message (NUL-terminated, no trailing newline), with the user pointer
@@ -152,6 +156,7 @@ typedef enum bpfjit_arg_kind {
   BPFJIT_ARG_PTR_TO_CONST_STR = 16,         ///< a NUL-terminated read-only string
   BPFJIT_ARG_CONST_ALLOC_SIZE = 17,         ///< a constant reservation size
   BPFJIT_ARG_PTR_TO_UNINIT_MAP_VALUE = 18,  ///< writable memory of the map's value size
+  BPFJIT_ARG_MAX_ENUM = 0x7fffffff,  ///< not a value: gives the type the range of int
 } bpfjit_arg_kind;
 
 /// What a helper returns in r0 (bpfjit::RetKind).
@@ -160,6 +165,7 @@ typedef enum bpfjit_ret_kind {
   BPFJIT_RET_VOID = 1,                        ///< r0 undefined afterwards
   BPFJIT_RET_PTR_TO_MAP_VALUE_OR_NULL = 2,    ///< a value of the map in r1, or null
   BPFJIT_RET_PTR_TO_RINGBUF_MEM_OR_NULL = 3,  ///< reserved ring buffer memory, or null
+  BPFJIT_RET_MAX_ENUM = 0x7fffffff,  ///< not a value: gives the type the range of int
 } bpfjit_ret_kind;
 
 /// A host helper and its prototype (bpfjit::HelperProto).
@@ -192,6 +198,7 @@ typedef enum bpfjit_ctx_field_kind {
   BPFJIT_CTX_FIELD_PACKET_START = 1,  ///< a pointer to the packet's first byte
   BPFJIT_CTX_FIELD_PACKET_END = 2,    ///< a pointer one past the packet's last byte
   BPFJIT_CTX_FIELD_PACKET_META = 3,   ///< a pointer to the packet's metadata
+  BPFJIT_CTX_FIELD_MAX_ENUM = 0x7fffffff,  ///< not a value: gives the type the range of int
 } bpfjit_ctx_field_kind;
 
 /// One field of a host program type's context (bpfjit::CtxField).
@@ -211,6 +218,7 @@ typedef struct bpfjit_ctx_field {
 typedef enum bpfjit_ctx_model {
   BPFJIT_CTX_MEM_BUFFER = 0,  ///< r1 = a buffer, r2 = its length
   BPFJIT_CTX_STRUCT = 1,      ///< r1 = a context struct laid out by the fields
+  BPFJIT_CTX_MAX_ENUM = 0x7fffffff,  ///< not a value: gives the type the range of int
 } bpfjit_ctx_model;
 
 /// A host program type (bpfjit::ProgramType). Everything is copied.
@@ -302,12 +310,14 @@ typedef enum bpfjit_engine {
   BPFJIT_ENGINE_AUTO = 0,         ///< the JIT, else the interpreter
   BPFJIT_ENGINE_INTERPRETER = 1,  ///< always the interpreter
   BPFJIT_ENGINE_JIT = 2,          ///< the JIT, or an error
+  BPFJIT_ENGINE_MAX_ENUM = 0x7fffffff,  ///< not a value: gives the type the range of int
 } bpfjit_engine;
 
 /// How a prepared program is made safe (bpfjit::Safety).
 typedef enum bpfjit_safety {
   BPFJIT_SAFETY_VERIFIED = 0,  ///< the verifier must prove it; no runtime checks
   BPFJIT_SAFETY_CHECKED = 1,   ///< no verifier; every memory access checked at run time
+  BPFJIT_SAFETY_MAX_ENUM = 0x7fffffff,  ///< not a value: gives the type the range of int
 } bpfjit_safety;
 
 /// Options of prepare and verify (bpfjit::PrepareOptions); NULL or zero: the defaults.
@@ -410,6 +420,7 @@ typedef enum bpfjit_map_type {
   BPFJIT_MAP_QUEUE = 22,         ///< FIFO of values
   BPFJIT_MAP_STACK = 23,         ///< LIFO of values
   BPFJIT_MAP_RINGBUF = 27,       ///< ring buffer of variable-size records
+  BPFJIT_MAP_MAX_ENUM = 0x7fffffff,  ///< not a value: gives the type the range of int
 } bpfjit_map_type;
 
 /// Update flags (the kernel's BPF_ANY, BPF_NOEXIST, BPF_EXIST).
