@@ -55,6 +55,9 @@ class HostEnv {
   // A tail call switches to the target program's environment.
   void set_program(const ProgramEnv* program) { program_ = program; }
 
+  // A host that reuses one HostEnv for many runs calls this before each run.
+  void start_run() { tail_calls_ = 0; }
+
   // Counts a tail call of this run; false once kMaxTailCalls have been taken, when
   // bpf_tail_call fails and the program goes on, as in the kernel.
   bool take_tail_call() {

@@ -472,8 +472,8 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
     rc.helpers = c.helpers;
     const uint64_t r0 = c.exec->run(rc, r1, r2);
     if (rc.trap.kind != TrapKind::kNone) {
-      return finish(make_error(ErrorCode::kRuntime,
-                               fmt::format("program {}: {}", c.prog.name, rc.trap.to_string())));
+      return finish(make_error(ErrorCode::kRuntime, rc.trap.insn,
+                               fmt::format("program {}: {}", c.prog.name, rc.trap.what())));
     }
     if (rc.tail_call_target == nullptr) return finish(r0);
     const Program* next = nullptr;

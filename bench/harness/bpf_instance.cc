@@ -227,11 +227,12 @@ class BpfInstance final : public ProgInstance {
   Result<uint64_t> run_chain(RunSlot& s, uint64_t r1, uint64_t r2) {
     const Executable* exe = entry_;
     uint64_t r0 = 0;
+    s.host.start_run();
     for (uint32_t n = 0;; ++n) {
       r0 = exe->run(s.ctx, r1, r2);
       if (s.ctx.trap.kind != TrapKind::kNone) {
         s.host.discard_reservations();
-        return make_error(ErrorCode::kRuntime, s.ctx.trap.insn, s.ctx.trap.to_string());
+        return make_error(ErrorCode::kRuntime, s.ctx.trap.insn, s.ctx.trap.what());
       }
       if (s.ctx.tail_call_target == nullptr || n == kMaxTailCalls) break;
       exe = static_cast<const Executable*>(s.ctx.tail_call_target);

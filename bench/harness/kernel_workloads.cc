@@ -31,7 +31,7 @@ class KernelRunner final : public Runner {
     if (!exe_) return k_.native(buf_, k_.input_size);
     uint64_t r0 = exe_->run(ctx_, reinterpret_cast<uint64_t>(buf_), k_.input_size);
     if (ctx_.trap.kind != TrapKind::kNone) {
-      return make_error(ErrorCode::kRuntime, ctx_.trap.insn, ctx_.trap.to_string());
+      return make_error(ErrorCode::kRuntime, ctx_.trap.insn, ctx_.trap.what());
     }
     return r0;
   }

@@ -125,7 +125,7 @@ Result<uint64_t> run_once(std::vector<Insn> insns, std::vector<uint8_t>& mem,
   ctx.helpers = conformance_helpers();
   uint64_t r0 = (*exe)->run(ctx, r1, r2);
   if (ctx.trap.kind != TrapKind::kNone) {
-    return make_error(ErrorCode::kRuntime, ctx.trap.to_string());
+    return make_error(ErrorCode::kRuntime, ctx.trap.insn, ctx.trap.what());
   }
   return r0;
 }

@@ -105,24 +105,25 @@ const char* trap_kind_name(TrapKind kind) {
   return "trap";
 }
 
-std::string Trap::to_string() const {
+std::string Trap::what() const {
   switch (kind) {
     case TrapKind::kMemory:
-      return fmt::format("insn {}: {} of {} bytes at 0x{:x} is outside every allowed region",
-                         insn, write ? "store" : "load", size, addr);
+      return fmt::format("{} of {} bytes at 0x{:x} is outside every allowed region",
+                         write ? "store" : "load", size, addr);
     case TrapKind::kBadHelper:
-      return fmt::format("insn {}: call to helper {}, which is not in the helper table", insn,
-                         addr);
+      return fmt::format("call to helper {}, which is not in the helper table", addr);
     case TrapKind::kBudget:
-      return fmt::format("insn {}: instruction budget exhausted", insn);
+      return "instruction budget exhausted";
     case TrapKind::kCallDepth:
-      return fmt::format("insn {}: call depth exceeds {} frames", insn, kMaxCallDepth);
+      return fmt::format("call depth exceeds {} frames", kMaxCallDepth);
     case TrapKind::kNone:
     case TrapKind::kUnsupported:
     case TrapKind::kHelperFault:
       break;
   }
-  return fmt::format("insn {}: {}", insn, trap_kind_name(kind));
+  return trap_kind_name(kind);
 }
+
+std::string Trap::to_string() const { return fmt::format("insn {}: {}", insn, what()); }
 
 }  // namespace bpfjit

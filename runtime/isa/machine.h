@@ -40,7 +40,9 @@ struct Trap {
   uint32_t size = 0;    // kMemory: bytes accessed
   bool write = false;   // kMemory: a store or atomic
 
-  // "insn 12: store of 4 bytes at 0x7ffd1000 is outside every allowed region"
+  // "store of 4 bytes at 0x7ffd1000 is outside every allowed region"
+  std::string what() const;
+  // "insn 12: " + what()
   std::string to_string() const;
 };
 

@@ -20,6 +20,8 @@ Result<void> put_u64(Map& m, uint32_t key, uint64_t value, uint64_t flags = kBpf
   return m.put(key, value, flags);
 }
 
+std::string fmt_insn(uint32_t insn) { return "insn " + std::to_string(insn) + ": program "; }
+
 std::string fmt_level(LogLevel level) {
   return level == LogLevel::kInfo ? "info: " : level == LogLevel::kDebug ? "debug: " : "other: ";
 }
@@ -119,7 +121,8 @@ TEST(ApiTest, RunFaultIsAnError) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kRuntime);
   EXPECT_NE(r.error().message.find("budget"), std::string::npos) << r.error().message;
-  EXPECT_NE(r.error().message.find("insn"), std::string::npos);
+  EXPECT_NE(r.error().insn, kNoInsn);
+  EXPECT_EQ(r.error().to_string().rfind(fmt_insn(r.error().insn), 0), 0u) << r.error().to_string();
   EXPECT_EQ(p->stats().errors, 1u);
   // A program verified for 400-byte buffers refuses other sizes.
   std::vector<uint8_t> small(100, 7);

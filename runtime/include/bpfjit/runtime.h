@@ -103,8 +103,9 @@ struct VerifyReport {
 
 /// Inputs of one run besides the data.
 struct RunOptions {
-  /// Instructions (interpreter) or back-edges and calls (JIT) the run may take;
-  /// UINT64_MAX means no limit. A run that exhausts it ends with an error.
+  /// Instructions (interpreter) or back-edges and calls (JIT, checked mode) the run may
+  /// take; UINT64_MAX means no limit. A run that exhausts it ends with an error. Verified
+  /// programs on the JIT are proven to terminate and are not counted.
   uint64_t budget = UINT64_MAX;
   /// Passed to host helpers (helper_user_data()).
   void* user_data = nullptr;
@@ -177,8 +178,8 @@ class Program {
   /// a context built around it; for host program types `data` is the context struct.
   /// Bpf tail calls are followed; as in the kernel, at most 33 in one run, after which
   /// bpf_tail_call fails and the program goes on. A run that stops early (a memory
-  /// fault, the budget, a helper fault) gives an error of code kRuntime that names the
-  /// instruction. Safe to call from many threads at once.
+  /// fault, the budget, a helper fault) gives an error of code kRuntime whose insn is the
+  /// faulting instruction. Safe to call from many threads at once.
   Result<uint64_t> run(std::span<uint8_t> data, const RunOptions& opts = {}) const;
 
   /// The program's counters.
