@@ -17,12 +17,18 @@ namespace bpfjit {
 inline std::vector<verifier::MapInfo> verifier_maps(const LoadedObject& obj) {
   std::vector<verifier::MapInfo> maps;
   for (const MapDef& m : obj.maps) {
-    maps.push_back({static_cast<uint32_t>(m.spec.type), m.spec.key_size, m.spec.value_size,
-                    m.spec.max_entries, false});
+    constexpr uint32_t kRdonlyProg = 1u << 7, kWronlyProg = 1u << 8;  // BPF_F_*_PROG
+    verifier::MapInfo info{static_cast<uint32_t>(m.spec.type), m.spec.key_size,
+                           m.spec.value_size, m.spec.max_entries};
+    info.read_only = (m.spec.flags & kRdonlyProg) != 0;
+    info.write_only = (m.spec.flags & kWronlyProg) != 0;
+    maps.push_back(info);
   }
   for (const DataImage& d : obj.data) {
-    maps.push_back({verifier::map_type::kArray, 4, static_cast<uint32_t>(d.bytes.size()), 1,
-                    d.readonly});
+    verifier::MapInfo info{verifier::map_type::kArray, 4, static_cast<uint32_t>(d.bytes.size()),
+                           1};
+    info.read_only = d.readonly;
+    maps.push_back(info);
   }
   return maps;
 }

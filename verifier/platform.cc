@@ -202,6 +202,13 @@ Platform build_linux() {
   Platform p;
   p.name = "linux";
   p.helpers = kernel_helpers();
+  // The helpers whose kernel prototypes set pkt_access: map operations, csum_diff and the
+  // socket lookups and syncookie helpers.
+  const std::vector<uint32_t> pkt_access = {1, 2, 3, 28, 84, 85, 99, 100, 110};
+  for (HelperProto& h : p.helpers) {
+    h.pkt_access = std::find(pkt_access.begin(), pkt_access.end(), h.id) != pkt_access.end();
+  }
+  p.kernel_rules = true;
   const std::vector<uint32_t> tracing = {4, 14, 15, 16, 25, 27, 35, 45, 112, 113, 114, 115};
   const std::vector<uint32_t> socket = {25, 26, 46, 47, 68};
   const std::vector<uint32_t> tc = {9, 10, 11, 13, 17, 18, 19, 23, 25, 26, 28, 31, 32, 34,
@@ -218,6 +225,14 @@ Platform build_linux() {
   p.types.push_back(make_type("cgroup_skb", 192, skb_fields(false, true), {25, 26, 46, 47, 68},
                               false));
   p.types.push_back(make_type("cgroup_sock", 80, bpf_sock_fields(), {}, false));
+  // cgroup programs return 0 (deny) or 1 (allow).
+  for (auto& t : p.types) {
+    if (t->name == "cgroup_skb" || t->name == "cgroup_sock") {
+      t->check_return = true;
+      t->return_min = 0;
+      t->return_max = 1;
+    }
+  }
   p.packet_write_types = {"xdp", "sched_cls", "sched_act"};
   p.map_types = all_map_types();
   return p;

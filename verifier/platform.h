@@ -50,6 +50,13 @@ struct Platform {
   std::vector<HelperProto> helpers;            // sorted by id
   std::vector<std::string> packet_write_types;  // types whose programs may write packets
   std::vector<uint32_t> map_types;             // map types programs may use
+  // The kernel's restrictions that bpfjit does not need for safety, kept so that verdicts
+  // on the linux platform are the kernel's:
+  //  - packet pointers may be passed only to helpers marked HelperProto::pkt_access
+  //    (helpers that could move the packet under the pointer do not take one; the
+  //    runtime's packets do not move during a helper call);
+  //  - no subtraction from the stack pointer (the kernel's JITs may not handle it).
+  bool kernel_rules = false;
 
   const ProgramType* find_type(std::string_view type_name) const;
   // The program type an ELF section name implies ("xdp", "kprobe/...", "socket", "tc").

@@ -89,7 +89,9 @@ bool reg_covers(const Reg& o, const Reg& c, IdMap& ids) {
                               Scalar::constant(static_cast<uint64_t>(c.off - o.off)), 64);
     if (!o.val.contains(moved)) return false;
   }
-  if (o.type == RegType::kPacket && c.range < o.range) return false;
+  if ((o.type == RegType::kPacket || o.type == RegType::kPacketMeta) && c.range < o.range) {
+    return false;
+  }
   if (!ids.check(o.id, c.id)) return false;
   return ids.check(o.ref, c.ref);
 }

@@ -1120,6 +1120,11 @@ bool Verifier::do_alu(uint32_t pc, const Insn& in) {
       return fail(pc, fmt::format("pointer arithmetic: {} on {} ({})", info.mnemonic,
                                   rname(in.dst), reg_type_name(d.type)));
     }
+    if (op == AluOp::kSub && d.type == RegType::kStack && in_.platform.kernel_rules) {
+      return fail(pc, fmt::format("pointer arithmetic: subtraction from the stack pointer {} "
+                                  "is not allowed (add a negative offset instead)",
+                                  rname(in.dst)));
+    }
     return ptr_add(pc, d, src.val, op == AluOp::kSub, in.dst);
   }
   if (!dp && sp) {
@@ -1242,6 +1247,11 @@ bool Verifier::check_mem(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn_
       }
       if (write && m.read_only) {
         return fail(pc, fmt::format("read-only memory: map {} is read-only", p.map));
+      }
+      if (kind != Access::kWrite && kind != Access::kHelperWrite && m.write_only) {
+        return fail(pc, fmt::format("write-only memory: map {} may not be read by programs "
+                                    "(BPF_F_WRONLY_PROG)",
+                                    p.map));
       }
       break;
     }
@@ -1530,6 +1540,16 @@ bool Verifier::do_atomic(uint32_t pc, const Insn& in) {
   Reg p = cur_.reg(in.dst);
   Reg v = Reg::unknown();
   if (!check_mem(pc, in.dst, p, in.off, size, Access::kAtomic, &v, nullptr, nullptr)) return false;
+  // Atomic operations need naturally aligned addresses (regions start 8-byte aligned):
+  // the fixed offset and every possible variable offset a multiple of the size.
+  const int64_t fixed = p.off + in.off;
+  const uint64_t var_low_bits = p.val.var.mask | p.val.var.value;
+  if (fixed % static_cast<int64_t>(size) != 0 || (var_low_bits & (size - 1)) != 0) {
+    return fail(pc, fmt::format("misaligned access: {}-byte atomic operation at offset {}{} of "
+                                "{}",
+                                size, fixed, p.val.is_const() ? "" : " + " + p.val.to_string(),
+                                reg_type_name(p.type)));
+  }
   Reg old = Reg::scalar(scalar_load(size, false));
   if (op == AtomicOp::kCmpXchg) {
     cur_.reg(0) = old;
@@ -1792,6 +1812,7 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
   const MapInfo* map = nullptr;
   uint32_t map_index = 0;
   int mem_arg = -1;  // the register of a pending pointer whose size is the next argument
+  int null_mem_arg = -1;  // the register of a null kPtrToMemOrNull argument
   bool mem_write = false;
   uint64_t alloc_size = 0;
   uint32_t release_ref = 0;
@@ -1805,6 +1826,13 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
     if (!read_reg(pc, regno)) return false;
     const Reg& a = cur_.reg(regno);
     callback_args[regno] = a;
+    if ((a.type == RegType::kPacket || a.type == RegType::kPacketMeta) &&
+        in_.platform.kernel_rules && !proto->pkt_access) {
+      return fail(pc, fmt::format("invalid helper argument: arg{} ({}) is a {}, and {} does not "
+                                  "take packet pointers (helper access to the packet is not "
+                                  "allowed)",
+                                  arg, rname(regno), reg_type_name(a.type), proto->name));
+    }
     auto wrong = [&](const char* what) {
       if (id == kIdTailCall && kind == ArgKind::kConstMapPtr) {
         return fail(pc, fmt::format("tail call: arg{} ({}) must be a prog_array map, it is a {}",
@@ -1842,6 +1870,7 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
       case ArgKind::kPtrToMemOrNull:
         if (a.is_const_scalar(0)) {
           mem_arg = -1;
+          null_mem_arg = regno;
           break;
         }
         [[fallthrough]];
@@ -1854,6 +1883,12 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
       case ArgKind::kConstSize:
       case ArgKind::kConstSizeOrZero: {
         if (!a.is_scalar()) return wrong("a size");
+        if (null_mem_arg == regno - 1 && a.val.umax != 0) {
+          return fail(pc, fmt::format("invalid helper argument: arg{} ({}) is null, so its size "
+                                      "arg{} ({}) must be 0, it is {}",
+                                      arg - 1, rname(null_mem_arg), arg, rname(regno),
+                                      a.val.to_string()));
+        }
         uint64_t min = kind == ArgKind::kConstSize ? 1 : 0;
         if (a.val.umin < min || a.val.umax > kMaxHelperSize) {
           return fail(pc, fmt::format("invalid helper argument: arg{} ({}) is a size, it must be "
@@ -2177,6 +2212,12 @@ bool Verifier::do_exit(uint32_t pc) {
                                   "is neither submitted nor discarded",
                                   cur_.refs.front().insn));
     }
+    const ProgramType& t = in_.type;
+    if (t.check_return && (r0.val.smin < t.return_min || r0.val.smax > t.return_max)) {
+      return fail(pc, fmt::format("invalid return value: r0 is {} at exit, {} programs must "
+                                  "return a value in [{}, {}]",
+                                  r0.val.to_string(), t.name, t.return_min, t.return_max));
+    }
     path_done_ = true;
     return true;
   }
@@ -2184,6 +2225,12 @@ bool Verifier::do_exit(uint32_t pc) {
     if (!r0.is_scalar()) {
       return fail(pc, fmt::format("pointer leak: the callback returns a {}, not a scalar",
                                   reg_type_name(r0.type)));
+    }
+    // bpf_loop and bpf_for_each_map_elem callbacks return 0 (go on) or 1 (stop).
+    if (r0.val.smin < 0 || r0.val.smax > 1) {
+      return fail(pc, fmt::format("invalid return value: the callback returns {}, it must "
+                                  "return 0 or 1",
+                                  r0.val.to_string()));
     }
     return finish_callback(pc);
   }

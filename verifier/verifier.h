@@ -112,7 +112,8 @@ struct MapInfo {
   uint32_t key_size = 0;
   uint32_t value_size = 0;
   uint32_t max_entries = 0;
-  bool read_only = false;  // .rodata and frozen maps: programs may not write values
+  bool read_only = false;   // .rodata, BPF_F_RDONLY_PROG: programs may not write values
+  bool write_only = false;  // BPF_F_WRONLY_PROG: programs may not read values
 };
 
 struct VerifyInput {

@@ -52,7 +52,9 @@ TEST_P(CatalogueTest, MatchesExpectation) {
   SCOPED_TRACE(c.file + ":" + std::to_string(c.line) + " " + c.name);
   auto insns = assemble(c.asm_text);
   ASSERT_TRUE(insns.ok()) << insns.error().to_string();
-  const Platform& platform = runtime_platform();
+  const Platform* found = find_platform(c.platform);
+  ASSERT_NE(found, nullptr) << "no platform " << c.platform;
+  const Platform& platform = *found;
   const ProgramType* type = platform.find_type(c.type);
   ASSERT_NE(type, nullptr) << "no program type " << c.type;
   std::vector<MapInfo> maps;
@@ -64,6 +66,7 @@ TEST_P(CatalogueTest, MatchesExpectation) {
     info.value_size = m.value_size;
     info.max_entries = m.max_entries;
     info.read_only = m.rdonly_prog;
+    info.write_only = m.wronly_prog;
     maps.push_back(info);
   }
   VerifyInput input{*insns, {}, maps, *type, {}, std::nullopt, platform};

@@ -31,6 +31,7 @@ struct CatalogueMap {
   uint32_t value_size = 0;
   uint32_t max_entries = 0;
   bool rdonly_prog = false;  // optional fifth token `rdonly_prog` (.rodata-like)
+  bool wronly_prog = false;  // optional fifth token `wronly_prog` (BPF_F_WRONLY_PROG)
 };
 
 struct CatalogueCase {
@@ -38,6 +39,7 @@ struct CatalogueCase {
   uint32_t line = 0;  // the line of `=== name`
   std::string name;
   std::string type = "mem";
+  std::string platform = "runtime";  // `platform: linux` for the kernel's program types and rules
   uint32_t mem_size = 64;
   std::vector<CatalogueMap> maps;
   bool expect_accept = true;

@@ -75,10 +75,13 @@ Result<CatalogueMap> parse_map(std::string_view spec, std::string_view file, uin
   }
   m.type = std::string(w[0]);
   if (w.size() == 5) {
-    if (w[4] != "rdonly_prog") {
+    if (w[4] == "rdonly_prog") {
+      m.rdonly_prog = true;
+    } else if (w[4] == "wronly_prog") {
+      m.wronly_prog = true;
+    } else {
       return file_error(file, line, fmt::format("unknown map flag '{}'", w[4]));
     }
-    m.rdonly_prog = true;
   }
   return m;
 }
@@ -156,6 +159,12 @@ Result<std::vector<CatalogueCase>> parse_catalogue(std::string_view text,
       in_asm = true;
     } else if (key == "type") {
       c.type = std::string(value);
+    } else if (key == "platform") {
+      if (value != "runtime" && value != "linux") {
+        return file_error(file, line_no, fmt::format("platform '{}' is not runtime or linux",
+                                                     value));
+      }
+      c.platform = std::string(value);
     } else if (key == "mem_size") {
       if (!parse_u32(value, c.mem_size)) {
         return file_error(file, line_no, fmt::format("mem_size '{}' is not a number", value));
@@ -268,6 +277,7 @@ Result<Fd> create_map(const CatalogueMap& m) {
   attr.value_size = m.value_size;
   attr.max_entries = m.max_entries;
   if (m.rdonly_prog) attr.map_flags = BPF_F_RDONLY_PROG;
+  if (m.wronly_prog) attr.map_flags = BPF_F_WRONLY_PROG;
   int fd = static_cast<int>(sys_bpf(BPF_MAP_CREATE, &attr));
   if (fd < 0) {
     return make_error(ErrorCode::kUnsupported,
@@ -376,9 +386,9 @@ Result<KernelVerdict> run_in_kernel(const CatalogueCase& c) {
   std::vector<bpf_insn> prog;
   uint32_t prog_type = 0;
   if (c.type == "mem") {
-    auto mem_map = create_map({"array", 4, c.mem_size, 1, false});
+    auto mem_map = create_map({"array", 4, c.mem_size, 1, false, false});
     if (!mem_map) return mem_map.take_error();
-    auto key_map = create_map({"array", 4, 4, 1, false});
+    auto key_map = create_map({"array", 4, 4, 1, false, false});
     if (!key_map) return key_map.take_error();
     prog = mem_prologue(mem_map->get(), key_map->get(), c.mem_size);
     maps.push_back(std::move(*mem_map));
@@ -389,6 +399,12 @@ Result<KernelVerdict> run_in_kernel(const CatalogueCase& c) {
     prog_type = BPF_PROG_TYPE_XDP;
   } else if (c.type == "socket_filter") {
     prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+  } else if (c.type == "sched_cls") {
+    prog_type = BPF_PROG_TYPE_SCHED_CLS;
+  } else if (c.type == "cgroup_skb") {
+    prog_type = BPF_PROG_TYPE_CGROUP_SKB;
+  } else if (c.type == "cgroup_sock") {
+    prog_type = BPF_PROG_TYPE_CGROUP_SOCK;
   } else {
     return make_error(ErrorCode::kNotFound, fmt::format("{}: unknown type '{}'", c.name, c.type));
   }

@@ -39,3 +39,18 @@ target_link_libraries(verifier_kernels_tests PRIVATE bpfjit_verifier bpfjit_isa 
                       $<TARGET_NAME_IF_EXISTS:bpfjit_bench_kernels>)
 bpfjit_warnings(verifier_kernels_tests)
 gtest_discover_tests(verifier_kernels_tests DISCOVERY_TIMEOUT 60)
+
+# The kernel's verifier selftests (../shared/kselftests), read in place, against the kernel's
+# recorded verdicts; skipped when the data is absent.
+set(BPFJIT_KSELFTESTS_DIR "${PROJECT_SOURCE_DIR}/../shared/kselftests"
+    CACHE PATH "the kernel's verifier selftests with the kernel's verdicts (read in place)")
+if(TARGET bpfjit)
+  add_executable(verifier_kselftests_tests verifier/kselftests_test.cc)
+  target_link_libraries(verifier_kselftests_tests PRIVATE bpfjit_verifier bpfjit
+                        GTest::gtest_main fmt::fmt)
+  target_compile_definitions(verifier_kselftests_tests PRIVATE
+    BPFJIT_KSELFTESTS_DIR="${BPFJIT_KSELFTESTS_DIR}"
+    BPFJIT_KSELFTESTS_KNOWN="${CMAKE_CURRENT_SOURCE_DIR}/verifier/kselftests_known.tsv")
+  bpfjit_warnings(verifier_kselftests_tests)
+  gtest_discover_tests(verifier_kselftests_tests DISCOVERY_TIMEOUT 60)
+endif()

@@ -81,6 +81,9 @@ struct HelperProto {
   RetKind ret = RetKind::kInteger;  ///< what r0 holds afterwards
   std::array<ArgKind, 5> args{};    ///< what r1..r5 must hold
   bool general = true;  ///< open to every program type (maps, time, random, strings, ...)
+  /// Its memory arguments may point into the packet (the kernel's `pkt_access`); without
+  /// it, passing a packet pointer to the helper is refused, as the kernel does.
+  bool pkt_access = false;
 };
 
 /// One field of a program type's context.
@@ -128,6 +131,11 @@ struct ProgramType {
   std::vector<uint32_t> extra_helpers;  ///< ids beyond the general helpers it may call
   bool packet_loads = false;         ///< legacy LD ABS/IND allowed
   uint32_t shadow_size = 0;          ///< bytes of the runtime's context struct (0: ctx_size)
+  /// When set, r0 at the program's exit must be a scalar proven in
+  /// [return_min, return_max] (the kernel's check of cgroup programs' return codes).
+  bool check_return = false;
+  int64_t return_min = 0;  ///< the smallest return value allowed when check_return
+  int64_t return_max = 0;  ///< the largest return value allowed when check_return
 };
 
 }  // namespace bpfjit
