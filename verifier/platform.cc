@@ -209,6 +209,8 @@ Platform build_linux() {
     h.pkt_access = std::find(pkt_access.begin(), pkt_access.end(), h.id) != pkt_access.end();
   }
   p.kernel_rules = true;
+  p.allow_ptr_leaks = true;
+  p.allow_uninit_stack = true;
   const std::vector<uint32_t> tracing = {4, 14, 15, 16, 25, 27, 35, 45, 112, 113, 114, 115};
   const std::vector<uint32_t> socket = {25, 26, 46, 47, 68};
   const std::vector<uint32_t> tc = {9, 10, 11, 13, 17, 18, 19, 23, 25, 26, 28, 31, 32, 34,

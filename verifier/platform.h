@@ -57,6 +57,13 @@ struct Platform {
   //    runtime's packets do not move during a helper call);
   //  - no subtraction from the stack pointer (the kernel's JITs may not handle it).
   bool kernel_rules = false;
+  // What the kernel allows a privileged loader (CAP_PERFMON) and bpfjit's own runtime does
+  // not: none of it can touch memory outside the program's regions, but it lets a program
+  // see host addresses (allow_ptr_leaks: pointers returned, stored into maps or the
+  // context, truncated to 32 bits) or leftover stack bytes (allow_uninit_stack: reads of
+  // stack bytes never written give unknown values).
+  bool allow_ptr_leaks = false;
+  bool allow_uninit_stack = false;
 
   const ProgramType* find_type(std::string_view type_name) const;
   // The program type an ELF section name implies ("xdp", "kprobe/...", "socket", "tc").

@@ -1068,6 +1068,10 @@ bool Verifier::do_alu(uint32_t pc, const Insn& in) {
   }
   if (op == AluOp::kMov) {
     if (width == 32) {
+      if (!src.is_scalar() && in_.platform.allow_ptr_leaks && src.is_init()) {
+        d = Reg::scalar(scalar_truncate(Scalar::unknown(), 4));  // the pointer's low half
+        return true;
+      }
       if (!src.is_scalar()) {
         return fail(pc, fmt::format("pointer arithmetic: 32-bit mov of {} ({})", rname(in.src),
                                     reg_type_name(src.type)));
@@ -1206,7 +1210,8 @@ bool Verifier::check_mem(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn_
                          uint64_t size, Access kind, const Reg* value, Reg* out,
                          const char* uninit_phrase) {
   const bool write = is_write(kind);
-  if (value && is_pointer(value->type) && p.type != RegType::kStack) {
+  if (value && is_pointer(value->type) && p.type != RegType::kStack &&
+      !in_.platform.allow_ptr_leaks) {
     return fail(pc, fmt::format("pointer leak: storing a {} into {} memory through {}",
                                 reg_type_name(value->type), reg_type_name(p.type),
                                 rname(regno)));
@@ -1325,7 +1330,7 @@ bool Verifier::stack_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t lo
       return true;
     }
   }
-  if (write && value && is_pointer(value->type)) {
+  if (write && value && is_pointer(value->type) && !in_.platform.allow_ptr_leaks) {
     return fail(pc, fmt::format("pointer leak: a {}-byte store of a {} to the stack keeps "
                                 "only part of it",
                                 size, reg_type_name(value->type)));
@@ -1337,6 +1342,10 @@ bool Verifier::stack_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t lo
     for (int64_t x = lo; x < hi; ++x) {
       uint32_t si = slot_of(x);
       ByteState b = si < fr.stack.size() ? fr.stack[si].bytes[byte_of(x)] : ByteState::kInvalid;
+      if (b == ByteState::kInvalid && in_.platform.allow_uninit_stack) {
+        all_known = false;
+        continue;
+      }
       if (b == ByteState::kInvalid) {
         return fail(pc, fmt::format("{}: {} bytes at fp{}{} read, fp{} never written",
                                     uninit_phrase, size, lo,
@@ -1526,7 +1535,7 @@ bool Verifier::do_atomic(uint32_t pc, const Insn& in) {
   if (!read_reg(pc, in.dst) || !read_reg(pc, in.src)) return false;
   uint32_t size = access_size(in.op);
   Reg value = cur_.reg(in.src);
-  if (!value.is_scalar()) {
+  if (!value.is_scalar() && !in_.platform.allow_ptr_leaks) {
     return fail(pc, fmt::format("pointer leak: atomic operation with {} ({})", rname(in.src),
                                 reg_type_name(value.type)));
   }
@@ -1718,14 +1727,28 @@ bool Verifier::do_branch(uint32_t pc, const Insn& in) {
   const bool b_pkt = (b.type == RegType::kPacket && a.type == RegType::kPacketEnd) ||
                      (b.type == RegType::kPacketMeta && a.type == RegType::kPacket);
   if (a_pkt || b_pkt) {
-    // Which side of the jump learns "pkt <= end".
+    // Which side of the jump learns "pkt <= end" (or "pkt < end" when strict: then one
+    // more byte is in range).
     int learn = -1;  // 1: taken, 0: fall-through
+    bool strict = false;
     bool pkt_left = a_pkt;
     switch (cond) {
-      case JmpCond::kGt:
-      case JmpCond::kGe: learn = pkt_left ? 0 : 1; break;
-      case JmpCond::kLt:
-      case JmpCond::kLe: learn = pkt_left ? 1 : 0; break;
+      case JmpCond::kGt:  // pkt > end: falls through on <=; end > pkt: taken on <
+        learn = pkt_left ? 0 : 1;
+        strict = !pkt_left;
+        break;
+      case JmpCond::kGe:  // pkt >= end: falls through on <; end >= pkt: taken on <=
+        learn = pkt_left ? 0 : 1;
+        strict = pkt_left;
+        break;
+      case JmpCond::kLt:  // pkt < end: taken on <; end < pkt: falls through on <=
+        learn = pkt_left ? 1 : 0;
+        strict = pkt_left;
+        break;
+      case JmpCond::kLe:  // pkt <= end: taken on <=; end <= pkt: falls through on <
+        learn = pkt_left ? 1 : 0;
+        strict = !pkt_left;
+        break;
       case JmpCond::kEq:
       case JmpCond::kNe:
       case JmpCond::kSet:
@@ -1736,7 +1759,8 @@ bool Verifier::do_branch(uint32_t pc, const Insn& in) {
         break;
     }
     State other = cur_;
-    const Reg& pkt = a_pkt ? a : b;
+    Reg pkt = a_pkt ? a : b;
+    if (strict) pkt.off += 1;
     if (learn == 1) learn_packet_range(other, pkt);
     if (learn == 0) learn_packet_range(cur_, pkt);
     other.pc = target;
@@ -2203,7 +2227,7 @@ bool Verifier::do_exit(uint32_t pc) {
   const Reg& r0 = cur_.reg(0);
   if (!r0.is_init()) return fail(pc, "r0 is not initialized at exit");
   if (cur_.frames.size() == 1) {
-    if (!r0.is_scalar()) {
+    if (!r0.is_scalar() && !in_.platform.allow_ptr_leaks) {
       return fail(pc, fmt::format("pointer leak: r0 is not a scalar at exit, it is a {}",
                                   reg_type_name(r0.type)));
     }
@@ -2213,7 +2237,8 @@ bool Verifier::do_exit(uint32_t pc) {
                                   cur_.refs.front().insn));
     }
     const ProgramType& t = in_.type;
-    if (t.check_return && (r0.val.smin < t.return_min || r0.val.smax > t.return_max)) {
+    if (t.check_return && (!r0.is_scalar() || r0.val.smin < t.return_min ||
+                           r0.val.smax > t.return_max)) {
       return fail(pc, fmt::format("invalid return value: r0 is {} at exit, {} programs must "
                                   "return a value in [{}, {}]",
                                   r0.val.to_string(), t.name, t.return_min, t.return_max));
