@@ -452,7 +452,12 @@ Verifier::Prune Verifier::check_prune(uint32_t pc) {
     // Inside a loop summary the paths must also agree on how far each value has moved
     // since the loop head (the ranking is checked on the covering path only).
     if (!trials_.empty() && !same_loop_tags(cp->state, cur_, live)) continue;
-    return cp->branches > 0 ? Prune::kLoop : Prune::kCovered;
+    if (cp->branches == 0) return Prune::kCovered;
+    // A state still being explored is an ancestor of this path: the loop came back to it.
+    // Only when it came back to the very same state is it an infinite loop (as the kernel
+    // decides); a state it merely covers may still make progress (a counter spilled to
+    // the stack that a random start value leaves wide), and is explored on.
+    if (state_covers(cur_, cp->state, live, cfg_.precise_in[pc])) return Prune::kLoop;
   }
   if (list.size() >= kMaxStatesPerInsn) {
     // Make room by forgetting the oldest state (its node stays for the branch counts).
@@ -992,8 +997,10 @@ bool Verifier::ptr_add(uint32_t pc, Reg& p, const Scalar& s, bool sub, uint8_t r
     case RegType::kRingbufMemOrNull:
       return fail(pc, fmt::format("possibly null: arithmetic on {} ({}) before a null check",
                                   rname(regno), reg_type_name(p.type)));
-    case RegType::kPacketEnd:
     case RegType::kMapPtr:
+      if (!sub && s.is_const() && s.value() == 0) return true;  // map + 0, as the kernel allows
+      [[fallthrough]];
+    case RegType::kPacketEnd:
     case RegType::kFunc:
       return fail(pc, fmt::format("pointer arithmetic: on {} ({}) is not allowed", rname(regno),
                                   reg_type_name(p.type)));
@@ -1077,6 +1084,12 @@ bool Verifier::do_alu(uint32_t pc, const Insn& in) {
                                     reg_type_name(src.type)));
       }
       d = Reg::scalar(scalar_truncate(src.val, 4));
+      if (f == Form::kAluReg && !src.val.is_const() && in.src != in.dst &&
+          src.val.umax <= UINT32_MAX) {
+        // The upper half is zero, so the copy is equal to the source: link them.
+        if (src.id == 0) cur_.reg(in.src).id = new_id();
+        d.id = cur_.reg(in.src).id;
+      }
       return true;
     }
     if (f == Form::kAluReg && src.is_scalar() && !src.val.is_const() && in.src != in.dst) {
@@ -1113,6 +1126,10 @@ bool Verifier::do_alu(uint32_t pc, const Insn& in) {
       d = Reg::scalar(Scalar::urange(0, UINT32_MAX));
       return true;
     }
+  }
+  if (width == 32 && op == AluOp::kSub && in_.platform.allow_ptr_leaks) {
+    d = Reg::scalar(scalar_truncate(Scalar::unknown(), 4));  // a meaningless 32-bit value
+    return true;
   }
   if (width == 32) {
     return fail(pc, fmt::format("pointer arithmetic: 32-bit {} on {} ({}) and {}",
