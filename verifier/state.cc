@@ -54,18 +54,26 @@ namespace {
 // A one-to-one correspondence between the ids of two states.
 class IdMap {
  public:
-  bool check(uint32_t old_id, uint32_t cur_id) {
+  // `delta`: for linked scalars, the old holder's link_off minus the current one's; it
+  // must be the same for every holder of the pair, so that the old relations hold.
+  bool check(uint32_t old_id, uint32_t cur_id, int64_t delta = 0) {
     if (old_id == 0 && cur_id == 0) return true;
     if (old_id == 0 || cur_id == 0) return false;
-    for (auto& [o, c] : pairs_) {
-      if (o == old_id || c == cur_id) return o == old_id && c == cur_id;
+    for (auto& p : pairs_) {
+      if (p.old_id == old_id || p.cur_id == cur_id) {
+        return p.old_id == old_id && p.cur_id == cur_id && p.delta == delta;
+      }
     }
-    pairs_.emplace_back(old_id, cur_id);
+    pairs_.push_back({old_id, cur_id, delta});
     return true;
   }
 
  private:
-  std::vector<std::pair<uint32_t, uint32_t>> pairs_;
+  struct Pair {
+    uint32_t old_id, cur_id;
+    int64_t delta;
+  };
+  std::vector<Pair> pairs_;
 };
 
 bool reg_covers(const Reg& o, const Reg& c, IdMap& ids) {
@@ -74,7 +82,7 @@ bool reg_covers(const Reg& o, const Reg& c, IdMap& ids) {
   if (o.type == RegType::kScalar) {
     if (!o.val.contains(c.val)) return false;
     // A linked old scalar was narrowed together with its copies; the new one must be too.
-    return o.id == 0 || ids.check(o.id, c.id);
+    return o.id == 0 || ids.check(o.id, c.id, o.link_off - c.link_off);
   }
   if (o.map != c.map || o.size != c.size) return false;
   if (o.off == c.off) {

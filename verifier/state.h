@@ -44,6 +44,11 @@ struct Reg {
   // Nullable pointers: copies share an id, so a null test marks all. Packet pointers:
   // pointers with the same variable part share an id (and a proven range).
   uint32_t id = 0;
+  // Scalars with an id: this value is the id's common base plus link_off (the kernel's
+  // linked registers with a constant delta): after `r2 = r1; r2 += -61`, r1 and r2 share
+  // an id with link_off 0 and -61, and a branch on r2 narrows r1 too. Only differences of
+  // link_off between holders of one id mean anything.
+  int64_t link_off = 0;
   uint32_t ref = 0;    // ringbuf memory: the reference id of the reservation
   uint32_t map = 0;    // map pointers and values: the map index; stack: the frame
   uint64_t size = 0;   // mem and ringbuf memory: bytes; func: the target slot

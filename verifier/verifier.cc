@@ -1089,6 +1089,7 @@ bool Verifier::do_alu(uint32_t pc, const Insn& in) {
         // The upper half is zero, so the copy is equal to the source: link them.
         if (src.id == 0) cur_.reg(in.src).id = new_id();
         d.id = cur_.reg(in.src).id;
+        d.link_off = cur_.reg(in.src).link_off;
       }
       return true;
     }
@@ -1113,8 +1114,23 @@ bool Verifier::do_alu(uint32_t pc, const Insn& in) {
       if (nonzero) facts_ |= kFlagDivisorNonZero;
       if (not_minus_one) facts_ |= kFlagDivisorNotMinusOne;
     }
+    // Adding a constant keeps a 64-bit copy linked, with the constant in its link_off.
+    int64_t moved = 0;
+    const bool keep_link =
+        d.id != 0 && width == 64 && (op == AluOp::kAdd || op == AluOp::kSub) &&
+        src.val.is_const() && (f == Form::kAluImm || in.src != in.dst) &&
+        static_cast<int64_t>(src.val.value()) > -(int64_t{1} << 31) &&
+        static_cast<int64_t>(src.val.value()) < (int64_t{1} << 31) &&
+        !__builtin_add_overflow(d.link_off,
+                                op == AluOp::kAdd ? static_cast<int64_t>(src.val.value())
+                                                  : -static_cast<int64_t>(src.val.value()),
+                                &moved);
     d.val = scalar_alu(op, d.val, src.val, width);
-    d.id = 0;
+    if (keep_link && !d.val.is_const()) {
+      d.link_off = moved;
+    } else {
+      d.id = 0;
+    }
     return true;
   }
   bool dp = is_pointer(d.type), sp = is_pointer(src.type);
@@ -1639,7 +1655,14 @@ void Verifier::learn_packet_range(State& s, const Reg& pkt) {
 void Verifier::propagate_scalar(State& s, const Reg& r) {
   if (r.id == 0) return;
   s.for_each_reg([&](Reg& x) {
-    if (x.type == RegType::kScalar && x.id == r.id) x.val = r.val;
+    if (x.type != RegType::kScalar || x.id != r.id) return;
+    if (x.link_off == r.link_off) {
+      x.val = r.val;
+    } else {
+      // x = r + (x.link_off - r.link_off), with the wrap of 64-bit addition.
+      x.val = scalar_alu(AluOp::kAdd, r.val,
+                         Scalar::constant(static_cast<uint64_t>(x.link_off - r.link_off)), 64);
+    }
   });
 }
 
