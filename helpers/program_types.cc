@@ -107,6 +107,10 @@ Result<void> validate(const ProgramType& t) {
   uint32_t shadow_total = t.shadow_size != 0 ? t.shadow_size : t.ctx_size;
   for (size_t i = 0; i < t.fields.size(); ++i) {
     const CtxField& f = t.fields[i];
+    if (f.kind > kLastRuntimeCtxFieldKind) {
+      return type_error(t, fmt::format("field {} has a kind of kernel contexts only (a socket "
+                                       "or flow keys pointer)", f.name));
+    }
     if (!valid_width(f.size)) {
       return type_error(t, fmt::format("field {} is {} bytes, must be 1, 2, 4 or 8", f.name, f.size));
     }
