@@ -36,6 +36,9 @@ ProgramType make_xdp() {
   ProgramType t;
   t.name = "xdp";
   t.model = CtxModel::kStruct;
+  t.packet_access = true;
+  t.packet_writes = true;
+  t.kernel_type = BPF_PROG_TYPE_XDP;
   t.ctx_size = sizeof(struct xdp_md);
   t.shadow_size = sizeof(XdpCtx);
   t.fields = {
@@ -59,6 +62,8 @@ ProgramType make_socket_filter() {
   ProgramType t;
   t.name = "socket_filter";
   t.model = CtxModel::kStruct;
+  t.packet_access = true;  // unlike the kernel's socket filters (see program_types.h)
+  t.kernel_type = BPF_PROG_TYPE_SOCKET_FILTER;
   t.ctx_size = sizeof(struct __sk_buff);
   t.shadow_size = sizeof(SkBuffCtx);
   t.packet_loads = true;
