@@ -31,6 +31,12 @@ Result<void> HelperTable::add(HelperProto proto) {
     return make_error(ErrorCode::kInvalidArgument,
                       fmt::format("helper {} has an empty name", proto.id));
   }
+  if (!uses_runtime_kinds_only(proto)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("helper {} ({}) uses a return or argument kind of kernel "
+                                  "helpers only (sockets, kernel objects, timers, dynptrs)",
+                                  proto.id, proto.name));
+  }
   if (proto.fn == nullptr) {
     return make_error(ErrorCode::kInvalidArgument,
                       fmt::format("helper {} ({}) has no function", proto.id, proto.name));

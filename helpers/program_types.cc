@@ -36,6 +36,9 @@ ProgramType make_xdp() {
   ProgramType t;
   t.name = "xdp";
   t.model = CtxModel::kStruct;
+  t.packet_access = true;
+  t.packet_writes = true;
+  t.kernel_type = BPF_PROG_TYPE_XDP;
   t.ctx_size = sizeof(struct xdp_md);
   t.shadow_size = sizeof(XdpCtx);
   t.fields = {
@@ -59,6 +62,8 @@ ProgramType make_socket_filter() {
   ProgramType t;
   t.name = "socket_filter";
   t.model = CtxModel::kStruct;
+  t.packet_access = true;  // unlike the kernel's socket filters (see program_types.h)
+  t.kernel_type = BPF_PROG_TYPE_SOCKET_FILTER;
   t.ctx_size = sizeof(struct __sk_buff);
   t.shadow_size = sizeof(SkBuffCtx);
   t.packet_loads = true;
@@ -107,6 +112,10 @@ Result<void> validate(const ProgramType& t) {
   uint32_t shadow_total = t.shadow_size != 0 ? t.shadow_size : t.ctx_size;
   for (size_t i = 0; i < t.fields.size(); ++i) {
     const CtxField& f = t.fields[i];
+    if (f.kind > kLastRuntimeCtxFieldKind) {
+      return type_error(t, fmt::format("field {} has a kind of kernel contexts only (a socket "
+                                       "or flow keys pointer)", f.name));
+    }
     if (!valid_width(f.size)) {
       return type_error(t, fmt::format("field {} is {} bytes, must be 1, 2, 4 or 8", f.name, f.size));
     }

@@ -289,6 +289,8 @@ void compute_precision(const std::vector<Insn>& insns,
         case Form::kAtomic:
           if (atomic_op(in.op) == AtomicOp::kCmpXchg) kill(0);
           else if (writes_register(in, in.src)) kill(in.src);
+          sinks |= bit(in.src);  // stored to memory, as kStx
+          if (atomic_op(in.op) == AtomicOp::kCmpXchg) sinks |= bit(0);
           break;
         case Form::kLdAbs:
           need = static_cast<uint16_t>(need & ~kCallerSaved);
@@ -320,8 +322,12 @@ void compute_precision(const std::vector<Insn>& insns,
           // The main program's r0 only has to be a scalar; a subprogram's goes on.
           if (cfg.subprog_of[k] != 0) sinks |= bit(0);
           break;
-        case Form::kSt:
         case Form::kStx:
+          // A value stored to memory (a spill) may be loaded back and decide something
+          // later; the stack is not followed here, so a stored register is precise.
+          sinks |= bit(in.src);
+          break;
+        case Form::kSt:
         case Form::kJa:
         case Form::kJa32:
           break;

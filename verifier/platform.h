@@ -1,14 +1,17 @@
 // The platform a program is verified for: its program types (context layouts, helper
-// whitelists), the helper prototypes by id, the map types it knows and which types may
-// write packets.
+// whitelists, exit values), the helper prototypes by id, the map types it knows and which
+// types may write packets.
 //
 // Two platforms are built in:
 //  - runtime: bpfjit's own (the default): the program types and helpers of helpers/
 //    (HelperTable::builtin(), mem/xdp/socket_filter);
-//  - linux: the kernel's common program types (socket_filter, kprobe, tracepoint,
-//    raw_tracepoint, xdp, sched_cls/tc, sched_act, cgroup_skb, cgroup_sock) with their
-//    context layouts from <linux/bpf.h> and the prototypes of the kernel helpers real
-//    programs use, for checking kernel objects offline.
+//  - linux: every kernel program type of enum bpf_prog_type (socket_filter ... syscall) with
+//    its context fields, its helper set for a root loader and its exit values, and every
+//    kernel helper prototype (ids 1..209), from the tables of helpers/kernel_tables.h, for
+//    checking kernel objects offline. Helpers whose prototypes use kinds the verifier does
+//    not handle yet (sockets, kernel objects, timers, dynptrs: the kinds after
+//    kLastRuntimeArgKind / kLastRuntimeRetKind) are not returned by find_helper, so calls to
+//    them are refused as unknown; prototype() returns them all.
 #pragma once
 
 #include <cstdint>
@@ -66,9 +69,15 @@ struct Platform {
   bool allow_uninit_stack = false;
 
   const ProgramType* find_type(std::string_view type_name) const;
-  // The program type an ELF section name implies ("xdp", "kprobe/...", "socket", "tc").
+  // The program type an ELF section name implies (helpers/kernel_section_names.def:
+  // "xdp", "kprobe/...", "socket", "tc", "cgroup/connect4", ...; "mem..." for bpfjit's
+  // buffer programs), or nullptr when the platform has no such type.
   const ProgramType* type_for_section(std::string_view section) const;
+  // The prototype the verifier checks a call against; nullptr when the id is unknown or
+  // its prototype uses kinds the verifier does not handle yet.
   const HelperProto* find_helper(uint32_t id) const;
+  // Every prototype of the platform, whatever its kinds.
+  const HelperProto* prototype(uint32_t id) const;
   bool packet_writable(const ProgramType& type) const;
   bool map_type_allowed(uint32_t type) const;
 };

@@ -16,6 +16,7 @@ const char* reg_type_name(RegType t) {
     case RegType::kMapPtr: return "map pointer";
     case RegType::kMapValue: return "map value";
     case RegType::kMapValueOrNull: return "map value or null";
+    case RegType::kMapPtrOrNull: return "map pointer or null";
     case RegType::kPacket: return "packet pointer";
     case RegType::kPacketEnd: return "packet end";
     case RegType::kPacketMeta: return "packet meta";
@@ -35,6 +36,7 @@ bool is_pointer(RegType t) {
     case RegType::kCtx:
     case RegType::kStack:
     case RegType::kMapPtr:
+    case RegType::kMapPtrOrNull:
     case RegType::kMapValue:
     case RegType::kMapValueOrNull:
     case RegType::kPacket:
@@ -173,6 +175,7 @@ std::string describe_reg(const Reg& r) {
                                                                         r.val.value()))
                                           : fmt::format("{}+{}", r.off, r.val.to_string()));
     case RegType::kMapPtr: return fmt::format("map_ptr(map={})", r.map);
+    case RegType::kMapPtrOrNull: return fmt::format("map_ptr_or_null(map={},id={})", r.map, r.id);
     case RegType::kMapValue:
     case RegType::kMapValueOrNull:
       return fmt::format("{}(map={},off={}{}{})",

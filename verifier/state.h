@@ -20,6 +20,7 @@ enum class RegType : uint8_t {
   kCtx,               // the program type's context struct
   kStack,             // into the stack of frame `frame`
   kMapPtr,            // a map reference (lddw map_fd/map_idx), map `map`
+  kMapPtrOrNull,      // from a lookup in a map of maps: inner map `map`, null until tested
   kMapValue,          // into a value of map `map`
   kMapValueOrNull,    // from map_lookup_elem: null until tested (id = the null check's id)
   kPacket,            // into the packet; `range` bytes from off 0 are proven before data_end

@@ -994,6 +994,7 @@ bool Verifier::step() {
 bool Verifier::ptr_add(uint32_t pc, Reg& p, const Scalar& s, bool sub, uint8_t regno) {
   switch (p.type) {
     case RegType::kMapValueOrNull:
+    case RegType::kMapPtrOrNull:
     case RegType::kRingbufMemOrNull:
       return fail(pc, fmt::format("possibly null: arithmetic on {} ({}) before a null check",
                                   rname(regno), reg_type_name(p.type)));
@@ -1268,6 +1269,7 @@ bool Verifier::check_mem(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn_
       return fail(pc, fmt::format("invalid memory access: {} is a {}, not a pointer to memory",
                                   rname(regno), reg_type_name(p.type)));
     case RegType::kMapValueOrNull:
+    case RegType::kMapPtrOrNull:
     case RegType::kRingbufMemOrNull:
       return fail(pc, fmt::format("possibly null: {} is a {}; compare it with 0 first",
                                   rname(regno), reg_type_name(p.type)));
@@ -1635,6 +1637,9 @@ void Verifier::mark_null(State& s, uint32_t id, bool is_null) {
     } else if (r.type == RegType::kRingbufMemOrNull) {
       if (is_null) r = Reg::scalar(Scalar::constant(0));
       else r.type = RegType::kRingbufMem;
+    } else if (r.type == RegType::kMapPtrOrNull) {
+      if (is_null) r = Reg::scalar(Scalar::constant(0));
+      else r.type = RegType::kMapPtr;
     }
   });
   if (is_null) {
@@ -1731,7 +1736,8 @@ bool Verifier::do_branch(uint32_t pc, const Insn& in) {
   }
   // Pointer comparisons.
   auto nullable = [](const Reg& r) {
-    return r.type == RegType::kMapValueOrNull || r.type == RegType::kRingbufMemOrNull;
+    return r.type == RegType::kMapValueOrNull || r.type == RegType::kRingbufMemOrNull ||
+           r.type == RegType::kMapPtrOrNull;
   };
   auto both_ways = [&]() {
     State other = cur_;
@@ -1840,6 +1846,7 @@ bool Verifier::check_helper_mem(uint32_t pc, uint8_t regno, uint64_t size, bool 
     case RegType::kMem:
       break;
     case RegType::kMapValueOrNull:
+    case RegType::kMapPtrOrNull:
     case RegType::kRingbufMemOrNull:
       return fail(pc, fmt::format("possibly null: arg{} ({}) is a {}", arg, rname(regno),
                                   reg_type_name(p.type)));
@@ -1854,7 +1861,8 @@ bool Verifier::check_helper_mem(uint32_t pc, uint8_t regno, uint64_t size, bool 
                                   "it is a {}",
                                   arg, rname(regno), reg_type_name(p.type)));
   }
-  if (size == 0) return true;
+  // A zero size still needs the pointer inside its region (the kernel checks a variable
+  // stack offset's whole range even for zero bytes).
   Reg copy = p;
   helper_arg_ = arg;
   bool ok = check_mem(pc, regno, copy, 0, size, write ? Access::kHelperWrite : Access::kHelperRead,
@@ -2124,6 +2132,17 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
       r0.type = RegType::kMapValueOrNull;
       r0.map = map_index;
       r0.id = new_id();
+      if (id == kIdMapLookup &&
+          (map->type == map_type::kArrayOfMaps || map->type == map_type::kHashOfMaps)) {
+        // A map of maps holds maps: the lookup gives the inner map itself, or null.
+        if (map->inner < 0 || static_cast<size_t>(map->inner) >= in_.maps.size()) {
+          return fail(pc, fmt::format("map of maps: map {} has no inner map template (declare "
+                                      "it with __array(values, ...))",
+                                      map_index));
+        }
+        r0.type = RegType::kMapPtrOrNull;
+        r0.map = static_cast<uint32_t>(map->inner);
+      }
       break;
     case RetKind::kPtrToRingbufMemOrNull: {
       r0 = Reg{};
@@ -2277,11 +2296,12 @@ bool Verifier::do_exit(uint32_t pc) {
                                   cur_.refs.front().insn));
     }
     const ProgramType& t = in_.type;
-    if (t.check_return && (!r0.is_scalar() || r0.val.smin < t.return_min ||
-                           r0.val.smax > t.return_max)) {
+    if (t.has_ret_range() && (!r0.is_scalar() || r0.val.smin < t.ret_min ||
+                              r0.val.smax > t.ret_max)) {
       return fail(pc, fmt::format("invalid return value: r0 is {} at exit, {} programs must "
                                   "return a value in [{}, {}]",
-                                  r0.val.to_string(), t.name, t.return_min, t.return_max));
+                                  r0.is_scalar() ? r0.val.to_string() : reg_type_name(r0.type), t.name,
+                                  t.ret_min, t.ret_max));
     }
     path_done_ = true;
     return true;

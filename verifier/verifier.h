@@ -114,6 +114,9 @@ struct MapInfo {
   uint32_t max_entries = 0;
   bool read_only = false;   // .rodata, BPF_F_RDONLY_PROG: programs may not write values
   bool write_only = false;  // BPF_F_WRONLY_PROG: programs may not read values
+  // array_of_maps, hash_of_maps: the index (in VerifyInput::maps) of the inner map template
+  // that lookups return a pointer to; -1 when unknown (lookups are then refused).
+  int32_t inner = -1;
 };
 
 struct VerifyInput {

@@ -1,10 +1,14 @@
 // bpfjit inspect OBJ.o: the programs, maps, global data and relocations of an ELF object.
+// Each program's line also names the kernel program type and expected attach type its
+// section gives it (helpers/kernel_section_names.def, libbpf's rules), next to the type
+// bpfjit runs it as.
 #include <fmt/format.h>
 
 #include <memory>
 #include <string>
 
 #include "bpfjit/runtime.h"
+#include "helpers/kernel_tables.h"
 #include "runtime/cli/commands.h"
 #include "runtime/cli/program_io.h"
 
@@ -29,8 +33,12 @@ int run_inspect(const InspectOptions& o) {
   const Object& ob = **obj;
   fmt::print("programs:\n");
   for (const Program* p : ob.programs()) {
-    fmt::print("  {:<24} section {:<16} type {:<14} insns {}\n", p->name(), p->section(),
-               p->type().name, p->insn_count());
+    const auto kernel = kernel::match_section(p->section());
+    const char* prog_type = kernel ? kernel->prog_type->name : "-";
+    const char* attach = kernel && kernel->attach_type ? kernel->attach_type->name : "-";
+    fmt::print("  {:<24} section {:<16} type {:<14} insns {:<6} prog_type {:<16} "
+               "attach_type {}\n",
+               p->name(), p->section(), p->type().name, p->insn_count(), prog_type, attach);
   }
   fmt::print("maps:\n");
   for (const Map* m : ob.maps()) {
@@ -55,8 +63,9 @@ int run_inspect(const InspectOptions& o) {
 Command add_inspect_command(CLI::App& parent) {
   auto o = std::make_shared<InspectOptions>();
   CLI::App* app = parent.add_subcommand(
-      "inspect", "list an ELF object's programs (name, section, type, instructions), maps, "
-                 "global data sections and relocations");
+      "inspect", "list an ELF object's programs (name, section, the type bpfjit runs it as, "
+                 "instructions, the kernel program type and expected attach type its section "
+                 "implies), maps, global data sections and relocations");
   app->add_option("file", o->input, "the object (clang -target bpf -c)")
       ->required()
       ->check(CLI::ExistingFile);

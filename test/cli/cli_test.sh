@@ -1,10 +1,10 @@
 #!/bin/bash
 # Tests of the bpfjit tool and the conformance plugin, run by CTest:
-#   cli_test.sh CASE BPFJIT PLUGIN DATA_DIR CONFORMANCE_DIR WORK_DIR
+#   cli_test.sh CASE BPFJIT PLUGIN DATA_DIR CONFORMANCE_DIR WORK_DIR [BPF_PROGS_DIR]
 # Exit 0 = pass, 77 = skipped (conformance data absent), anything else = fail.
 set -u
 shopt -s extglob
-case_name=$1 bpfjit=$2 plugin=$3 data=$4 conf=$5 work=$6
+case_name=$1 bpfjit=$2 plugin=$3 data=$4 conf=$5 work=$6 progs=${7:-}
 mkdir -p "$work"
 cd "$work" || exit 1
 
@@ -32,6 +32,20 @@ norm() {
 suite_hex() { od -An -v -tx1 "$1" | tr -s ' \n' ' ' | sed 's/^ //; s/ $//; s/ /  /g'; }
 
 case $case_name in
+  inspect)
+    obj=$progs/multi_prog.v3.o
+    [ -f "$obj" ] || { echo "bpf-progs object $obj not built"; exit 77; }
+    "$bpfjit" inspect "$obj" > out.txt || fail "inspect exit $?"
+    # Each program: the kernel program type and expected attach type of its section.
+    grep -Eq '^  \S+ +section tc +type socket_filter .* prog_type sched_cls +attach_type -$' out.txt ||
+      fail "no tc line: $(cat out.txt)"
+    grep -Eq '^  \S+ +section classifier .* prog_type sched_cls +attach_type -$' out.txt ||
+      fail "no classifier line: $(cat out.txt)"
+    grep -Eq '^  \S+ +section xdp +type xdp .* prog_type xdp +attach_type xdp$' out.txt ||
+      fail "no xdp line: $(cat out.txt)"
+    grep -Eq '^  \S+ +section custom/sum .* prog_type - +attach_type -$' out.txt ||
+      fail "no custom/sum line: $(cat out.txt)"
+    ;;
   version)
     out=$("$bpfjit" --version) || fail "--version exit $?"
     [[ $out == "bpfjit "[0-9]*.[0-9]*.[0-9]* ]] || fail "--version printed '$out'"

@@ -49,7 +49,7 @@ grep -q "load error\|outside the file" err.txt || fail "truncated: $(cat err.txt
 
 # inspect lists programs, maps, data and relocations
 out=$("$bpfjit" inspect "$progs/xdp_filter.v3.o") || fail "inspect exit $?"
-grep -Eq '^  xdp_filter +section xdp +type xdp +insns [0-9]+$' <<<"$out" || fail "programs: $out"
+grep -Eq '^  xdp_filter +section xdp +type xdp +insns [0-9]+ +prog_type xdp +attach_type xdp$' <<<"$out" || fail "programs: $out"
 grep -Eq '^  stats +type array +key 4 +value 8 +max_entries 6$' <<<"$out" || fail "maps: $out"
 grep -Eq '^  blocked_src +type hash +key 4 +value 1 +max_entries 64$' <<<"$out" || fail "maps: $out"
 grep -Eq 'R_BPF_64_64 +stats +-> map stats$' <<<"$out" || fail "relocations: $out"

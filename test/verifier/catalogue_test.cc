@@ -67,6 +67,7 @@ TEST_P(CatalogueTest, MatchesExpectation) {
     info.max_entries = m.max_entries;
     info.read_only = m.rdonly_prog;
     info.write_only = m.wronly_prog;
+    info.inner = m.inner;
     maps.push_back(info);
   }
   VerifyInput input{*insns, {}, maps, *type, {}, std::nullopt, platform};

@@ -32,6 +32,8 @@ struct CatalogueMap {
   uint32_t max_entries = 0;
   bool rdonly_prog = false;  // optional fifth token `rdonly_prog` (.rodata-like)
   bool wronly_prog = false;  // optional fifth token `wronly_prog` (BPF_F_WRONLY_PROG)
+  int32_t inner = -1;        // optional fifth token `inner=N`: a map of maps whose inner map
+                             // template is map N of the case (listed before it)
 };
 
 struct CatalogueCase {

@@ -75,8 +75,11 @@ Result<CatalogueMap> parse_map(std::string_view spec, std::string_view file, uin
   }
   m.type = std::string(w[0]);
   if (w.size() == 5) {
+    uint32_t inner = 0;
     if (w[4] == "rdonly_prog") {
       m.rdonly_prog = true;
+    } else if (w[4].starts_with("inner=") && parse_u32(w[4].substr(6), inner)) {
+      m.inner = static_cast<int32_t>(inner);
     } else if (w[4] == "wronly_prog") {
       m.wronly_prog = true;
     } else {
@@ -260,6 +263,8 @@ Result<uint32_t> kernel_map_type(const std::string& name) {
       {"queue", BPF_MAP_TYPE_QUEUE},
       {"stack", BPF_MAP_TYPE_STACK},
       {"ringbuf", BPF_MAP_TYPE_RINGBUF},
+      {"array_of_maps", BPF_MAP_TYPE_ARRAY_OF_MAPS},
+      {"hash_of_maps", BPF_MAP_TYPE_HASH_OF_MAPS},
   };
   for (const Entry& e : kTypes) {
     if (name == e.name) return e.type;
@@ -267,7 +272,7 @@ Result<uint32_t> kernel_map_type(const std::string& name) {
   return make_error(ErrorCode::kNotFound, fmt::format("unknown map type '{}'", name));
 }
 
-Result<Fd> create_map(const CatalogueMap& m) {
+Result<Fd> create_map(const CatalogueMap& m, int inner_fd = -1) {
   auto type = kernel_map_type(m.type);
   if (!type) return type.take_error();
   union bpf_attr attr;
@@ -278,6 +283,7 @@ Result<Fd> create_map(const CatalogueMap& m) {
   attr.max_entries = m.max_entries;
   if (m.rdonly_prog) attr.map_flags = BPF_F_RDONLY_PROG;
   if (m.wronly_prog) attr.map_flags = BPF_F_WRONLY_PROG;
+  if (inner_fd >= 0) attr.inner_map_fd = static_cast<uint32_t>(inner_fd);
   int fd = static_cast<int>(sys_bpf(BPF_MAP_CREATE, &attr));
   if (fd < 0) {
     return make_error(ErrorCode::kUnsupported,
@@ -377,7 +383,16 @@ Result<KernelVerdict> run_in_kernel(const CatalogueCase& c) {
   }
   std::vector<Fd> maps;
   for (const CatalogueMap& m : c.maps) {
-    auto fd = create_map(m);
+    int inner_fd = -1;
+    if (m.inner >= 0) {
+      if (static_cast<size_t>(m.inner) >= maps.size()) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          fmt::format("{}: inner map {} is not listed before its outer map",
+                                      c.name, m.inner));
+      }
+      inner_fd = maps[static_cast<size_t>(m.inner)].get();
+    }
+    auto fd = create_map(m, inner_fd);
     if (!fd) return fd.take_error();
     maps.push_back(std::move(*fd));
   }
@@ -386,9 +401,9 @@ Result<KernelVerdict> run_in_kernel(const CatalogueCase& c) {
   std::vector<bpf_insn> prog;
   uint32_t prog_type = 0;
   if (c.type == "mem") {
-    auto mem_map = create_map({"array", 4, c.mem_size, 1, false, false});
+    auto mem_map = create_map({"array", 4, c.mem_size, 1, false, false, -1});
     if (!mem_map) return mem_map.take_error();
-    auto key_map = create_map({"array", 4, 4, 1, false, false});
+    auto key_map = create_map({"array", 4, 4, 1, false, false, -1});
     if (!key_map) return key_map.take_error();
     prog = mem_prologue(mem_map->get(), key_map->get(), c.mem_size);
     maps.push_back(std::move(*mem_map));

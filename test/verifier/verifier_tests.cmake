@@ -6,6 +6,7 @@ add_executable(verifier_tests
   verifier/domain_test.cc
   verifier/catalogue_test.cc
   verifier/verifier_api_test.cc
+  verifier/platform_test.cc
 )
 target_link_libraries(verifier_tests PRIVATE bpfjit_verifier bpfjit_isa GTest::gtest_main
                       fmt::fmt)
@@ -15,7 +16,8 @@ if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/oracle.cmake)
   target_compile_definitions(verifier_tests PRIVATE BPFJIT_HAVE_CATALOGUE_READER=1)
 endif()
 target_compile_definitions(verifier_tests
-  PRIVATE BPFJIT_CATALOGUE_DIR="${CMAKE_CURRENT_SOURCE_DIR}/verifier/catalogue")
+  PRIVATE BPFJIT_CATALOGUE_DIR="${CMAKE_CURRENT_SOURCE_DIR}/verifier/catalogue"
+          BPFJIT_VERIFIER_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/verifier/data")
 bpfjit_warnings(verifier_tests)
 gtest_discover_tests(verifier_tests DISCOVERY_TIMEOUT 60)
 

@@ -61,6 +61,27 @@ enum class ArgKind : uint8_t {
   kConstAllocSize,    ///< a constant size for a reservation
   kPtrToUninitMapValue,  ///< writable memory of the map's value size the helper fills
                          ///< (bpf_map_pop_elem, bpf_map_peek_elem)
+  // The kinds below describe kernel helpers (the linux platform's table). The runtime has
+  // no sockets, timers or kernel objects: HelperTable::add refuses them for host helpers.
+  kPtrToMapValueOrNull,  ///< as kPtrToMapValue, or the constant 0 (bpf_sk_storage_get)
+  kPtrToSockCommon,      ///< a socket pointer of any kind (struct sock_common or wider)
+  kPtrToSocket,          ///< a full socket pointer (struct sock), not null
+  kPtrToSocketOrNull,    ///< as kPtrToSocket, or the constant 0 (bpf_sk_assign on sk_lookup)
+  kPtrToReleasedSocket,  ///< a socket reference from a lookup helper, released by this call
+  kPtrToBtfId,           ///< a trusted pointer to a kernel object of a BTF type (task, file)
+  kPtrToBtfIdOrNull,     ///< as kPtrToBtfId, or the constant 0
+  kPtrToReleasedBtfIdOrNull,  ///< a referenced kernel object (or 0) given away by this call
+  kPtrToPercpuBtfId,     ///< a per-cpu kernel variable (bpf_per_cpu_ptr, bpf_this_cpu_ptr)
+  kPtrToKptr,            ///< a referenced-pointer slot in a map value (bpf_kptr_xchg)
+  kPtrToSpinLock,        ///< the struct bpf_spin_lock inside a map value
+  kPtrToTimer,           ///< the struct bpf_timer inside a map value
+  kPtrToLong,            ///< 8 writable, aligned bytes the helper fills (a u64 result)
+  kPtrToInt,             ///< 4 writable, aligned bytes the helper fills (a u32 result)
+  kPtrToFixedSizeMem,    ///< readable memory of a size fixed by the helper
+                         ///< (kernel_helper_fixed_size(): e.g. an IPv4 header)
+  kPtrToDynptr,          ///< an initialised struct bpf_dynptr on the stack
+  kPtrToUninitDynptr,    ///< a struct bpf_dynptr on the stack the helper initialises
+  kPtrToReleasedDynptr,  ///< a ring buffer dynptr given back (submitted, discarded) by this call
 };
 
 /// What a helper returns in r0.
@@ -70,6 +91,21 @@ enum class RetKind : uint8_t {
   kPtrToMapValueOrNull,    ///< a value of the map passed as argument 1, or null
   kPtrToRingbufMemOrNull,  ///< reserved memory of the size in argument 2, or null; must be
                            ///< released by submit or discard on every path
+  // Kinds of kernel helpers (the linux platform's table); refused for host helpers.
+  kPtrToMapValue,            ///< a value of the map passed as argument 1, never null
+                             ///< (bpf_get_local_storage)
+  kPtrToSocketOrNull,        ///< a socket reference, or null; released by bpf_sk_release
+                             ///< (bpf_sk_lookup_tcp/udp)
+  kPtrToSockCommonOrNull,    ///< as kPtrToSocketOrNull for a struct sock_common
+                             ///< (bpf_skc_lookup_tcp)
+  kPtrToFullSocketOrNull,    ///< a full socket, or null; no reference (bpf_sk_fullsock)
+  kPtrToTcpSockOrNull,       ///< a struct bpf_tcp_sock, or null; no reference
+  kPtrToBtfId,               ///< a trusted kernel object (bpf_get_current_task_btf)
+  kPtrToBtfIdOrNull,         ///< a kernel object or null (bpf_skc_to_tcp_sock, ...)
+  kPtrToReferencedBtfIdOrNull,  ///< a kernel object reference or null (bpf_kptr_xchg)
+  kPtrToMemOrBtfIdOrNull,    ///< a per-cpu variable or null (bpf_per_cpu_ptr)
+  kPtrToMemOrBtfId,          ///< a per-cpu variable (bpf_this_cpu_ptr)
+  kPtrToDynptrMemOrNull,     ///< memory inside a dynptr, or null (bpf_dynptr_data)
 };
 
 /// A helper: its id (the `call` immediate), its function and its prototype, which the
@@ -92,6 +128,11 @@ enum class CtxFieldKind : uint8_t {
   kPacketStart,  ///< holds a pointer to the first byte of the packet (e.g. xdp_md.data)
   kPacketEnd,    ///< holds a pointer one past the packet's last byte (xdp_md.data_end)
   kPacketMeta,   ///< holds a pointer to the packet's metadata (xdp_md.data_meta)
+  // Kernel contexts only (the linux platform): pointers the runtime never hands out.
+  kSocket,            ///< a struct bpf_sock pointer, never null (bpf_sock_addr.sk)
+  kSocketOrNull,      ///< a struct bpf_sock pointer or null (bpf_sock_ops.sk)
+  kSockCommonOrNull,  ///< a socket of any kind or null (__sk_buff.sk)
+  kFlowKeys,          ///< a struct bpf_flow_keys pointer (__sk_buff.flow_keys, flow_dissector)
 };
 
 /// A field of a context struct, as programs see it.
@@ -131,11 +172,16 @@ struct ProgramType {
   std::vector<uint32_t> extra_helpers;  ///< ids beyond the general helpers it may call
   bool packet_loads = false;         ///< legacy LD ABS/IND allowed
   uint32_t shadow_size = 0;          ///< bytes of the runtime's context struct (0: ctx_size)
-  /// When set, r0 at the program's exit must be a scalar proven in
-  /// [return_min, return_max] (the kernel's check of cgroup programs' return codes).
-  bool check_return = false;
-  int64_t return_min = 0;  ///< the smallest return value allowed when check_return
-  int64_t return_max = 0;  ///< the largest return value allowed when check_return
+  /// The values r0 may hold at exit (the kernel's check_return_code: 0..1 for cgroup_skb,
+  /// -4095..0 for lsm, ...), as signed bounds on the 64-bit exit value. ret_min > ret_max
+  /// (the default) means any value.
+  int64_t ret_min = 0;
+  int64_t ret_max = -1;
+  /// Whether exit values are checked (ret_min <= ret_max).
+  bool has_ret_range() const { return ret_min <= ret_max; }
+  bool packet_access = false;  ///< direct packet loads through data/data_end pointers
+  bool packet_writes = false;  ///< direct packet stores (the kernel's may_access_direct_pkt_data)
+  uint32_t kernel_type = 0;    ///< enum bpf_prog_type number; 0 for bpfjit's own types
 };
 
 }  // namespace bpfjit
