@@ -253,6 +253,9 @@ const ProgramType& Program::type() const { return *impl_->prog.type; }
 size_t Program::insn_count() const { return impl_->prog.insns.size(); }
 Object& Program::object() const { return *impl_->object; }
 bool Program::prepared() const { return impl_->exec != nullptr; }
+const Diagnostic* Program::load_error() const {
+  return impl_->prog.load_error ? &*impl_->prog.load_error : nullptr;
+}
 Safety Program::safety() const { return impl_->safety; }
 const VerifyReport* Program::verify_report() const {
   return impl_->report ? &*impl_->report : nullptr;
@@ -304,6 +307,11 @@ VerifyReport to_report(verifier::VerifyResult& r) {
 }  // namespace
 
 VerifyReport Program::verify(const PrepareOptions& opts) const {
+  if (impl_->prog.load_error) {
+    VerifyReport out;
+    out.errors.push_back(*impl_->prog.load_error);
+    return out;
+  }
   verifier::VerifyResult r = impl_->verify(opts);
   return to_report(r);
 }
@@ -312,6 +320,7 @@ Result<void> Program::prepare(const PrepareOptions& opts) {
   Impl& p = *impl_;
   p.exec.reset();
   p.report.reset();
+  if (p.prog.load_error) return *p.prog.load_error;
   p.helpers = ProgramAccess::helpers(*p.object->impl_->runtime).dense();
   EngineOptions eo;
   eo.kind = opts.engine;
@@ -379,6 +388,7 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
   StatSlot& slot = p.stats[cpu_slot()];
   slot.runs.fetch_add(1, std::memory_order_relaxed);
   if (!p.exec) {
+    if (p.prog.load_error) return p.fail(*p.prog.load_error);
     return p.fail(make_error(ErrorCode::kInvalidArgument,
                              fmt::format("program {} is not prepared", p.prog.name)));
   }
@@ -720,7 +730,7 @@ Result<std::unique_ptr<Object>> Runtime::load_bytes(std::span<const uint8_t> byt
   }
   auto object = std::unique_ptr<Object>(new Object(std::move(impl)));
   for (LoadedProgram& lp : lo.programs) {
-    bind_lddw_refs(lp, map_addrs, data_addrs);
+    if (!lp.load_error) bind_lddw_refs(lp, map_addrs, data_addrs);
     auto pimpl = std::make_unique<Program::Impl>();
     pimpl->object = object.get();
     pimpl->env.name = lp.name;

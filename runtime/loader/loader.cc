@@ -119,6 +119,10 @@ class ObjectReader {
   Result<Target> resolve(const Section& sec, const Reloc& rel, const RawInsn* insn) const;
   std::string describe(const Target& t) const;
   Result<LoadedProgram> link(const Func& main);
+  const ProgramType* program_type(const std::string& section, std::string* name) const;
+  // Which functions are programs (see collect_programs()), each linked on its own.
+  Result<void> collect_programs();
+  Result<void> add_program(const Func& f);
   const Func* func_at(uint32_t section, uint32_t slot) const;
   std::string sec_label(const Section& s) const {
     return fmt::format("section {} ({})", s.index, s.name);
@@ -159,8 +163,10 @@ Result<void> ObjectReader::open() {
   if (gelf_getehdr(elf_.get(), &eh) == nullptr) {
     return load_error(fmt::format("bad ELF header: {}", elf_errmsg(-1)));
   }
-  if (eh.e_machine != EM_BPF) {
-    return load_error(fmt::format("ELF machine {} is not EM_BPF ({})", eh.e_machine, EM_BPF));
+  // Old toolchains left e_machine at EM_NONE; the class and encoding checked above fit.
+  if (eh.e_machine != EM_BPF && eh.e_machine != EM_NONE) {
+    return load_error(fmt::format("ELF machine {} is neither EM_BPF ({}) nor EM_NONE", eh.e_machine,
+                                  EM_BPF));
   }
   if (eh.e_type != ET_REL) {
     return load_error(fmt::format("ELF type {} is not a relocatable object (ET_REL)", eh.e_type));
@@ -328,7 +334,13 @@ Result<void> ObjectReader::read_relocations() {
   return {};
 }
 
+// Legacy `maps` sections hold one definition per symbol, all of one size: the section size
+// divided by the number of symbols (libbpf's rule, which lets objects use longer or shorter
+// structs than struct bpf_map_def). Fields missing from a short definition are zero; the
+// bytes past map_flags (offset 20: inner_map_idx, numa_node, iproute2's id and pinning...)
+// must be zero, as bpfjit gives them no meaning.
 Result<void> ObjectReader::read_legacy_maps() {
+  constexpr uint64_t kKnownBytes = 20;  // type, key_size, value_size, max_entries, map_flags
   for (const Section& s : sections_) {
     if (s.kind != SectionKind::kLegacyMaps) continue;
     std::vector<const Symbol*> syms;
@@ -340,23 +352,42 @@ Result<void> ObjectReader::read_legacy_maps() {
     if (syms.empty()) continue;
     std::sort(syms.begin(), syms.end(),
               [](const Symbol* a, const Symbol* b) { return a->sym.st_value < b->sym.st_value; });
-    const uint64_t def_size = s.shdr.sh_size / syms.size();
+    const uint64_t size = s.bytes.size();
+    if (size % syms.size() != 0) {
+      return load_error(fmt::format("{}: {} bytes do not divide into {} map definitions of one "
+                                    "size", sec_label(s), size, syms.size()));
+    }
+    const uint64_t def_size = size / syms.size();
+    if (def_size < 4) {
+      return load_error(fmt::format("{}: map definitions of {} bytes cannot hold a map type",
+                                    sec_label(s), def_size));
+    }
     for (const Symbol* sym : syms) {
-      const uint64_t size = sym->sym.st_size != 0 ? sym->sym.st_size : def_size;
       const uint64_t off = sym->sym.st_value;
-      if (size < 16 || off > s.bytes.size() || size > s.bytes.size() - off) {
-        return load_error(fmt::format("{}: map {} at offset {} ({} bytes) does not hold a "
-                                      "struct bpf_map_def", sec_label(s), sym->name, off, size));
+      if (off > size || def_size > size - off) {
+        return load_error(fmt::format("{}: map {} at offset {} ({} bytes) lies outside the "
+                                      "section ({} bytes)", sec_label(s), sym->name, off,
+                                      def_size, size));
+      }
+      const uint8_t* def = s.bytes.data() + off;
+      for (uint64_t b = kKnownBytes; b < def_size; b += 4) {
+        uint32_t word = 0;
+        std::memcpy(&word, def + b, std::min<uint64_t>(4, def_size - b));
+        if (word != 0) {
+          return load_error(fmt::format("map {}: the field at offset {} of its {}-byte "
+                                        "definition is {:#x}; fields past map_flags must be 0",
+                                        sym->name, b, def_size, word));
+        }
       }
       uint32_t f[5] = {};
-      std::memcpy(f, s.bytes.data() + off, std::min<uint64_t>(size, sizeof(f)));
+      std::memcpy(f, def, std::min<uint64_t>(def_size, sizeof(f)));
       auto type = map_type_from_kernel(f[0]);
       if (!type) return load_error(fmt::format("map {}: {}", sym->name, type.error().message));
-      MapDef def;
-      def.spec = MapSpec{*type, sym->name, f[1], f[2], f[3], f[4]};
-      def.section = s.index;
-      def.offset = off;
-      obj_.maps.push_back(std::move(def));
+      MapDef d;
+      d.spec = MapSpec{*type, sym->name, f[1], f[2], f[3], f[4]};
+      d.section = s.index;
+      d.offset = off;
+      obj_.maps.push_back(std::move(d));
     }
   }
   return {};
@@ -542,6 +573,17 @@ Result<void> ObjectReader::read_functions() {
                           static_cast<uint32_t>((start + size) / kSlotSize), sym.name,
                           sym.bind() == STB_GLOBAL || sym.bind() == STB_WEAK});
   }
+  // An executable section (other than .text) that no function symbol covers is one
+  // program named by the section (see collect_programs()).
+  for (const Section& s : sections_) {
+    if (s.kind != SectionKind::kCode || s.name == ".text" || s.shdr.sh_size == 0) continue;
+    const bool named = std::any_of(funcs_.begin(), funcs_.end(),
+                                   [&](const Func& f) { return f.section == s.index; });
+    if (!named) {
+      funcs_.push_back(Func{s.index, 0, static_cast<uint32_t>(s.shdr.sh_size / kSlotSize), s.name,
+                            true});
+    }
+  }
   std::sort(funcs_.begin(), funcs_.end(), [](const Func& a, const Func& b) {
     return a.section != b.section ? a.section < b.section : a.start < b.start;
   });
@@ -642,11 +684,8 @@ Result<LoadedProgram> ObjectReader::link(const Func& main) {
   LoadedProgram prog;
   prog.name = main.name;
   prog.section = sections_[main.section].name;
-  std::string type_name =
-      opts_.type_override.empty() ? program_type_for_section(prog.section) : opts_.type_override;
-  static const ProgramTypeRegistry builtin_types = ProgramTypeRegistry::builtin();
-  const ProgramTypeRegistry& types = opts_.types ? *opts_.types : builtin_types;
-  prog.type = types.find(type_name);
+  std::string type_name;
+  prog.type = program_type(prog.section, &type_name);
   if (prog.type == nullptr) {
     return load_error(fmt::format("program {}: unknown program type '{}'", prog.name, type_name));
   }
@@ -801,6 +840,73 @@ Result<LoadedProgram> ObjectReader::link(const Func& main) {
   return prog;
 }
 
+const ProgramType* ObjectReader::program_type(const std::string& section,
+                                              std::string* name) const {
+  *name = opts_.type_override.empty() ? program_type_for_section(section) : opts_.type_override;
+  static const ProgramTypeRegistry builtin_types = ProgramTypeRegistry::builtin();
+  const ProgramTypeRegistry& types = opts_.types ? *opts_.types : builtin_types;
+  return types.find(*name);
+}
+
+// Links one program. A program that fails to link, relocate or decode is kept with its
+// load_error, so that the others of the object still load. An unknown program type (a bad
+// override, or a host registry without the type) fails the object.
+Result<void> ObjectReader::add_program(const Func& f) {
+  LoadedProgram failed;
+  failed.name = f.name;
+  failed.section = sections_[f.section].name;
+  std::string type_name;
+  failed.type = program_type(failed.section, &type_name);
+  if (failed.type == nullptr) {
+    return load_error(fmt::format("program {}: unknown program type '{}'", f.name, type_name));
+  }
+  auto prog = link(f);
+  if (prog) {
+    obj_.programs.push_back(std::move(prog).value());
+    return {};
+  }
+  failed.load_error = prog.take_error();
+  obj_.programs.push_back(std::move(failed));
+  return {};
+}
+
+// The programs, as libbpf finds them:
+//  - every global function of an executable section other than .text;
+//  - in such a section without global functions, its local functions (static programs);
+//  - in such a section without any function symbol (old clang, hand-written assembly),
+//    one program that spans the section, named by the section, as libbpf named programs
+//    before it used symbols (bpf_program__title);
+//  - when no other section holds code, the global functions of .text (their type comes
+//    from the type override, else mem).
+Result<void> ObjectReader::collect_programs() {
+  for (const Section& s : sections_) {
+    if (s.kind != SectionKind::kCode || s.name == ".text" || s.shdr.sh_size == 0) continue;
+    bool any_global = false;
+    bool any_func = false;
+    for (const Func& f : funcs_) {
+      if (f.section != s.index) continue;
+      any_func = true;
+      any_global |= f.global;
+    }
+    if (!any_func) {
+      return load_error(fmt::format("{} holds code but no function symbol names it",
+                                    sec_label(s)));
+    }
+    for (const Func& f : funcs_) {
+      if (f.section != s.index || (!f.global && any_global)) continue;
+      if (auto r = add_program(f); !r) return r;
+    }
+  }
+  if (obj_.programs.empty()) {
+    for (const Func& f : funcs_) {
+      if (!f.global || sections_[f.section].name != ".text") continue;
+      if (auto r = add_program(f); !r) return r;
+    }
+  }
+  if (obj_.programs.empty()) return load_error("the object holds no program");
+  return {};
+}
+
 Result<LoadedObject> ObjectReader::run() {
   if (auto r = open(); !r) return r.take_error();
   if (auto r = read_sections(); !r) return r.take_error();
@@ -823,30 +929,14 @@ Result<LoadedObject> ObjectReader::run() {
       info.symbol = symbols_[rel.sym].name;
       RawInsn insn;
       std::memcpy(&insn, sec.bytes.data() + rel.offset, sizeof(insn));
+      // A relocation that cannot be resolved fails only the programs that use it.
       auto t = resolve(sec, rel, &insn);
-      if (!t) return t.take_error();
-      info.target = describe(*t);
+      info.target = t ? describe(*t) : "unresolved: " + t.error().message;
       obj_.relocations.push_back(std::move(info));
     }
   }
 
-  // Every global function outside .text is a program.
-  for (const Section& s : sections_) {
-    if (s.kind != SectionKind::kCode || s.name == ".text" || s.shdr.sh_size == 0) continue;
-    bool any = false;
-    for (const Func& f : funcs_) {
-      if (f.section != s.index || !f.global) continue;
-      any = true;
-      auto prog = link(f);
-      if (!prog) return prog.take_error();
-      obj_.programs.push_back(std::move(prog).value());
-    }
-    if (!any) {
-      return load_error(fmt::format("{} holds code but no global function symbol names a "
-                                    "program in it", sec_label(s)));
-    }
-  }
-  if (obj_.programs.empty()) return load_error("the object holds no program");
+  if (auto r = collect_programs(); !r) return r.take_error();
   return std::move(obj_);
 }
 

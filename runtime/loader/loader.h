@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -74,9 +75,12 @@ struct MapDef {
 };
 
 struct LoadedProgram {
-  std::string name;     // the function symbol
+  std::string name;     // the function symbol (the section name when no symbol names it)
   std::string section;  // the ELF section name
-  const ProgramType* type = nullptr;
+  const ProgramType* type = nullptr;  // never null, also for a program that failed to load
+  // Set when this program failed to link, relocate or decode; the other programs of the
+  // object are unaffected. Its insns and side tables may then be empty.
+  std::optional<Diagnostic> load_error;
   std::vector<Insn> insns;  // linked, relocated, decoded
   std::vector<LddwRef> lddw_refs;
   std::vector<uint32_t> maps;       // indices of the maps the program references
