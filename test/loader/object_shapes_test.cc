@@ -204,6 +204,37 @@ TEST(ObjectShapesTest, CustomDataSectionsAreGlobalDataImages) {
   EXPECT_EQ(cfg->vars.size(), 2u);
 }
 
+TEST(ObjectShapesTest, EveryKernelMapTypeLoads) {
+  auto obj = load_with_helpers("map_types.v3.o");
+  ASSERT_TRUE(obj.ok()) << obj.error().to_string();
+  const struct {
+    const char* name;
+    MapType type;
+    uint32_t key, value, max_entries, flags;
+  } want[] = {
+      {"events", MapType::kPerfEventArray, 4, 4, 0, 0},
+      {"stacks", MapType::kStackTrace, 4, 127 * 8, 64, 0},
+      {"prefixes", MapType::kLpmTrie, 8, 4, 16, 1},
+      {"ports", MapType::kDevmap, 4, 4, 4, 0},
+      {"socks", MapType::kSockhash, 8, 8, 8, 0},
+      {"cg_bytes", MapType::kCgroupStorage, 16, 8, 0, 0},
+      {"sk_marks", MapType::kSkStorage, 4, 8, 0, 1},
+      {"seen", MapType::kBloomFilter, 0, 4, 100, 0},
+      {"commands", MapType::kUserRingbuf, 0, 0, 4096, 0},
+      {"counts", MapType::kArray, 4, 8, 1, 0},
+  };
+  ASSERT_EQ(obj->maps.size(), std::size(want));
+  for (const auto& w : want) {
+    const MapDef* m = find_map(*obj, w.name);
+    ASSERT_NE(m, nullptr) << w.name;
+    EXPECT_EQ(m->spec.type, w.type) << w.name;
+    EXPECT_EQ(m->spec.key_size, w.key) << w.name;
+    EXPECT_EQ(m->spec.value_size, w.value) << w.name;
+    EXPECT_EQ(m->spec.max_entries, w.max_entries) << w.name;
+    EXPECT_EQ(m->spec.flags, w.flags) << w.name;
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Through the public API, on both engines
 
@@ -358,6 +389,41 @@ TEST_P(ObjectShapesRun, CustomDataSectionsRun) {
   auto cfg = obj->global_data(".rodata.cfg");
   ASSERT_TRUE(cfg.ok());
   EXPECT_TRUE(cfg->readonly);
+}
+
+TEST_P(ObjectShapesRun, UnimplementedMapTypesRefuseWithTheirName) {
+  auto obj = load("map_types.v3.o");
+  ASSERT_NE(obj, nullptr);
+  EXPECT_EQ(obj->maps().size(), 10u);
+  Map* events = obj->map("events");
+  ASSERT_NE(events, nullptr);
+  EXPECT_EQ(events->type(), MapType::kPerfEventArray);
+  auto host = events->get<uint32_t, uint32_t>(0);
+  ASSERT_FALSE(host.ok());
+  EXPECT_EQ(host.error().code, ErrorCode::kUnsupported);
+  EXPECT_EQ(host.error().message,
+            "map 'events' of type perf_event_array is not supported at run time");
+  EXPECT_FALSE((obj->map("seen")->put<uint32_t, uint32_t>(0, 1).ok()));
+
+  Program* count = obj->program("count");
+  ASSERT_NE(count, nullptr);
+  auto r = count->prepare(opts(4));
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  std::vector<uint8_t> buf(4);
+  EXPECT_EQ(run(count, buf), 1u);
+
+  // The verifier of the runtime platform refuses the map; unverified, the run fails.
+  Program* touch = obj->program("touch_events");
+  ASSERT_NE(touch, nullptr);
+  EXPECT_FALSE(touch->prepare(opts(4)).ok());
+  ASSERT_TRUE(touch->prepare(opts(4, Safety::kChecked)).ok());
+  auto ran = touch->run(buf);
+  ASSERT_FALSE(ran.ok());
+  EXPECT_EQ(ran.error().code, ErrorCode::kRuntime);
+  EXPECT_EQ(ran.error().message,
+            "program touch_events: map 'events' of type perf_event_array is not supported at "
+            "run time");
+  EXPECT_EQ(run(count, buf), 2u);  // the failed run harmed nothing
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ObjectShapesRun,
