@@ -758,6 +758,18 @@ Result<std::unique_ptr<Object>> Runtime::load_bytes(std::span<const uint8_t> byt
     pimpl->prog = std::move(lp);
     object->impl_->programs.push_back(std::unique_ptr<Program>(new Program(std::move(pimpl))));
   }
+  // The initial slots of prog_array maps (`.values = { [i] = &prog }`) name programs of the
+  // object; one that failed to load leaves its slot empty. A run that reaches a slot whose
+  // program is not prepared fails with that fact.
+  for (size_t i = 0; i < lo.maps.size(); ++i) {
+    if (lo.maps[i].slots.empty() || lo.maps[i].spec.type != MapType::kProgArray) continue;
+    auto* progs = dynamic_cast<ProgArrayMap*>(&MapAccess::impl(*object->impl_->maps[i]));
+    if (progs == nullptr) continue;
+    for (const MapSlot& slot : lo.maps[i].slots) {
+      const Program* p = object->program(slot.target);
+      if (p != nullptr && p->load_error() == nullptr) progs->set(slot.index, p);
+    }
+  }
   return object;
 }
 

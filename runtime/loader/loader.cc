@@ -112,8 +112,22 @@ class ObjectReader {
   Result<void> read_sections();
   Result<void> read_symbols();
   Result<void> read_relocations();
+  Result<void> read_btf_map_relocations(const Section& rs);
   Result<void> read_legacy_maps();
   Result<void> read_btf_maps();
+  // What a BTF map definition's `values` field declares (prog_array and map-in-map).
+  struct BtfMapValues {
+    enum Kind : uint8_t { kNone, kPrograms, kMaps } kind = kNone;
+    uint64_t offset = 0;           // of the values array in the definition
+    uint64_t size = 0;             // of the definition with its initial values (st_size)
+    std::optional<MapSpec> inner;  // kMaps: the inner map template
+  };
+  Result<MapSpec> parse_btf_map(const std::string& name, const btf_type* def,
+                                BtfMapValues* values) const;
+  Result<void> parse_btf_map_values(const std::string& name, const btf_type* def,
+                                    uint16_t member, const btf_type* mt,
+                                    BtfMapValues* values) const;
+  Result<void> read_map_slots(const Section& maps);
   Result<void> read_data();
   Result<void> read_functions();
   Result<Target> resolve(const Section& sec, const Reloc& rel, const RawInsn* insn) const;
@@ -136,6 +150,8 @@ class ObjectReader {
   std::vector<Symbol> symbols_;
   int symtab_ = -1;
   std::map<uint32_t, std::vector<Reloc>> relocs_;  // by patched section
+  std::vector<Reloc> btf_map_relocs_;                // .rel.maps: initial map slots
+  std::vector<BtfMapValues> btf_map_values_;         // one per BTF map, in obj_.maps order
   std::vector<Func> funcs_;
   LoadedObject obj_;
 };
@@ -267,6 +283,37 @@ Result<void> ObjectReader::read_symbols() {
   return {};
 }
 
+// .rel.maps: the initial slots of BTF maps (read_map_slots() checks what they point at).
+Result<void> ObjectReader::read_btf_map_relocations(const Section& rs) {
+  if (static_cast<int>(rs.shdr.sh_link) != symtab_) {
+    return load_error(fmt::format("{}: refers to symbol table {}, not {}", sec_label(rs),
+                                  rs.shdr.sh_link, symtab_));
+  }
+  Elf_Data* d = elf_getdata(elf_getscn(elf_.get(), rs.index), nullptr);
+  if (d == nullptr) {
+    return load_error(fmt::format("{}: cannot read it: {}", sec_label(rs), elf_errmsg(-1)));
+  }
+  const size_t n = d->d_size / sizeof(Elf64_Rel);
+  for (size_t i = 0; i < n; ++i) {
+    GElf_Rel r;
+    if (gelf_getrel(d, static_cast<int>(i), &r) == nullptr) {
+      return load_error(fmt::format("{} relocation {}: cannot read it", sec_label(rs), i));
+    }
+    Reloc rel{static_cast<uint32_t>(i), r.r_offset, static_cast<uint32_t>(GELF_R_TYPE(r.r_info)),
+              static_cast<uint32_t>(GELF_R_SYM(r.r_info))};
+    if (rel.sym == 0 || rel.sym >= symbols_.size()) {
+      return load_error(fmt::format("{} relocation {}: symbol {} does not exist (the table has "
+                                    "{})", sec_label(rs), i, rel.sym, symbols_.size()));
+    }
+    if (reloc_type_name(rel.type) == nullptr) {
+      return load_error(fmt::format("{} relocation {}: unknown relocation type {}", sec_label(rs),
+                                    i, rel.type));
+    }
+    btf_map_relocs_.push_back(rel);
+  }
+  return {};
+}
+
 Result<void> ObjectReader::read_relocations() {
   for (Section& rs : sections_) {
     if (rs.shdr.sh_type == SHT_RELA) {
@@ -286,6 +333,10 @@ Result<void> ObjectReader::read_relocations() {
         return load_error(fmt::format("{}: relocations in {} (pointers in global data) are "
                                       "not supported", sec_label(rs), sec_label(ts)));
       }
+    }
+    if (ts.kind == SectionKind::kBtfMaps) {
+      if (auto r = read_btf_map_relocations(rs); !r) return r;
+      continue;
     }
     if (ts.kind != SectionKind::kCode) continue;
     if (static_cast<int>(rs.shdr.sh_link) != symtab_) {
@@ -434,82 +485,223 @@ Result<void> ObjectReader::read_btf_maps() {
                                   "compile with -g", sec_label(*maps),
                                   btf_sec ? "unreadable" : "missing"));
   }
-  const btf* b = btf_.get();
   for (const Symbol* sym : syms) {
     const std::string& name = sym->name;
-    int id = btf__find_by_name_kind(b, name.c_str(), BTF_KIND_VAR);
+    int id = btf__find_by_name_kind(btf_.get(), name.c_str(), BTF_KIND_VAR);
     if (id <= 0) return load_error(fmt::format("map {}: no BTF variable of that name", name));
-    const btf_type* var = btf__type_by_id(b, id);
-    const btf_type* def = skip_mods(b, var->type);
+    const btf_type* var = btf__type_by_id(btf_.get(), id);
+    const btf_type* def = skip_mods(btf_.get(), var->type);
     if (def == nullptr || !btf_is_struct(def)) {
       return load_error(fmt::format("map {}: its BTF type is not a struct", name));
     }
-    MapSpec spec;
-    spec.name = name;
-    uint32_t type_num = 0;
-    bool have_type = false;
-    const btf_member* m = btf_members(def);
-    for (uint16_t i = 0; i < btf_vlen(def); ++i, ++m) {
-      const char* mname_c = btf__name_by_offset(b, m->name_off);
-      const std::string mname = mname_c ? mname_c : "";
-      const btf_type* mt = skip_mods(b, m->type);
-      if (mt == nullptr || !btf_is_ptr(mt)) {
-        return load_error(fmt::format("map {}: field '{}' is not declared with __uint or __type",
-                                      name, mname));
-      }
-      auto uint_value = [&]() -> Result<uint32_t> {
-        const btf_type* arr = skip_mods(b, mt->type);
-        if (arr == nullptr || !btf_is_array(arr)) {
-          return load_error(fmt::format("map {}: field '{}' is not an __uint", name, mname));
-        }
-        return btf_array(arr)->nelems;
-      };
-      auto type_size = [&]() -> Result<uint32_t> {
-        int64_t size = btf__resolve_size(b, mt->type);
-        if (size < 0 || size > UINT32_MAX) {
-          return load_error(fmt::format("map {}: the size of field '{}' is unknown", name, mname));
-        }
-        return static_cast<uint32_t>(size);
-      };
-      Result<uint32_t> v = 0u;
-      if (mname == "type") {
-        v = uint_value();
-        if (v) type_num = *v, have_type = true;
-      } else if (mname == "max_entries") {
-        v = uint_value();
-        if (v) spec.max_entries = *v;
-      } else if (mname == "map_flags") {
-        v = uint_value();
-        if (v) spec.flags = *v;
-      } else if (mname == "key_size") {
-        v = uint_value();
-        if (v) spec.key_size = *v;
-      } else if (mname == "value_size") {
-        v = uint_value();
-        if (v) spec.value_size = *v;
-      } else if (mname == "key") {
-        v = type_size();
-        if (v) spec.key_size = *v;
-      } else if (mname == "value") {
-        v = type_size();
-        if (v) spec.value_size = *v;
-      } else if (mname == "pinning" || mname == "numa_node") {
-        // host-side attributes without meaning here
-      } else {
-        return load_error(fmt::format("map {}: field '{}' is not supported", name, mname));
-      }
-      if (!v) return v.take_error();
-    }
-    if (!have_type) return load_error(fmt::format("map {}: no type", name));
-    auto type = map_type_from_kernel(type_num);
-    if (!type) return load_error(fmt::format("map {}: {}", name, type.error().message));
-    spec.type = *type;
+    BtfMapValues values;
+    auto spec = parse_btf_map(name, def, &values);
+    if (!spec) return spec.take_error();
     MapDef d;
-    d.spec = std::move(spec);
+    d.spec = std::move(spec).value();
     d.section = maps->index;
     d.offset = sym->sym.st_value;
     d.btf = true;
+    d.inner = std::move(values.inner);
     obj_.maps.push_back(std::move(d));
+    values.size = sym->sym.st_size;
+    btf_map_values_.push_back(values);
+  }
+  return read_map_slots(*maps);
+}
+
+// One BTF map definition: a struct of __uint/__type fields, and for prog_array and
+// map-in-map a last field `__array(values, ...)` of programs (pointers to functions) or of
+// maps (pointers to a struct that is the inner map's definition). `values` is null for an
+// inner map definition, which cannot hold values itself.
+Result<MapSpec> ObjectReader::parse_btf_map(const std::string& name, const btf_type* def,
+                                            BtfMapValues* values) const {
+  const btf* b = btf_.get();
+  MapSpec spec;
+  spec.name = name;
+  uint32_t type_num = 0;
+  bool have_type = false;
+  bool have_value_size = false;
+  const btf_member* m = btf_members(def);
+  for (uint16_t i = 0; i < btf_vlen(def); ++i, ++m) {
+    const char* mname_c = btf__name_by_offset(b, m->name_off);
+    const std::string mname = mname_c ? mname_c : "";
+    const btf_type* mt = skip_mods(b, m->type);
+    if (mname == "values") {
+      if (values == nullptr) {
+        return load_error(fmt::format("map {}: an inner map cannot declare values", name));
+      }
+      auto r = parse_btf_map_values(name, def, i, mt, values);
+      if (!r) return r.take_error();
+      continue;
+    }
+    if (mt == nullptr || !btf_is_ptr(mt)) {
+      return load_error(fmt::format("map {}: field '{}' is not declared with __uint or __type",
+                                    name, mname));
+    }
+    auto uint_value = [&]() -> Result<uint32_t> {
+      const btf_type* arr = skip_mods(b, mt->type);
+      if (arr == nullptr || !btf_is_array(arr)) {
+        return load_error(fmt::format("map {}: field '{}' is not an __uint", name, mname));
+      }
+      return btf_array(arr)->nelems;
+    };
+    auto type_size = [&]() -> Result<uint32_t> {
+      int64_t size = btf__resolve_size(b, mt->type);
+      if (size < 0 || size > UINT32_MAX) {
+        return load_error(fmt::format("map {}: the size of field '{}' is unknown", name, mname));
+      }
+      return static_cast<uint32_t>(size);
+    };
+    Result<uint32_t> v = 0u;
+    if (mname == "type") {
+      v = uint_value();
+      if (v) type_num = *v, have_type = true;
+    } else if (mname == "max_entries") {
+      v = uint_value();
+      if (v) spec.max_entries = *v;
+    } else if (mname == "map_flags") {
+      v = uint_value();
+      if (v) spec.flags = *v;
+    } else if (mname == "key_size") {
+      v = uint_value();
+      if (v) spec.key_size = *v;
+    } else if (mname == "value_size") {
+      v = uint_value();
+      if (v) spec.value_size = *v, have_value_size = true;
+    } else if (mname == "key") {
+      v = type_size();
+      if (v) spec.key_size = *v;
+    } else if (mname == "value") {
+      v = type_size();
+      if (v) spec.value_size = *v, have_value_size = true;
+    } else if (mname == "pinning" || mname == "numa_node") {
+      // host-side attributes without meaning here
+    } else {
+      return load_error(fmt::format("map {}: field '{}' is not supported", name, mname));
+    }
+    if (!v) return v.take_error();
+  }
+  if (!have_type) return load_error(fmt::format("map {}: no type", name));
+  auto type = map_type_from_kernel(type_num);
+  if (!type) return load_error(fmt::format("map {}: {}", name, type.error().message));
+  spec.type = *type;
+  if (values != nullptr && values->kind != BtfMapValues::kNone) {
+    const bool progs = values->kind == BtfMapValues::kPrograms;
+    const bool ok = progs ? spec.type == MapType::kProgArray
+                          : spec.type == MapType::kArrayOfMaps || spec.type == MapType::kHashOfMaps;
+    if (!ok) {
+      return load_error(fmt::format("map {}: values that are {} need a {} map, not {}", name,
+                                    progs ? "programs" : "maps",
+                                    progs ? "prog_array" : "array_of_maps or hash_of_maps",
+                                    map_type_name(spec.type)));
+    }
+    // The kernel holds a program or map id per slot: 4 bytes, as libbpf declares.
+    if (!have_value_size) spec.value_size = 4;
+  }
+  return spec;
+}
+
+// `__array(values, T)`: a flexible array of pointers to T, the definition's last field.
+Result<void> ObjectReader::parse_btf_map_values(const std::string& name, const btf_type* def,
+                                                uint16_t member, const btf_type* mt,
+                                                BtfMapValues* values) const {
+  const btf* b = btf_.get();
+  if (member + 1 != btf_vlen(def)) {
+    return load_error(fmt::format("map {}: field 'values' must be the last field", name));
+  }
+  if (mt == nullptr || !btf_is_array(mt) || btf_array(mt)->nelems != 0) {
+    return load_error(fmt::format("map {}: field 'values' is not declared with __array", name));
+  }
+  const btf_type* elem = skip_mods(b, btf_array(mt)->type);
+  const btf_type* target = elem != nullptr && btf_is_ptr(elem) ? skip_mods(b, elem->type) : nullptr;
+  if (target == nullptr) {
+    return load_error(fmt::format("map {}: the elements of field 'values' are not pointers",
+                                  name));
+  }
+  values->offset = btf_member_bit_offset(def, member) / 8;
+  if (btf_is_func_proto(target)) {
+    values->kind = BtfMapValues::kPrograms;
+    return {};
+  }
+  if (!btf_is_struct(target)) {
+    return load_error(fmt::format("map {}: field 'values' points at neither programs nor map "
+                                  "definitions", name));
+  }
+  auto inner = parse_btf_map(name + ".inner", target, nullptr);
+  if (!inner) return inner.take_error();
+  values->kind = BtfMapValues::kMaps;
+  values->inner = std::move(inner).value();
+  return {};
+}
+
+// The initial slots of prog_array and map-in-map definitions: R_BPF_64_ABS64 relocations
+// in .rel.maps, each at a slot of a definition's values array, naming a program (a
+// function symbol) or a map (a symbol in .maps).
+Result<void> ObjectReader::read_map_slots(const Section& maps) {
+  for (const Reloc& rel : btf_map_relocs_) {
+    const Symbol& sym = symbols_[rel.sym];
+    auto where = [&] {
+      return fmt::format("{} relocation {} (offset {}, symbol {})", sec_label(maps), rel.index,
+                         rel.offset, sym.name);
+    };
+    if (rel.type != kRelAbs64) {
+      return load_error(fmt::format("{}: {} cannot fill a map slot", where(),
+                                    reloc_type_name(rel.type)));
+    }
+    size_t mi = 0;
+    for (; mi < btf_map_values_.size(); ++mi) {
+      const MapDef& d = obj_.maps[obj_.maps.size() - btf_map_values_.size() + mi];
+      if (rel.offset >= d.offset && rel.offset < d.offset + btf_map_values_[mi].size) break;
+    }
+    if (mi == btf_map_values_.size()) {
+      return load_error(fmt::format("{}: the offset lies in no map definition", where()));
+    }
+    MapDef& d = obj_.maps[obj_.maps.size() - btf_map_values_.size() + mi];
+    const BtfMapValues& v = btf_map_values_[mi];
+    const uint64_t at = rel.offset - d.offset;
+    if (v.kind == BtfMapValues::kNone || at < v.offset || (at - v.offset) % 8 != 0) {
+      return load_error(fmt::format("{}: map {} has no value slot at offset {}", where(),
+                                    d.spec.name, at));
+    }
+    const uint64_t slot = (at - v.offset) / 8;
+    if (slot >= d.spec.max_entries) {
+      return load_error(fmt::format("{}: slot {} is beyond the {} entries of map {}", where(),
+                                    slot, d.spec.max_entries, d.spec.name));
+    }
+    MapSlot s;
+    s.index = static_cast<uint32_t>(slot);
+    s.target = sym.name;
+    if (v.kind == BtfMapValues::kPrograms) {
+      if (sym.type() != STT_FUNC || sym.sym.st_shndx >= sections_.size() ||
+          sections_[sym.sym.st_shndx].kind != SectionKind::kCode) {
+        return load_error(fmt::format("{}: slot {} of prog_array {} does not point at a "
+                                      "program", where(), slot, d.spec.name));
+      }
+    } else {
+      const MapDef* target = nullptr;
+      for (const MapDef& t : obj_.maps) {
+        if (t.section == maps.index && t.offset == sym.sym.st_value) target = &t;
+      }
+      if (sym.sym.st_shndx != maps.index || target == nullptr) {
+        return load_error(fmt::format("{}: slot {} of {} does not point at a map", where(), slot,
+                                      d.spec.name));
+      }
+      const MapSpec& in = *d.inner;
+      const MapSpec& t = target->spec;
+      if (t.type != in.type || t.key_size != in.key_size || t.value_size != in.value_size) {
+        return load_error(fmt::format("{}: map {} ({}, key {}, value {}) does not fit the "
+                                      "inner maps of {} ({}, key {}, value {})", where(), t.name,
+                                      map_type_name(t.type), t.key_size, t.value_size,
+                                      d.spec.name, map_type_name(in.type), in.key_size,
+                                      in.value_size));
+      }
+    }
+    d.slots.push_back(std::move(s));
+  }
+  for (MapDef& d : obj_.maps) {
+    std::sort(d.slots.begin(), d.slots.end(),
+              [](const MapSlot& a, const MapSlot& b) { return a.index < b.index; });
   }
   return {};
 }

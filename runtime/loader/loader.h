@@ -66,12 +66,24 @@ struct DataImage {
   std::vector<Var> vars;         // the named variables (STT_OBJECT symbols) it holds
 };
 
+// One initial slot of a prog_array or map-in-map (`.values = { [index] = &target }`).
+struct MapSlot {
+  uint32_t index = 0;  // the slot (the key)
+  std::string target;  // the program (prog_array) or map (map-in-map) it holds, by name
+};
+
 // A map definition (from `maps` or `.maps`).
 struct MapDef {
   MapSpec spec;
   uint32_t section = 0;  // ELF section index
   uint64_t offset = 0;   // the symbol's offset in that section
   bool btf = false;      // defined in .maps (BTF), not the legacy `maps` struct
+  // Map-in-map (`__array(values, struct inner)`): the inner map template, named
+  // "<outer>.inner".
+  std::optional<MapSpec> inner;
+  // The initial slots, by index. The runtime fills a prog_array's slots with the programs
+  // named (those that loaded); map-in-map types are not run, their slots are only recorded.
+  std::vector<MapSlot> slots;
 };
 
 struct LoadedProgram {

@@ -59,7 +59,9 @@ std::vector<std::string> all_objects() {
   const char* progs[] = {"xdp_filter", "flow_counter", "rate_limit", "ringbuf_events",
                          "tail_dispatch", "config_rodata", "globals", "call_chain", "loops",
                          "strings", "legacy_maps", "percpu", "queue_stack", "ipv4_checksum",
-                         "socket_filter", "multi_prog", "crc32"};
+                         "socket_filter", "multi_prog", "crc32", "section_named", "text_only",
+                         "legacy_maps_wide", "legacy_maps_narrow", "custom_data", "map_types",
+                         "map_in_map"};
   std::vector<std::string> out;
   for (const char* p : progs) {
     out.push_back(std::string(p) + ".v3.o");
@@ -67,7 +69,9 @@ std::vector<std::string> all_objects() {
   }
   for (const char* f : {"legacy_maps.clang14.v1.nobtf.o", "globals.clang14.v2.o",
                         "call_chain.clang14.v3.nobtf.o", "crc32.clang14.v2.nobtf.o",
-                        "xdp_filter.clang14.v3.o", "loops.clang14.v3.o"}) {
+                        "xdp_filter.clang14.v3.o", "loops.clang14.v3.o",
+                        "section_named.clang14.v2.nobtf.o", "legacy_maps_wide.clang14.v1.nobtf.o",
+                        "map_in_map.clang14.v3.o"}) {
     out.push_back(f);
   }
   return out;

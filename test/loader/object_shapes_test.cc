@@ -235,6 +235,53 @@ TEST(ObjectShapesTest, EveryKernelMapTypeLoads) {
   }
 }
 
+std::vector<std::pair<uint32_t, std::string>> slots_of(const MapDef& m) {
+  std::vector<std::pair<uint32_t, std::string>> out;
+  for (const MapSlot& s : m.slots) out.emplace_back(s.index, s.target);
+  return out;
+}
+
+TEST(ObjectShapesTest, BtfMapsWithInitialValues) {
+  for (const char* file : {"map_in_map.v3.o", "map_in_map.v4.o", "map_in_map.clang14.v3.o"}) {
+    SCOPED_TRACE(file);
+    auto obj = load_with_helpers(file);
+    ASSERT_TRUE(obj.ok()) << obj.error().to_string();
+    const MapDef* jumps = find_map(*obj, "jumps");
+    ASSERT_NE(jumps, nullptr);
+    EXPECT_EQ(jumps->spec.type, MapType::kProgArray);
+    EXPECT_EQ(jumps->spec.key_size, 4u);
+    EXPECT_EQ(jumps->spec.value_size, 4u);  // implied by __array(values, ...)
+    EXPECT_EQ(jumps->spec.max_entries, 4u);
+    EXPECT_FALSE(jumps->inner);
+    EXPECT_EQ(slots_of(*jumps), (std::vector<std::pair<uint32_t, std::string>>{
+                                    {0, "short_packet"}, {2, "long_packet"}}));
+
+    const MapDef* outer = find_map(*obj, "outer");
+    ASSERT_NE(outer, nullptr);
+    EXPECT_EQ(outer->spec.type, MapType::kArrayOfMaps);
+    EXPECT_EQ(outer->spec.key_size, 4u);
+    EXPECT_EQ(outer->spec.value_size, 4u);
+    ASSERT_TRUE(outer->inner);
+    EXPECT_EQ(outer->inner->name, "outer.inner");
+    EXPECT_EQ(outer->inner->type, MapType::kArray);
+    EXPECT_EQ(outer->inner->key_size, 4u);
+    EXPECT_EQ(outer->inner->value_size, 8u);
+    EXPECT_EQ(outer->inner->max_entries, 2u);
+    EXPECT_EQ(slots_of(*outer), (std::vector<std::pair<uint32_t, std::string>>{
+                                    {1, "inner_a"}, {3, "inner_b"}}));
+
+    const MapDef* by_id = find_map(*obj, "by_id");
+    ASSERT_NE(by_id, nullptr);
+    EXPECT_EQ(by_id->spec.type, MapType::kHashOfMaps);
+    EXPECT_EQ(by_id->spec.key_size, 8u);
+    ASSERT_TRUE(by_id->inner);
+    EXPECT_EQ(by_id->inner->type, MapType::kHash);
+    EXPECT_EQ(by_id->inner->max_entries, 16u);
+    EXPECT_TRUE(by_id->slots.empty());
+    EXPECT_EQ(obj->maps.size(), 5u);  // jumps, inner_a, inner_b, outer, by_id
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Through the public API, on both engines
 
@@ -424,6 +471,25 @@ TEST_P(ObjectShapesRun, UnimplementedMapTypesRefuseWithTheirName) {
             "program touch_events: map 'events' of type perf_event_array is not supported at "
             "run time");
   EXPECT_EQ(run(count, buf), 2u);  // the failed run harmed nothing
+}
+
+TEST_P(ObjectShapesRun, ProgArrayFilledFromItsInitialValues) {
+  for (const char* file : {"map_in_map.v3.o", "map_in_map.clang14.v3.o"}) {
+    SCOPED_TRACE(file);
+    auto obj = load(file);
+    ASSERT_NE(obj, nullptr);
+    auto r = obj->prepare_all(opts());
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    Program* dispatch = obj->program("dispatch");
+    ASSERT_NE(dispatch, nullptr);
+    std::vector<uint8_t> small(60), mid(150), big(250);
+    EXPECT_EQ(run(dispatch, small), 3u);  // slot 0: short_packet, XDP_TX
+    EXPECT_EQ(run(dispatch, mid), 2u);    // slot 1 is empty: XDP_PASS
+    EXPECT_EQ(run(dispatch, big), 1u);    // slot 2: long_packet, XDP_DROP
+    // The map-in-map types are declared, created, and not run.
+    ASSERT_NE(obj->map("outer"), nullptr);
+    EXPECT_EQ(obj->map("outer")->type(), MapType::kArrayOfMaps);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ObjectShapesRun,
