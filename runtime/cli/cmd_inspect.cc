@@ -31,6 +31,7 @@ int run_inspect(const InspectOptions& o) {
   for (const Program* p : ob.programs()) {
     fmt::print("  {:<24} section {:<16} type {:<14} insns {}\n", p->name(), p->section(),
                p->type().name, p->insn_count());
+    if (p->load_error() != nullptr) fmt::print("    load error: {}\n", p->load_error()->to_string());
   }
   fmt::print("maps:\n");
   for (const Map* m : ob.maps()) {

@@ -6,6 +6,8 @@
 //   -> map definitions (legacy `maps` structs, BTF-defined `.maps` read with libbpf's BTF)
 //   -> per program: link the subprograms it reaches, resolve every relocation
 //   -> decode -> check helper calls against the program type -> rewrite context accesses.
+// Object-level steps stop at the first error; a program that fails its own steps is kept
+// with LoadedProgram::load_error and the others load.
 //
 // A loaded program holds only plain instructions. Every lddw that referred to something
 // (a map, global data, a subprogram) is now src 0 with a placeholder immediate, and a

@@ -64,4 +64,7 @@ out=$("$bpfjit" verify "$progs/isolation.v3.o"); rc=$?
 grep -q '^good (mem, mem): accepted' <<<"$out" || fail "verify isolation: $out"
 grep -q '^writes_r10 (mem): rejected$' <<<"$out" || fail "verify isolation: $out"
 grep -q 'program writes_r10: mov writes r10' <<<"$out" || fail "verify isolation: $out"
+out=$("$bpfjit" inspect "$progs/isolation.v3.o") || fail "inspect isolation exit $?"
+grep -q '^    load error: insn 0: program writes_r10: mov writes r10' <<<"$out" \
+  || fail "inspect isolation: $out"
 echo PASS
