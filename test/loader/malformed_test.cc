@@ -296,6 +296,19 @@ TEST(MalformedTest, MissingProgramName) {
   EXPECT_TRUE(found);
 }
 
+TEST(MalformedTest, MapSlotRelocationOutsideTheValues) {
+  auto b = read_prog("map_in_map.v3.o");
+  ASSERT_FALSE(b.empty());
+  ASSERT_TRUE(load_object(b).ok());
+  ElfView v{b};
+  const int rel = v.find(".rel.maps");
+  ASSERT_GT(rel, 0);
+  Elf64_Rel r = v.rel(rel, 0);
+  r.r_offset = 8;  // jumps' max_entries field, not a slot of its values
+  v.set_rel(rel, 0, r);
+  expect_mentions(load_error_of(b), "map jumps has no value slot at offset 8");
+}
+
 TEST(MalformedTest, BadSectionName) {
   auto b = read_prog(kSmall);
   ElfView v{b};
