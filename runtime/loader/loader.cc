@@ -1073,17 +1073,9 @@ Result<void> ObjectReader::add_program(const Func& f) {
 Result<void> ObjectReader::collect_programs() {
   for (const Section& s : sections_) {
     if (s.kind != SectionKind::kCode || s.name == ".text" || s.shdr.sh_size == 0) continue;
+    // read_functions() gave every such section at least one function.
     bool any_global = false;
-    bool any_func = false;
-    for (const Func& f : funcs_) {
-      if (f.section != s.index) continue;
-      any_func = true;
-      any_global |= f.global;
-    }
-    if (!any_func) {
-      return load_error(fmt::format("{} holds code but no function symbol names it",
-                                    sec_label(s)));
-    }
+    for (const Func& f : funcs_) any_global |= f.section == s.index && f.global;
     for (const Func& f : funcs_) {
       if (f.section != s.index || (!f.global && any_global)) continue;
       if (auto r = add_program(f); !r) return r;
