@@ -81,7 +81,13 @@ class HostEnv {
   // each run; the destructor calls it too.
   void discard_reservations();
 
+  // Why a helper stopped the run (RunContext::fault()) when the trap alone does not say:
+  // e.g. a helper call on a map of a type the runtime does not implement. Empty otherwise.
+  const std::string& fault_message() const { return fault_message_; }
+  void set_fault_message(std::string message) { fault_message_ = std::move(message); }
+
  private:
+  std::string fault_message_;
   uint32_t tail_calls_ = 0;
   struct Reservation {
     RingbufMap* rb = nullptr;

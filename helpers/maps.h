@@ -49,7 +49,8 @@
 
 namespace bpfjit {
 
-// Parses a kernel type number; an error names the number when it is not supported.
+// Parses a kernel type number (any type of helpers/maps/map_types.def but unspec); an error
+// names the number when the kernel has no such type.
 Result<MapType> map_type_from_kernel(uint32_t type);
 
 // Map creation flags we accept (others are refused by create_map).
@@ -90,6 +91,12 @@ class BpfMap {
   uint32_t max_entries() const { return spec_.max_entries; }
   uint32_t flags() const { return spec_.flags; }
   const MapSpec& spec() const { return spec_; }
+  // False for the kernel map types the runtime does not implement (helpers/maps/
+  // map_types.def): such a map refuses every operation, and the helpers and the API report
+  // unsupported_error() instead: "map 'events' of type perf_event_array is not supported at
+  // run time".
+  bool runnable() const { return runnable_; }
+  std::string unsupported_error() const;
 
   // Program side (the helpers' semantics). Pointers are host pointers the helper has
   // already checked: key_size() bytes for keys, value_size() bytes for values.
@@ -145,6 +152,7 @@ class BpfMap {
   void add_region(const void* start, size_t bytes, bool writable);
 
   MapSpec spec_;
+  bool runnable_ = true;  // false only in the map of an unimplemented type
 
  private:
   MemRegion region_storage_[2];

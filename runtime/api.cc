@@ -61,6 +61,12 @@ Result<void> check_size(const BpfMap& m, const char* what, size_t got, size_t wa
                                 got, want));
 }
 
+// A map of a kernel type the runtime does not implement refuses every host call.
+Result<void> check_runnable(const BpfMap& m) {
+  if (m.runnable()) return {};
+  return make_error(ErrorCode::kUnsupported, m.unsupported_error());
+}
+
 Result<void> check_ringbuf(const BpfMap& m) {
   if (m.type() == MapType::kRingbuf) return {};
   return make_error(ErrorCode::kInvalidArgument,
@@ -80,6 +86,7 @@ uint32_t Map::value_slots() const { return impl_->slot_count(); }
 uint32_t Map::value_bytes() const { return impl_->host_value_size(); }
 
 Result<void> Map::lookup(std::span<const uint8_t> key, std::span<uint8_t> value) const {
+  if (auto r = check_runnable(*impl_); !r) return r;
   if (auto r = check_size(*impl_, "key", key.size(), key_size()); !r) return r;
   if (auto r = check_size(*impl_, "value buffer", value.size(), value_bytes()); !r) return r;
   const int64_t rc = impl_->host_lookup(key.data(), value.data());
@@ -89,6 +96,7 @@ Result<void> Map::lookup(std::span<const uint8_t> key, std::span<uint8_t> value)
 
 Result<void> Map::update(std::span<const uint8_t> key, std::span<const uint8_t> value,
                          uint64_t flags) {
+  if (auto r = check_runnable(*impl_); !r) return r;
   if (auto r = check_size(*impl_, "key", key.size(), key_size()); !r) return r;
   if (auto r = check_size(*impl_, "value", value.size(), value_bytes()); !r) return r;
   const int64_t rc = impl_->host_update(key.data(), value.data(), flags);
@@ -97,6 +105,7 @@ Result<void> Map::update(std::span<const uint8_t> key, std::span<const uint8_t> 
 }
 
 Result<void> Map::erase(std::span<const uint8_t> key) {
+  if (auto r = check_runnable(*impl_); !r) return r;
   if (auto r = check_size(*impl_, "key", key.size(), key_size()); !r) return r;
   const int64_t rc = impl_->host_erase(key.data());
   if (rc != 0) return map_error(*impl_, "delete", rc);
@@ -104,6 +113,7 @@ Result<void> Map::erase(std::span<const uint8_t> key) {
 }
 
 Result<bool> Map::next_key(std::span<const uint8_t> key, std::span<uint8_t> next) const {
+  if (auto r = check_runnable(*impl_); !r) return r.take_error();
   if (!key.empty()) {
     if (auto r = check_size(*impl_, "key", key.size(), key_size()); !r) return r.take_error();
   }
@@ -129,6 +139,7 @@ size_t Map::for_each(
 }
 
 Result<void> Map::push(std::span<const uint8_t> value, uint64_t flags) {
+  if (auto r = check_runnable(*impl_); !r) return r;
   if (auto r = check_size(*impl_, "value", value.size(), value_size()); !r) return r;
   const int64_t rc = impl_->push(value.data(), flags);
   if (rc != 0) return map_error(*impl_, "push", rc);
@@ -136,6 +147,7 @@ Result<void> Map::push(std::span<const uint8_t> value, uint64_t flags) {
 }
 
 Result<void> Map::pop(std::span<uint8_t> value) {
+  if (auto r = check_runnable(*impl_); !r) return r;
   if (auto r = check_size(*impl_, "value buffer", value.size(), value_size()); !r) return r;
   const int64_t rc = impl_->pop(value.data());
   if (rc != 0) return map_error(*impl_, "pop", rc);
@@ -143,6 +155,7 @@ Result<void> Map::pop(std::span<uint8_t> value) {
 }
 
 Result<void> Map::peek(std::span<uint8_t> value) const {
+  if (auto r = check_runnable(*impl_); !r) return r;
   if (auto r = check_size(*impl_, "value buffer", value.size(), value_size()); !r) return r;
   const int64_t rc = impl_->peek(value.data());
   if (rc != 0) return map_error(*impl_, "peek", rc);
@@ -253,6 +266,9 @@ const ProgramType& Program::type() const { return *impl_->prog.type; }
 size_t Program::insn_count() const { return impl_->prog.insns.size(); }
 Object& Program::object() const { return *impl_->object; }
 bool Program::prepared() const { return impl_->exec != nullptr; }
+const Diagnostic* Program::load_error() const {
+  return impl_->prog.load_error ? &*impl_->prog.load_error : nullptr;
+}
 Safety Program::safety() const { return impl_->safety; }
 const VerifyReport* Program::verify_report() const {
   return impl_->report ? &*impl_->report : nullptr;
@@ -304,6 +320,11 @@ VerifyReport to_report(verifier::VerifyResult& r) {
 }  // namespace
 
 VerifyReport Program::verify(const PrepareOptions& opts) const {
+  if (impl_->prog.load_error) {
+    VerifyReport out;
+    out.errors.push_back(*impl_->prog.load_error);
+    return out;
+  }
   verifier::VerifyResult r = impl_->verify(opts);
   return to_report(r);
 }
@@ -312,6 +333,7 @@ Result<void> Program::prepare(const PrepareOptions& opts) {
   Impl& p = *impl_;
   p.exec.reset();
   p.report.reset();
+  if (p.prog.load_error) return *p.prog.load_error;
   p.helpers = ProgramAccess::helpers(*p.object->impl_->runtime).dense();
   EngineOptions eo;
   eo.kind = opts.engine;
@@ -379,6 +401,7 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
   StatSlot& slot = p.stats[cpu_slot()];
   slot.runs.fetch_add(1, std::memory_order_relaxed);
   if (!p.exec) {
+    if (p.prog.load_error) return p.fail(*p.prog.load_error);
     return p.fail(make_error(ErrorCode::kInvalidArgument,
                              fmt::format("program {} is not prepared", p.prog.name)));
   }
@@ -472,8 +495,11 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
     rc.helpers = c.helpers;
     const uint64_t r0 = c.exec->run(rc, r1, r2);
     if (rc.trap.kind != TrapKind::kNone) {
+      const std::string what = rc.trap.kind == TrapKind::kHelperFault && !env.fault_message().empty()
+                                   ? env.fault_message()
+                                   : rc.trap.what();
       return finish(make_error(ErrorCode::kRuntime, rc.trap.insn,
-                               fmt::format("program {}: {}", c.prog.name, rc.trap.what())));
+                               fmt::format("program {}: {}", c.prog.name, what)));
     }
     if (rc.tail_call_target == nullptr) return finish(r0);
     const Program* next = nullptr;
@@ -720,7 +746,7 @@ Result<std::unique_ptr<Object>> Runtime::load_bytes(std::span<const uint8_t> byt
   }
   auto object = std::unique_ptr<Object>(new Object(std::move(impl)));
   for (LoadedProgram& lp : lo.programs) {
-    bind_lddw_refs(lp, map_addrs, data_addrs);
+    if (!lp.load_error) bind_lddw_refs(lp, map_addrs, data_addrs);
     auto pimpl = std::make_unique<Program::Impl>();
     pimpl->object = object.get();
     pimpl->env.name = lp.name;
@@ -731,6 +757,18 @@ Result<std::unique_ptr<Object>> Runtime::load_bytes(std::span<const uint8_t> byt
     }
     pimpl->prog = std::move(lp);
     object->impl_->programs.push_back(std::unique_ptr<Program>(new Program(std::move(pimpl))));
+  }
+  // The initial slots of prog_array maps (`.values = { [i] = &prog }`) name programs of the
+  // object; one that failed to load leaves its slot empty. A run that reaches a slot whose
+  // program is not prepared fails with that fact.
+  for (size_t i = 0; i < lo.maps.size(); ++i) {
+    if (lo.maps[i].slots.empty() || lo.maps[i].spec.type != MapType::kProgArray) continue;
+    auto* progs = dynamic_cast<ProgArrayMap*>(&MapAccess::impl(*object->impl_->maps[i]));
+    if (progs == nullptr) continue;
+    for (const MapSlot& slot : lo.maps[i].slots) {
+      const Program* p = object->program(slot.target);
+      if (p != nullptr && p->load_error() == nullptr) progs->set(slot.index, p);
+    }
   }
   return object;
 }

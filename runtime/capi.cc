@@ -54,6 +54,9 @@ static_assert(static_cast<int>(bpfjit::LogLevel::kOff) == BPFJIT_LOG_OFF);
 static_assert(static_cast<int>(bpfjit::EngineKind::kJit) == BPFJIT_ENGINE_JIT);
 static_assert(static_cast<int>(bpfjit::Safety::kChecked) == BPFJIT_SAFETY_CHECKED);
 static_assert(static_cast<uint32_t>(bpfjit::MapType::kRingbuf) == BPFJIT_MAP_RINGBUF);
+static_assert(static_cast<uint32_t>(bpfjit::MapType::kCgrpStorage) == BPFJIT_MAP_CGRP_STORAGE);
+static_assert(static_cast<uint32_t>(bpfjit::MapType::kPerfEventArray) ==
+              BPFJIT_MAP_PERF_EVENT_ARRAY);
 static_assert(bpfjit::kBpfNoExist == BPFJIT_NOEXIST && bpfjit::kBpfExist == BPFJIT_EXIST);
 static_assert(bpfjit::kNoInsn == BPFJIT_NO_INSN);
 

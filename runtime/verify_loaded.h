@@ -13,7 +13,8 @@
 
 namespace bpfjit {
 
-// The maps as the verifier sees them: the object's maps, then one per global data section.
+// The maps as the verifier sees them: the object's maps, then one per global data section,
+// then the inner map templates of its maps of maps.
 inline std::vector<verifier::MapInfo> verifier_maps(const LoadedObject& obj) {
   std::vector<verifier::MapInfo> maps;
   for (const MapDef& m : obj.maps) {
@@ -24,11 +25,20 @@ inline std::vector<verifier::MapInfo> verifier_maps(const LoadedObject& obj) {
     info.write_only = (m.spec.flags & kWronlyProg) != 0;
     maps.push_back(info);
   }
+  const size_t object_maps = maps.size();
   for (const DataImage& d : obj.data) {
     verifier::MapInfo info{verifier::map_type::kArray, 4, static_cast<uint32_t>(d.bytes.size()),
                            1};
     info.read_only = d.readonly;
     maps.push_back(info);
+  }
+  // Inner map templates of maps of maps, after the data sections.
+  for (size_t i = 0; i < object_maps; ++i) {
+    const auto& inner = obj.maps[i].inner;
+    if (!inner) continue;
+    maps[i].inner = static_cast<int32_t>(maps.size());
+    maps.push_back({static_cast<uint32_t>(inner->type), inner->key_size, inner->value_size,
+                    inner->max_entries});
   }
   return maps;
 }

@@ -527,6 +527,12 @@ Scalar scalar_load(uint32_t bytes, bool sign_extend) {
 }
 
 Scalar scalar_alu(AluOp op, const Scalar& dst, const Scalar& src, uint32_t width) {
+  // A shift count that may reach the width: the engines mask it (RFC 9669), but the kernel
+  // takes the result as unknown, and so do we, so that verdicts stay the kernel's.
+  if ((op == AluOp::kLsh || op == AluOp::kRsh || op == AluOp::kArsh) &&
+      (width == 64 ? src.umax : src.u32max) >= width) {
+    return width == 64 ? Scalar::unknown() : scalar_truncate(Scalar::unknown(), 4);
+  }
   if (width == 64) return alu64(op, dst, src);
   if (dst.is_const() && src.is_const()) {
     return Scalar::constant(sem::alu32(op, dst.value(), src.value()));

@@ -147,6 +147,7 @@ class Verifier {
   bool do_exit(uint32_t pc);
   bool finish_callback(uint32_t pc);
 
+  bool same_access_kind(uint32_t pc, const Reg& p);
   bool check_mem(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn_off, uint64_t size,
                  Access kind, const Reg* value, Reg* out, const char* uninit_phrase);
   bool stack_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t lo, int64_t hi,
@@ -175,6 +176,8 @@ class Verifier {
   std::deque<Checkpoint> checkpoints_;
   std::vector<State> pending_;
   std::vector<uint8_t> flags_, visited_;
+  // Per slot: what a load or store reached so far (1: the context, 2: other memory).
+  std::vector<uint8_t> access_kind_;
   std::vector<uint32_t> subprog_depth_;
   State cur_;
   uint8_t facts_ = 0;  // the current instruction's facts for the JIT
@@ -334,6 +337,7 @@ void Verifier::run() {
   stored_.assign(n, {});
   flags_.assign(n, 0xff);
   visited_.assign(n, 0);
+  access_kind_.assign(n, 0);
   subprog_depth_.assign(cfg_.subprogs.size(), 0);
   bodies_.assign(n, {});
   summary_failures_.assign(n, 0);
@@ -1032,7 +1036,21 @@ bool Verifier::ptr_add(uint32_t pc, Reg& p, const Scalar& s, bool sub, uint8_t r
     p.off = off;
     return true;
   }
+  // The kernel's sanity limits on variable offsets, checked on the offset and the result.
+  auto sane = [&](const Scalar& v, const char* what) {
+    if (v.smin == INT64_MIN) {
+      return fail(pc, fmt::format("pointer arithmetic: {} of {} ({}) has no lower bound", what,
+                                  rname(regno), reg_type_name(p.type)));
+    }
+    if (v.smin <= -kMaxPtrOffset || v.smin >= kMaxPtrOffset) {
+      return fail(pc, fmt::format("pointer arithmetic: {} {} makes the {} in {} out of bounds",
+                                  what, v.smin, reg_type_name(p.type), rname(regno)));
+    }
+    return true;
+  };
+  if (!sane(s, "the offset") || !sane(p.val, "the variable part")) return false;
   p.val = scalar_alu(sub ? AluOp::kSub : AluOp::kAdd, p.val, s, 64);
+  if (!sane(p.val, "the resulting variable part")) return false;
   if (p.type == RegType::kPacket || p.type == RegType::kPacketMeta) {
     p.id = new_id();
     p.range = 0;
@@ -1521,11 +1539,23 @@ bool Verifier::ctx_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn
   return true;
 }
 
+bool Verifier::same_access_kind(uint32_t pc, const Reg& p) {
+  // A context access is rewritten once per instruction (by the kernel, and by the loader
+  // for the runtime's shadow context), so one instruction cannot reach the context on one
+  // path and other memory on another.
+  const uint8_t kind = p.type == RegType::kCtx ? 1 : 2;
+  if (access_kind_[pc] == 0) access_kind_[pc] = kind;
+  if (access_kind_[pc] == kind) return true;
+  return fail(pc, "invalid memory access: this instruction reaches the context on one path "
+                  "and other memory on another");
+}
+
 bool Verifier::do_load(uint32_t pc, const Insn& in) {
   if (!read_reg(pc, in.src)) return false;
   Reg p = cur_.reg(in.src);
   uint32_t size = access_size(in.op);
   Reg out;
+  if (!same_access_kind(pc, p)) return false;
   if (!check_mem(pc, in.src, p, in.off, size, Access::kRead, nullptr, &out, nullptr)) return false;
   if (form_of(in.op) == Form::kLdxSx) {
     if (!out.is_scalar()) {
@@ -1563,6 +1593,7 @@ bool Verifier::do_store(uint32_t pc, const Insn& in) {
     }
   }
   Reg p = cur_.reg(in.dst);
+  if (!same_access_kind(pc, p)) return false;
   return check_mem(pc, in.dst, p, in.off, size, Access::kWrite, &value, nullptr, nullptr);
 }
 
@@ -1762,9 +1793,15 @@ bool Verifier::do_branch(uint32_t pc, const Insn& in) {
     cur_.pc = next;
     return true;
   }
-  if (eq_ne && ((is_pointer(a.type) && !nullable(a) && b.is_const_scalar(0)) ||
-                (is_pointer(b.type) && !nullable(b) && a.is_const_scalar(0)))) {
-    cur_.pc = cond == JmpCond::kEq ? next : target;  // a pointer is never null
+  // Map values and the mem buffer are never null, and the comparison is decided, as in the
+  // kernel (reg_not_null). Other pointers (context, stack, packet, ...) are not null either,
+  // but the kernel explores both ways, and so do we, so that verdicts stay the kernel's.
+  auto never_null = [](const Reg& r) {
+    return r.type == RegType::kMapValue || r.type == RegType::kMem;
+  };
+  if (eq_ne && ((never_null(a) && b.is_const_scalar(0)) ||
+                (never_null(b) && a.is_const_scalar(0)))) {
+    cur_.pc = cond == JmpCond::kEq ? next : target;
     return true;
   }
   // Packet pointers against packet end, and metadata pointers against the packet start.

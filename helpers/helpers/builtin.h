@@ -41,9 +41,17 @@ T* ptr(uint64_t addr) {
 }
 
 // The map whose handle is `handle` among the running program's maps, or nullptr.
+// A map of a type the runtime does not implement stops the run with an error naming it
+// (and gives nullptr).
 inline BpfMap* arg_map(RunContext* ctx, uint64_t handle) {
   HostEnv* env = host_env(ctx);
-  return env != nullptr ? env->find_map(handle) : nullptr;
+  BpfMap* m = env != nullptr ? env->find_map(handle) : nullptr;
+  if (m != nullptr && !m->runnable()) {
+    env->set_fault_message(m->unsupported_error());
+    ctx->fault();
+    return nullptr;
+  }
+  return m;
 }
 
 // Reads a NUL-terminated string of at most `max` bytes (NUL included) from program memory.

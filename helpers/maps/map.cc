@@ -10,6 +10,7 @@
 #include "helpers/maps.h"
 #include "runtime/isa/semantics.h"
 #include "helpers/maps/map_impl.h"
+#include "helpers/map_types.h"
 
 #include <linux/bpf.h>
 
@@ -33,30 +34,6 @@ static_assert(kRingbufAvailData == BPF_RB_AVAIL_DATA && kRingbufRingSize == BPF_
 static_assert(kRingbufBusyBit == BPF_RINGBUF_BUSY_BIT &&
               kRingbufDiscardBit == BPF_RINGBUF_DISCARD_BIT &&
               kRingbufHeaderSize == BPF_RINGBUF_HDR_SZ);
-
-const char* map_type_name(MapType type) {
-  switch (type) {
-    case MapType::kHash: return "hash";
-    case MapType::kArray: return "array";
-    case MapType::kProgArray: return "prog_array";
-    case MapType::kPercpuHash: return "percpu_hash";
-    case MapType::kPercpuArray: return "percpu_array";
-    case MapType::kLruHash: return "lru_hash";
-    case MapType::kQueue: return "queue";
-    case MapType::kStack: return "stack";
-    case MapType::kRingbuf: return "ringbuf";
-  }
-  return nullptr;
-}
-
-Result<MapType> map_type_from_kernel(uint32_t type) {
-  auto t = static_cast<MapType>(type);
-  if (map_type_name(t) == nullptr) {
-    return make_error(ErrorCode::kUnsupported,
-                      fmt::format("map type {} is not supported", type));
-  }
-  return t;
-}
 
 // The per-CPU slot registry: ids are handed out lowest first and released at thread exit.
 namespace {
@@ -170,82 +147,78 @@ Result<void> check_size(const MapSpec& spec, const char* field, uint32_t value, 
   return {};
 }
 
-uint32_t allowed_flags(MapType type) {
-  switch (type) {
-    case MapType::kHash:
-    case MapType::kPercpuHash:
-      return kMapFlagNoPrealloc | kMapFlagRdonlyProg;
-    case MapType::kLruHash:
-      return kMapFlagNoPrealloc | kMapFlagRdonlyProg | BPF_F_NO_COMMON_LRU;
-    case MapType::kArray:
-    case MapType::kPercpuArray:
-    case MapType::kQueue:
-    case MapType::kStack:
-      return kMapFlagRdonlyProg;
-    case MapType::kProgArray:
-    case MapType::kRingbuf:
-      return 0;
+Result<void> check_rule(const MapSpec& spec, const char* field, uint32_t v, SizeRule rule,
+                        uint32_t max) {
+  const char* type = map_type_name(spec.type);
+  bool ok = true;
+  switch (rule) {
+    case SizeRule::kAtLeastOne: return check_size(spec, field, v, 1, max);
+    case SizeRule::kFour: ok = v == 4; break;
+    case SizeRule::kFourOrEight: ok = v == 4 || v == 8; break;
+    case SizeRule::kZero: ok = v == 0; break;
+    case SizeRule::kLpmKey: ok = v >= 5 && v <= 260; break;
+    case SizeRule::kCgroupStorageKey: ok = v == 8 || v == 16; break;
+    case SizeRule::kMultipleOf8: ok = v >= 8 && v % 8 == 0 && v <= max; break;
   }
-  return 0;
+  if (ok) return {};
+  return spec_error(spec, fmt::format("{} {} must be {} for {} maps", field, v,
+                                      size_rule_text(rule), type));
 }
 
+// Checks a spec against its type's row of map_types.def (and, for the types the runtime
+// builds, the storage limits).
 Result<void> validate(const MapSpec& spec) {
-  const char* type = map_type_name(spec.type);
-  if (type == nullptr) {
-    return spec_error(spec, fmt::format("map type {} is not supported",
+  const MapTypeInfo* row = map_type_info(spec.type);
+  if (row == nullptr) {
+    return spec_error(spec, fmt::format("map type {} is not a kernel map type",
                                         static_cast<uint32_t>(spec.type)));
   }
-  if (spec.max_entries == 0) return spec_error(spec, "max_entries 0 must be at least 1");
-  uint32_t bad_flags = spec.flags & ~allowed_flags(spec.type);
-  if (bad_flags != 0) {
-    return spec_error(spec, fmt::format("flags {:#x} are not supported for {} maps", bad_flags, type));
-  }
-  uint64_t slots = 1;
-  switch (spec.type) {
-    case MapType::kArray:
-    case MapType::kPercpuArray:
-    case MapType::kProgArray:
-      if (spec.key_size != 4) {
-        return spec_error(spec, fmt::format("key_size {} must be 4 for {} maps", spec.key_size, type));
-      }
-      if (spec.type == MapType::kProgArray && spec.value_size != 4) {
-        return spec_error(spec, fmt::format("value_size {} must be 4 for prog_array maps",
-                                            spec.value_size));
+  const char* type = row->name;
+  if (row->type == MapType::kUnspec) return spec_error(spec, "map type 0 (unspec) is not a map type");
+  switch (row->max_entries) {
+    case MaxEntriesRule::kAtLeastOne:
+      if (spec.max_entries == 0) return spec_error(spec, "max_entries 0 must be at least 1");
+      break;
+    case MaxEntriesRule::kZero:
+      if (spec.max_entries != 0) {
+        return spec_error(spec, fmt::format("max_entries {} must be 0 for {} maps",
+                                            spec.max_entries, type));
       }
       break;
-    case MapType::kHash:
-    case MapType::kPercpuHash:
-    case MapType::kLruHash:
-      if (auto r = check_size(spec, "key_size", spec.key_size, 1, kMaxKeySize); !r) return r;
+    case MaxEntriesRule::kAny:
       break;
-    case MapType::kQueue:
-    case MapType::kStack:
-      if (spec.key_size != 0) {
-        return spec_error(spec, fmt::format("key_size {} must be 0 for {} maps", spec.key_size, type));
+    case MaxEntriesRule::kOne:
+      if (spec.max_entries != 1) {
+        return spec_error(spec, fmt::format("max_entries {} must be 1 for {} maps",
+                                            spec.max_entries, type));
       }
       break;
-    case MapType::kRingbuf:
-      if (spec.key_size != 0 || spec.value_size != 0) {
-        return spec_error(spec, fmt::format("key_size {} and value_size {} must be 0 for ringbuf maps",
-                                            spec.key_size, spec.value_size));
-      }
+    case MaxEntriesRule::kRingSize:
       if (auto r = check_size(spec, "max_entries", spec.max_entries, kMinRingbufSize,
                               kMaxRingbufSize); !r) {
         return r;
       }
       if ((spec.max_entries & (spec.max_entries - 1)) != 0) {
-        return spec_error(spec, fmt::format("max_entries {} must be a power of two for ringbuf maps",
-                                            spec.max_entries));
+        return spec_error(spec, fmt::format("max_entries {} must be a power of two for {} maps",
+                                            spec.max_entries, type));
       }
-      return {};
+      break;
   }
-  bool percpu = spec.type == MapType::kPercpuArray || spec.type == MapType::kPercpuHash;
-  if (auto r = check_size(spec, "value_size", spec.value_size, 1,
+  const uint32_t bad_flags = spec.flags & ~row->flags;
+  if (bad_flags != 0) {
+    return spec_error(spec, fmt::format("flags {:#x} are not supported for {} maps", bad_flags, type));
+  }
+  const bool percpu = spec.type == MapType::kPercpuArray || spec.type == MapType::kPercpuHash ||
+                      spec.type == MapType::kLruPercpuHash ||
+                      spec.type == MapType::kPercpuCgroupStorage;
+  if (auto r = check_rule(spec, "key_size", spec.key_size, row->key, kMaxKeySize); !r) return r;
+  if (auto r = check_rule(spec, "value_size", spec.value_size, row->value,
                           percpu ? kMaxPercpuValueSize : kMaxValueSize); !r) {
     return r;
   }
-  if (percpu) slots = kMaxCpuSlots;
-  uint64_t storage = uint64_t{spec.max_entries} * maps::round_up8(spec.value_size) * slots;
+  if (!row->runtime || row->value == SizeRule::kZero) return {};
+  const uint64_t slots = percpu ? kMaxCpuSlots : 1;
+  const uint64_t storage = uint64_t{spec.max_entries} * maps::round_up8(spec.value_size) * slots;
   if (storage > kMaxStorage) {
     return spec_error(spec, fmt::format("{} entries of {} bytes{} need {} bytes, the limit is {}",
                                         spec.max_entries, spec.value_size,
@@ -255,7 +228,21 @@ Result<void> validate(const MapSpec& spec) {
   return {};
 }
 
+// A map of a kernel type the runtime does not implement: it exists (objects that declare
+// it load, the host sees its spec) and refuses every operation (BpfMap's defaults; the
+// helpers and the API check runnable() first and report unsupported_error()).
+class UnsupportedMap : public BpfMap {
+ public:
+  explicit UnsupportedMap(MapSpec spec) : BpfMap(std::move(spec)) { runnable_ = false; }
+};
+
 }  // namespace
+
+std::string BpfMap::unsupported_error() const {
+  const char* type = map_type_name(spec_.type);
+  return fmt::format("map '{}' of type {} is not supported at run time", spec_.name,
+                     type != nullptr ? type : "?");
+}
 
 Result<std::shared_ptr<BpfMap>> create_map(const MapSpec& spec) {
   if (auto r = validate(spec); !r) return r.take_error();
@@ -279,6 +266,32 @@ Result<std::shared_ptr<BpfMap>> create_map(const MapSpec& spec) {
       break;
     case MapType::kProgArray:
       map = maps::make_prog_array_map(spec);
+      break;
+    case MapType::kUnspec:
+    case MapType::kPerfEventArray:
+    case MapType::kStackTrace:
+    case MapType::kCgroupArray:
+    case MapType::kLruPercpuHash:
+    case MapType::kLpmTrie:
+    case MapType::kArrayOfMaps:
+    case MapType::kHashOfMaps:
+    case MapType::kDevmap:
+    case MapType::kSockmap:
+    case MapType::kCpumap:
+    case MapType::kXskmap:
+    case MapType::kSockhash:
+    case MapType::kCgroupStorage:
+    case MapType::kReuseportSockarray:
+    case MapType::kPercpuCgroupStorage:
+    case MapType::kSkStorage:
+    case MapType::kDevmapHash:
+    case MapType::kStructOps:
+    case MapType::kInodeStorage:
+    case MapType::kTaskStorage:
+    case MapType::kBloomFilter:
+    case MapType::kUserRingbuf:
+    case MapType::kCgrpStorage:
+      map = std::make_shared<UnsupportedMap>(spec);
       break;
   }
   if (map == nullptr) return spec_error(spec, "out of memory for the map's storage");

@@ -39,6 +39,7 @@ int run_inspect(const InspectOptions& o) {
     fmt::print("  {:<24} section {:<16} type {:<14} insns {:<6} prog_type {:<16} "
                "attach_type {}\n",
                p->name(), p->section(), p->type().name, p->insn_count(), prog_type, attach);
+    if (p->load_error() != nullptr) fmt::print("    load error: {}\n", p->load_error()->to_string());
   }
   fmt::print("maps:\n");
   for (const Map* m : ob.maps()) {

@@ -97,6 +97,11 @@ int verify_object(const VerifyCliOptions& o, const std::vector<uint8_t>& bytes,
   for (const LoadedProgram& p : obj->programs) {
     if (!o.program.empty() && p.name != o.program) continue;
     ++verified;
+    if (p.load_error) {  // the loader refused this program alone
+      fmt::print("{} ({}): rejected\n  {}\n", p.name, p.section, p.load_error->to_string());
+      all = false;
+      continue;
+    }
     if (!linux) {
       ProgramType view = verifier::runtime_ctx_view(*p.type);
       auto r = verify_loaded_program(*obj, p, view, platform, o.mem_size, vo);

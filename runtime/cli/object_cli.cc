@@ -50,6 +50,32 @@ void dump_maps(const Object& obj) {
       case MapType::kProgArray:
         fmt::print("  (not iterable)\n");
         break;
+      case MapType::kUnspec:
+      case MapType::kPerfEventArray:
+      case MapType::kStackTrace:
+      case MapType::kCgroupArray:
+      case MapType::kLruPercpuHash:
+      case MapType::kLpmTrie:
+      case MapType::kArrayOfMaps:
+      case MapType::kHashOfMaps:
+      case MapType::kDevmap:
+      case MapType::kSockmap:
+      case MapType::kCpumap:
+      case MapType::kXskmap:
+      case MapType::kSockhash:
+      case MapType::kCgroupStorage:
+      case MapType::kReuseportSockarray:
+      case MapType::kPercpuCgroupStorage:
+      case MapType::kSkStorage:
+      case MapType::kDevmapHash:
+      case MapType::kStructOps:
+      case MapType::kInodeStorage:
+      case MapType::kTaskStorage:
+      case MapType::kBloomFilter:
+      case MapType::kUserRingbuf:
+      case MapType::kCgrpStorage:
+        fmt::print("  (not supported at run time)\n");
+        break;
       case MapType::kHash:
       case MapType::kArray:
       case MapType::kPercpuHash:

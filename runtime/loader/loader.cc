@@ -112,13 +112,31 @@ class ObjectReader {
   Result<void> read_sections();
   Result<void> read_symbols();
   Result<void> read_relocations();
+  Result<void> read_btf_map_relocations(const Section& rs);
   Result<void> read_legacy_maps();
   Result<void> read_btf_maps();
+  // What a BTF map definition's `values` field declares (prog_array and map-in-map).
+  struct BtfMapValues {
+    enum Kind : uint8_t { kNone, kPrograms, kMaps } kind = kNone;
+    uint64_t offset = 0;           // of the values array in the definition
+    uint64_t size = 0;             // of the definition with its initial values (st_size)
+    std::optional<MapSpec> inner;  // kMaps: the inner map template
+  };
+  Result<MapSpec> parse_btf_map(const std::string& name, const btf_type* def,
+                                BtfMapValues* values) const;
+  Result<void> parse_btf_map_values(const std::string& name, const btf_type* def,
+                                    uint16_t member, const btf_type* mt,
+                                    BtfMapValues* values) const;
+  Result<void> read_map_slots(const Section& maps);
   Result<void> read_data();
   Result<void> read_functions();
   Result<Target> resolve(const Section& sec, const Reloc& rel, const RawInsn* insn) const;
   std::string describe(const Target& t) const;
   Result<LoadedProgram> link(const Func& main);
+  const ProgramType* program_type(const std::string& section, std::string* name) const;
+  // Which functions are programs (see collect_programs()), each linked on its own.
+  Result<void> collect_programs();
+  Result<void> add_program(const Func& f);
   const Func* func_at(uint32_t section, uint32_t slot) const;
   std::string sec_label(const Section& s) const {
     return fmt::format("section {} ({})", s.index, s.name);
@@ -132,6 +150,8 @@ class ObjectReader {
   std::vector<Symbol> symbols_;
   int symtab_ = -1;
   std::map<uint32_t, std::vector<Reloc>> relocs_;  // by patched section
+  std::vector<Reloc> btf_map_relocs_;                // .rel.maps: initial map slots
+  std::vector<BtfMapValues> btf_map_values_;         // one per BTF map, in obj_.maps order
   std::vector<Func> funcs_;
   LoadedObject obj_;
 };
@@ -159,8 +179,10 @@ Result<void> ObjectReader::open() {
   if (gelf_getehdr(elf_.get(), &eh) == nullptr) {
     return load_error(fmt::format("bad ELF header: {}", elf_errmsg(-1)));
   }
-  if (eh.e_machine != EM_BPF) {
-    return load_error(fmt::format("ELF machine {} is not EM_BPF ({})", eh.e_machine, EM_BPF));
+  // Old toolchains left e_machine at EM_NONE; the class and encoding checked above fit.
+  if (eh.e_machine != EM_BPF && eh.e_machine != EM_NONE) {
+    return load_error(fmt::format("ELF machine {} is neither EM_BPF ({}) nor EM_NONE", eh.e_machine,
+                                  EM_BPF));
   }
   if (eh.e_type != ET_REL) {
     return load_error(fmt::format("ELF type {} is not a relocatable object (ET_REL)", eh.e_type));
@@ -261,6 +283,37 @@ Result<void> ObjectReader::read_symbols() {
   return {};
 }
 
+// .rel.maps: the initial slots of BTF maps (read_map_slots() checks what they point at).
+Result<void> ObjectReader::read_btf_map_relocations(const Section& rs) {
+  if (static_cast<int>(rs.shdr.sh_link) != symtab_) {
+    return load_error(fmt::format("{}: refers to symbol table {}, not {}", sec_label(rs),
+                                  rs.shdr.sh_link, symtab_));
+  }
+  Elf_Data* d = elf_getdata(elf_getscn(elf_.get(), rs.index), nullptr);
+  if (d == nullptr) {
+    return load_error(fmt::format("{}: cannot read it: {}", sec_label(rs), elf_errmsg(-1)));
+  }
+  const size_t n = d->d_size / sizeof(Elf64_Rel);
+  for (size_t i = 0; i < n; ++i) {
+    GElf_Rel r;
+    if (gelf_getrel(d, static_cast<int>(i), &r) == nullptr) {
+      return load_error(fmt::format("{} relocation {}: cannot read it", sec_label(rs), i));
+    }
+    Reloc rel{static_cast<uint32_t>(i), r.r_offset, static_cast<uint32_t>(GELF_R_TYPE(r.r_info)),
+              static_cast<uint32_t>(GELF_R_SYM(r.r_info))};
+    if (rel.sym == 0 || rel.sym >= symbols_.size()) {
+      return load_error(fmt::format("{} relocation {}: symbol {} does not exist (the table has "
+                                    "{})", sec_label(rs), i, rel.sym, symbols_.size()));
+    }
+    if (reloc_type_name(rel.type) == nullptr) {
+      return load_error(fmt::format("{} relocation {}: unknown relocation type {}", sec_label(rs),
+                                    i, rel.type));
+    }
+    btf_map_relocs_.push_back(rel);
+  }
+  return {};
+}
+
 Result<void> ObjectReader::read_relocations() {
   for (Section& rs : sections_) {
     if (rs.shdr.sh_type == SHT_RELA) {
@@ -280,6 +333,10 @@ Result<void> ObjectReader::read_relocations() {
         return load_error(fmt::format("{}: relocations in {} (pointers in global data) are "
                                       "not supported", sec_label(rs), sec_label(ts)));
       }
+    }
+    if (ts.kind == SectionKind::kBtfMaps) {
+      if (auto r = read_btf_map_relocations(rs); !r) return r;
+      continue;
     }
     if (ts.kind != SectionKind::kCode) continue;
     if (static_cast<int>(rs.shdr.sh_link) != symtab_) {
@@ -328,7 +385,13 @@ Result<void> ObjectReader::read_relocations() {
   return {};
 }
 
+// Legacy `maps` sections hold one definition per symbol, all of one size: the section size
+// divided by the number of symbols (libbpf's rule, which lets objects use longer or shorter
+// structs than struct bpf_map_def). Fields missing from a short definition are zero; the
+// bytes past map_flags (offset 20: inner_map_idx, numa_node, iproute2's id and pinning...)
+// must be zero, as bpfjit gives them no meaning.
 Result<void> ObjectReader::read_legacy_maps() {
+  constexpr uint64_t kKnownBytes = 20;  // type, key_size, value_size, max_entries, map_flags
   for (const Section& s : sections_) {
     if (s.kind != SectionKind::kLegacyMaps) continue;
     std::vector<const Symbol*> syms;
@@ -340,23 +403,42 @@ Result<void> ObjectReader::read_legacy_maps() {
     if (syms.empty()) continue;
     std::sort(syms.begin(), syms.end(),
               [](const Symbol* a, const Symbol* b) { return a->sym.st_value < b->sym.st_value; });
-    const uint64_t def_size = s.shdr.sh_size / syms.size();
+    const uint64_t size = s.bytes.size();
+    if (size % syms.size() != 0) {
+      return load_error(fmt::format("{}: {} bytes do not divide into {} map definitions of one "
+                                    "size", sec_label(s), size, syms.size()));
+    }
+    const uint64_t def_size = size / syms.size();
+    if (def_size < 4) {
+      return load_error(fmt::format("{}: map definitions of {} bytes cannot hold a map type",
+                                    sec_label(s), def_size));
+    }
     for (const Symbol* sym : syms) {
-      const uint64_t size = sym->sym.st_size != 0 ? sym->sym.st_size : def_size;
       const uint64_t off = sym->sym.st_value;
-      if (size < 16 || off > s.bytes.size() || size > s.bytes.size() - off) {
-        return load_error(fmt::format("{}: map {} at offset {} ({} bytes) does not hold a "
-                                      "struct bpf_map_def", sec_label(s), sym->name, off, size));
+      if (off > size || def_size > size - off) {
+        return load_error(fmt::format("{}: map {} at offset {} ({} bytes) lies outside the "
+                                      "section ({} bytes)", sec_label(s), sym->name, off,
+                                      def_size, size));
+      }
+      const uint8_t* def = s.bytes.data() + off;
+      for (uint64_t b = kKnownBytes; b < def_size; b += 4) {
+        uint32_t word = 0;
+        std::memcpy(&word, def + b, std::min<uint64_t>(4, def_size - b));
+        if (word != 0) {
+          return load_error(fmt::format("map {}: the field at offset {} of its {}-byte "
+                                        "definition is {:#x}; fields past map_flags must be 0",
+                                        sym->name, b, def_size, word));
+        }
       }
       uint32_t f[5] = {};
-      std::memcpy(f, s.bytes.data() + off, std::min<uint64_t>(size, sizeof(f)));
+      std::memcpy(f, def, std::min<uint64_t>(def_size, sizeof(f)));
       auto type = map_type_from_kernel(f[0]);
       if (!type) return load_error(fmt::format("map {}: {}", sym->name, type.error().message));
-      MapDef def;
-      def.spec = MapSpec{*type, sym->name, f[1], f[2], f[3], f[4]};
-      def.section = s.index;
-      def.offset = off;
-      obj_.maps.push_back(std::move(def));
+      MapDef d;
+      d.spec = MapSpec{*type, sym->name, f[1], f[2], f[3], f[4]};
+      d.section = s.index;
+      d.offset = off;
+      obj_.maps.push_back(std::move(d));
     }
   }
   return {};
@@ -403,82 +485,223 @@ Result<void> ObjectReader::read_btf_maps() {
                                   "compile with -g", sec_label(*maps),
                                   btf_sec ? "unreadable" : "missing"));
   }
-  const btf* b = btf_.get();
   for (const Symbol* sym : syms) {
     const std::string& name = sym->name;
-    int id = btf__find_by_name_kind(b, name.c_str(), BTF_KIND_VAR);
+    int id = btf__find_by_name_kind(btf_.get(), name.c_str(), BTF_KIND_VAR);
     if (id <= 0) return load_error(fmt::format("map {}: no BTF variable of that name", name));
-    const btf_type* var = btf__type_by_id(b, id);
-    const btf_type* def = skip_mods(b, var->type);
+    const btf_type* var = btf__type_by_id(btf_.get(), id);
+    const btf_type* def = skip_mods(btf_.get(), var->type);
     if (def == nullptr || !btf_is_struct(def)) {
       return load_error(fmt::format("map {}: its BTF type is not a struct", name));
     }
-    MapSpec spec;
-    spec.name = name;
-    uint32_t type_num = 0;
-    bool have_type = false;
-    const btf_member* m = btf_members(def);
-    for (uint16_t i = 0; i < btf_vlen(def); ++i, ++m) {
-      const char* mname_c = btf__name_by_offset(b, m->name_off);
-      const std::string mname = mname_c ? mname_c : "";
-      const btf_type* mt = skip_mods(b, m->type);
-      if (mt == nullptr || !btf_is_ptr(mt)) {
-        return load_error(fmt::format("map {}: field '{}' is not declared with __uint or __type",
-                                      name, mname));
-      }
-      auto uint_value = [&]() -> Result<uint32_t> {
-        const btf_type* arr = skip_mods(b, mt->type);
-        if (arr == nullptr || !btf_is_array(arr)) {
-          return load_error(fmt::format("map {}: field '{}' is not an __uint", name, mname));
-        }
-        return btf_array(arr)->nelems;
-      };
-      auto type_size = [&]() -> Result<uint32_t> {
-        int64_t size = btf__resolve_size(b, mt->type);
-        if (size < 0 || size > UINT32_MAX) {
-          return load_error(fmt::format("map {}: the size of field '{}' is unknown", name, mname));
-        }
-        return static_cast<uint32_t>(size);
-      };
-      Result<uint32_t> v = 0u;
-      if (mname == "type") {
-        v = uint_value();
-        if (v) type_num = *v, have_type = true;
-      } else if (mname == "max_entries") {
-        v = uint_value();
-        if (v) spec.max_entries = *v;
-      } else if (mname == "map_flags") {
-        v = uint_value();
-        if (v) spec.flags = *v;
-      } else if (mname == "key_size") {
-        v = uint_value();
-        if (v) spec.key_size = *v;
-      } else if (mname == "value_size") {
-        v = uint_value();
-        if (v) spec.value_size = *v;
-      } else if (mname == "key") {
-        v = type_size();
-        if (v) spec.key_size = *v;
-      } else if (mname == "value") {
-        v = type_size();
-        if (v) spec.value_size = *v;
-      } else if (mname == "pinning" || mname == "numa_node") {
-        // host-side attributes without meaning here
-      } else {
-        return load_error(fmt::format("map {}: field '{}' is not supported", name, mname));
-      }
-      if (!v) return v.take_error();
-    }
-    if (!have_type) return load_error(fmt::format("map {}: no type", name));
-    auto type = map_type_from_kernel(type_num);
-    if (!type) return load_error(fmt::format("map {}: {}", name, type.error().message));
-    spec.type = *type;
+    BtfMapValues values;
+    auto spec = parse_btf_map(name, def, &values);
+    if (!spec) return spec.take_error();
     MapDef d;
-    d.spec = std::move(spec);
+    d.spec = std::move(spec).value();
     d.section = maps->index;
     d.offset = sym->sym.st_value;
     d.btf = true;
+    d.inner = std::move(values.inner);
     obj_.maps.push_back(std::move(d));
+    values.size = sym->sym.st_size;
+    btf_map_values_.push_back(values);
+  }
+  return read_map_slots(*maps);
+}
+
+// One BTF map definition: a struct of __uint/__type fields, and for prog_array and
+// map-in-map a last field `__array(values, ...)` of programs (pointers to functions) or of
+// maps (pointers to a struct that is the inner map's definition). `values` is null for an
+// inner map definition, which cannot hold values itself.
+Result<MapSpec> ObjectReader::parse_btf_map(const std::string& name, const btf_type* def,
+                                            BtfMapValues* values) const {
+  const btf* b = btf_.get();
+  MapSpec spec;
+  spec.name = name;
+  uint32_t type_num = 0;
+  bool have_type = false;
+  bool have_value_size = false;
+  const btf_member* m = btf_members(def);
+  for (uint16_t i = 0; i < btf_vlen(def); ++i, ++m) {
+    const char* mname_c = btf__name_by_offset(b, m->name_off);
+    const std::string mname = mname_c ? mname_c : "";
+    const btf_type* mt = skip_mods(b, m->type);
+    if (mname == "values") {
+      if (values == nullptr) {
+        return load_error(fmt::format("map {}: an inner map cannot declare values", name));
+      }
+      auto r = parse_btf_map_values(name, def, i, mt, values);
+      if (!r) return r.take_error();
+      continue;
+    }
+    if (mt == nullptr || !btf_is_ptr(mt)) {
+      return load_error(fmt::format("map {}: field '{}' is not declared with __uint or __type",
+                                    name, mname));
+    }
+    auto uint_value = [&]() -> Result<uint32_t> {
+      const btf_type* arr = skip_mods(b, mt->type);
+      if (arr == nullptr || !btf_is_array(arr)) {
+        return load_error(fmt::format("map {}: field '{}' is not an __uint", name, mname));
+      }
+      return btf_array(arr)->nelems;
+    };
+    auto type_size = [&]() -> Result<uint32_t> {
+      int64_t size = btf__resolve_size(b, mt->type);
+      if (size < 0 || size > UINT32_MAX) {
+        return load_error(fmt::format("map {}: the size of field '{}' is unknown", name, mname));
+      }
+      return static_cast<uint32_t>(size);
+    };
+    Result<uint32_t> v = 0u;
+    if (mname == "type") {
+      v = uint_value();
+      if (v) type_num = *v, have_type = true;
+    } else if (mname == "max_entries") {
+      v = uint_value();
+      if (v) spec.max_entries = *v;
+    } else if (mname == "map_flags") {
+      v = uint_value();
+      if (v) spec.flags = *v;
+    } else if (mname == "key_size") {
+      v = uint_value();
+      if (v) spec.key_size = *v;
+    } else if (mname == "value_size") {
+      v = uint_value();
+      if (v) spec.value_size = *v, have_value_size = true;
+    } else if (mname == "key") {
+      v = type_size();
+      if (v) spec.key_size = *v;
+    } else if (mname == "value") {
+      v = type_size();
+      if (v) spec.value_size = *v, have_value_size = true;
+    } else if (mname == "pinning" || mname == "numa_node") {
+      // host-side attributes without meaning here
+    } else {
+      return load_error(fmt::format("map {}: field '{}' is not supported", name, mname));
+    }
+    if (!v) return v.take_error();
+  }
+  if (!have_type) return load_error(fmt::format("map {}: no type", name));
+  auto type = map_type_from_kernel(type_num);
+  if (!type) return load_error(fmt::format("map {}: {}", name, type.error().message));
+  spec.type = *type;
+  if (values != nullptr && values->kind != BtfMapValues::kNone) {
+    const bool progs = values->kind == BtfMapValues::kPrograms;
+    const bool ok = progs ? spec.type == MapType::kProgArray
+                          : spec.type == MapType::kArrayOfMaps || spec.type == MapType::kHashOfMaps;
+    if (!ok) {
+      return load_error(fmt::format("map {}: values that are {} need a {} map, not {}", name,
+                                    progs ? "programs" : "maps",
+                                    progs ? "prog_array" : "array_of_maps or hash_of_maps",
+                                    map_type_name(spec.type)));
+    }
+    // The kernel holds a program or map id per slot: 4 bytes, as libbpf declares.
+    if (!have_value_size) spec.value_size = 4;
+  }
+  return spec;
+}
+
+// `__array(values, T)`: a flexible array of pointers to T, the definition's last field.
+Result<void> ObjectReader::parse_btf_map_values(const std::string& name, const btf_type* def,
+                                                uint16_t member, const btf_type* mt,
+                                                BtfMapValues* values) const {
+  const btf* b = btf_.get();
+  if (member + 1 != btf_vlen(def)) {
+    return load_error(fmt::format("map {}: field 'values' must be the last field", name));
+  }
+  if (mt == nullptr || !btf_is_array(mt) || btf_array(mt)->nelems != 0) {
+    return load_error(fmt::format("map {}: field 'values' is not declared with __array", name));
+  }
+  const btf_type* elem = skip_mods(b, btf_array(mt)->type);
+  const btf_type* target = elem != nullptr && btf_is_ptr(elem) ? skip_mods(b, elem->type) : nullptr;
+  if (target == nullptr) {
+    return load_error(fmt::format("map {}: the elements of field 'values' are not pointers",
+                                  name));
+  }
+  values->offset = btf_member_bit_offset(def, member) / 8;
+  if (btf_is_func_proto(target)) {
+    values->kind = BtfMapValues::kPrograms;
+    return {};
+  }
+  if (!btf_is_struct(target)) {
+    return load_error(fmt::format("map {}: field 'values' points at neither programs nor map "
+                                  "definitions", name));
+  }
+  auto inner = parse_btf_map(name + ".inner", target, nullptr);
+  if (!inner) return inner.take_error();
+  values->kind = BtfMapValues::kMaps;
+  values->inner = std::move(inner).value();
+  return {};
+}
+
+// The initial slots of prog_array and map-in-map definitions: R_BPF_64_ABS64 relocations
+// in .rel.maps, each at a slot of a definition's values array, naming a program (a
+// function symbol) or a map (a symbol in .maps).
+Result<void> ObjectReader::read_map_slots(const Section& maps) {
+  for (const Reloc& rel : btf_map_relocs_) {
+    const Symbol& sym = symbols_[rel.sym];
+    auto where = [&] {
+      return fmt::format("{} relocation {} (offset {}, symbol {})", sec_label(maps), rel.index,
+                         rel.offset, sym.name);
+    };
+    if (rel.type != kRelAbs64) {
+      return load_error(fmt::format("{}: {} cannot fill a map slot", where(),
+                                    reloc_type_name(rel.type)));
+    }
+    size_t mi = 0;
+    for (; mi < btf_map_values_.size(); ++mi) {
+      const MapDef& d = obj_.maps[obj_.maps.size() - btf_map_values_.size() + mi];
+      if (rel.offset >= d.offset && rel.offset < d.offset + btf_map_values_[mi].size) break;
+    }
+    if (mi == btf_map_values_.size()) {
+      return load_error(fmt::format("{}: the offset lies in no map definition", where()));
+    }
+    MapDef& d = obj_.maps[obj_.maps.size() - btf_map_values_.size() + mi];
+    const BtfMapValues& v = btf_map_values_[mi];
+    const uint64_t at = rel.offset - d.offset;
+    if (v.kind == BtfMapValues::kNone || at < v.offset || (at - v.offset) % 8 != 0) {
+      return load_error(fmt::format("{}: map {} has no value slot at offset {}", where(),
+                                    d.spec.name, at));
+    }
+    const uint64_t slot = (at - v.offset) / 8;
+    if (slot >= d.spec.max_entries) {
+      return load_error(fmt::format("{}: slot {} is beyond the {} entries of map {}", where(),
+                                    slot, d.spec.max_entries, d.spec.name));
+    }
+    MapSlot s;
+    s.index = static_cast<uint32_t>(slot);
+    s.target = sym.name;
+    if (v.kind == BtfMapValues::kPrograms) {
+      if (sym.type() != STT_FUNC || sym.sym.st_shndx >= sections_.size() ||
+          sections_[sym.sym.st_shndx].kind != SectionKind::kCode) {
+        return load_error(fmt::format("{}: slot {} of prog_array {} does not point at a "
+                                      "program", where(), slot, d.spec.name));
+      }
+    } else {
+      const MapDef* target = nullptr;
+      for (const MapDef& t : obj_.maps) {
+        if (t.section == maps.index && t.offset == sym.sym.st_value) target = &t;
+      }
+      if (sym.sym.st_shndx != maps.index || target == nullptr) {
+        return load_error(fmt::format("{}: slot {} of {} does not point at a map", where(), slot,
+                                      d.spec.name));
+      }
+      const MapSpec& in = *d.inner;
+      const MapSpec& t = target->spec;
+      if (t.type != in.type || t.key_size != in.key_size || t.value_size != in.value_size) {
+        return load_error(fmt::format("{}: map {} ({}, key {}, value {}) does not fit the "
+                                      "inner maps of {} ({}, key {}, value {})", where(), t.name,
+                                      map_type_name(t.type), t.key_size, t.value_size,
+                                      d.spec.name, map_type_name(in.type), in.key_size,
+                                      in.value_size));
+      }
+    }
+    d.slots.push_back(std::move(s));
+  }
+  for (MapDef& d : obj_.maps) {
+    std::sort(d.slots.begin(), d.slots.end(),
+              [](const MapSlot& a, const MapSlot& b) { return a.index < b.index; });
   }
   return {};
 }
@@ -541,6 +764,17 @@ Result<void> ObjectReader::read_functions() {
     funcs_.push_back(Func{shndx, static_cast<uint32_t>(start / kSlotSize),
                           static_cast<uint32_t>((start + size) / kSlotSize), sym.name,
                           sym.bind() == STB_GLOBAL || sym.bind() == STB_WEAK});
+  }
+  // An executable section (other than .text) that no function symbol covers is one
+  // program named by the section (see collect_programs()).
+  for (const Section& s : sections_) {
+    if (s.kind != SectionKind::kCode || s.name == ".text" || s.shdr.sh_size == 0) continue;
+    const bool named = std::any_of(funcs_.begin(), funcs_.end(),
+                                   [&](const Func& f) { return f.section == s.index; });
+    if (!named) {
+      funcs_.push_back(Func{s.index, 0, static_cast<uint32_t>(s.shdr.sh_size / kSlotSize), s.name,
+                            true});
+    }
   }
   std::sort(funcs_.begin(), funcs_.end(), [](const Func& a, const Func& b) {
     return a.section != b.section ? a.section < b.section : a.start < b.start;
@@ -642,11 +876,8 @@ Result<LoadedProgram> ObjectReader::link(const Func& main) {
   LoadedProgram prog;
   prog.name = main.name;
   prog.section = sections_[main.section].name;
-  std::string type_name =
-      opts_.type_override.empty() ? program_type_for_section(prog.section) : opts_.type_override;
-  static const ProgramTypeRegistry builtin_types = ProgramTypeRegistry::builtin();
-  const ProgramTypeRegistry& types = opts_.types ? *opts_.types : builtin_types;
-  prog.type = types.find(type_name);
+  std::string type_name;
+  prog.type = program_type(prog.section, &type_name);
   if (prog.type == nullptr) {
     return load_error(fmt::format("program {}: unknown program type '{}'", prog.name, type_name));
   }
@@ -801,6 +1032,65 @@ Result<LoadedProgram> ObjectReader::link(const Func& main) {
   return prog;
 }
 
+const ProgramType* ObjectReader::program_type(const std::string& section,
+                                              std::string* name) const {
+  *name = opts_.type_override.empty() ? program_type_for_section(section) : opts_.type_override;
+  static const ProgramTypeRegistry builtin_types = ProgramTypeRegistry::builtin();
+  const ProgramTypeRegistry& types = opts_.types ? *opts_.types : builtin_types;
+  return types.find(*name);
+}
+
+// Links one program. A program that fails to link, relocate or decode is kept with its
+// load_error, so that the others of the object still load. An unknown program type (a bad
+// override, or a host registry without the type) fails the object.
+Result<void> ObjectReader::add_program(const Func& f) {
+  LoadedProgram failed;
+  failed.name = f.name;
+  failed.section = sections_[f.section].name;
+  std::string type_name;
+  failed.type = program_type(failed.section, &type_name);
+  if (failed.type == nullptr) {
+    return load_error(fmt::format("program {}: unknown program type '{}'", f.name, type_name));
+  }
+  auto prog = link(f);
+  if (prog) {
+    obj_.programs.push_back(std::move(prog).value());
+    return {};
+  }
+  failed.load_error = prog.take_error();
+  obj_.programs.push_back(std::move(failed));
+  return {};
+}
+
+// The programs, as libbpf finds them:
+//  - every global function of an executable section other than .text;
+//  - in such a section without global functions, its local functions (static programs);
+//  - in such a section without any function symbol (old clang, hand-written assembly),
+//    one program that spans the section, named by the section, as libbpf named programs
+//    before it used symbols (bpf_program__title);
+//  - when no other section holds code, the global functions of .text (their type comes
+//    from the type override, else mem).
+Result<void> ObjectReader::collect_programs() {
+  for (const Section& s : sections_) {
+    if (s.kind != SectionKind::kCode || s.name == ".text" || s.shdr.sh_size == 0) continue;
+    // read_functions() gave every such section at least one function.
+    bool any_global = false;
+    for (const Func& f : funcs_) any_global |= f.section == s.index && f.global;
+    for (const Func& f : funcs_) {
+      if (f.section != s.index || (!f.global && any_global)) continue;
+      if (auto r = add_program(f); !r) return r;
+    }
+  }
+  if (obj_.programs.empty()) {
+    for (const Func& f : funcs_) {
+      if (!f.global || sections_[f.section].name != ".text") continue;
+      if (auto r = add_program(f); !r) return r;
+    }
+  }
+  if (obj_.programs.empty()) return load_error("the object holds no program");
+  return {};
+}
+
 Result<LoadedObject> ObjectReader::run() {
   if (auto r = open(); !r) return r.take_error();
   if (auto r = read_sections(); !r) return r.take_error();
@@ -823,30 +1113,14 @@ Result<LoadedObject> ObjectReader::run() {
       info.symbol = symbols_[rel.sym].name;
       RawInsn insn;
       std::memcpy(&insn, sec.bytes.data() + rel.offset, sizeof(insn));
+      // A relocation that cannot be resolved fails only the programs that use it.
       auto t = resolve(sec, rel, &insn);
-      if (!t) return t.take_error();
-      info.target = describe(*t);
+      info.target = t ? describe(*t) : "unresolved: " + t.error().message;
       obj_.relocations.push_back(std::move(info));
     }
   }
 
-  // Every global function outside .text is a program.
-  for (const Section& s : sections_) {
-    if (s.kind != SectionKind::kCode || s.name == ".text" || s.shdr.sh_size == 0) continue;
-    bool any = false;
-    for (const Func& f : funcs_) {
-      if (f.section != s.index || !f.global) continue;
-      any = true;
-      auto prog = link(f);
-      if (!prog) return prog.take_error();
-      obj_.programs.push_back(std::move(prog).value());
-    }
-    if (!any) {
-      return load_error(fmt::format("{} holds code but no global function symbol names a "
-                                    "program in it", sec_label(s)));
-    }
-  }
-  if (obj_.programs.empty()) return load_error("the object holds no program");
+  if (auto r = collect_programs(); !r) return r.take_error();
   return std::move(obj_);
 }
 

@@ -6,6 +6,8 @@
 //   -> map definitions (legacy `maps` structs, BTF-defined `.maps` read with libbpf's BTF)
 //   -> per program: link the subprograms it reaches, resolve every relocation
 //   -> decode -> check helper calls against the program type -> rewrite context accesses.
+// Object-level steps stop at the first error; a program that fails its own steps is kept
+// with LoadedProgram::load_error and the others load.
 //
 // A loaded program holds only plain instructions. Every lddw that referred to something
 // (a map, global data, a subprogram) is now src 0 with a placeholder immediate, and a
@@ -15,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -65,18 +68,33 @@ struct DataImage {
   std::vector<Var> vars;         // the named variables (STT_OBJECT symbols) it holds
 };
 
+// One initial slot of a prog_array or map-in-map (`.values = { [index] = &target }`).
+struct MapSlot {
+  uint32_t index = 0;  // the slot (the key)
+  std::string target;  // the program (prog_array) or map (map-in-map) it holds, by name
+};
+
 // A map definition (from `maps` or `.maps`).
 struct MapDef {
   MapSpec spec;
   uint32_t section = 0;  // ELF section index
   uint64_t offset = 0;   // the symbol's offset in that section
   bool btf = false;      // defined in .maps (BTF), not the legacy `maps` struct
+  // Map-in-map (`__array(values, struct inner)`): the inner map template, named
+  // "<outer>.inner".
+  std::optional<MapSpec> inner;
+  // The initial slots, by index. The runtime fills a prog_array's slots with the programs
+  // named (those that loaded); map-in-map types are not run, their slots are only recorded.
+  std::vector<MapSlot> slots;
 };
 
 struct LoadedProgram {
-  std::string name;     // the function symbol
+  std::string name;     // the function symbol (the section name when no symbol names it)
   std::string section;  // the ELF section name
-  const ProgramType* type = nullptr;
+  const ProgramType* type = nullptr;  // never null, also for a program that failed to load
+  // Set when this program failed to link, relocate or decode; the other programs of the
+  // object are unaffected. Its insns and side tables may then be empty.
+  std::optional<Diagnostic> load_error;
   std::vector<Insn> insns;  // linked, relocated, decoded
   std::vector<LddwRef> lddw_refs;
   std::vector<uint32_t> maps;       // indices of the maps the program references

@@ -650,11 +650,16 @@ static void test_host(void) {
   bpfjit_load_settings s = {0};
   s.program_type = "c_hooks";
   bpfjit_object* obj = NULL;
-  /* Helper 7 is not general and not allowed for c_hooks yet: the load names the call. */
-  CHECK(bpfjit_load_file(rt, prog_path("host_hooks.v4.o"), &s, &obj) == BPFJIT_ERR_LOAD);
+  /* Helper 7 is not general and not allowed for c_hooks yet: the program fails to load
+   * (the object loads) and preparing it names the call. */
+  REQUIRE_OK(bpfjit_load_file(rt, prog_path("host_hooks.v4.o"), &s, &obj));
+  bpfjit_program* refused = NULL;
+  REQUIRE_OK(bpfjit_object_program(obj, "host_hooks", &refused));
+  CHECK(bpfjit_program_prepare(refused, NULL) == BPFJIT_ERR_LOAD);
   CHECK(bpfjit_last_error_insn() != BPFJIT_NO_INSN);
   CHECK(contains(bpfjit_last_error_message(), "helper 7"));
-  CHECK(obj == NULL);
+  bpfjit_object_destroy(obj);
+  obj = NULL;
   CHECK(bpfjit_runtime_allow_helper(rt, "no_such_type", 7) != BPFJIT_OK);
   REQUIRE_OK(bpfjit_runtime_allow_helper(rt, "c_hooks", 7));
   REQUIRE_OK(bpfjit_load_file(rt, prog_path("host_hooks.v4.o"), &s, &obj));
@@ -725,7 +730,33 @@ struct test_case {
   void (*fn)(void);
 };
 
+/* One program of an object fails to load (it writes r10): the object loads, the others
+ * run, and preparing or running the failed one gives its load error. */
+static void test_program_load_error(void) {
+  bpfjit_runtime* rt = NULL;
+  bpfjit_object* obj = NULL;
+  REQUIRE_OK(bpfjit_runtime_create(&rt));
+  REQUIRE_OK(bpfjit_load_file(rt, prog_path("isolation.v3.o"), NULL, &obj));
+  CHECK(bpfjit_object_program_count(obj) == 5);
+  bpfjit_program* bad = NULL;
+  REQUIRE_OK(bpfjit_object_program(obj, "writes_r10", &bad));
+  bpfjit_prepare_options o = for_buffers_of(4);
+  CHECK(bpfjit_program_prepare(bad, &o) == BPFJIT_ERR_LOAD);
+  CHECK(contains(bpfjit_last_error_message(), "program writes_r10: mov writes r10"));
+  unsigned char buf[4] = {0};
+  uint64_t r0 = 0;
+  CHECK(bpfjit_program_run(bad, buf, sizeof(buf), NULL, &r0) == BPFJIT_ERR_LOAD);
+  bpfjit_program* good = NULL;
+  REQUIRE_OK(bpfjit_object_program(obj, "also_good", &good));
+  REQUIRE_OK(bpfjit_program_prepare(good, &o));
+  CHECK_OK(bpfjit_program_run(good, buf, sizeof(buf), NULL, &r0));
+  CHECK(r0 == 9);
+  bpfjit_object_destroy(obj);
+  bpfjit_runtime_destroy(rt);
+}
+
 static const struct test_case kCases[] = {
+    {"program_load_error", test_program_load_error},
     {"errors", test_errors},
     {"xdp_maps", test_xdp_maps},
     {"reuse_maps", test_reuse_maps},

@@ -49,10 +49,10 @@ def main():
     # Context accesses the type forbids are refused when the object is loaded; a helper
     # argument its prototype forbids, when the program is prepared (verified).
     expected += [
-        "refused at load: load error: insn 1: {}: program write_user_id: ctx store of 4 "
-        "bytes at offset 0: field user_id is read-only".format(refused[0]),
-        "refused at load: load error: insn 0: {}: program read_host_handle: ctx load of 8 "
-        "bytes at offset 24: no field of program type pricing is there".format(refused[1]),
+        "refused at load: load error: insn 1: program write_user_id: ctx store of 4 "
+        "bytes at offset 0: field user_id is read-only",
+        "refused at load: load error: insn 0: program read_host_handle: ctx load of 8 "
+        "bytes at offset 24: no field of program type pricing is there",
         "refused at prepare: verifier error: insn 6: program ctx_as_key: call 1000: invalid "
         "helper argument: arg1 (r1) must point to memory, it is a ctx",
     ]

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "helpers/maps.h"
+#include "helpers/map_types.h"
 #include "helpers_test_util.h"
 
 namespace bpfjit {
@@ -45,19 +46,72 @@ TEST(CreateMapTest, RefusesBadSpecsWithTheFacts) {
   EXPECT_EQ(create_error({MapType::kProgArray, "p", 4, 8, 4, 0}),
             "map p: value_size 8 must be 4 for prog_array maps");
   EXPECT_EQ(create_error({static_cast<MapType>(99), "x", 4, 4, 4, 0}),
-            "map x: map type 99 is not supported");
+            "map x: map type 99 is not a kernel map type");
   std::string big = create_error({MapType::kPercpuArray, "pc", 4, 8192, 100000, 0});
   EXPECT_NE(big.find("the limit is 1073741824"), std::string::npos) << big;
   EXPECT_EQ(create_error({MapType::kHash, "h", 4, 8, 16, kMapFlagNoPrealloc}), "created");
+}
+
+TEST(CreateMapTest, EveryKernelTypeHasARow) {
+  auto table = map_type_table();
+  ASSERT_EQ(table.size(), 33u);  // unspec .. cgrp_storage
+  for (uint32_t i = 0; i < table.size(); ++i) {
+    EXPECT_EQ(table[i].number, i);
+    ASSERT_NE(map_type_name(static_cast<MapType>(i)), nullptr) << i;
+    EXPECT_EQ(map_type_info_by_name(table[i].name), &table[i]);
+  }
+  EXPECT_EQ(map_type_info_by_name("perf_event_array")->type, MapType::kPerfEventArray);
+  EXPECT_EQ(map_type_info_by_name("nope"), nullptr);
+  EXPECT_EQ(map_type_info(33u), nullptr);
+  // The runtime implements exactly these.
+  std::vector<std::string> runnable;
+  for (const MapTypeInfo& row : table) {
+    if (row.runtime) runnable.push_back(row.name);
+  }
+  EXPECT_EQ(runnable, (std::vector<std::string>{"hash", "array", "prog_array", "percpu_hash",
+                                                "percpu_array", "lru_hash", "queue", "stack",
+                                                "ringbuf"}));
+  EXPECT_EQ(map_type_info(MapType::kArrayOfMaps)->lookup, MapLookup::kInnerMapOrNull);
+  EXPECT_EQ(map_type_info(MapType::kSockmap)->lookup, MapLookup::kSocketOrNull);
+  EXPECT_EQ(map_type_info(MapType::kRingbuf)->lookup, MapLookup::kNotAllowed);
+  EXPECT_EQ(map_type_info(MapType::kHash)->lookup, MapLookup::kValueOrNull);
+  EXPECT_TRUE(map_type_info(MapType::kProgArray)->ops & kOpTailCall);
+  EXPECT_TRUE(map_type_info(MapType::kDevmap)->ops & kOpRedirectMap);
+  EXPECT_FALSE(map_type_info(MapType::kQueue)->ops & kOpLookup);
+}
+
+TEST(CreateMapTest, UnimplementedTypesAreCheckedAndRefuseEverything) {
+  EXPECT_EQ(create_error({MapType::kLpmTrie, "p", 4, 4, 4, 1}),
+            "map p: key_size 4 must be 5 to 260 (a u32 prefix length and the data) for "
+            "lpm_trie maps");
+  EXPECT_EQ(create_error({MapType::kSkStorage, "s", 4, 8, 5, 1}),
+            "map s: max_entries 5 must be 0 for sk_storage maps");
+  EXPECT_EQ(create_error({MapType::kDevmap, "d", 4, 6, 4, 0}),
+            "map d: value_size 6 must be 4 or 8 for devmap maps");
+  EXPECT_EQ(create_error({MapType::kStackTrace, "st", 4, 12, 4, 0}),
+            "map st: value_size 12 must be a positive multiple of 8 for stack_trace maps");
+  EXPECT_EQ(create_error({MapType::kUnspec, "u", 4, 4, 4, 0}),
+            "map u: map type 0 (unspec) is not a map type");
+  auto m = must_create({MapType::kPerfEventArray, "events", 4, 4, 0, 0});
+  EXPECT_FALSE(m->runnable());
+  EXPECT_EQ(m->unsupported_error(),
+            "map 'events' of type perf_event_array is not supported at run time");
+  uint32_t k = 0, v = 0;
+  EXPECT_EQ(m->lookup(&k), nullptr);
+  EXPECT_LT(m->update(&k, &v, 0), 0);
+  EXPECT_TRUE(must_create({MapType::kArray, "a", 4, 4, 1, 0})->runnable());
 }
 
 TEST(CreateMapTest, KernelTypeNumbers) {
   ASSERT_TRUE(map_type_from_kernel(27).ok());
   EXPECT_EQ(*map_type_from_kernel(27), MapType::kRingbuf);
   EXPECT_STREQ(map_type_name(MapType::kLruHash), "lru_hash");
-  auto bad = map_type_from_kernel(12);
+  auto bad = map_type_from_kernel(99);
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().message, "map type 12 is not supported");
+  EXPECT_EQ(bad.error().message, "map type 99 is not a kernel map type");
+  EXPECT_FALSE(map_type_from_kernel(0).ok());  // unspec
+  ASSERT_TRUE(map_type_from_kernel(12).ok());
+  EXPECT_EQ(*map_type_from_kernel(12), MapType::kArrayOfMaps);
 }
 
 TEST(ArrayMapTest, KernelSemantics) {

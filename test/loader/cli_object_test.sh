@@ -57,4 +57,14 @@ out=$("$bpfjit" inspect "$progs/globals.v3.o") || fail "inspect exit $?"
 grep -Eq '^  \.bss +16 bytes, writable$' <<<"$out" || fail "global data: $out"
 grep -Eq '^  \.data +8 bytes, writable$' <<<"$out" || fail "global data: $out"
 grep -Eq '^  \.rodata.* read-only$' <<<"$out" || fail "global data: $out"
+# A program the loader refuses alone is reported rejected with its error; the others are
+# verified; the exit code says not every program was accepted.
+out=$("$bpfjit" verify "$progs/isolation.v3.o"); rc=$?
+[ $rc = 1 ] || fail "verify isolation exit $rc: $out"
+grep -q '^good (mem, mem): accepted' <<<"$out" || fail "verify isolation: $out"
+grep -q '^writes_r10 (mem): rejected$' <<<"$out" || fail "verify isolation: $out"
+grep -q 'program writes_r10: mov writes r10' <<<"$out" || fail "verify isolation: $out"
+out=$("$bpfjit" inspect "$progs/isolation.v3.o") || fail "inspect isolation exit $?"
+grep -q '^    load error: insn 0: program writes_r10: mov writes r10' <<<"$out" \
+  || fail "inspect isolation: $out"
 echo PASS

@@ -5,6 +5,7 @@ add_executable(loader_tests
   loader/progs_test.cc
   loader/api_test.cc
   loader/ctx_rewrite_test.cc
+  loader/object_shapes_test.cc
 )
 target_link_libraries(loader_tests PRIVATE bpfjit PkgConfig::LIBELF GTest::gtest_main)
 target_compile_definitions(loader_tests PRIVATE

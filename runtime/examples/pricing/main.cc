@@ -211,6 +211,11 @@ int main(int argc, char** argv) {
       continue;
     }
     for (bpfjit::Program* p : (*bad)->programs()) {
+      if (const bpfjit::Error* e = p->load_error()) {  // this program alone failed to load
+        out += std::string("refused at load: ") + bpfjit::error_code_name(e->code) + ": " +
+               e->to_string() + "\n";
+        continue;
+      }
       auto r = p->prepare();
       out += r ? "accepted " + p->name() + "\n"
                : std::string("refused at prepare: ") + bpfjit::error_code_name(r.error().code) +

@@ -409,17 +409,42 @@ bpfjit_error bpfjit_program_get_stats(const bpfjit_program* prog, bpfjit_program
 // ---------------------------------------------------------------------------------------
 // Maps
 
-/// Map types, numbered as the kernel's BPF_MAP_TYPE_* (bpfjit::MapType).
+/// Map types, numbered as the kernel's BPF_MAP_TYPE_* (bpfjit::MapType). The types marked
+/// "not run" load and are created, but refuse every operation (BPFJIT_ERR_UNSUPPORTED on
+/// host calls; a program's helper call on one fails its run).
 typedef enum bpfjit_map_type {
   BPFJIT_MAP_HASH = 1,           ///< hash table
   BPFJIT_MAP_ARRAY = 2,          ///< array indexed by a u32 key
   BPFJIT_MAP_PROG_ARRAY = 3,     ///< tail-call targets
+  BPFJIT_MAP_PERF_EVENT_ARRAY = 4,        ///< not run
   BPFJIT_MAP_PERCPU_HASH = 5,    ///< hash table, one value slot per thread slot
   BPFJIT_MAP_PERCPU_ARRAY = 6,   ///< array, one value slot per thread slot
+  BPFJIT_MAP_STACK_TRACE = 7,             ///< not run
+  BPFJIT_MAP_CGROUP_ARRAY = 8,            ///< not run
   BPFJIT_MAP_LRU_HASH = 9,       ///< hash table evicting the least recently used
+  BPFJIT_MAP_LRU_PERCPU_HASH = 10,        ///< not run
+  BPFJIT_MAP_LPM_TRIE = 11,               ///< not run
+  BPFJIT_MAP_ARRAY_OF_MAPS = 12,          ///< not run
+  BPFJIT_MAP_HASH_OF_MAPS = 13,           ///< not run
+  BPFJIT_MAP_DEVMAP = 14,                 ///< not run
+  BPFJIT_MAP_SOCKMAP = 15,                ///< not run
+  BPFJIT_MAP_CPUMAP = 16,                 ///< not run
+  BPFJIT_MAP_XSKMAP = 17,                 ///< not run
+  BPFJIT_MAP_SOCKHASH = 18,               ///< not run
+  BPFJIT_MAP_CGROUP_STORAGE = 19,         ///< not run
+  BPFJIT_MAP_REUSEPORT_SOCKARRAY = 20,    ///< not run
+  BPFJIT_MAP_PERCPU_CGROUP_STORAGE = 21,  ///< not run
   BPFJIT_MAP_QUEUE = 22,         ///< FIFO of values
   BPFJIT_MAP_STACK = 23,         ///< LIFO of values
+  BPFJIT_MAP_SK_STORAGE = 24,             ///< not run
+  BPFJIT_MAP_DEVMAP_HASH = 25,            ///< not run
+  BPFJIT_MAP_STRUCT_OPS = 26,             ///< not run
   BPFJIT_MAP_RINGBUF = 27,       ///< ring buffer of variable-size records
+  BPFJIT_MAP_INODE_STORAGE = 28,          ///< not run
+  BPFJIT_MAP_TASK_STORAGE = 29,           ///< not run
+  BPFJIT_MAP_BLOOM_FILTER = 30,           ///< not run
+  BPFJIT_MAP_USER_RINGBUF = 31,           ///< not run
+  BPFJIT_MAP_CGRP_STORAGE = 32,           ///< not run
   BPFJIT_MAP_MAX_ENUM = 0x7fffffff,  ///< not a value: gives the type the range of int
 } bpfjit_map_type;
 

@@ -159,6 +159,11 @@ class Program {
   /// report. Does not change whether or how the program is prepared.
   VerifyReport verify(const PrepareOptions& opts = {}) const;
 
+  /// The error (code kLoad) when this program alone failed to load (link, relocation,
+  /// decoding), or nullptr. The object's other programs are unaffected; prepare(), run()
+  /// and verify() of this one return this error.
+  const Diagnostic* load_error() const;
+
   /// Makes the program ready to run: verifies it (unless opts.safety is kChecked), then
   /// translates it for the engine. A refusal is an error of code kVerify whose message
   /// names the instruction and the reason; verify_report() has the whole report.

@@ -18,19 +18,48 @@ enum class EngineKind : uint8_t {
 };
 
 /// The map types bpfjit implements, numbered as the kernel's BPF_MAP_TYPE_* (linux/bpf.h).
+/// The kernel's map types, by the kernel's numbers (enum bpf_map_type). Every type loads;
+/// those marked "not run" are created as maps that refuse every operation with an error
+/// naming the map (a program's helper call on one fails its run, a host call returns the
+/// error).
 enum class MapType : uint32_t {
-  kHash = 1,         ///< hash table, preallocated
-  kArray = 2,        ///< array indexed by a u32 key; elements always exist
-  kProgArray = 3,    ///< tail-call targets (bpf_tail_call)
-  kPercpuHash = 5,   ///< hash table with one value slot per thread slot
-  kPercpuArray = 6,  ///< array with one value slot per thread slot
-  kLruHash = 9,      ///< hash table that evicts the least recently used element when full
-  kQueue = 22,       ///< FIFO of values (push/pop/peek), no keys
-  kStack = 23,       ///< LIFO of values (push/pop/peek), no keys
-  kRingbuf = 27,     ///< multi-producer ring buffer of variable-size records
+  kUnspec = 0,                ///< not a map type (BPF_MAP_TYPE_UNSPEC); never created
+  kHash = 1,                  ///< hash table, preallocated
+  kArray = 2,                 ///< array indexed by a u32 key; elements always exist
+  kProgArray = 3,             ///< tail-call targets (bpf_tail_call)
+  kPerfEventArray = 4,        ///< perf event ring per CPU (not run; see below)
+  kPercpuHash = 5,            ///< hash table with one value slot per thread slot
+  kPercpuArray = 6,           ///< array with one value slot per thread slot
+  kStackTrace = 7,            ///< stack traces (not run)
+  kCgroupArray = 8,           ///< cgroup fds (not run)
+  kLruHash = 9,               ///< hash table that evicts the least recently used element when full
+  kLruPercpuHash = 10,        ///< per-CPU LRU hash (not run)
+  kLpmTrie = 11,              ///< longest-prefix-match trie (not run)
+  kArrayOfMaps = 12,          ///< array of inner maps (not run)
+  kHashOfMaps = 13,           ///< hash of inner maps (not run)
+  kDevmap = 14,               ///< XDP redirect targets (not run)
+  kSockmap = 15,              ///< sockets (not run)
+  kCpumap = 16,               ///< XDP redirect to CPUs (not run)
+  kXskmap = 17,               ///< AF_XDP sockets (not run)
+  kSockhash = 18,             ///< sockets by key (not run)
+  kCgroupStorage = 19,        ///< cgroup local storage (not run)
+  kReuseportSockarray = 20,   ///< SO_REUSEPORT sockets (not run)
+  kPercpuCgroupStorage = 21,  ///< per-CPU cgroup local storage (not run)
+  kQueue = 22,                ///< FIFO of values (push/pop/peek), no keys
+  kStack = 23,                ///< LIFO of values (push/pop/peek), no keys
+  kSkStorage = 24,            ///< socket local storage (not run)
+  kDevmapHash = 25,           ///< XDP redirect targets by key (not run)
+  kStructOps = 26,            ///< kernel struct_ops (not run)
+  kRingbuf = 27,              ///< multi-producer ring buffer of variable-size records
+  kInodeStorage = 28,         ///< inode local storage (not run)
+  kTaskStorage = 29,          ///< task local storage (not run)
+  kBloomFilter = 30,          ///< bloom filter (not run)
+  kUserRingbuf = 31,          ///< ring buffer written by user space (not run)
+  kCgrpStorage = 32,          ///< cgroup local storage, new style (not run)
 };
 
-/// "hash", "array", ... or nullptr for a number that is not a supported type.
+
+/// "hash", "array", ... (the kernel's names), or nullptr for a number that is no kernel type.
 const char* map_type_name(MapType type);
 
 /// The shape of a map: what BTF map definitions (`SEC(".maps")`) declare.

@@ -1,0 +1,94 @@
+// The map type table (map_types.def) and the names and numbers read from it.
+#include "helpers/map_types.h"
+
+#include <array>
+
+#include <fmt/format.h>
+#include <linux/bpf.h>
+
+#include "helpers/maps.h"
+
+namespace bpfjit {
+
+namespace {
+
+constexpr MapTypeInfo kRows[] = {
+#define BPFJIT_MAP_TYPE(ident, name, number, key, value, max_entries, flags, runtime, lookup, \
+                        ops)                                                                   \
+  MapTypeInfo{MapType::ident,         name,  number, SizeRule::key, SizeRule::value,          \
+              MaxEntriesRule::max_entries, flags, runtime, MapLookup::lookup, ops},
+#include "helpers/maps/map_types.def"
+#undef BPFJIT_MAP_TYPE
+};
+
+// Row i is type number i, and each row's number is its MapType's value.
+constexpr bool rows_in_order() {
+  for (uint32_t i = 0; i < std::size(kRows); ++i) {
+    if (kRows[i].number != i || static_cast<uint32_t>(kRows[i].type) != i) return false;
+  }
+  return true;
+}
+static_assert(rows_in_order());
+// The numbers the 6.1 uapi header has agree with the table (cgrp_storage came in 6.2).
+static_assert(std::size(kRows) == BPF_MAP_TYPE_USER_RINGBUF + 2);
+static_assert(static_cast<uint32_t>(MapType::kPerfEventArray) == BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+static_assert(static_cast<uint32_t>(MapType::kLpmTrie) == BPF_MAP_TYPE_LPM_TRIE);
+static_assert(static_cast<uint32_t>(MapType::kArrayOfMaps) == BPF_MAP_TYPE_ARRAY_OF_MAPS);
+static_assert(static_cast<uint32_t>(MapType::kHashOfMaps) == BPF_MAP_TYPE_HASH_OF_MAPS);
+static_assert(static_cast<uint32_t>(MapType::kSkStorage) == BPF_MAP_TYPE_SK_STORAGE);
+static_assert(static_cast<uint32_t>(MapType::kStructOps) == BPF_MAP_TYPE_STRUCT_OPS);
+static_assert(static_cast<uint32_t>(MapType::kBloomFilter) == BPF_MAP_TYPE_BLOOM_FILTER);
+static_assert(static_cast<uint32_t>(MapType::kUserRingbuf) == BPF_MAP_TYPE_USER_RINGBUF);
+static_assert(kFlagNoCommonLru == BPF_F_NO_COMMON_LRU);
+static_assert(kFlagNoPrealloc == kMapFlagNoPrealloc && kFlagRdonlyProg == kMapFlagRdonlyProg);
+
+}  // namespace
+
+std::span<const MapTypeInfo> map_type_table() { return kRows; }
+
+const MapTypeInfo* map_type_info(uint32_t number) {
+  return number < std::size(kRows) ? &kRows[number] : nullptr;
+}
+
+const MapTypeInfo* map_type_info(MapType type) {
+  return map_type_info(static_cast<uint32_t>(type));
+}
+
+const MapTypeInfo* map_type_info_by_name(std::string_view name) {
+  for (const MapTypeInfo& row : kRows) {
+    if (name == row.name) return &row;
+  }
+  return nullptr;
+}
+
+const char* size_rule_text(SizeRule rule) {
+  switch (rule) {
+    case SizeRule::kAtLeastOne: return "at least 1";
+    case SizeRule::kFour: return "4";
+    case SizeRule::kFourOrEight: return "4 or 8";
+    case SizeRule::kZero: return "0";
+    case SizeRule::kLpmKey: return "5 to 260 (a u32 prefix length and the data)";
+    case SizeRule::kCgroupStorageKey: return "8 or 16";
+    case SizeRule::kMultipleOf8: return "a positive multiple of 8";
+  }
+  return "?";
+}
+
+const char* map_type_name(MapType type) {
+  const MapTypeInfo* row = map_type_info(type);
+  return row != nullptr ? row->name : nullptr;
+}
+
+Result<MapType> map_type_from_kernel(uint32_t type) {
+  const MapTypeInfo* row = map_type_info(type);
+  if (row == nullptr) {
+    return make_error(ErrorCode::kUnsupported,
+                      fmt::format("map type {} is not a kernel map type", type));
+  }
+  if (row->type == MapType::kUnspec) {
+    return make_error(ErrorCode::kInvalidArgument, "map type 0 (unspec) is not a map type");
+  }
+  return row->type;
+}
+
+}  // namespace bpfjit
