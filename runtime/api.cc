@@ -676,6 +676,8 @@ Result<std::unique_ptr<Object>> Runtime::load_bytes(std::span<const uint8_t> byt
   lopts.helpers = &impl_->helpers;
   lopts.types = &impl_->types;
   lopts.type_override = settings.program_type;
+  lopts.target_btf = settings.target_btf;
+  lopts.kconfig = settings.kconfig;
   auto loaded = load_object(bytes, lopts);
   if (!loaded) return loaded.take_error();
   LoadedObject& lo = *loaded;

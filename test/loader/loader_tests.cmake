@@ -5,8 +5,10 @@ add_executable(loader_tests
   loader/progs_test.cc
   loader/api_test.cc
   loader/ctx_rewrite_test.cc
+  loader/btf_relo_test.cc
 )
-target_link_libraries(loader_tests PRIVATE bpfjit PkgConfig::LIBELF GTest::gtest_main)
+target_link_libraries(loader_tests PRIVATE bpfjit PkgConfig::LIBELF PkgConfig::LIBBPF
+                      GTest::gtest_main)
 target_compile_definitions(loader_tests PRIVATE
   BPFJIT_BPF_PROGS_DIR="${BPFJIT_BPF_PROGS_DIR}")
 add_dependencies(loader_tests bpf_progs)
