@@ -14,6 +14,7 @@
 #include <cstdarg>
 #include <memory>
 #include <mutex>
+#include <tuple>
 
 #include "helpers/log.h"
 #include "runtime/loader/btf_relo.h"
@@ -122,6 +123,7 @@ class ObjectReader {
                                 const std::string& where) const;
   Diagnostic extern_refusal(const std::string& prog, uint32_t slot, const Target& t,
                             bool call) const;
+  void append_core_relocations();
   Result<Target> resolve(const Section& sec, const Reloc& rel, const RawInsn* insn) const;
   std::string describe(const Target& t) const;
   Result<LoadedProgram> link(const Func& main);
@@ -887,14 +889,36 @@ Diagnostic ObjectReader::extern_refusal(const std::string& prog, uint32_t slot, 
   } else if (kind == ExternKind::kKsym) {
     msg = fmt::format("refers to kernel symbol '{}' (__ksym externs are not supported)", name);
   } else if (call) {
-    msg = fmt::format("calls undefined function '{}', which the object's BTF does not declare as "
-                      "a kfunc (extern functions are not supported)", name);
+    msg = fmt::format("calls undefined function '{}', which the object's BTF does not "
+                      "declare as a kfunc (extern functions are not supported)", name);
   } else {
     msg = fmt::format("refers to undefined symbol '{}', which no .kconfig or .ksyms "
                       "declaration in the object's BTF describes (extern symbols are not "
                       "supported)", name);
   }
   return Diagnostic{ErrorCode::kLoad, slot, fmt::format("program {}: {}", prog, msg)};
+}
+
+// The CO-RE relocations the programs applied, once each, in the inspection list: type
+// "CO-RE <kind>", symbol the access ("struct task_struct.pid"), target the value.
+void ObjectReader::append_core_relocations() {
+  std::vector<std::tuple<std::string, uint32_t, CoreReloKind>> seen;
+  for (const LoadedProgram& p : obj_.programs) {
+    for (const CoreReloResult& r : p.core_relos) {
+      auto key = std::make_tuple(r.section, r.insn_off, r.kind);
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+      seen.push_back(key);
+      RelocationInfo info;
+      info.section = r.section;
+      info.index = static_cast<uint32_t>(seen.size() - 1);
+      info.offset = r.insn_off;
+      info.type = fmt::format("CO-RE {}", core_relo_kind_name(static_cast<uint32_t>(r.kind)));
+      info.symbol = r.what;
+      info.target = r.poisoned ? "poisoned (no match in the target)"
+                               : fmt::format("{} (local {})", r.target_value, r.local_value);
+      obj_.relocations.push_back(std::move(info));
+    }
+  }
 }
 
 Result<LoadedObject> ObjectReader::run() {
@@ -944,6 +968,7 @@ Result<LoadedObject> ObjectReader::run() {
     }
   }
   if (obj_.programs.empty()) return load_error("the object holds no program");
+  append_core_relocations();
   return std::move(obj_);
 }
 
