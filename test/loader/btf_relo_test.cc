@@ -396,6 +396,98 @@ TEST(CoreReloTest, ResolvesAgainstTheRunningKernel) {
   }
 }
 
+// core_kinds.c against a layout where the union and the array moved: tag@0 delta@4
+// union@8 items@12; a typedef outer_t; enum color with GREEN = 5; no `missing`.
+TEST(CoreReloTest, ArraysUnionsTypesAndEnums) {
+  TargetBtf t;
+  btf* b = t.b();
+  const int inner = btf__add_struct(b, "inner", 4);
+  ASSERT_EQ(btf__add_field(b, "x", t.u16(), 0, 0), 0);
+  ASSERT_EQ(btf__add_field(b, "y", t.u16(), 16, 0), 0);
+  const int items = btf__add_array(b, t.u32(), inner, 4);
+  const int bytes = btf__add_array(b, t.u32(), t.u8(), 4);
+  const int uni = btf__add_union(b, nullptr, 4);
+  ASSERT_EQ(btf__add_field(b, "as_u32", t.u32(), 0, 0), 0);
+  ASSERT_EQ(btf__add_field(b, "bytes", bytes, 0, 0), 0);
+  const int outer = btf__add_struct(b, "outer", 28);
+  ASSERT_EQ(btf__add_field(b, "tag", t.u32(), 0, 0), 0);
+  ASSERT_EQ(btf__add_field(b, "delta", t.s32(), 32, 0), 0);
+  ASSERT_EQ(btf__add_field(b, nullptr, uni, 64, 0), 0);
+  ASSERT_EQ(btf__add_field(b, "items", items, 96, 0), 0);
+  ASSERT_GT(btf__add_typedef(b, "outer_t", outer), 0);
+  ASSERT_GT(btf__add_enum(b, "color", 4), 0);
+  btf__add_enum_value(b, "RED", 1);
+  btf__add_enum_value(b, "GREEN", 5);
+  const std::string path = t.write();
+  auto obj = load_with("core_kinds.v3.o", path);
+  ASSERT_TRUE(obj) << obj.error().to_string();
+  const LoadedProgram& p = obj->programs.at(0);
+  EXPECT_EQ(find_relo(p, "struct outer.items[2]", CoreReloKind::kFieldByteOffset)->target_value,
+            20u);
+  EXPECT_EQ(find_relo(p, "struct outer.as_u32", CoreReloKind::kFieldByteOffset)->target_value,
+            8u);
+  EXPECT_EQ(find_relo(p, "struct outer.delta", CoreReloKind::kFieldSigned)->target_value, 1u);
+  EXPECT_EQ(find_relo(p, "struct outer.items[1].x", CoreReloKind::kFieldByteOffset)
+                ->target_value, 16u);
+  EXPECT_EQ(find_relo(p, "struct outer", CoreReloKind::kTypeMatches)->target_value, 1u);
+  EXPECT_EQ(find_relo(p, "struct missing___x", CoreReloKind::kTypeExists)->target_value, 0u);
+  EXPECT_EQ(find_relo(p, "enum color::GREEN", CoreReloKind::kEnumvalExists)->target_value, 1u);
+  EXPECT_EQ(find_relo(p, "enum color::GREEN", CoreReloKind::kEnumvalValue)->target_value, 5u);
+  EXPECT_EQ(find_relo(p, "outer_t", CoreReloKind::kTypeSize)->target_value, 28u);
+  const CoreReloResult* local_id = find_relo(p, "outer_t", CoreReloKind::kTypeIdLocal);
+  ASSERT_NE(local_id, nullptr);
+  EXPECT_EQ(local_id->target_value, local_id->local_value);
+  EXPECT_GT(local_id->local_value, 0u);
+
+  std::vector<uint8_t> buf(28, 0);
+  buf[8] = 0x5a;   // as_u32
+  buf[22] = 0x77;  // items[2].y
+  const uint64_t want = 0x77 | 0x5aull << 8 | 1ull << 16 | 16ull << 24 | 1ull << 32 |
+                        0ull << 33 | 1ull << 34 | 5ull << 40 | 28ull << 48 |
+                        (local_id->local_value & 0xff) << 56;
+  Runtime rt;
+  LoadSettings s;
+  s.target_btf = path;
+  auto o = rt.load_bytes(read_prog("core_kinds.v3.o"), s);
+  ASSERT_TRUE(o) << o.error().to_string();
+  Program* prog = (*o)->program("kinds");
+  for (EngineKind e : kEngines) {
+    PrepareOptions po;
+    po.engine = e;
+    po.mem_size = buf.size();
+    ASSERT_TRUE(prog->prepare(po));
+    auto r = prog->run(buf);
+    ASSERT_TRUE(r) << r.error().to_string();
+    EXPECT_EQ(*r, want) << std::hex << *r;
+  }
+
+  // A target whose `outer` has another member type does not match it, but it still
+  // exists and its fields still relocate.
+  TargetBtf t2;
+  btf* b2 = t2.b();
+  const int inner2 = btf__add_struct(b2, "inner", 4);
+  ASSERT_EQ(btf__add_field(b2, "x", t2.u16(), 0, 0), 0);
+  ASSERT_EQ(btf__add_field(b2, "y", t2.u16(), 16, 0), 0);
+  const int items2 = btf__add_array(b2, t2.u32(), inner2, 4);
+  ASSERT_GT(btf__add_struct(b2, "outer", 28), 0);
+  ASSERT_EQ(btf__add_field(b2, "tag", t2.u64(), 0, 0), 0);  // u64, not u32
+  ASSERT_EQ(btf__add_field(b2, "as_u32", t2.u32(), 64, 0), 0);
+  ASSERT_EQ(btf__add_field(b2, "items", items2, 96, 0), 0);
+  ASSERT_EQ(btf__add_field(b2, "delta", t2.u32(), 224, 0), 0);
+  auto obj2 = load_with("core_kinds.v3.o", t2.write());
+  ASSERT_TRUE(obj2) << obj2.error().to_string();
+  const LoadedProgram& p2 = obj2->programs.at(0);
+  EXPECT_EQ(find_relo(p2, "struct outer", CoreReloKind::kTypeMatches)->target_value, 0u);
+  EXPECT_EQ(find_relo(p2, "struct outer.delta", CoreReloKind::kFieldSigned)->target_value, 0u);
+  EXPECT_EQ(find_relo(p2, "struct outer.as_u32", CoreReloKind::kFieldByteOffset)->target_value,
+            8u);
+  // No enum color, no typedef outer_t: the existence test answers 0, the value and the
+  // size are poisoned.
+  EXPECT_EQ(find_relo(p2, "enum color::GREEN", CoreReloKind::kEnumvalExists)->target_value, 0u);
+  EXPECT_TRUE(find_relo(p2, "enum color::GREEN", CoreReloKind::kEnumvalValue)->poisoned);
+  EXPECT_TRUE(find_relo(p2, "outer_t", CoreReloKind::kTypeSize)->poisoned);
+}
+
 // ---------------------------------------------------------------------------------------
 // .kconfig
 

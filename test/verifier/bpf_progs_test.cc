@@ -47,8 +47,8 @@ const KnownRejection* known_rejection(const std::string& object, const std::stri
 // .kconfig values) or that are refused by the loader on purpose (__ksym, kfuncs): their
 // tests are in test/loader/btf_relo_test.cc.
 bool needs_load_settings(const std::string& object) {
-  for (const char* prefix : {"core_fields.", "core_task.", "kconfig_externs.", "ksym_extern.",
-                             "kfunc_call."}) {
+  for (const char* prefix : {"core_fields.", "core_kinds.", "core_task.", "kconfig_externs.",
+                             "ksym_extern.", "kfunc_call."}) {
     if (object.rfind(prefix, 0) == 0) return true;
   }
   return false;
