@@ -743,11 +743,11 @@ const char* insn_label(uint8_t opcode) {
 }
 
 // Replaces the instruction at `slot` by a call to helper kCorePoisonHelper (see
-// btf_relo_types.h); an lddw's second slot becomes `ja +0`.
+// btf_relo_types.h); both slots of an lddw become that call (as libbpf leaves them).
 void poison(std::span<RawInsn> raw, uint32_t slot) {
   const bool wide = raw[slot].opcode == 0x18;
   raw[slot] = RawInsn{0x85, 0, 0, kCorePoisonHelper};
-  if (wide && slot + 1 < raw.size()) raw[slot + 1] = RawInsn{0x05, 0, 0, 0};
+  if (wide && slot + 1 < raw.size()) raw[slot + 1] = raw[slot];
 }
 
 uint32_t mem_size_bytes(uint8_t opcode) {
@@ -916,12 +916,13 @@ Result<void> BtfLinker::Impl::apply(const std::string& program, const std::strin
 
   res.local_value = local_value;
   if (!found) {
-    // Existence questions and the target type id answer 0; other kinds poison the
-    // instruction (refused by the verifier only if a path reaches it).
+    // Existence questions and every type relocation (target id, size, matches) answer 0,
+    // as libbpf does; field and enum value relocations poison the instruction (refused by
+    // the verifier only if a path reaches it).
     const bool answers_zero =
         kind == CoreReloKind::kFieldExists || kind == CoreReloKind::kTypeExists ||
         kind == CoreReloKind::kTypeMatches || kind == CoreReloKind::kEnumvalExists ||
-        kind == CoreReloKind::kTypeIdTarget;
+        kind == CoreReloKind::kTypeIdTarget || kind == CoreReloKind::kTypeSize;
     target_value = 0;
     res.poisoned = !answers_zero;
   }

@@ -481,11 +481,17 @@ TEST(CoreReloTest, ArraysUnionsTypesAndEnums) {
   EXPECT_EQ(find_relo(p2, "struct outer.delta", CoreReloKind::kFieldSigned)->target_value, 0u);
   EXPECT_EQ(find_relo(p2, "struct outer.as_u32", CoreReloKind::kFieldByteOffset)->target_value,
             8u);
-  // No enum color, no typedef outer_t: the existence test answers 0, the value and the
-  // size are poisoned.
+  // No enum color, no typedef outer_t: the existence test and the type size answer 0
+  // (as libbpf 1.1 does), the enum value is poisoned, both slots of its lddw.
   EXPECT_EQ(find_relo(p2, "enum color::GREEN", CoreReloKind::kEnumvalExists)->target_value, 0u);
-  EXPECT_TRUE(find_relo(p2, "enum color::GREEN", CoreReloKind::kEnumvalValue)->poisoned);
-  EXPECT_TRUE(find_relo(p2, "outer_t", CoreReloKind::kTypeSize)->poisoned);
+  const CoreReloResult* green = find_relo(p2, "enum color::GREEN", CoreReloKind::kEnumvalValue);
+  ASSERT_TRUE(green->poisoned);
+  EXPECT_EQ(p2.insns[green->slot].op, Op::kCall);
+  EXPECT_EQ(p2.insns[green->slot + 1].op, Op::kCall);
+  EXPECT_EQ(p2.insns[green->slot + 1].imm, kCorePoisonHelper);
+  const CoreReloResult* size = find_relo(p2, "outer_t", CoreReloKind::kTypeSize);
+  EXPECT_FALSE(size->poisoned);
+  EXPECT_EQ(size->target_value, 0u);
 }
 
 // ---------------------------------------------------------------------------------------
