@@ -1,6 +1,7 @@
-/* Not a CO-RE program: its BTF is a target for core_fields.c (`bpfjit run core_fields.v3.o
- * --btf core_target.v3.o`), describing a newer `struct rec` whose fields moved, whose `d`
- * shrank to 32 bits and which gained `extra`, and an enum whose REC_MODE_FAST is 9. */
+/* Not a CO-RE program: its BTF is a target for core_fields.c and core_kinds.c (`bpfjit run
+ * core_fields.v3.o --btf core_target.v3.o`): a newer `struct rec` whose fields moved, whose
+ * `d` shrank to 32 bits and which gained `extra`; an enum whose REC_MODE_FAST is 9; a
+ * `struct outer` whose union and array moved; enum color with GREEN = 5. */
 #include "bpfjit_core.h"
 
 struct rec {
@@ -14,12 +15,33 @@ struct rec {
 
 enum rec_mode { REC_MODE_OFF = 0, REC_MODE_FAST = 9 };
 
+struct inner {
+  __u16 x;
+  __u16 y;
+};
+
+struct outer {
+  __u32 tag;
+  __s32 delta;
+  union {
+    __u32 as_u32;
+    __u8 bytes[4];
+  };
+  struct inner items[4];
+};
+
+typedef struct outer outer_t;
+
+enum color { RED = 1, GREEN = 5 };
+
 struct rec layout_example;
+outer_t outer_example;
+enum color color_example = GREEN;
 enum rec_mode mode_example = REC_MODE_FAST;
 
 SEC("mem")
 int target_layout(void *buf, __u64 len) {
-  return layout_example.a + mode_example;
+  return layout_example.a + mode_example + outer_example.tag + color_example;
 }
 
 char LICENSE[] SEC("license") = "GPL";

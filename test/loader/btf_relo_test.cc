@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "bpfjit/runtime.h"
 #include "test/loader/loader_util.h"
@@ -492,6 +493,74 @@ TEST(CoreReloTest, ArraysUnionsTypesAndEnums) {
   const CoreReloResult* size = find_relo(p2, "outer_t", CoreReloKind::kTypeSize);
   EXPECT_FALSE(size->poisoned);
   EXPECT_EQ(size->target_value, 0u);
+}
+
+// libbpf's own relocation of core_fields and core_kinds against core_target.v3.o's BTF,
+// recorded in test/loader/data/libbpf_core_relo.txt: every instruction a CO-RE record
+// patched (or poisoned) must come out the same here.
+TEST(CoreReloTest, MatchesLibbpfsRelocation) {
+  std::ifstream in(std::string(BPFJIT_TEST_DATA_DIR) + "/libbpf_core_relo.txt");
+  ASSERT_TRUE(in) << "missing " << BPFJIT_TEST_DATA_DIR << "/libbpf_core_relo.txt";
+  // object -> program -> slots
+  std::map<std::string, std::map<std::string, std::vector<RawInsn>>> want;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream ls(line);
+    std::string object, program;
+    uint32_t slot = 0;
+    unsigned opcode = 0, regs = 0;
+    int off = 0, imm = 0;
+    ls >> object >> program >> slot >> std::hex >> opcode >> regs >> std::dec >> off >> imm;
+    ASSERT_TRUE(ls) << line;
+    auto& v = want[object][program];
+    ASSERT_EQ(v.size(), slot) << line;
+    v.push_back(RawInsn{static_cast<uint8_t>(opcode), static_cast<uint8_t>(regs),
+                        static_cast<int16_t>(off), imm});
+  }
+  ASSERT_EQ(want.size(), 2u);
+  const std::string target = testing::prog_path("core_target.v3.o");
+  size_t compared = 0;
+  for (const auto& [object, programs] : want) {
+    auto obj = load_with(object, target);
+    ASSERT_TRUE(obj) << object << ": " << obj.error().to_string();
+    for (const LoadedProgram& p : obj->programs) {
+      auto it = programs.find(p.name);
+      ASSERT_NE(it, programs.end()) << object << " " << p.name;
+      const std::vector<RawInsn> ours = encode(p.insns);
+      const std::vector<RawInsn>& theirs = it->second;
+      std::vector<bool> relocated(ours.size(), false);
+      for (const CoreReloResult& r : p.core_relos) {
+        relocated.at(r.slot) = true;
+        if (r.poisoned && p.insns[r.slot].op == Op::kCall && r.slot + 1 < ours.size() &&
+            p.insns[r.slot + 1].op == Op::kCall) {
+          relocated.at(r.slot + 1) = true;
+        }
+      }
+      auto same = [](const RawInsn& a, const RawInsn& b) {
+        return a.opcode == b.opcode && a.regs == b.regs && a.off == b.off && a.imm == b.imm;
+      };
+      bool compiled_alike = ours.size() == theirs.size();
+      for (size_t i = 0; compiled_alike && i < ours.size(); ++i) {
+        if (!relocated[i] && !same(ours[i], theirs[i])) compiled_alike = false;
+      }
+      if (!compiled_alike) {
+        GTEST_SKIP() << object << " " << p.name << " was compiled differently from the "
+                     << "recording (another clang?); re-record it with "
+                     << "test/loader/tools/libbpf_core_oracle.c";
+      }
+      for (size_t i = 0; i < ours.size(); ++i) {
+        if (!relocated[i]) continue;
+        ++compared;
+        EXPECT_TRUE(same(ours[i], theirs[i]))
+            << object << " " << p.name << " slot " << i << ": ours opcode 0x" << std::hex
+            << unsigned{ours[i].opcode} << " off " << std::dec << ours[i].off << " imm "
+            << ours[i].imm << ", libbpf's opcode 0x" << std::hex << unsigned{theirs[i].opcode}
+            << " off " << std::dec << theirs[i].off << " imm " << theirs[i].imm;
+      }
+    }
+  }
+  EXPECT_GT(compared, 20u);
 }
 
 // ---------------------------------------------------------------------------------------
