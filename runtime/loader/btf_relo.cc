@@ -572,6 +572,9 @@ Result<KcfgExtern> classify_kcfg(const btf* b, const std::string& name, uint32_t
     return e;
   }
   if (btf_is_any_enum(t)) {
+    if (t->size != 1 && t->size != 2 && t->size != 4 && t->size != 8) {
+      return load_error(fmt::format("extern {}: an enum of {} bytes", name, t->size));
+    }
     e.size = t->size;
     e.align = t->size;
     e.type = name_of(b, t->name_off) == "libbpf_tristate" ? KcfgType::kTristate : KcfgType::kInt;

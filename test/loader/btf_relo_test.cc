@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -561,6 +562,42 @@ TEST(CoreReloTest, MatchesLibbpfsRelocation) {
     }
   }
   EXPECT_GT(compared, 20u);
+}
+
+// Damaged CO-RE records are load errors or harmless, never a crash: every byte of
+// .BTF.ext is replaced by a few values in turn.
+TEST(CoreReloTest, DamagedBtfExtIsHandled) {
+  TargetBtf t;
+  add_moved_layout(t);
+  const std::string path = t.write();
+  const std::vector<uint8_t> bytes = read_prog("core_fields.v3.o");
+  // .BTF.ext starts with its magic, version 1, flags 0 and a 32-byte header.
+  const uint8_t head[] = {0x9f, 0xeb, 0x01, 0x00, 0x20, 0x00, 0x00, 0x00};
+  auto it = std::search(bytes.begin(), bytes.end(), std::begin(head), std::end(head));
+  ASSERT_NE(it, bytes.end());
+  const size_t start = static_cast<size_t>(it - bytes.begin());
+  uint32_t len = 0;
+  std::memcpy(&len, bytes.data() + start + 28, 4);  // core_relo_len
+  uint32_t off = 0;
+  std::memcpy(&off, bytes.data() + start + 24, 4);  // core_relo_off
+  const size_t end = std::min(bytes.size(), start + 32 + off + len);
+  ASSERT_GT(end, start + 32);
+  LoadOptions opts;
+  opts.target_btf = path;
+  size_t refused = 0;
+  for (size_t i = start; i < end; ++i) {
+    for (uint8_t v : {uint8_t{0x00}, uint8_t{0xff}, uint8_t{0x07}}) {
+      std::vector<uint8_t> b = bytes;
+      if (b[i] == v) continue;
+      b[i] = v;
+      auto obj = load_object(b, opts);
+      if (!obj) {
+        ++refused;
+        EXPECT_FALSE(obj.error().message.empty());
+      }
+    }
+  }
+  EXPECT_GT(refused, 0u);
 }
 
 // ---------------------------------------------------------------------------------------
