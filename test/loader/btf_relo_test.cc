@@ -131,13 +131,14 @@ std::string api_error(const std::string& file, const std::string& program,
   return r ? "" : r.error().to_string();
 }
 
-// Runs read_rec of core_fields.v3.o against `target_btf` on `buf` with `engine`.
-Result<uint64_t> run_read_rec(const std::string& target_btf, std::vector<uint8_t> buf,
-                              EngineKind engine) {
+// Runs read_rec of `file` (a core_fields build) against `target_btf` on `buf` with
+// `engine`.
+Result<uint64_t> run_read_rec(const std::string& file, const std::string& target_btf,
+                              std::vector<uint8_t> buf, EngineKind engine) {
   Runtime rt;
   LoadSettings s;
   s.target_btf = target_btf;
-  auto obj = rt.load_bytes(read_prog("core_fields.v3.o"), s);
+  auto obj = rt.load_bytes(read_prog(file), s);
   if (!obj) return obj.take_error();
   Program* p = (*obj)->program("read_rec");
   PrepareOptions po;
@@ -149,11 +150,29 @@ Result<uint64_t> run_read_rec(const std::string& target_btf, std::vector<uint8_t
 
 constexpr EngineKind kEngines[] = {EngineKind::kInterpreter, EngineKind::kJit};
 
-TEST(CoreReloTest, SameLayoutKeepsTheCompilersValues) {
+// core_fields built by clang-19 (v3, v4) and by clang-14 (when installed).
+class CoreFieldsTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (read_prog(GetParam()).empty()) GTEST_SKIP() << GetParam() << " was not built";
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Builds, CoreFieldsTest,
+                         ::testing::Values("core_fields.v3.o", "core_fields.v4.o",
+                                           "core_fields.clang14.v3.o"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           n = n.substr(0, n.size() - 2);
+                           std::replace(n.begin(), n.end(), '.', '_');
+                           return n;
+                         });
+
+TEST_P(CoreFieldsTest, SameLayoutKeepsTheCompilersValues) {
   TargetBtf t;
   add_local_layout(t);
   const std::string path = t.write();
-  auto obj = load_with("core_fields.v3.o", path);
+  auto obj = load_with(GetParam(), path);
   ASSERT_TRUE(obj) << obj.error().to_string();
   const LoadedProgram& p = obj->programs.at(0);
   const CoreReloResult* a = find_relo(p, "struct rec.a", CoreReloKind::kFieldByteOffset);
@@ -197,17 +216,17 @@ TEST(CoreReloTest, SameLayoutKeepsTheCompilersValues) {
   const uint64_t want = 0x11 | 0x22ull << 8 | 0x33ull << 16 | 8ull << 24 | 5ull << 40 |
                         7ull << 48 | 24ull << 56;
   for (EngineKind e : kEngines) {
-    auto r = run_read_rec(path, buf, e);
+    auto r = run_read_rec(GetParam(), path, buf, e);
     ASSERT_TRUE(r) << r.error().to_string();
     EXPECT_EQ(*r, want) << std::hex << *r;
   }
 }
 
-TEST(CoreReloTest, MovedFieldsAreFollowed) {
+TEST_P(CoreFieldsTest, MovedFieldsAreFollowed) {
   TargetBtf t;
   add_moved_layout(t);
   const std::string path = t.write();
-  auto obj = load_with("core_fields.v3.o", path);
+  auto obj = load_with(GetParam(), path);
   ASSERT_TRUE(obj) << obj.error().to_string();
   const LoadedProgram& p = obj->programs.at(0);
   const CoreReloResult* a = find_relo(p, "struct rec.a", CoreReloKind::kFieldByteOffset);
@@ -237,7 +256,7 @@ TEST(CoreReloTest, MovedFieldsAreFollowed) {
   const uint64_t want = 0x11 | 0x22ull << 8 | 0x33ull << 16 | 4ull << 24 | 0x44ull << 32 |
                         6ull << 40 | 9ull << 48 | 24ull << 56;
   for (EngineKind e : kEngines) {
-    auto r = run_read_rec(path, buf, e);
+    auto r = run_read_rec(GetParam(), path, buf, e);
     ASSERT_TRUE(r) << r.error().to_string();
     EXPECT_EQ(*r, want) << std::hex << *r;
   }
@@ -337,43 +356,48 @@ TEST(CoreReloTest, TracingProgramsAgainstAnOldKernelLayout) {
   ASSERT_GT(btf__add_enum(b, "pid_type", 4), 0);
   btf__add_enum_value(b, "PIDTYPE_PID", 0);
   btf__add_enum_value(b, "PIDTYPE_TGID", 2);
-  auto obj = load_with("core_task.v3.o", t.write());
-  ASSERT_TRUE(obj) << obj.error().to_string();
-  ASSERT_EQ(obj->programs.size(), 3u);
-  const LoadedProgram* exit_prog = nullptr;
-  const LoadedProgram* on_exit = nullptr;
-  const LoadedProgram* on_switch = nullptr;
-  for (const LoadedProgram& p : obj->programs) {
-    if (p.name == "trace_exit") exit_prog = &p;
-    if (p.name == "on_exit") on_exit = &p;
-    if (p.name == "on_switch") on_switch = &p;
+  const std::string path = t.write();
+  for (const char* file : {"core_task.v3.o", "core_task.v4.o", "core_task.clang14.v3.o"}) {
+    SCOPED_TRACE(file);
+    if (read_prog(file).empty()) continue;  // clang-14 is optional
+    auto obj = load_with(file, path);
+    ASSERT_TRUE(obj) << obj.error().to_string();
+    ASSERT_EQ(obj->programs.size(), 3u);
+    const LoadedProgram* exit_prog = nullptr;
+    const LoadedProgram* on_exit = nullptr;
+    const LoadedProgram* on_switch = nullptr;
+    for (const LoadedProgram& p : obj->programs) {
+      if (p.name == "trace_exit") exit_prog = &p;
+      if (p.name == "on_exit") on_exit = &p;
+      if (p.name == "on_switch") on_switch = &p;
+    }
+    ASSERT_TRUE(exit_prog && on_exit && on_switch);
+    EXPECT_EQ(exit_prog->section, "kprobe/do_exit");
+    EXPECT_EQ(find_relo(*exit_prog, "struct task_struct.real_parent",
+                        CoreReloKind::kFieldByteOffset)->target_value, 8u);
+    EXPECT_EQ(find_relo(*exit_prog, "struct task_struct.tgid", CoreReloKind::kFieldByteOffset)
+                  ->target_value, 36u);
+    EXPECT_EQ(find_relo(*exit_prog, "struct task_struct.__state", CoreReloKind::kFieldExists)
+                  ->target_value, 0u);
+    const CoreReloResult* st =
+        find_relo(*exit_prog, "struct task_struct___old.state", CoreReloKind::kFieldByteOffset);
+    ASSERT_NE(st, nullptr);
+    EXPECT_FALSE(st->poisoned);
+    EXPECT_EQ(st->target_value, 0u);
+    const CoreReloResult* pid =
+        find_relo(*on_exit, "struct task_struct.pid", CoreReloKind::kFieldByteOffset);
+    ASSERT_NE(pid, nullptr);
+    EXPECT_EQ(pid->target_value, 32u);
+    EXPECT_EQ(on_exit->insns[pid->slot].off, 32);  // a direct load follows the field
+    EXPECT_EQ(find_relo(*on_exit, "enum pid_type::PIDTYPE_TGID", CoreReloKind::kEnumvalValue)
+                  ->target_value, 2u);
+    EXPECT_EQ(find_relo(*on_switch, "struct task_struct.comm", CoreReloKind::kFieldByteOffset)
+                  ->target_value, 16u);
+    EXPECT_EQ(find_relo(*on_switch, "struct task_struct___old", CoreReloKind::kTypeExists)
+                  ->target_value, 1u);
+    EXPECT_EQ(find_relo(*on_switch, "struct task_struct", CoreReloKind::kTypeIdTarget)
+                  ->target_value, static_cast<uint64_t>(task));
   }
-  ASSERT_TRUE(exit_prog && on_exit && on_switch);
-  EXPECT_EQ(exit_prog->section, "kprobe/do_exit");
-  EXPECT_EQ(find_relo(*exit_prog, "struct task_struct.real_parent",
-                      CoreReloKind::kFieldByteOffset)->target_value, 8u);
-  EXPECT_EQ(find_relo(*exit_prog, "struct task_struct.tgid", CoreReloKind::kFieldByteOffset)
-                ->target_value, 36u);
-  EXPECT_EQ(find_relo(*exit_prog, "struct task_struct.__state", CoreReloKind::kFieldExists)
-                ->target_value, 0u);
-  const CoreReloResult* st =
-      find_relo(*exit_prog, "struct task_struct___old.state", CoreReloKind::kFieldByteOffset);
-  ASSERT_NE(st, nullptr);
-  EXPECT_FALSE(st->poisoned);
-  EXPECT_EQ(st->target_value, 0u);
-  const CoreReloResult* pid =
-      find_relo(*on_exit, "struct task_struct.pid", CoreReloKind::kFieldByteOffset);
-  ASSERT_NE(pid, nullptr);
-  EXPECT_EQ(pid->target_value, 32u);
-  EXPECT_EQ(on_exit->insns[pid->slot].off, 32);  // a direct load follows the field
-  EXPECT_EQ(find_relo(*on_exit, "enum pid_type::PIDTYPE_TGID", CoreReloKind::kEnumvalValue)
-                ->target_value, 2u);
-  EXPECT_EQ(find_relo(*on_switch, "struct task_struct.comm", CoreReloKind::kFieldByteOffset)
-                ->target_value, 16u);
-  EXPECT_EQ(find_relo(*on_switch, "struct task_struct___old", CoreReloKind::kTypeExists)
-                ->target_value, 1u);
-  EXPECT_EQ(find_relo(*on_switch, "struct task_struct", CoreReloKind::kTypeIdTarget)
-                ->target_value, static_cast<uint64_t>(task));
 }
 
 TEST(CoreReloTest, ResolvesAgainstTheRunningKernel) {
