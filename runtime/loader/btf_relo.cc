@@ -13,8 +13,6 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <set>
-#include <sstream>
 
 #include "helpers/log.h"
 
@@ -838,7 +836,6 @@ Result<void> BtfLinker::Impl::apply(const std::string& program, const std::strin
     auto tbr = target_btf(what);
     if (!tbr) return at(tbr.error().message);
     tb = *tbr;
-    const btf_type* lroot = btf__type_by_id(local, r.type_id);
     const uint32_t lres = is_field_kind(kind) || is_enumval_kind(kind)
                               ? skip_mods_typedefs(local, r.type_id)
                               : r.type_id;
@@ -848,7 +845,6 @@ Result<void> BtfLinker::Impl::apply(const std::string& program, const std::strin
       return at(fmt::format("{}: the local type {} is anonymous and cannot be matched", what,
                             type_label(local, r.type_id)));
     }
-    (void)lroot;
     std::optional<uint64_t> chosen;
     uint32_t chosen_id = 0;
     for (uint32_t cid : candidates(lt, lname)) {
