@@ -679,8 +679,9 @@ struct BtfLinker::Impl {
   std::unique_ptr<btf, BtfFree> target;
   bool target_tried = false;
   std::string target_error;
-  // Target candidates by (kind class, essential name), built on first use.
-  std::multimap<std::string, uint32_t> by_name;
+  // Target type ids by essential name, each name looked up once (one pass over the
+  // target's types: a kernel's BTF has over 100,000).
+  std::map<std::string, std::vector<uint32_t>, std::less<>> by_name;
 
   Result<const btf*> target_btf(const std::string& what);
   std::vector<uint32_t> candidates(const btf_type* local_type, const std::string& name);
@@ -702,13 +703,6 @@ Result<const btf*> BtfLinker::Impl::target_btf(const std::string& what) {
                                    std::strerror(errno));
       } else {
         target.reset(t);
-        const uint32_t n = btf__type_cnt(t);
-        for (uint32_t id = 1; id < n; ++id) {
-          const btf_type* bt = btf__type_by_id(t, id);
-          const std::string nm = name_of(t, bt->name_off);
-          if (nm.empty()) continue;
-          by_name.emplace(std::string(essential(nm)), id);
-        }
       }
     }
   }
@@ -718,14 +712,23 @@ Result<const btf*> BtfLinker::Impl::target_btf(const std::string& what) {
 }
 
 std::vector<uint32_t> BtfLinker::Impl::candidates(const btf_type* lt, const std::string& name) {
-  std::vector<uint32_t> out;
   const btf* t = target.get();
-  auto [lo, hi] = by_name.equal_range(std::string(essential(name)));
-  for (auto it = lo; it != hi; ++it) {
-    const btf_type* tt = btf__type_by_id(t, it->second);
-    if (same_kind(lt, tt)) out.push_back(it->second);
+  const std::string_view want = essential(name);
+  if (want.empty()) return {};
+  auto it = by_name.find(want);
+  if (it == by_name.end()) {
+    std::vector<uint32_t> ids;
+    const uint32_t n = btf__type_cnt(t);
+    for (uint32_t id = 1; id < n; ++id) {
+      const char* nm = btf__name_by_offset(t, btf__type_by_id(t, id)->name_off);
+      if (nm != nullptr && nm[0] == want[0] && essential(nm) == want) ids.push_back(id);
+    }
+    it = by_name.emplace(std::string(want), std::move(ids)).first;
   }
-  std::sort(out.begin(), out.end());
+  std::vector<uint32_t> out;
+  for (uint32_t id : it->second) {
+    if (same_kind(lt, btf__type_by_id(t, id))) out.push_back(id);
+  }
   return out;
 }
 
