@@ -73,6 +73,9 @@ out=$("$bpfjit" inspect "$progs/core_fields.v3.o" --btf "$progs/core_target.v3.o
   || fail "inspect core exit $?"
 grep -Eq 'CO-RE field_byte_offset +struct rec.a +-> 12 \(local 0\)$' <<<"$out" \
   || fail "inspect core: $out"
+out=$("$bpfjit" verify "$progs/core_fields.v3.o" --btf "$progs/core_target.v3.o" --mem-size 24) \
+  || fail "verify core exit $?: $out"
+grep -q '^read_rec (mem, mem): accepted' <<<"$out" || fail "verify core: $out"
 printf 'LINUX_KERNEL_VERSION=394752\nCONFIG_HZ=1000\n' > kconfig.txt
 out=$("$bpfjit" run "$progs/kconfig_externs.v3.o" --kconfig kconfig.txt --mem check.bin) \
   || fail "kconfig run exit $?"
