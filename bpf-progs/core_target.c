@@ -1,7 +1,9 @@
 /* Not a CO-RE program: its BTF is a target for core_fields.c and core_kinds.c (`bpfjit run
  * core_fields.v3.o --btf core_target.v3.o`): a newer `struct rec` whose fields moved, whose
  * `d` shrank to 32 bits and which gained `extra`; an enum whose REC_MODE_FAST is 9; a
- * `struct outer` whose union and array moved; enum color with GREEN = 5. */
+ * `struct outer` whose union and array moved; enum color with GREEN = 5.
+ * test/loader/data/libbpf_core_relo.txt records libbpf's relocation against this file's
+ * BTF: re-record it (test/loader/tools/libbpf_core_oracle.c) after changing the types. */
 #include "bpfjit_core.h"
 
 struct rec {
