@@ -345,13 +345,9 @@ class Emitter {
           if (in.imm64 < n && insns_[in.imm64].op != Op::kLddwHigh) mark_entry(in.imm64);
           break;
         case Form::kCall:
-          if (in.imm < 0 || static_cast<size_t>(in.imm) >= opts_.helpers.size() ||
-              opts_.helpers[in.imm] == nullptr) {
-            return make_error(ErrorCode::kJit, idx,
-                              fmt::format("call to helper {}, which is not in the helper "
-                                          "table ({} entries)",
-                                          in.imm, opts_.helpers.size()));
-          }
+          // A call to a helper that is not in the table compiles to a trap (as the
+          // interpreter traps at run time): the loader leaves such calls for CO-RE
+          // relocations the target cannot satisfy, in code the verifier proved dead.
           break;
         case Form::kJa:
         case Form::kJa32:
@@ -807,6 +803,15 @@ class Emitter {
       case Form::kJmpImm:
       case Form::kJmpReg: return emit_jmp(in, pc, jmp_cond(in.op), info.width, info.form == Form::kJmpImm);
       case Form::kCall: {
+        if (in.imm < 0 || static_cast<size_t>(in.imm) >= opts_.helpers.size() ||
+            opts_.helpers[in.imm] == nullptr) {
+          // mov [ctx.trap], bad helper at pc ; mov [ctx.trap_addr], id ; jmp unwind
+          emit_trap_store(TrapKind::kBadHelper, pc);
+          a_.mov(x86::r10, static_cast<uint64_t>(static_cast<uint32_t>(in.imm)));
+          a_.mov(x86::qword_ptr(x86::r11, kOffTrapAddr), x86::r10);
+          a_.jmp(unwind_);
+          return;
+        }
         emit_helper_call(pc, reinterpret_cast<uint64_t>(opts_.helpers[in.imm]),
                          static_cast<uint32_t>(in.imm) == kHelperTailCall);
         return;

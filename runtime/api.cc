@@ -18,6 +18,7 @@
 #include "runtime/api_internal.h"
 #include "runtime/engine.h"
 #include "runtime/loader/loader.h"
+#include "runtime/loader/btf_relo.h"
 #include "runtime/verify_loaded.h"
 #include "verifier/platform.h"
 #include "verifier/verifier.h"
@@ -317,6 +318,20 @@ VerifyReport to_report(verifier::VerifyResult& r) {
   return out;
 }
 
+// A refusal at an instruction a CO-RE relocation poisoned (a call to helper
+// kCorePoisonHelper) says which relocation the target BTF could not satisfy.
+void explain_core_poison(const LoadedProgram& prog, std::vector<Diagnostic>& errors) {
+  for (Diagnostic& d : errors) {
+    for (const CoreReloResult& r : prog.core_relos) {
+      if (!r.poisoned || r.slot != d.insn) continue;
+      d.message += fmt::format(" (the instruction is a CO-RE relocation of '{}' ({}, access {}) "
+                               "that the target BTF cannot satisfy)", r.what,
+                               core_relo_kind_name(static_cast<uint32_t>(r.kind)), r.access);
+      break;
+    }
+  }
+}
+
 }  // namespace
 
 VerifyReport Program::verify(const PrepareOptions& opts) const {
@@ -326,7 +341,9 @@ VerifyReport Program::verify(const PrepareOptions& opts) const {
     return out;
   }
   verifier::VerifyResult r = impl_->verify(opts);
-  return to_report(r);
+  VerifyReport report = to_report(r);
+  explain_core_poison(impl_->prog, report.errors);
+  return report;
 }
 
 Result<void> Program::prepare(const PrepareOptions& opts) {
@@ -343,6 +360,7 @@ Result<void> Program::prepare(const PrepareOptions& opts) {
     verifier::VerifyResult vr = p.verify(opts);
     std::vector<uint8_t> flags = std::move(vr.insn_flags);
     p.report = to_report(vr);
+    explain_core_poison(p.prog, p.report->errors);
     if (!p.report->accepted) {
       Diagnostic d = p.report->errors.empty()
                          ? make_error(ErrorCode::kVerify, "the verifier refused the program")
@@ -702,6 +720,8 @@ Result<std::unique_ptr<Object>> Runtime::load_bytes(std::span<const uint8_t> byt
   lopts.helpers = &impl_->helpers;
   lopts.types = &impl_->types;
   lopts.type_override = settings.program_type;
+  lopts.target_btf = settings.target_btf;
+  lopts.kconfig = settings.kconfig;
   auto loaded = load_object(bytes, lopts);
   if (!loaded) return loaded.take_error();
   LoadedObject& lo = *loaded;

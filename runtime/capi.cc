@@ -5,6 +5,7 @@
 // owns it); host-created maps are heap bpfjit_map that hold their Map. Every call that
 // returns a bpfjit_error records the outcome in the calling thread's last error, and no
 // exception crosses into C.
+#include "runtime/loader/btf_relo.h"
 #include "bpfjit/bpfjit.h"
 
 #include <exception>
@@ -171,6 +172,12 @@ bpfjit_error load(bpfjit_runtime* rt, const bpfjit_load_settings* settings,
   bpfjit::LoadSettings s;
   if (settings != nullptr) {
     if (settings->program_type != nullptr) s.program_type = settings->program_type;
+    if (settings->target_btf != nullptr) s.target_btf = settings->target_btf;
+    if (settings->kconfig_file != nullptr) {
+      auto cfg = bpfjit::read_kconfig_file(settings->kconfig_file);
+      if (!cfg) return fail(cfg.error());
+      s.kconfig = std::move(cfg).value();
+    }
     if (settings->reuse_map_count != 0 && settings->reuse_maps == nullptr) {
       return null_argument("reuse_maps");
     }

@@ -9,6 +9,7 @@
 
 #include "bpfjit/runtime.h"
 #include "helpers/kernel_tables.h"
+#include "runtime/cli/cmd_object.h"
 #include "runtime/cli/commands.h"
 #include "runtime/cli/program_io.h"
 
@@ -19,12 +20,20 @@ namespace {
 struct InspectOptions {
   std::string input;
   std::string type;
+  BtfCliOptions btf;
 };
 
 int run_inspect(const InspectOptions& o) {
   Runtime rt;
   LoadSettings settings;
   settings.program_type = o.type;
+  auto btf = btf_settings(o.btf, false);
+  if (!btf) {
+    print_error(kToolName, btf.error());
+    return 2;
+  }
+  settings.target_btf = btf->target_btf;
+  settings.kconfig = btf->kconfig;
   auto obj = rt.load_file(o.input, settings);
   if (!obj) {
     print_error(kToolName, obj.error());
@@ -72,6 +81,7 @@ Command add_inspect_command(CLI::App& parent) {
       ->check(CLI::ExistingFile);
   app->add_option("--type", o->type, "program type for every program instead of the one "
                                      "the section name implies");
+  add_btf_options(app, o->btf);
   return Command{app, [o] { return run_inspect(*o); }};
 }
 

@@ -5,11 +5,34 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
+
+#include "runtime/isa/result.h"
 
 #include "runtime/engine.h"
 
 namespace bpfjit::cli {
+
+// --btf FILE and --kconfig FILE (verify, run, inspect): CO-RE's target BTF and the values
+// of .kconfig externs.
+struct BtfCliOptions {
+  std::string btf;      // target BTF file
+  std::string kconfig;  // kernel config file (the format of /boot/config-*)
+};
+
+// Adds --btf and --kconfig to `app`.
+void add_btf_options(CLI::App* app, BtfCliOptions& o);
+
+// What the loader gets from those options: the target BTF path and the .kconfig values.
+// For the linux platform, /sys/kernel/btf/vmlinux is the default target BTF and
+// LINUX_KERNEL_VERSION (uname) and the other platform values are defaults the config file
+// may override.
+struct BtfSettings {
+  std::string target_btf;
+  std::map<std::string, std::string> kconfig;
+};
+Result<BtfSettings> btf_settings(const BtfCliOptions& o, bool linux_platform);
 
 // The run subcommand's options that only apply to ELF objects.
 struct ObjectRunOptions {
@@ -19,9 +42,10 @@ struct ObjectRunOptions {
   uint64_t repeat = 1;  // runs; the last run's r0 is printed
   bool dump_maps = false;
   bool checked = false; // skip the verifier, check accesses at run time (--checked)
+  BtfCliOptions btf;    // --btf, --kconfig
 };
 
-// Adds --program, --type, --packet, --repeat and --dump-maps to `run`.
+// Adds --program, --type, --packet, --repeat, --dump-maps, --btf and --kconfig to `run`.
 void add_object_run_options(CLI::App* run, ObjectRunOptions& o);
 
 // True when the file starts with the ELF magic.

@@ -8,6 +8,9 @@
 //   --platform P      runtime (default) or linux: the kernel's program types and helpers,
 //                     to check kernel objects offline
 //   --mem-size N      the mem type's buffer size (programs that index it need it)
+//   --btf FILE        target BTF for CO-RE relocations (linux: /sys/kernel/btf/vmlinux
+//                     by default, when it exists)
+//   --kconfig FILE    values of .kconfig externs (linux: LINUX_KERNEL_VERSION from uname)
 #include <fmt/format.h>
 
 #include <memory>
@@ -15,6 +18,7 @@
 #include <string>
 
 #include "helpers/helper_table.h"
+#include "runtime/cli/cmd_object.h"
 #include "runtime/cli/commands.h"
 #include "runtime/cli/program_io.h"
 #include "runtime/cli/verify_object.h"
@@ -31,6 +35,7 @@ struct VerifyCliOptions {
   bool log = false;
   std::string platform = "runtime";
   std::optional<uint64_t> mem_size;
+  BtfCliOptions btf;
 };
 
 // Prints one program's verdict; true when accepted.
@@ -85,6 +90,13 @@ int verify_object(const VerifyCliOptions& o, const std::vector<uint8_t>& bytes,
     // helper ids unchecked): the kernel's program types check them.
     lo.type_override = "mem";
   }
+  auto btf = btf_settings(o.btf, linux);
+  if (!btf) {
+    print_error(kToolName, btf.error());
+    return 2;
+  }
+  lo.target_btf = btf->target_btf;
+  lo.kconfig = btf->kconfig;
   auto obj = load_object(bytes, lo);
   if (!obj) {
     print_error(kToolName, obj.error());
@@ -159,6 +171,7 @@ Command add_verify_command(CLI::App& parent) {
   app->add_option("--platform", o->platform, "runtime (default) or linux")
       ->check(CLI::IsMember({"runtime", "linux"}));
   app->add_option("--mem-size", o->mem_size, "the mem type's buffer size in bytes");
+  add_btf_options(app, o->btf);
   return Command{app, [o] { return run_verify(*o); }};
 }
 

@@ -9,6 +9,7 @@
 #include "runtime/cli/cmd_object.h"
 #include "runtime/cli/commands.h"
 #include "runtime/cli/program_io.h"
+#include "runtime/loader/btf_relo.h"
 
 namespace bpfjit::cli {
 
@@ -129,6 +130,31 @@ void add_object_run_options(CLI::App* run, ObjectRunOptions& o) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
   run->add_flag("--dump-maps", o.dump_maps,
                 "ELF objects: print the maps and writable global data after the runs");
+  add_btf_options(run, o.btf);
+}
+
+void add_btf_options(CLI::App* app, BtfCliOptions& o) {
+  app->add_option("--btf", o.btf, "ELF objects: target BTF for CO-RE relocations (a raw BTF "
+                                  "file such as /sys/kernel/btf/vmlinux, or an ELF with .BTF)")
+      ->check(CLI::ExistingFile);
+  app->add_option("--kconfig", o.kconfig, "ELF objects: kernel config (CONFIG_FOO=y lines) "
+                                          "giving the values of .kconfig externs")
+      ->check(CLI::ExistingFile);
+}
+
+Result<BtfSettings> btf_settings(const BtfCliOptions& o, bool linux_platform) {
+  BtfSettings s;
+  s.target_btf = o.btf;
+  if (linux_platform) {
+    if (s.target_btf.empty()) s.target_btf = default_linux_target_btf();
+    s.kconfig = linux_platform_kconfig();
+  }
+  if (!o.kconfig.empty()) {
+    auto cfg = read_kconfig_file(o.kconfig);
+    if (!cfg) return cfg.take_error();
+    for (auto& [k, v] : *cfg) s.kconfig[k] = v;
+  }
+  return s;
 }
 
 bool is_elf_file(const std::string& path) {
@@ -143,6 +169,13 @@ int run_object(const std::string& path, const std::string& mem, EngineKind engin
   Runtime rt;
   LoadSettings settings;
   settings.program_type = o.type;
+  auto btf = btf_settings(o.btf, false);
+  if (!btf) {
+    print_error(kToolName, btf.error());
+    return 2;
+  }
+  settings.target_btf = btf->target_btf;
+  settings.kconfig = btf->kconfig;
   auto obj = rt.load_file(path, settings);
   if (!obj) {
     print_error(kToolName, obj.error());

@@ -14,8 +14,10 @@
 #include <cstdarg>
 #include <memory>
 #include <mutex>
+#include <tuple>
 
 #include "helpers/log.h"
+#include "runtime/loader/btf_relo.h"
 
 namespace bpfjit {
 
@@ -88,8 +90,8 @@ struct Func {
 
 // What a relocation resolves to.
 struct Target {
-  enum Kind : uint8_t { kMap, kData, kCode } kind = kMap;
-  uint32_t index = 0;   // map index, data index, or code section index
+  enum Kind : uint8_t { kMap, kData, kCode, kExtern } kind = kMap;
+  uint32_t index = 0;   // map index, data index, code section index, or symbol (kExtern)
   uint64_t offset = 0;  // data offset, or slot in the code section
 };
 
@@ -130,6 +132,12 @@ class ObjectReader {
   Result<void> read_map_slots(const Section& maps);
   Result<void> read_data();
   Result<void> read_functions();
+  Result<void> read_btf_externs_and_core();
+  Result<Target> resolve_extern(const Reloc& rel, const RawInsn* insn,
+                                const std::string& where) const;
+  Diagnostic extern_refusal(const std::string& prog, uint32_t slot, const Target& t,
+                            bool call) const;
+  void append_core_relocations();
   Result<Target> resolve(const Section& sec, const Reloc& rel, const RawInsn* insn) const;
   std::string describe(const Target& t) const;
   Result<LoadedProgram> link(const Func& main);
@@ -154,6 +162,8 @@ class ObjectReader {
   std::vector<BtfMapValues> btf_map_values_;         // one per BTF map, in obj_.maps order
   std::vector<Func> funcs_;
   LoadedObject obj_;
+  std::unique_ptr<BtfLinker> btf_linker_;  // CO-RE and externs (btf_relo.h)
+  int kconfig_data_ = -1;                  // the ".kconfig" image in obj_.data
 };
 
 Result<void> ObjectReader::open() {
@@ -798,10 +808,7 @@ Result<Target> ObjectReader::resolve(const Section& sec, const Reloc& rel,
                        rel.offset, sym.name.empty() ? std::to_string(rel.sym) : sym.name);
   };
   const uint32_t shndx = sym.sym.st_shndx;
-  if (shndx == SHN_UNDEF) {
-    return load_error(fmt::format("{}: the symbol is undefined (extern symbols and kfuncs are "
-                                  "not supported)", where()));
-  }
+  if (shndx == SHN_UNDEF) return resolve_extern(rel, insn, where());
   if (shndx >= sections_.size()) {
     return load_error(fmt::format("{}: the symbol lies in section {}, which does not exist",
                                   where(), shndx));
@@ -867,6 +874,16 @@ std::string ObjectReader::describe(const Target& t) const {
       if (f == nullptr) return fmt::format("{} slot {}", sections_[t.index].name, t.offset);
       if (f->start == t.offset) return "func " + f->name;
       return fmt::format("func {}+{}", f->name, t.offset - f->start);
+    }
+    case Target::kExtern: {
+      const std::string& name = symbols_[t.index].name;
+      switch (btf_linker_ ? btf_linker_->find_extern(name).kind : ExternKind::kUnknown) {
+        case ExternKind::kKfunc: return "kfunc " + name;
+        case ExternKind::kKsym: return "ksym " + name;
+        case ExternKind::kKconfig:
+        case ExternKind::kUnknown: break;
+      }
+      return "extern " + name;
     }
   }
   return "?";
@@ -974,6 +991,7 @@ Result<LoadedProgram> ObjectReader::link(const Func& main) {
               ref.offset = *s;
               break;
             }
+            case Target::kExtern: return extern_refusal(prog.name, at, *t, false);
           }
           raw[at].regs &= 0x0f;  // src 0: a plain 64-bit immediate once bound
           raw[at].imm = 0;
@@ -989,6 +1007,7 @@ Result<LoadedProgram> ObjectReader::link(const Func& main) {
         if (rel != nullptr) {
           auto t = resolve(sec, *rel, &insn);
           if (!t) return prefix(t.error());
+          if (t->kind == Target::kExtern) return extern_refusal(prog.name, at, *t, true);
           tsec = t->index;
           tslot = static_cast<int64_t>(t->offset);
         } else if (tslot < 0 || static_cast<uint64_t>(tslot) >= sec.shdr.sh_size / kSlotSize) {
@@ -1008,6 +1027,15 @@ Result<LoadedProgram> ObjectReader::link(const Func& main) {
     }
   }
 
+  // CO-RE relocations of every piece linked in.
+  if (btf_linker_ != nullptr && btf_linker_->has_core_relos()) {
+    for (const Piece& p : pieces) {
+      auto r = btf_linker_->relocate(prog.name, sections_[p.f->section].name, p.f->start,
+                                     p.f->end, raw, p.base, prog.core_relos);
+      if (!r) return r.take_error();
+    }
+  }
+
   DecodeOptions dopts;
   dopts.allow_pseudo_lddw = false;
   dopts.allow_packet_loads = prog.type->packet_loads;
@@ -1022,7 +1050,8 @@ Result<LoadedProgram> ObjectReader::link(const Func& main) {
                         fmt::format("program {}: kfunc call (BTF id {}) is not supported",
                                     prog.name, in.imm)};
     }
-    if (in.op == Op::kCall && opts_.helpers != nullptr) {
+    // A poisoned CO-RE relocation (btf_relo_types.h) is left for the verifier.
+    if (in.op == Op::kCall && opts_.helpers != nullptr && in.imm != kCorePoisonHelper) {
       auto ok = check_helper_allowed(*prog.type, *opts_.helpers, static_cast<uint32_t>(in.imm),
                                      pc);
       if (!ok) return prefix(ok.error());
@@ -1091,6 +1120,97 @@ Result<void> ObjectReader::collect_programs() {
   return {};
 }
 
+// CO-RE records, .kconfig and __ksym externs: btf_relo.cc does the work; this collects
+// what it needs from the ELF and adds the .kconfig image to the global data.
+Result<void> ObjectReader::read_btf_externs_and_core() {
+  std::span<const uint8_t> ext;
+  for (const Section& s : sections_) {
+    if (s.name == ".BTF.ext") ext = s.bytes;
+  }
+  std::vector<ExternSymbol> externs;
+  for (const Symbol& sym : symbols_) {
+    if (sym.sym.st_shndx != SHN_UNDEF || sym.name.empty() || sym.type() == STT_SECTION ||
+        sym.type() == STT_FILE) {
+      continue;
+    }
+    externs.push_back(ExternSymbol{sym.name, sym.bind() == STB_WEAK});
+  }
+  if (ext.empty() && externs.empty()) return {};
+  auto linker = BtfLinker::create(btf_.get(), ext, externs, opts_);
+  if (!linker) return linker.take_error();
+  btf_linker_ = std::move(linker).value();
+  if (auto img = btf_linker_->take_kconfig_image()) {
+    kconfig_data_ = static_cast<int>(obj_.data.size());
+    obj_.data.push_back(std::move(*img));
+  }
+  return {};
+}
+
+// A relocation against an undefined symbol: a .kconfig extern is global data; kfuncs,
+// __ksym variables and unknown externs are refused by the program that uses them.
+Result<Target> ObjectReader::resolve_extern(const Reloc& rel, const RawInsn* insn,
+                                            const std::string& where) const {
+  const Symbol& sym = symbols_[rel.sym];
+  const ExternInfo info =
+      btf_linker_ ? btf_linker_->find_extern(sym.name) : ExternInfo{sym.name, {}, 0};
+  if (rel.type == kRel64_64 && insn->opcode != kOpcodeLddw) {
+    return load_error(fmt::format("{}: R_BPF_64_64 patches opcode 0x{:02x}, not an lddw",
+                                  where, insn->opcode));
+  }
+  if (rel.type == kRel64_32 && insn->opcode != kOpcodeCall) {
+    return load_error(fmt::format("{}: R_BPF_64_32 patches opcode 0x{:02x}, not a call", where,
+                                  insn->opcode));
+  }
+  if (info.kind == ExternKind::kKconfig && rel.type == kRel64_64 && kconfig_data_ >= 0) {
+    return Target{Target::kData, static_cast<uint32_t>(kconfig_data_),
+                  info.offset + static_cast<uint64_t>(static_cast<int64_t>(insn->imm))};
+  }
+  return Target{Target::kExtern, rel.sym, 0};
+}
+
+Diagnostic ObjectReader::extern_refusal(const std::string& prog, uint32_t slot, const Target& t,
+                                        bool call) const {
+  const std::string& name = symbols_[t.index].name;
+  const ExternKind kind = btf_linker_ ? btf_linker_->find_extern(name).kind : ExternKind::kUnknown;
+  std::string msg;
+  if (kind == ExternKind::kKfunc) {
+    msg = fmt::format("{} kfunc '{}' (kfuncs are not supported)", call ? "calls" : "refers to",
+                      name);
+  } else if (kind == ExternKind::kKsym) {
+    msg = fmt::format("refers to kernel symbol '{}' (__ksym externs are not supported)", name);
+  } else if (call) {
+    msg = fmt::format("calls undefined function '{}', which the object's BTF does not "
+                      "declare as a kfunc (extern functions are not supported)", name);
+  } else {
+    msg = fmt::format("refers to undefined symbol '{}', which no .kconfig or .ksyms "
+                      "declaration in the object's BTF describes (extern symbols are not "
+                      "supported)", name);
+  }
+  return Diagnostic{ErrorCode::kLoad, slot, fmt::format("program {}: {}", prog, msg)};
+}
+
+// The CO-RE relocations the programs applied, once each, in the inspection list: type
+// "CO-RE <kind>", symbol the access ("struct task_struct.pid"), target the value.
+void ObjectReader::append_core_relocations() {
+  std::vector<std::tuple<std::string, uint32_t, CoreReloKind>> seen;
+  for (const LoadedProgram& p : obj_.programs) {
+    for (const CoreReloResult& r : p.core_relos) {
+      auto key = std::make_tuple(r.section, r.insn_off, r.kind);
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+      seen.push_back(key);
+      RelocationInfo info;
+      info.section = r.section;
+      info.index = static_cast<uint32_t>(seen.size() - 1);
+      info.offset = r.insn_off;
+      info.type = fmt::format("CO-RE {}", core_relo_kind_name(static_cast<uint32_t>(r.kind)));
+      info.symbol = r.what;
+      info.target = r.poisoned ? "poisoned (no match in the target)"
+                               : fmt::format("{} (local {})", r.target_value, r.local_value);
+      obj_.relocations.push_back(std::move(info));
+    }
+  }
+}
+
 Result<LoadedObject> ObjectReader::run() {
   if (auto r = open(); !r) return r.take_error();
   if (auto r = read_sections(); !r) return r.take_error();
@@ -1100,6 +1220,7 @@ Result<LoadedObject> ObjectReader::run() {
   if (auto r = read_btf_maps(); !r) return r.take_error();
   if (auto r = read_data(); !r) return r.take_error();
   if (auto r = read_functions(); !r) return r.take_error();
+  if (auto r = read_btf_externs_and_core(); !r) return r.take_error();
 
   // Relocations as stated, for inspection.
   for (const auto& [secidx, rels] : relocs_) {
@@ -1121,6 +1242,7 @@ Result<LoadedObject> ObjectReader::run() {
   }
 
   if (auto r = collect_programs(); !r) return r.take_error();
+  append_core_relocations();
   return std::move(obj_);
 }
 

@@ -3,6 +3,7 @@
 add_library(bpfjit STATIC
   loader/loader.cc
   loader/ctx_rewrite.cc
+  loader/btf_relo.cc
 )
 target_include_directories(bpfjit PUBLIC
   $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "helpers/helper_table.h"
 #include "helpers/maps.h"
 #include "helpers/program_types.h"
+#include "runtime/loader/btf_relo_types.h"
 #include "runtime/isa/decode.h"
 #include "runtime/isa/isa.h"
 #include "runtime/isa/result.h"
@@ -100,6 +102,7 @@ struct LoadedProgram {
   std::vector<uint32_t> maps;       // indices of the maps the program references
   std::vector<uint32_t> functions;  // entry slots of the subprograms linked in
   uint32_t main_insns = 0;          // slots of the program's own function
+  std::vector<CoreReloResult> core_relos;  // the CO-RE relocations applied (btf_relo.h)
 };
 
 struct LoadedObject {
@@ -117,6 +120,12 @@ struct LoadOptions {
   std::string type_override;
   // The largest linked program accepted, in slots.
   size_t max_slots = kMaxProgramSlots;
+  // CO-RE: the target BTF, a raw BTF file (/sys/kernel/btf/vmlinux) or an ELF object with
+  // a .BTF section. Empty: none, and an object with CO-RE relocations fails to load.
+  std::string target_btf;
+  // Values of `.kconfig` externs by name, as a kernel config writes them: y, m, n, a
+  // number or a "string" (parse_kconfig() in btf_relo.h reads a config file).
+  std::map<std::string, std::string> kconfig;
 };
 
 // The program type a section name implies: xdp*, socket*, tc*, classifier* (the __sk_buff

@@ -1,11 +1,14 @@
 /* The C API as a C host uses it: only <bpfjit/bpfjit.h>, compiled as C11. Each case loads
  * real objects of bpf-progs/ and checks results, map contents and errors (codes, messages
  * and instruction indexes). Usage: capi_tests CASE (CTest runs one process per case). */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, write, unlink */
+
 #include <bpfjit/bpfjit.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef BPFJIT_BPF_PROGS_DIR
 #error "BPFJIT_BPF_PROGS_DIR must name the compiled bpf-progs directory"
@@ -725,6 +728,50 @@ static void test_version(void) {
   CHECK(strcmp(bpfjit_version(), BPFJIT_EXPECTED_VERSION) == 0);
 }
 
+/* .kconfig values from a config file; CO-RE without a target BTF is refused by name. */
+static void test_kconfig_and_core(void) {
+  char path[] = "/tmp/bpfjit-capi-kconfig-XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  const char cfg[] =
+      "LINUX_KERNEL_VERSION=394752\nCONFIG_HZ=100\n# CONFIG_BPF_SYSCALL is not set\n";
+  CHECK(write(fd, cfg, sizeof(cfg) - 1) == (ssize_t)(sizeof(cfg) - 1));
+  close(fd);
+  bpfjit_load_settings s = {0};
+  s.kconfig_file = path;
+  struct fixture f;
+  if (open_fixture(&f, "kconfig_externs.v3.o", &s, "read_config")) {
+    bpfjit_prepare_options o = {0};
+    o.has_mem_size = true;
+    o.mem_size = 8;
+    uint8_t buf[8] = {0};
+    uint64_t r0 = 0;
+    CHECK_OK(bpfjit_program_prepare(f.prog, &o));
+    CHECK_OK(bpfjit_program_run(f.prog, buf, sizeof(buf), NULL, &r0));
+    CHECK(r0 == (394752u | (uint64_t)100 << 32));
+  }
+  close_fixture(&f);
+  unlink(path);
+
+  bpfjit_runtime* rt = NULL;
+  REQUIRE_OK(bpfjit_runtime_create(&rt));
+  bpfjit_object* obj = NULL;
+  s.kconfig_file = "/nonexistent/config";
+  CHECK(bpfjit_load_file(rt, prog_path("kconfig_externs.v3.o"), &s, &obj) != BPFJIT_OK);
+  CHECK(contains(bpfjit_last_error_message(), "/nonexistent/config"));
+  bpfjit_load_settings none = {0};
+  bpfjit_error e = bpfjit_load_file(rt, prog_path("core_fields.v3.o"), &none, &obj);
+  if (e == BPFJIT_OK) {
+    /* A loader that isolates programs reports it when the program is prepared. */
+    bpfjit_program* prog = NULL;
+    REQUIRE_OK(bpfjit_object_program(obj, "read_rec", &prog));
+    CHECK(bpfjit_program_prepare(prog, NULL) != BPFJIT_OK);
+    bpfjit_object_destroy(obj);
+  }
+  CHECK(contains(bpfjit_last_error_message(), "needs a target BTF"));
+  bpfjit_runtime_destroy(rt);
+}
+
 struct test_case {
   const char* name;
   void (*fn)(void);
@@ -767,6 +814,7 @@ static const struct test_case kCases[] = {
     {"queue_stack", test_queue_stack},
     {"host", test_host},
     {"version", test_version},
+    {"kconfig_and_core", test_kconfig_and_core},
 };
 
 int main(int argc, char** argv) {

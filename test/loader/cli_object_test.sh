@@ -67,4 +67,33 @@ grep -q 'program writes_r10: mov writes r10' <<<"$out" || fail "verify isolation
 out=$("$bpfjit" inspect "$progs/isolation.v3.o") || fail "inspect isolation exit $?"
 grep -q '^    load error: insn 0: program writes_r10: mov writes r10' <<<"$out" \
   || fail "inspect isolation: $out"
+# CO-RE: without a target BTF the first relocation is named; with --btf (here another
+# object's BTF, a newer layout of struct rec) the program follows the moved fields
+"$bpfjit" run "$progs/core_fields.v3.o" --mem check.bin 2>err.txt && fail "core ran without btf"
+grep -q "CO-RE relocation of 'struct rec.a'.*needs a target BTF (give --btf FILE)" err.txt \
+  || fail "core without btf: $(cat err.txt)"
+# d=0x33 pad b=0x22 a=0x11, lo=3 hi=6 at byte 16, extra=0x44 at 20
+printf '\x33\0\0\0\0\0\0\0\x22\0\0\0\x11\0\0\0\x66\0\0\0\x44\0\0\0' > rec.bin
+for engine in interp jit; do
+  out=$("$bpfjit" run "$progs/core_fields.v3.o" --btf "$progs/core_target.v3.o" --mem rec.bin \
+        --engine $engine) || fail "core run exit $? ($engine)"
+  [ "$(last_line "$out")" = 0x1809064404332211 ] || fail "core run: $out ($engine)"
+done
+out=$("$bpfjit" inspect "$progs/core_fields.v3.o" --btf "$progs/core_target.v3.o") \
+  || fail "inspect core exit $?"
+grep -Eq 'CO-RE field_byte_offset +struct rec.a +-> 12 \(local 0\)$' <<<"$out" \
+  || fail "inspect core: $out"
+out=$("$bpfjit" verify "$progs/core_fields.v3.o" --btf "$progs/core_target.v3.o" --mem-size 24) \
+  || fail "verify core exit $?: $out"
+grep -q '^read_rec (mem, mem): accepted' <<<"$out" || fail "verify core: $out"
+printf 'LINUX_KERNEL_VERSION=394752\nCONFIG_HZ=1000\n' > kconfig.txt
+out=$("$bpfjit" run "$progs/kconfig_externs.v3.o" --kconfig kconfig.txt --mem check.bin) \
+  || fail "kconfig run exit $?"
+[ "$(last_line "$out")" = 0x3e800060600 ] || fail "kconfig run: $out"
+out=$("$bpfjit" inspect "$progs/kconfig_externs.v3.o" --kconfig kconfig.txt) \
+  || fail "inspect kconfig exit $?"
+grep -Eq '^  \.kconfig +22 bytes, read-only$' <<<"$out" || fail "kconfig image: $out"
+"$bpfjit" run "$progs/kfunc_call.v3.o" --mem check.bin 2>err.txt && fail "kfunc ran"
+grep -q "calls kfunc 'bpf_task_acquire' (kfuncs are not supported)" err.txt \
+  || fail "kfunc: $(cat err.txt)"
 echo PASS

@@ -6,10 +6,13 @@ add_executable(loader_tests
   loader/api_test.cc
   loader/ctx_rewrite_test.cc
   loader/object_shapes_test.cc
+  loader/btf_relo_test.cc
 )
-target_link_libraries(loader_tests PRIVATE bpfjit PkgConfig::LIBELF GTest::gtest_main)
+target_link_libraries(loader_tests PRIVATE bpfjit PkgConfig::LIBELF PkgConfig::LIBBPF
+                      GTest::gtest_main)
 target_compile_definitions(loader_tests PRIVATE
-  BPFJIT_BPF_PROGS_DIR="${BPFJIT_BPF_PROGS_DIR}")
+  BPFJIT_BPF_PROGS_DIR="${BPFJIT_BPF_PROGS_DIR}"
+  BPFJIT_TEST_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/loader/data")
 add_dependencies(loader_tests bpf_progs)
 bpfjit_warnings(loader_tests)
 gtest_discover_tests(loader_tests DISCOVERY_TIMEOUT 60)

@@ -261,6 +261,8 @@ typedef struct bpfjit_load_settings {
   const char* program_type;          ///< give every program this type (NULL: by section)
   bpfjit_map* const* reuse_maps;     ///< maps to use instead of creating them, by name
   size_t reuse_map_count;            ///< how many
+  const char* target_btf;            ///< CO-RE: the target BTF file (NULL: none)
+  const char* kconfig_file;          ///< .kconfig extern values: a kernel config file (NULL: none)
 } bpfjit_load_settings;
 
 /// Loads an ELF object from a file; `settings` may be NULL.

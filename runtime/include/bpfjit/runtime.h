@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -62,6 +63,14 @@ struct LoadSettings {
   /// these uses it (the specs must agree). This is how counters survive a reload and how
   /// two objects share a map.
   std::vector<std::shared_ptr<Map>> reuse_maps;
+  /// CO-RE: the BTF of the kernel the programs were written for (a raw BTF file such as
+  /// /sys/kernel/btf/vmlinux, or an ELF object with a .BTF section). Objects with CO-RE
+  /// relocations need it; empty means none.
+  std::string target_btf;
+  /// Values of `.kconfig` externs by name, as a kernel config writes them: "y", "m", "n",
+  /// a number or a "\"string\"" (LINUX_KERNEL_VERSION too). A non-weak extern without a
+  /// value fails the load; a weak one reads as zero.
+  std::map<std::string, std::string> kconfig;
 };
 
 /// How prepare() makes a program safe to run.
