@@ -416,6 +416,55 @@ TEST(KernelTablesTest, ReturnRangesFollowCheckReturnCode) {
                   .any());
 }
 
+// Direct packet access against a kernel's answers (data/kernel_packet_matrix.txt).
+TEST(KernelTablesTest, PacketRulesMatchTheRecordedKernelAnswers) {
+  std::ifstream in(BPFJIT_VERIFIER_DATA_DIR "/kernel_packet_matrix.txt");
+  ASSERT_TRUE(in) << "cannot open kernel_packet_matrix.txt";
+  const Platform& linux = linux_platform();
+  std::string line;
+  int cases = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream s(line);
+    uint32_t type = 0;
+    std::string what, verdict;
+    ASSERT_TRUE(s >> type >> what >> verdict) << line;
+    const ProgramType* t = linux.find_type(kernel::find_prog_type(type)->name);
+    ASSERT_NE(t, nullptr) << line;
+    const bool ours = what == "read" ? t->packet_access : linux.packet_writable(*t);
+    EXPECT_EQ(ours, verdict == "ok") << t->name << " " << what;
+    ++cases;
+  }
+  EXPECT_EQ(cases, 28);
+}
+
+// The return ranges against a kernel's answers (data/kernel_return_matrix.txt).
+TEST(KernelTablesTest, ReturnRangesMatchTheRecordedKernelAnswers) {
+  std::ifstream in(BPFJIT_VERIFIER_DATA_DIR "/kernel_return_matrix.txt");
+  ASSERT_TRUE(in) << "cannot open kernel_return_matrix.txt";
+  const int64_t tried[] = {-4096, -1, 0, 1, 2, 3, 4};
+  std::string line;
+  int cases = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream s(line);
+    uint32_t type = 0, attach = 0;
+    ASSERT_TRUE(s >> type >> attach) << line;
+    std::set<int64_t> accepted;
+    for (int64_t v; s >> v;) accepted.insert(v);
+    const kernel::ProgTypeRow* t = kernel::find_prog_type(type);
+    ASSERT_NE(t, nullptr) << line;
+    // Attach type 0 is also BPF_CGROUP_INET_INGRESS; it narrows nothing.
+    const kernel::RetRange r = kernel::return_range(*t, kernel::find_attach_type(attach));
+    for (int64_t v : tried) {
+      EXPECT_EQ(r.any() || (r.min <= v && v <= r.max), accepted.count(v) != 0)
+          << t->name << " attach " << kernel::find_attach_type(attach)->name << ": exit " << v;
+    }
+    ++cases;
+  }
+  EXPECT_EQ(cases, 28);
+}
+
 bool may_call(const Platform& p, const char* type, uint32_t id) {
   const ProgramType* t = p.find_type(type);
   const HelperProto* h = p.prototype(id);
