@@ -39,12 +39,18 @@ constexpr TypeMask kAny = kAllTypes;
 
 constexpr CtxFieldRow kCtxFields[] = {
 #define CTX_FIELD(layout, name, off, size, readers, writers, kind) \
-  {CtxLayout::k##layout, #name, off, size, 1, readers, writers, CtxFieldKind::k##kind},
+  {CtxLayout::k##layout, #name, off, size, 1, readers, writers, CtxFieldKind::k##kind, true},
 #define CTX_ARRAY(layout, name, off, size, count, readers, writers, kind) \
-  {CtxLayout::k##layout, #name, off, size, count, readers, writers, CtxFieldKind::k##kind},
+  {CtxLayout::k##layout, #name, off, size, count, readers, writers, CtxFieldKind::k##kind, true},
+#define CTX_WHOLE(layout, name, off, size, readers, writers, kind) \
+  {CtxLayout::k##layout, #name, off, size, 1, readers, writers, CtxFieldKind::k##kind, false},
+#define CTX_WHOLE_ARRAY(layout, name, off, size, count, readers, writers, kind) \
+  {CtxLayout::k##layout, #name, off, size, count, readers, writers, CtxFieldKind::k##kind, false},
 #include "helpers/kernel_ctx_fields.def"
 #undef CTX_FIELD
 #undef CTX_ARRAY
+#undef CTX_WHOLE
+#undef CTX_WHOLE_ARRAY
 };
 
 constexpr AttachTypeRow kAttachTypes[] = {
@@ -185,6 +191,7 @@ std::vector<CtxField> ctx_fields(const ProgTypeRow& type) {
       f.readable = read;
       f.writable = write;
       f.kind = row.kind;
+      f.narrow_loads = row.narrow;
       out.push_back(std::move(f));
     }
   }

@@ -12,6 +12,7 @@
 // own program types are in program_types.h.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -106,6 +107,7 @@ struct CtxFieldRow {
   TypeMask readers;
   TypeMask writers;
   CtxFieldKind kind;
+  bool narrow;  // narrower loads allowed (if the type allows them)
 };
 
 struct AttachTypeRow {

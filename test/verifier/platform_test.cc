@@ -9,12 +9,14 @@
 #include <linux/bpf.h>
 #include <linux/bpf_perf_event.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 #include "helpers/helper_table.h"
 #include "helpers/kernel_tables.h"
@@ -273,7 +275,7 @@ TEST(KernelTablesTest, ContextFieldsHaveTheUapiOffsets) {
       FIELD("sched_cls", __sk_buff, tc_index),   FIELD("sched_cls", __sk_buff, hash),
       FIELD("sched_cls", __sk_buff, tc_classid), FIELD("sched_cls", __sk_buff, data),
       FIELD("sched_cls", __sk_buff, data_end),   FIELD("sched_cls", __sk_buff, napi_id),
-      FIELD("sched_cls", __sk_buff, family),     FIELD("sched_cls", __sk_buff, local_port),
+      FIELD("cgroup_skb", __sk_buff, family),    FIELD("cgroup_skb", __sk_buff, local_port),
       FIELD("sched_cls", __sk_buff, data_meta),  FIELD("sched_cls", __sk_buff, tstamp),
       FIELD("sched_cls", __sk_buff, wire_len),   FIELD("sched_cls", __sk_buff, gso_segs),
       FIELD("sched_cls", __sk_buff, gso_size),   FIELD("sched_cls", __sk_buff, tstamp_type),
@@ -313,7 +315,9 @@ TEST(KernelTablesTest, ContextFieldsHaveTheUapiOffsets) {
     ASSERT_NE(f, nullptr) << c.type << "." << c.field << " at " << c.offset;
     EXPECT_EQ(f->name, c.field) << c.type;
     // u32 pointers widened by the kernel and 2-byte ports accepted as 4 are the exceptions.
-    if (c.size != f->size) EXPECT_TRUE(c.size == 2 && f->size == 4) << c.type << "." << c.field;
+    if (c.size != f->size) {
+      EXPECT_TRUE(c.size == 2 && f->size == 4) << c.type << "." << c.field;
+    }
   }
   // Arrays: every element at its place.
   const ProgramType* tc = linux.find_type("sched_cls");
@@ -412,6 +416,55 @@ TEST(KernelTablesTest, ReturnRangesFollowCheckReturnCode) {
                   .any());
 }
 
+// Direct packet access against a kernel's answers (data/kernel_packet_matrix.txt).
+TEST(KernelTablesTest, PacketRulesMatchTheRecordedKernelAnswers) {
+  std::ifstream in(BPFJIT_VERIFIER_DATA_DIR "/kernel_packet_matrix.txt");
+  ASSERT_TRUE(in) << "cannot open kernel_packet_matrix.txt";
+  const Platform& linux = linux_platform();
+  std::string line;
+  int cases = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream s(line);
+    uint32_t type = 0;
+    std::string what, verdict;
+    ASSERT_TRUE(s >> type >> what >> verdict) << line;
+    const ProgramType* t = linux.find_type(kernel::find_prog_type(type)->name);
+    ASSERT_NE(t, nullptr) << line;
+    const bool ours = what == "read" ? t->packet_access : linux.packet_writable(*t);
+    EXPECT_EQ(ours, verdict == "ok") << t->name << " " << what;
+    ++cases;
+  }
+  EXPECT_EQ(cases, 28);
+}
+
+// The return ranges against a kernel's answers (data/kernel_return_matrix.txt).
+TEST(KernelTablesTest, ReturnRangesMatchTheRecordedKernelAnswers) {
+  std::ifstream in(BPFJIT_VERIFIER_DATA_DIR "/kernel_return_matrix.txt");
+  ASSERT_TRUE(in) << "cannot open kernel_return_matrix.txt";
+  const int64_t tried[] = {-4096, -1, 0, 1, 2, 3, 4};
+  std::string line;
+  int cases = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream s(line);
+    uint32_t type = 0, attach = 0;
+    ASSERT_TRUE(s >> type >> attach) << line;
+    std::set<int64_t> accepted;
+    for (int64_t v; s >> v;) accepted.insert(v);
+    const kernel::ProgTypeRow* t = kernel::find_prog_type(type);
+    ASSERT_NE(t, nullptr) << line;
+    // Attach type 0 is also BPF_CGROUP_INET_INGRESS; it narrows nothing.
+    const kernel::RetRange r = kernel::return_range(*t, kernel::find_attach_type(attach));
+    for (int64_t v : tried) {
+      EXPECT_EQ(r.any() || (r.min <= v && v <= r.max), accepted.count(v) != 0)
+          << t->name << " attach " << kernel::find_attach_type(attach)->name << ": exit " << v;
+    }
+    ++cases;
+  }
+  EXPECT_EQ(cases, 28);
+}
+
 bool may_call(const Platform& p, const char* type, uint32_t id) {
   const ProgramType* t = p.find_type(type);
   const HelperProto* h = p.prototype(id);
@@ -487,6 +540,84 @@ TEST(KernelTablesTest, HelperSetsMatchTheRecordedKernelAnswers) {
   EXPECT_EQ(types_checked, 25);
 }
 
+// The context tables against a kernel's answers (data/kernel_ctx_matrix.txt): every field
+// is loadable and storable at its full width exactly when the kernel says so, nothing the
+// kernel accepts lies outside our fields, and narrow loads we allow the kernel allows too.
+TEST(KernelTablesTest, ContextsMatchTheRecordedKernelAnswers) {
+  std::ifstream in(BPFJIT_VERIFIER_DATA_DIR "/kernel_ctx_matrix.txt");
+  ASSERT_TRUE(in) << "cannot open kernel_ctx_matrix.txt";
+  struct Key {
+    uint32_t type, off, size;
+    bool operator<(const Key& o) const {
+      return std::tie(type, off, size) < std::tie(o.type, o.off, o.size);
+    }
+  };
+  std::map<Key, std::string> kernel_says;
+  std::set<uint32_t> types;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream s(line);
+    Key k{};
+    std::string rw;
+    ASSERT_TRUE(s >> k.type >> k.off >> k.size >> rw) << line;
+    kernel_says[k] = rw;
+    types.insert(k.type);
+  }
+  ASSERT_EQ(types.size(), 24u);
+  // Rows that hold the union over attach types (kernel_ctx_fields.def), which the recorded
+  // attach type does not show.
+  const std::set<std::pair<std::string, std::string>> union_rows = {
+      {"xdp", "egress_ifindex"},        {"cgroup_sock", "src_ip4"},
+      {"cgroup_sock", "src_ip6[0]"},    {"cgroup_sock", "src_ip6[1]"},
+      {"cgroup_sock", "src_ip6[2]"},    {"cgroup_sock", "src_ip6[3]"},
+      {"cgroup_sock", "src_port"},      {"cgroup_sock_addr", "user_ip6[0]"},
+      {"cgroup_sock_addr", "user_ip6[1]"}, {"cgroup_sock_addr", "user_ip6[2]"},
+      {"cgroup_sock_addr", "user_ip6[3]"}, {"cgroup_sock_addr", "msg_src_ip4"},
+      {"cgroup_sock_addr", "msg_src_ip6[0]"}, {"cgroup_sock_addr", "msg_src_ip6[1]"},
+      {"cgroup_sock_addr", "msg_src_ip6[2]"}, {"cgroup_sock_addr", "msg_src_ip6[3]"},
+      {"cgroup_sockopt", "level"},      {"cgroup_sockopt", "optname"},
+  };
+  const Platform& linux = linux_platform();
+  size_t fields_checked = 0;
+  for (uint32_t type : types) {
+    const ProgramType* t = linux.find_type(kernel::find_prog_type(type)->name);
+    ASSERT_NE(t, nullptr) << type;
+    const uint32_t probed_size = type == BPF_PROG_TYPE_TRACEPOINT ? 64 : t->ctx_size;
+    for (const CtxField& f : t->fields) {
+      if (f.offset >= probed_size || union_rows.count({t->name, f.name}) != 0) continue;
+      auto it = kernel_says.find({type, f.offset, f.size});
+      const std::string rw = it == kernel_says.end() ? "" : it->second;
+      EXPECT_EQ(f.readable, rw.find('r') != std::string::npos) << t->name << "." << f.name;
+      EXPECT_EQ(f.writable, rw.find('w') != std::string::npos) << t->name << "." << f.name;
+      ++fields_checked;
+      if (f.kind != CtxFieldKind::kScalar || !t->narrow_loads || !f.narrow_loads) continue;
+      for (uint32_t size = 1; size < f.size; size *= 2) {
+        for (uint32_t off = f.offset; off < f.offset + f.size; off += size) {
+          auto n = kernel_says.find({type, off, size});
+          EXPECT_TRUE(n != kernel_says.end() && n->second.find('r') != std::string::npos)
+              << t->name << "." << f.name << ": " << size << "-byte load at " << off;
+        }
+      }
+    }
+    for (const auto& [k, rw] : kernel_says) {
+      if (k.type != type) continue;
+      // Stricter than the kernel, known: 8-byte accesses to two __sk_buff.cb[] words (one
+      // field per word here), 4-byte loads of bpf_sock.dst_port (a 2-byte field here).
+      const bool skb = t->fields.size() > 1 && kernel::find_prog_type(type)->ctx ==
+                                                   kernel::CtxLayout::kSkb;
+      if (skb && k.size == 8 && (k.off == 48 || k.off == 56)) continue;
+      if (type == BPF_PROG_TYPE_CGROUP_SOCK && k.off == 48 && k.size == 4) continue;
+      const bool covered = std::any_of(t->fields.begin(), t->fields.end(), [&](const CtxField& f) {
+        return f.offset <= k.off && k.off + k.size <= f.offset + f.size;
+      });
+      EXPECT_TRUE(covered) << t->name << ": the kernel accepts " << k.size << " bytes at "
+                           << k.off << " (" << rw << ")";
+    }
+  }
+  EXPECT_GT(fields_checked, 400u);
+}
+
 TEST(KernelTablesTest, KernelOnlyKindsStayOutOfTheRuntime) {
   const Platform& linux = linux_platform();
   // The verifier does not see prototypes with kinds it does not handle yet.
@@ -503,7 +634,7 @@ TEST(KernelTablesTest, KernelOnlyKindsStayOutOfTheRuntime) {
   p.fn = [](uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext*) -> uint64_t {
     return 0;
   };
-  p.args = {ArgKind::kPtrToSocket};
+  p.args = {ArgKind::kPtrToSockCommon};
   EXPECT_FALSE(table.add(p).ok());
   p.args = {ArgKind::kScalar};
   p.ret = RetKind::kPtrToSocketOrNull;

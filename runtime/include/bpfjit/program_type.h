@@ -65,8 +65,6 @@ enum class ArgKind : uint8_t {
   // no sockets, timers or kernel objects: HelperTable::add refuses them for host helpers.
   kPtrToMapValueOrNull,  ///< as kPtrToMapValue, or the constant 0 (bpf_sk_storage_get)
   kPtrToSockCommon,      ///< a socket pointer of any kind (struct sock_common or wider)
-  kPtrToSocket,          ///< a full socket pointer (struct sock), not null
-  kPtrToSocketOrNull,    ///< as kPtrToSocket, or the constant 0 (bpf_sk_assign on sk_lookup)
   kPtrToReleasedSocket,  ///< a socket reference from a lookup helper, released by this call
   kPtrToBtfId,           ///< a trusted pointer to a kernel object of a BTF type (task, file)
   kPtrToBtfIdOrNull,     ///< as kPtrToBtfId, or the constant 0
@@ -151,6 +149,9 @@ struct CtxField {
   static constexpr uint32_t kSameAsKernel = UINT32_MAX;
   uint32_t shadow_offset = kSameAsKernel;  ///< offset in the runtime's context struct
   uint32_t shadow_size = kSameAsKernel;    ///< size in the runtime's context struct
+  /// Loads narrower than the field are allowed, if the program type allows them
+  /// (ProgramType::narrow_loads); false for fields the kernel lets programs load whole only.
+  bool narrow_loads = true;
 };
 
 /// How a program type receives its input.
