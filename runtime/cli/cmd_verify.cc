@@ -8,11 +8,20 @@
 //   --platform P      runtime (default) or linux: the kernel's program types and helpers,
 //                     to check kernel objects offline
 //   --mem-size N      the mem type's buffer size (programs that index it need it)
+//   --json            objects: print the verdicts as a JSON array (see kJsonHelp)
+//
+// For an object, one line per program: name, section, program type, verdict,
+// instructions processed, time; each reason of a rejection on its own indented line. A
+// program the loader refused alone is rejected with "load error: ...". An object that
+// cannot be loaded at all is an error (exit code 2).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "helpers/helper_table.h"
 #include "runtime/cli/commands.h"
@@ -31,6 +40,7 @@ struct VerifyCliOptions {
   bool log = false;
   std::string platform = "runtime";
   std::optional<uint64_t> mem_size;
+  bool json = false;
 };
 
 // Prints one program's verdict; true when accepted.
@@ -73,52 +83,94 @@ int verify_raw(const VerifyCliOptions& o, const verifier::Platform& platform) {
                                                                                            : 1;
 }
 
+// "\"" -> "\\\"", control characters as \u00XX: a JSON string's contents.
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+// One line per program (name, section, type, verdict, instructions processed, time), the
+// reasons of a rejection indented below it.
+void print_verdicts_text(const std::vector<ProgramVerdict>& verdicts, bool log) {
+  size_t name_w = 0, section_w = 0, type_w = 0;
+  for (const ProgramVerdict& v : verdicts) {
+    name_w = std::max(name_w, v.name.size());
+    section_w = std::max(section_w, v.section.size());
+    type_w = std::max(type_w, v.type.empty() ? size_t{1} : v.type.size());
+  }
+  for (const ProgramVerdict& v : verdicts) {
+    if (log) fmt::print("{}", v.log);
+    fmt::print("{:<{}}  section {:<{}}  type {:<{}}  {}  insns {}  time {} us\n", v.name,
+               name_w, v.section, section_w, v.type.empty() ? "-" : v.type, type_w,
+               v.accepted ? "accepted" : "rejected", v.insns_processed, v.time.count());
+    for (const Diagnostic& d : v.diagnostics) {
+      fmt::print("  {}{}\n", v.load_failed ? "load error: " : "", d.to_string());
+    }
+  }
+}
+
+// A JSON array with one object per program.
+void print_verdicts_json(const std::vector<ProgramVerdict>& verdicts, bool log) {
+  fmt::print("[");
+  for (size_t i = 0; i < verdicts.size(); ++i) {
+    const ProgramVerdict& v = verdicts[i];
+    std::string reasons;
+    for (size_t d = 0; d < v.diagnostics.size(); ++d) {
+      const Diagnostic& diag = v.diagnostics[d];
+      reasons += fmt::format("{}{{\"insn\": {}, \"message\": \"{}\"}}", d ? ", " : "",
+                             diag.insn == kNoInsn ? "null" : std::to_string(diag.insn),
+                             json_escape(diag.message));
+    }
+    fmt::print("{}\n  {{\"name\": \"{}\", \"section\": \"{}\", \"type\": {}, "
+               "\"verdict\": \"{}\", \"load_error\": {}, \"insns_processed\": {}, "
+               "\"time_us\": {}, \"reasons\": [{}]",
+               i ? "," : "", json_escape(v.name), json_escape(v.section),
+               v.type.empty() ? "null" : "\"" + json_escape(v.type) + "\"",
+               v.accepted ? "accepted" : "rejected", v.load_failed ? "true" : "false",
+               v.insns_processed, v.time.count(), reasons);
+    if (log) fmt::print(", \"log\": \"{}\"", json_escape(v.log));
+    fmt::print("}}");
+  }
+  fmt::print("{}]\n", verdicts.empty() ? "" : "\n");
+}
+
 int verify_object(const VerifyCliOptions& o, const std::vector<uint8_t>& bytes,
                   const verifier::Platform& platform) {
-  const bool linux = platform.name == "linux";
-  HelperTable helpers = HelperTable::builtin();
-  LoadOptions lo;
-  lo.helpers = linux ? nullptr : &helpers;
-  lo.type_override = o.type;
-  if (linux) {
-    // Loaded as mem, the loader leaves context accesses at the kernel's offsets (and the
-    // helper ids unchecked): the kernel's program types check them.
-    lo.type_override = "mem";
-  }
-  auto obj = load_object(bytes, lo);
-  if (!obj) {
-    print_error(kToolName, obj.error());
+  ObjectVerifyOptions vo;
+  vo.type = o.type;
+  vo.program = o.program;
+  vo.log = o.log;
+  vo.mem_size = o.mem_size;
+  auto verdicts = verify_object_programs(bytes, platform, vo);
+  if (!verdicts) {
+    print_error(kToolName, verdicts.error());
     return 2;
   }
-  verifier::VerifyOptions vo;
-  vo.log = o.log;
-  bool all = true;
-  size_t verified = 0;
-  for (const LoadedProgram& p : obj->programs) {
-    if (!o.program.empty() && p.name != o.program) continue;
-    ++verified;
-    if (!linux) {
-      ProgramType view = verifier::runtime_ctx_view(*p.type);
-      auto r = verify_loaded_program(*obj, p, view, platform, o.mem_size, vo);
-      all &= report(p.name, fmt::format(" ({}, {})", p.section, p.type->name), r, o.log);
-      continue;
-    }
-    const ProgramType* t = o.type.empty() ? platform.type_for_section(p.section)
-                                          : platform.find_type(o.type);
-    if (!t) {
-      fmt::print("{} ({}): rejected\n  unsupported: no linux program type for this section "
-                 "(give --type)\n",
-                 p.name, p.section);
-      all = false;
-      continue;
-    }
-    auto r = verify_loaded_program(*obj, p, *t, platform, o.mem_size, vo);
-    all &= report(p.name, fmt::format(" ({}, {})", p.section, t->name), r, o.log);
-  }
-  if (!o.program.empty() && verified == 0) {
+  if (!o.program.empty() && verdicts->empty()) {
     fmt::print(stderr, "{}: the object has no program '{}'\n", kToolName, o.program);
     return 2;
   }
+  if (o.json) {
+    print_verdicts_json(*verdicts, o.log);
+  } else {
+    print_verdicts_text(*verdicts, o.log);
+  }
+  bool all = true;
+  for (const ProgramVerdict& v : *verdicts) all &= v.accepted;
   return all ? 0 : 1;
 }
 
@@ -139,6 +191,13 @@ int run_verify(const VerifyCliOptions& o) {
 
 }  // namespace
 
+constexpr const char* kJsonHelp =
+    "objects: print a JSON array with one object per program: name, section, type (null "
+    "when the platform has none for the section), verdict (\"accepted\" or \"rejected\"), "
+    "load_error (true when the loader refused the program), insns_processed, time_us, "
+    "reasons (a list of {insn, message}; insn is null when none is named) and, with --log, "
+    "log";
+
 Command add_verify_command(CLI::App& parent) {
   auto o = std::make_shared<VerifyCliOptions>();
   CLI::App* app = parent.add_subcommand(
@@ -154,6 +213,7 @@ Command add_verify_command(CLI::App& parent) {
   app->add_option("--platform", o->platform, "runtime (default) or linux")
       ->check(CLI::IsMember({"runtime", "linux"}));
   app->add_option("--mem-size", o->mem_size, "the mem type's buffer size in bytes");
+  app->add_flag("--json", o->json, kJsonHelp);
   return Command{app, [o] { return run_verify(*o); }};
 }
 
