@@ -8,12 +8,12 @@
 //   --platform P      runtime (default) or linux: the kernel's program types and helpers,
 //                     to check kernel objects offline
 //   --mem-size N      the mem type's buffer size (programs that index it need it)
-//   --json            objects: print the verdicts as a JSON array (see kJsonHelp)
+//   --json            print the verdicts as a JSON array (see kJsonHelp)
 //
-// For an object, one line per program: name, section, program type, verdict,
-// instructions processed, time; each reason of a rejection on its own indented line. A
-// program the loader refused alone is rejected with "load error: ...". An object that
-// cannot be loaded at all is an error (exit code 2).
+// One line per program: name, section, program type, verdict, instructions processed,
+// time; each reason of a rejection on its own indented line. A raw program is named by
+// its file and has section "-". A program the loader refused alone is rejected with
+// "load error: ...". An object that cannot be loaded at all is an error (exit code 2).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -43,44 +43,9 @@ struct VerifyCliOptions {
   bool json = false;
 };
 
-// Prints one program's verdict; true when accepted.
-bool report(const std::string& name, const std::string& what,
-            const verifier::VerifyResult& r, bool log) {
-  if (log) fmt::print("{}", r.log);
-  const auto& s = r.stats;
-  if (r.accepted) {
-    fmt::print("{}{}: accepted ({} insns processed, {} states, stack {} bytes, {} us)\n", name,
-               what, s.insns_processed, s.states_stored, s.max_stack_depth, s.time.count());
-    return true;
-  }
-  fmt::print("{}{}: rejected\n", name, what);
-  for (const Diagnostic& d : r.diagnostics) fmt::print("  {}\n", d.to_string());
-  return false;
-}
-
 bool is_elf(const std::vector<uint8_t>& bytes) {
   return bytes.size() >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' &&
          bytes[3] == 'F';
-}
-
-int verify_raw(const VerifyCliOptions& o, const verifier::Platform& platform) {
-  auto insns = load_program(o.input);
-  if (!insns) {
-    print_error(kToolName, insns.error());
-    return 2;
-  }
-  std::string type_name = o.type.empty() ? "mem" : o.type;
-  const ProgramType* type = platform.find_type(type_name);
-  if (!type) {
-    fmt::print(stderr, "{}: platform {} has no program type '{}'\n", kToolName, platform.name,
-               type_name);
-    return 2;
-  }
-  verifier::VerifyOptions vo;
-  vo.log = o.log;
-  verifier::VerifyInput in{*insns, {}, {}, *type, {}, o.mem_size, platform};
-  return report(o.input, fmt::format(" ({})", type->name), verifier::verify(in, vo), o.log) ? 0
-                                                                                           : 1;
 }
 
 // "\"" -> "\\\"", control characters as \u00XX: a JSON string's contents.
@@ -148,6 +113,48 @@ void print_verdicts_json(const std::vector<ProgramVerdict>& verdicts, bool log) 
   fmt::print("{}]\n", verdicts.empty() ? "" : "\n");
 }
 
+// Prints the verdicts in the chosen format; the exit code: 0 when all were accepted.
+int print_verdicts(const std::vector<ProgramVerdict>& verdicts, const VerifyCliOptions& o) {
+  if (o.json) {
+    print_verdicts_json(verdicts, o.log);
+  } else {
+    print_verdicts_text(verdicts, o.log);
+  }
+  bool all = true;
+  for (const ProgramVerdict& v : verdicts) all &= v.accepted;
+  return all ? 0 : 1;
+}
+
+// A raw program or assembler text: one program, named by its file, with no section.
+int verify_raw(const VerifyCliOptions& o, const verifier::Platform& platform) {
+  auto insns = load_program(o.input);
+  if (!insns) {
+    print_error(kToolName, insns.error());
+    return 2;
+  }
+  std::string type_name = o.type.empty() ? "mem" : o.type;
+  const ProgramType* type = platform.find_type(type_name);
+  if (!type) {
+    fmt::print(stderr, "{}: platform {} has no program type '{}'\n", kToolName, platform.name,
+               type_name);
+    return 2;
+  }
+  verifier::VerifyOptions vo;
+  vo.log = o.log;
+  verifier::VerifyInput in{*insns, {}, {}, *type, {}, o.mem_size, platform};
+  verifier::VerifyResult r = verifier::verify(in, vo);
+  ProgramVerdict v;
+  v.name = o.input;
+  v.section = "-";
+  v.type = type->name;
+  v.accepted = r.accepted;
+  v.insns_processed = r.stats.insns_processed;
+  v.time = r.stats.time;
+  v.diagnostics = std::move(r.diagnostics);
+  v.log = std::move(r.log);
+  return print_verdicts({v}, o);
+}
+
 int verify_object(const VerifyCliOptions& o, const std::vector<uint8_t>& bytes,
                   const verifier::Platform& platform) {
   ObjectVerifyOptions vo;
@@ -164,14 +171,7 @@ int verify_object(const VerifyCliOptions& o, const std::vector<uint8_t>& bytes,
     fmt::print(stderr, "{}: the object has no program '{}'\n", kToolName, o.program);
     return 2;
   }
-  if (o.json) {
-    print_verdicts_json(*verdicts, o.log);
-  } else {
-    print_verdicts_text(*verdicts, o.log);
-  }
-  bool all = true;
-  for (const ProgramVerdict& v : *verdicts) all &= v.accepted;
-  return all ? 0 : 1;
+  return print_verdicts(*verdicts, o);
 }
 
 int run_verify(const VerifyCliOptions& o) {
@@ -192,7 +192,7 @@ int run_verify(const VerifyCliOptions& o) {
 }  // namespace
 
 constexpr const char* kJsonHelp =
-    "objects: print a JSON array with one object per program: name, section, type (null "
+    "print a JSON array with one object per program: name, section, type (null "
     "when the platform has none for the section), verdict (\"accepted\" or \"rejected\"), "
     "load_error (true when the loader refused the program), insns_processed, time_us, "
     "reasons (a list of {insn, message}; insn is null when none is named) and, with --log, "
@@ -201,8 +201,10 @@ constexpr const char* kJsonHelp =
 Command add_verify_command(CLI::App& parent) {
   auto o = std::make_shared<VerifyCliOptions>();
   CLI::App* app = parent.add_subcommand(
-      "verify", "verify the programs of an ELF object, a raw program or assembler text; exit "
-                "0 only when every program is accepted");
+      "verify", "verify the programs of an ELF object, a raw program or assembler text: one "
+                "line per program (name, section, type, verdict, instructions processed, time), "
+                "the reasons of a rejection indented below; exit 0 only when every program is "
+                "accepted");
   app->add_option("file", o->input, "ELF object, raw program (.bin) or assembler text")
       ->required()
       ->check(CLI::ExistingFile);

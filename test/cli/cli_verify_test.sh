@@ -64,6 +64,17 @@ rc=$?
 [ $rc = 2 ] || fail "perf_events exit $rc: $(cat out.txt err.txt)"
 grep -q "load error" err.txt || fail "perf_events: $(cat err.txt)"
 
+# assembler text: one program named by its file, section -, in text and --json
+printf '  mov %%r0, 2\n  exit\n' > two.s
+printf '  ldxdw %%r0, [%%r1+8]\n  exit\n' > read.s
+out=$("$bpfjit" verify two.s) || fail "two.s exit $?: $out"
+grep -Eq "$(line_re two.s - mem accepted)" <<<"$out" || fail "two.s: $out"
+out=$("$bpfjit" verify read.s --json)
+[ $? = 1 ] || fail "read.s exit: $out"
+grep -q '"name": "read.s", "section": "-", "type": "mem", "verdict": "rejected"' <<<"$out" \
+  || fail "read.s json: $out"
+grep -q '"reasons": \[{"insn": 0, "message": "' <<<"$out" || fail "read.s reason: $out"
+
 # the runtime platform (the default) on the project's own fixtures
 out=$("$bpfjit" verify "$progs/multi_prog.v3.o") || fail "multi_prog exit $?: $out"
 [ "$(grep -c ' accepted ' <<<"$out")" -ge 2 ] || fail "multi_prog: $out"
