@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
@@ -171,6 +172,36 @@ TEST(CompatTest, EveryKnownDifferenceStillDiffers) {
   EXPECT_TRUE(stale.empty())
       << "rows of known_differences.tsv that no longer hold (remove them):\n"
       << stale;
+}
+
+// With BPFJIT_COMPAT_UPDATE=1 in the environment, rewrites known_differences.tsv to the
+// current disagreements (keeping its comment lines), for after the loader, the platform
+// or the verifier changed. Skipped otherwise.
+TEST(CompatTest, UpdatesKnownDifferencesWhenAsked) {
+  const char* update = std::getenv("BPFJIT_COMPAT_UPDATE");
+  if (!update || std::string(update) != "1") GTEST_SKIP() << "BPFJIT_COMPAT_UPDATE is not 1";
+  const Comparison& c = comparison();
+  ASSERT_TRUE(c.error.empty()) << c.error;
+  const std::string path = std::string(BPFJIT_COMPAT_DATA_DIR) + "/known_differences.tsv";
+  std::string text;
+  {
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line[0] == '#') text += line + "\n";
+    }
+  }
+  size_t rows = 0;
+  for (const Row& r : c.rows) {
+    if (r.ours_accepts == r.kernel_accepts) continue;
+    text += r.object + "\t" + r.program + "\t" + verdict(r.ours_accepts) + "\t" +
+            (r.ours_accepts ? "kernel: " + r.kernel_reason : r.our_reason) + "\n";
+    ++rows;
+  }
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  ASSERT_TRUE(out.good()) << "cannot write " << path;
+  std::printf("compat: wrote %zu disagreements to %s\n", rows, path.c_str());
 }
 
 TEST(CompatTest, PrintsAgreementPerProgramType) {
