@@ -55,23 +55,23 @@ Result<std::vector<ProgramVerdict>> verify_object_programs(std::span<const uint8
   std::vector<ProgramVerdict> verdicts;
   for (const LoadedProgram& p : obj->programs) {
     if (!opts.program.empty() && p.name != opts.program) continue;
+    // runtime: the loader's type; linux: the kernel type the section implies (or --type)
+    const ProgramType* t = nullptr;
+    if (!linux) {
+      t = p.type;
+    } else {
+      t = opts.type.empty() ? platform.type_for_section(p.section) : platform.find_type(opts.type);
+    }
     if (auto err = program_load_error(p)) {
       ProgramVerdict v;
       v.name = p.name;
       v.section = p.section;
+      v.type = t ? t->name : "";
       v.load_failed = true;
       v.diagnostics.push_back(*err);
       verdicts.push_back(std::move(v));
       continue;
     }
-    if (!linux) {
-      ProgramType view = verifier::runtime_ctx_view(*p.type);
-      auto r = verify_loaded_program(*obj, p, view, platform, opts.mem_size, vo);
-      verdicts.push_back(verdict_of(p, p.type->name, r));
-      continue;
-    }
-    const ProgramType* t = opts.type.empty() ? platform.type_for_section(p.section)
-                                             : platform.find_type(opts.type);
     if (!t) {
       ProgramVerdict v;
       v.name = p.name;
@@ -79,9 +79,16 @@ Result<std::vector<ProgramVerdict>> verify_object_programs(std::span<const uint8
       v.diagnostics.push_back(
           {ErrorCode::kUnsupported, kNoInsn,
            opts.type.empty()
-               ? fmt::format("no linux program type for section '{}' (give --type)", p.section)
-               : fmt::format("no linux program type '{}'", opts.type)});
+               ? fmt::format("no {} program type for section '{}' (give --type)",
+                             platform.name, p.section)
+               : fmt::format("no {} program type '{}'", platform.name, opts.type)});
       verdicts.push_back(std::move(v));
+      continue;
+    }
+    if (!linux) {
+      ProgramType view = verifier::runtime_ctx_view(*t);
+      auto r = verify_loaded_program(*obj, p, view, platform, opts.mem_size, vo);
+      verdicts.push_back(verdict_of(p, t->name, r));
       continue;
     }
     auto r = verify_loaded_program(*obj, p, *t, platform, opts.mem_size, vo);

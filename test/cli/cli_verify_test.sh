@@ -48,14 +48,17 @@ out=$("$bpfjit" verify "$compat/reject_packet.o" --platform linux --json)
 [ $? = 1 ] || fail "json exit: $out"
 [ "$(head -n 1 <<<"$out")" = "[" ] && [ "$(tail -n 1 <<<"$out")" = "]" ] || fail "array: $out"
 [ "$(grep -c '"verdict": "rejected"' <<<"$out")" = 3 ] || fail "json verdicts: $out"
-grep -q '{"name": "xdp_unchecked_read", "section": "xdp", "type": "xdp", "verdict": "rejected", "load_error": false, "insns_processed": [0-9]*, "time_us": [0-9]*, "reasons": \[{"insn": [0-9]*, "message": "' <<<"$out" \
-  || fail "json object: $out"
+obj='{"name": "xdp_unchecked_read", "section": "xdp", "type": "xdp", "verdict": "rejected", '
+obj+='"load_error": false, "insns_processed": [0-9]*, "time_us": [0-9]*, '
+obj+='"reasons": \[{"insn": [0-9]*, "message": "'
+grep -q "$obj" <<<"$out" || fail "json object: $out"
 out=$("$bpfjit" verify "$compat/bounded_loops.o" --platform linux --json) || fail "json exit $?"
 [ "$(grep -c '"verdict": "accepted"' <<<"$out")" = 3 ] || fail "json accepted: $out"
 grep -q '"reasons": \[\]}' <<<"$out" || fail "json empty reasons: $out"
 if command -v python3 >/dev/null; then
-  python3 -c 'import json,sys; a=json.load(sys.stdin); assert len(a)==3 and a[2]["type"]=="sched_cls"' \
-    <<<"$out" || fail "json does not parse: $out"
+  check='import json, sys; a = json.load(sys.stdin); assert len(a) == 3, a; '
+  check+='assert a[2]["type"] == "sched_cls", a'
+  python3 -c "$check" <<<"$out" || fail "json does not parse: $out"
 fi
 
 # an object the loader refuses as a whole: exit 2, the error on stderr

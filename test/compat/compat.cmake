@@ -8,7 +8,9 @@
 add_executable(bpfjit-compat-oracle EXCLUDE_FROM_ALL compat/kernel_verdicts.c)
 target_link_libraries(bpfjit-compat-oracle PRIVATE PkgConfig::LIBBPF PkgConfig::LIBELF)
 
-add_executable(compat_tests compat/compat_test.cc ${PROJECT_SOURCE_DIR}/runtime/cli/verify_object.cc)
+add_executable(compat_tests
+  compat/compat_test.cc
+  ${PROJECT_SOURCE_DIR}/runtime/cli/verify_object.cc)
 target_link_libraries(compat_tests PRIVATE bpfjit bpfjit_verifier fmt::fmt GTest::gtest_main)
 target_compile_definitions(compat_tests PRIVATE
   BPFJIT_COMPAT_PROGS_DIR="${BPFJIT_COMPAT_PROGS_DIR}"
