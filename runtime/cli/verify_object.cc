@@ -41,7 +41,7 @@ Result<std::vector<ProgramVerdict>> verify_object_programs(std::span<const uint8
                                                            const ObjectVerifyOptions& opts) {
   const bool linux = platform.name == "linux";
   HelperTable helpers = HelperTable::builtin();
-  LoadOptions lo;
+  LoadOptions lo = opts.load;
   lo.helpers = linux ? nullptr : &helpers;
   lo.type_override = opts.type;
   // Loaded as mem, the loader leaves context accesses at the kernel's offsets (and the

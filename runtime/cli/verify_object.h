@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "runtime/isa/result.h"
+#include "runtime/loader/loader.h"
 #include "runtime/verify_loaded.h"
 #include "verifier/platform.h"
 
@@ -34,6 +35,9 @@ struct ProgramVerdict {
 };
 
 struct ObjectVerifyOptions {
+  // The loader's settings (target BTF, kconfig values, limits, ...). Its helpers and
+  // type_override are replaced: they follow from the platform and `type`.
+  LoadOptions load;
   std::string type;     // verify every program as this type instead of its section's
   std::string program;  // only this program (by name); empty: every program
   bool log = false;     // keep the verifier's log in each verdict
