@@ -17,6 +17,7 @@ if(TARGET bpfjit_interp)
     cli/cmd_jit_dump.cc
     cli/cmd_inspect.cc
     cli/cmd_verify.cc
+    cli/verify_object.cc
     cli/object_cli.cc
   )
   set_target_properties(bpfjit_cli PROPERTIES OUTPUT_NAME bpfjit)

@@ -11,11 +11,20 @@
 //   --btf FILE        target BTF for CO-RE relocations (linux: /sys/kernel/btf/vmlinux
 //                     by default, when it exists)
 //   --kconfig FILE    values of .kconfig externs (linux: LINUX_KERNEL_VERSION from uname)
+//   --json            print the verdicts as a JSON array (see kJsonHelp)
+//
+// One line per program: name, section, program type, verdict, instructions processed,
+// time; each reason of a rejection on its own indented line. A raw program is named by
+// its file and has section "-". A program the loader refused alone is rejected with
+// "load error: ...". An object that cannot be loaded at all is an error (exit code 2).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "helpers/helper_table.h"
 #include "runtime/cli/cmd_object.h"
@@ -36,28 +45,92 @@ struct VerifyCliOptions {
   std::string platform = "runtime";
   std::optional<uint64_t> mem_size;
   BtfCliOptions btf;
+  bool json = false;
 };
-
-// Prints one program's verdict; true when accepted.
-bool report(const std::string& name, const std::string& what,
-            const verifier::VerifyResult& r, bool log) {
-  if (log) fmt::print("{}", r.log);
-  const auto& s = r.stats;
-  if (r.accepted) {
-    fmt::print("{}{}: accepted ({} insns processed, {} states, stack {} bytes, {} us)\n", name,
-               what, s.insns_processed, s.states_stored, s.max_stack_depth, s.time.count());
-    return true;
-  }
-  fmt::print("{}{}: rejected\n", name, what);
-  for (const Diagnostic& d : r.diagnostics) fmt::print("  {}\n", d.to_string());
-  return false;
-}
 
 bool is_elf(const std::vector<uint8_t>& bytes) {
   return bytes.size() >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' &&
          bytes[3] == 'F';
 }
 
+// "\"" -> "\\\"", control characters as \u00XX: a JSON string's contents.
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+// One line per program (name, section, type, verdict, instructions processed, time), the
+// reasons of a rejection indented below it.
+void print_verdicts_text(const std::vector<ProgramVerdict>& verdicts, bool log) {
+  size_t name_w = 0, section_w = 0, type_w = 0;
+  for (const ProgramVerdict& v : verdicts) {
+    name_w = std::max(name_w, v.name.size());
+    section_w = std::max(section_w, v.section.size());
+    type_w = std::max(type_w, v.type.empty() ? size_t{1} : v.type.size());
+  }
+  for (const ProgramVerdict& v : verdicts) {
+    if (log) fmt::print("{}", v.log);
+    fmt::print("{:<{}}  section {:<{}}  type {:<{}}  {}  insns {}  time {} us\n", v.name,
+               name_w, v.section, section_w, v.type.empty() ? "-" : v.type, type_w,
+               v.accepted ? "accepted" : "rejected", v.insns_processed, v.time.count());
+    for (const Diagnostic& d : v.diagnostics) {
+      fmt::print("  {}{}\n", v.load_failed ? "load error: " : "", d.to_string());
+    }
+  }
+}
+
+// A JSON array with one object per program.
+void print_verdicts_json(const std::vector<ProgramVerdict>& verdicts, bool log) {
+  fmt::print("[");
+  for (size_t i = 0; i < verdicts.size(); ++i) {
+    const ProgramVerdict& v = verdicts[i];
+    std::string reasons;
+    for (size_t d = 0; d < v.diagnostics.size(); ++d) {
+      const Diagnostic& diag = v.diagnostics[d];
+      reasons += fmt::format("{}{{\"insn\": {}, \"message\": \"{}\"}}", d ? ", " : "",
+                             diag.insn == kNoInsn ? "null" : std::to_string(diag.insn),
+                             json_escape(diag.message));
+    }
+    fmt::print("{}\n  {{\"name\": \"{}\", \"section\": \"{}\", \"type\": {}, "
+               "\"verdict\": \"{}\", \"load_error\": {}, \"insns_processed\": {}, "
+               "\"time_us\": {}, \"reasons\": [{}]",
+               i ? "," : "", json_escape(v.name), json_escape(v.section),
+               v.type.empty() ? "null" : "\"" + json_escape(v.type) + "\"",
+               v.accepted ? "accepted" : "rejected", v.load_failed ? "true" : "false",
+               v.insns_processed, v.time.count(), reasons);
+    if (log) fmt::print(", \"log\": \"{}\"", json_escape(v.log));
+    fmt::print("}}");
+  }
+  fmt::print("{}]\n", verdicts.empty() ? "" : "\n");
+}
+
+// Prints the verdicts in the chosen format; the exit code: 0 when all were accepted.
+int print_verdicts(const std::vector<ProgramVerdict>& verdicts, const VerifyCliOptions& o) {
+  if (o.json) {
+    print_verdicts_json(verdicts, o.log);
+  } else {
+    print_verdicts_text(verdicts, o.log);
+  }
+  bool all = true;
+  for (const ProgramVerdict& v : verdicts) all &= v.accepted;
+  return all ? 0 : 1;
+}
+
+// A raw program or assembler text: one program, named by its file, with no section.
 int verify_raw(const VerifyCliOptions& o, const verifier::Platform& platform) {
   auto insns = load_program(o.input);
   if (!insns) {
@@ -74,69 +147,43 @@ int verify_raw(const VerifyCliOptions& o, const verifier::Platform& platform) {
   verifier::VerifyOptions vo;
   vo.log = o.log;
   verifier::VerifyInput in{*insns, {}, {}, *type, {}, o.mem_size, platform};
-  return report(o.input, fmt::format(" ({})", type->name), verifier::verify(in, vo), o.log) ? 0
-                                                                                           : 1;
+  verifier::VerifyResult r = verifier::verify(in, vo);
+  ProgramVerdict v;
+  v.name = o.input;
+  v.section = "-";
+  v.type = type->name;
+  v.accepted = r.accepted;
+  v.insns_processed = r.stats.insns_processed;
+  v.time = r.stats.time;
+  v.diagnostics = std::move(r.diagnostics);
+  v.log = std::move(r.log);
+  return print_verdicts({v}, o);
 }
 
 int verify_object(const VerifyCliOptions& o, const std::vector<uint8_t>& bytes,
                   const verifier::Platform& platform) {
-  const bool linux = platform.name == "linux";
-  HelperTable helpers = HelperTable::builtin();
-  LoadOptions lo;
-  lo.helpers = linux ? nullptr : &helpers;
-  lo.type_override = o.type;
-  if (linux) {
-    // Loaded as mem, the loader leaves context accesses at the kernel's offsets (and the
-    // helper ids unchecked): the kernel's program types check them.
-    lo.type_override = "mem";
-  }
-  auto btf = btf_settings(o.btf, linux);
+  ObjectVerifyOptions vo;
+  vo.type = o.type;
+  vo.program = o.program;
+  vo.log = o.log;
+  vo.mem_size = o.mem_size;
+  auto btf = btf_settings(o.btf, platform.name == "linux");
   if (!btf) {
     print_error(kToolName, btf.error());
     return 2;
   }
-  lo.target_btf = btf->target_btf;
-  lo.kconfig = btf->kconfig;
-  auto obj = load_object(bytes, lo);
-  if (!obj) {
-    print_error(kToolName, obj.error());
+  vo.load.target_btf = btf->target_btf;
+  vo.load.kconfig = btf->kconfig;
+  auto verdicts = verify_object_programs(bytes, platform, vo);
+  if (!verdicts) {
+    print_error(kToolName, verdicts.error());
     return 2;
   }
-  verifier::VerifyOptions vo;
-  vo.log = o.log;
-  bool all = true;
-  size_t verified = 0;
-  for (const LoadedProgram& p : obj->programs) {
-    if (!o.program.empty() && p.name != o.program) continue;
-    ++verified;
-    if (p.load_error) {  // the loader refused this program alone
-      fmt::print("{} ({}): rejected\n  {}\n", p.name, p.section, p.load_error->to_string());
-      all = false;
-      continue;
-    }
-    if (!linux) {
-      ProgramType view = verifier::runtime_ctx_view(*p.type);
-      auto r = verify_loaded_program(*obj, p, view, platform, o.mem_size, vo);
-      all &= report(p.name, fmt::format(" ({}, {})", p.section, p.type->name), r, o.log);
-      continue;
-    }
-    const ProgramType* t = o.type.empty() ? platform.type_for_section(p.section)
-                                          : platform.find_type(o.type);
-    if (!t) {
-      fmt::print("{} ({}): rejected\n  unsupported: no linux program type for this section "
-                 "(give --type)\n",
-                 p.name, p.section);
-      all = false;
-      continue;
-    }
-    auto r = verify_loaded_program(*obj, p, *t, platform, o.mem_size, vo);
-    all &= report(p.name, fmt::format(" ({}, {})", p.section, t->name), r, o.log);
-  }
-  if (!o.program.empty() && verified == 0) {
+  if (!o.program.empty() && verdicts->empty()) {
     fmt::print(stderr, "{}: the object has no program '{}'\n", kToolName, o.program);
     return 2;
   }
-  return all ? 0 : 1;
+  return print_verdicts(*verdicts, o);
 }
 
 int run_verify(const VerifyCliOptions& o) {
@@ -156,11 +203,20 @@ int run_verify(const VerifyCliOptions& o) {
 
 }  // namespace
 
+constexpr const char* kJsonHelp =
+    "print a JSON array with one object per program: name, section, type (null "
+    "when the platform has none for the section), verdict (\"accepted\" or \"rejected\"), "
+    "load_error (true when the loader refused the program), insns_processed, time_us, "
+    "reasons (a list of {insn, message}; insn is null when none is named) and, with --log, "
+    "log";
+
 Command add_verify_command(CLI::App& parent) {
   auto o = std::make_shared<VerifyCliOptions>();
   CLI::App* app = parent.add_subcommand(
-      "verify", "verify the programs of an ELF object, a raw program or assembler text; exit "
-                "0 only when every program is accepted");
+      "verify", "verify the programs of an ELF object, a raw program or assembler text: one "
+                "line per program (name, section, type, verdict, instructions processed, time), "
+                "the reasons of a rejection indented below; exit 0 only when every program is "
+                "accepted");
   app->add_option("file", o->input, "ELF object, raw program (.bin) or assembler text")
       ->required()
       ->check(CLI::ExistingFile);
@@ -172,6 +228,7 @@ Command add_verify_command(CLI::App& parent) {
       ->check(CLI::IsMember({"runtime", "linux"}));
   app->add_option("--mem-size", o->mem_size, "the mem type's buffer size in bytes");
   add_btf_options(app, o->btf);
+  app->add_flag("--json", o->json, kJsonHelp);
   return Command{app, [o] { return run_verify(*o); }};
 }
 

@@ -16,3 +16,11 @@ if(TARGET bpfjit_cli AND TARGET bpfjit-conformance-plugin)
             ${CMAKE_CURRENT_BINARY_DIR}/cli-work/inspect ${BPFJIT_BPF_PROGS_DIR})
   set_tests_properties(cli.inspect PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
 endif()
+
+# `bpfjit verify OBJ`: every program of an object, text and --json.
+if(TARGET bpfjit_cli AND DEFINED BPFJIT_COMPAT_PROGS_DIR)
+  add_test(NAME cli.verify
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/cli_verify_test.sh
+            $<TARGET_FILE:bpfjit_cli> ${BPFJIT_BPF_PROGS_DIR} ${BPFJIT_COMPAT_PROGS_DIR})
+  set_tests_properties(cli.verify PROPERTIES TIMEOUT 120)
+endif()

@@ -61,8 +61,8 @@ grep -Eq '^  \.rodata.* read-only$' <<<"$out" || fail "global data: $out"
 # verified; the exit code says not every program was accepted.
 out=$("$bpfjit" verify "$progs/isolation.v3.o"); rc=$?
 [ $rc = 1 ] || fail "verify isolation exit $rc: $out"
-grep -q '^good (mem, mem): accepted' <<<"$out" || fail "verify isolation: $out"
-grep -q '^writes_r10 (mem): rejected$' <<<"$out" || fail "verify isolation: $out"
+grep -Eq '^good +section mem +type mem +accepted ' <<<"$out" || fail "verify isolation: $out"
+grep -Eq '^writes_r10 +section mem +type mem +rejected ' <<<"$out" || fail "verify isolation: $out"
 grep -q 'program writes_r10: mov writes r10' <<<"$out" || fail "verify isolation: $out"
 out=$("$bpfjit" inspect "$progs/isolation.v3.o") || fail "inspect isolation exit $?"
 grep -q '^    load error: insn 0: program writes_r10: mov writes r10' <<<"$out" \
@@ -85,7 +85,7 @@ grep -Eq 'CO-RE field_byte_offset +struct rec.a +-> 12 \(local 0\)$' <<<"$out" \
   || fail "inspect core: $out"
 out=$("$bpfjit" verify "$progs/core_fields.v3.o" --btf "$progs/core_target.v3.o" --mem-size 24) \
   || fail "verify core exit $?: $out"
-grep -q '^read_rec (mem, mem): accepted' <<<"$out" || fail "verify core: $out"
+grep -Eq '^read_rec +section mem +type mem +accepted ' <<<"$out" || fail "verify core: $out"
 printf 'LINUX_KERNEL_VERSION=394752\nCONFIG_HZ=1000\n' > kconfig.txt
 out=$("$bpfjit" run "$progs/kconfig_externs.v3.o" --kconfig kconfig.txt --mem check.bin) \
   || fail "kconfig run exit $?"

@@ -1,0 +1,20 @@
+# The compatibility corpus (bpf-progs/compat/) against the kernel's recorded verdicts.
+#
+# bpfjit-compat-oracle (optional, not built by default; needs root and a kernel with BPF)
+# asks the running kernel for the verdict on each program; record.sh uses it to write
+# kernel_verdicts.tsv. compat_tests needs no kernel: it reads that file, verifies each
+# program with bpfjit on the linux platform and compares, allowing the disagreements that
+# known_differences.tsv lists.
+add_executable(bpfjit-compat-oracle EXCLUDE_FROM_ALL compat/kernel_verdicts.c)
+target_link_libraries(bpfjit-compat-oracle PRIVATE PkgConfig::LIBBPF PkgConfig::LIBELF)
+
+add_executable(compat_tests
+  compat/compat_test.cc
+  ${PROJECT_SOURCE_DIR}/runtime/cli/verify_object.cc)
+target_link_libraries(compat_tests PRIVATE bpfjit bpfjit_verifier fmt::fmt GTest::gtest_main)
+target_compile_definitions(compat_tests PRIVATE
+  BPFJIT_COMPAT_PROGS_DIR="${BPFJIT_COMPAT_PROGS_DIR}"
+  BPFJIT_COMPAT_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/compat")
+add_dependencies(compat_tests compat_progs)
+bpfjit_warnings(compat_tests)
+gtest_discover_tests(compat_tests DISCOVERY_TIMEOUT 60)
