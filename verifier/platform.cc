@@ -3,6 +3,8 @@
 // runtime platform from bpfjit's own helper table and program types.
 #include "verifier/platform.h"
 
+#include "helpers/map_types.h"
+
 #include <algorithm>
 
 #include "helpers/helper_table.h"
@@ -13,12 +15,13 @@ namespace bpfjit::verifier {
 
 namespace {
 
+// Every kernel map type (helpers/maps/map_types.def).
 std::vector<uint32_t> all_map_types() {
-  return {map_type::kHash,        map_type::kArray,        map_type::kProgArray,
-          map_type::kPerfEventArray, map_type::kPercpuHash, map_type::kPercpuArray,
-          map_type::kStackTrace,  map_type::kLruHash,      map_type::kLruPercpuHash,
-          map_type::kLpmTrie,     map_type::kArrayOfMaps,  map_type::kHashOfMaps,
-          map_type::kQueue,       map_type::kStack,        map_type::kRingbuf};
+  std::vector<uint32_t> out;
+  for (const MapTypeInfo& m : map_type_table()) {
+    if (m.number != 0) out.push_back(m.number);
+  }
+  return out;
 }
 
 bool has_packet_pointer(const std::vector<CtxField>& fields) {
@@ -94,45 +97,16 @@ Platform build_runtime() {
 }  // namespace
 
 uint32_t map_type_from_name(std::string_view name) {
-  struct Entry {
-    const char* name;
-    uint32_t type;
-  };
-  static const Entry kNames[] = {
-      {"hash", map_type::kHash},         {"array", map_type::kArray},
-      {"prog_array", map_type::kProgArray}, {"perf_event_array", map_type::kPerfEventArray},
-      {"percpu_hash", map_type::kPercpuHash}, {"percpu_array", map_type::kPercpuArray},
-      {"stack_trace", map_type::kStackTrace}, {"lru_hash", map_type::kLruHash},
-      {"lru_percpu_hash", map_type::kLruPercpuHash}, {"lpm_trie", map_type::kLpmTrie},
-      {"array_of_maps", map_type::kArrayOfMaps}, {"hash_of_maps", map_type::kHashOfMaps},
-      {"queue", map_type::kQueue},       {"stack", map_type::kStack},
-      {"ringbuf", map_type::kRingbuf},
-  };
-  for (const Entry& e : kNames) {
-    if (name == e.name) return e.type;
+  if (name.starts_with("BPF_MAP_TYPE_")) name.remove_prefix(13);
+  for (const MapTypeInfo& m : map_type_table()) {
+    if (m.number != 0 && name == m.name) return m.number;
   }
   return 0;
 }
 
 const char* map_type_name(uint32_t type) {
-  switch (type) {
-    case map_type::kHash: return "hash";
-    case map_type::kArray: return "array";
-    case map_type::kProgArray: return "prog_array";
-    case map_type::kPerfEventArray: return "perf_event_array";
-    case map_type::kPercpuHash: return "percpu_hash";
-    case map_type::kPercpuArray: return "percpu_array";
-    case map_type::kStackTrace: return "stack_trace";
-    case map_type::kLruHash: return "lru_hash";
-    case map_type::kLruPercpuHash: return "lru_percpu_hash";
-    case map_type::kLpmTrie: return "lpm_trie";
-    case map_type::kArrayOfMaps: return "array_of_maps";
-    case map_type::kHashOfMaps: return "hash_of_maps";
-    case map_type::kQueue: return "queue";
-    case map_type::kStack: return "stack";
-    case map_type::kRingbuf: return "ringbuf";
-    default: return "unknown";
-  }
+  const MapTypeInfo* m = map_type_info(type);
+  return m != nullptr ? m->name : "unknown";
 }
 
 const ProgramType* Platform::find_type(std::string_view type_name) const {
@@ -160,9 +134,9 @@ const HelperProto* Platform::prototype(uint32_t id) const {
 }
 
 const HelperProto* Platform::find_helper(uint32_t id) const {
-  const HelperProto* p = prototype(id);
-  if (p == nullptr || !uses_runtime_kinds_only(*p)) return nullptr;
-  return p;
+  // Every kind is known to the verifier, which refuses the kernel objects it does not
+  // model (sockets, BTF objects, dynptrs, ...) by name.
+  return prototype(id);
 }
 
 bool Platform::packet_writable(const ProgramType& type) const {

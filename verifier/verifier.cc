@@ -3,6 +3,9 @@
 // control-flow facts in cfg, the platform descriptions in platform.
 #include "verifier/verifier.h"
 
+#include "helpers/kernel_tables.h"
+#include "helpers/map_types.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -42,10 +45,7 @@ constexpr uint32_t kMaxAncestorWalk = 4096;
 constexpr LoopLoc kNumLoopLocs = kLocSlot0 + kStackFrameSize / 8;
 
 // Helper ids the verifier knows the meaning of (beyond their prototypes).
-constexpr uint32_t kIdMapLookup = 1, kIdMapUpdate = 2, kIdMapDelete = 3, kIdTailCall = 12,
-                   kIdPerfEventOutput = 25, kIdMapPush = 87, kIdMapPop = 88, kIdMapPeek = 89,
-                   kIdRingbufOutput = 130, kIdRingbufReserve = 131, kIdRingbufQuery = 134,
-                   kIdForEachMapElem = 164, kIdLoop = 181;
+constexpr uint32_t kIdMapLookup = 1, kIdTailCall = 12, kIdForEachMapElem = 164, kIdLoop = 181;
 
 enum class Access : uint8_t { kRead, kWrite, kAtomic, kHelperRead, kHelperWrite };
 
@@ -55,11 +55,39 @@ bool is_write(Access a) {
 
 std::string rname(uint8_t r) { return fmt::format("r{}", r); }
 
-// The kernel's map types grouped by what helpers may do with them.
-bool is_keyed_map(uint32_t t) {
-  return t != map_type::kRingbuf && t != map_type::kProgArray &&
-         t != map_type::kPerfEventArray && t != map_type::kQueue && t != map_type::kStack &&
-         t != map_type::kStackTrace;
+// The family of map operations (MapOp, helpers/map_types.h) each map helper performs;
+// 0 for helpers that are not map operations.
+struct MapHelperFamily {
+  std::string_view helper;
+  uint32_t family;
+};
+constexpr MapHelperFamily kMapHelperFamilies[] = {
+    {"map_lookup_elem", kOpLookup},        {"map_update_elem", kOpUpdate},
+    {"map_delete_elem", kOpDelete},        {"map_push_elem", kOpPush},
+    {"map_pop_elem", kOpPop},              {"map_peek_elem", kOpPeek},
+    {"for_each_map_elem", kOpForEach},     {"tail_call", kOpTailCall},
+    {"perf_event_output", kOpPerfEvent},   {"perf_event_read", kOpPerfEvent},
+    {"perf_event_read_value", kOpPerfEvent}, {"skb_output", kOpPerfEvent},
+    {"xdp_output", kOpPerfEvent},          {"get_stackid", kOpGetStackid},
+    {"skb_under_cgroup", kOpUnderCgroup},  {"current_task_under_cgroup", kOpUnderCgroup},
+    {"redirect_map", kOpRedirectMap},      {"sk_redirect_map", kOpSockRedirect},
+    {"sk_redirect_hash", kOpSockRedirect}, {"msg_redirect_map", kOpSockRedirect},
+    {"msg_redirect_hash", kOpSockRedirect}, {"sock_map_update", kOpSockRedirect},
+    {"sock_hash_update", kOpSockRedirect}, {"sk_select_reuseport", kOpSelectReuseport},
+    {"get_local_storage", kOpGetLocalStorage}, {"sk_storage_get", kOpLocalStorage},
+    {"sk_storage_delete", kOpLocalStorage}, {"inode_storage_get", kOpLocalStorage},
+    {"inode_storage_delete", kOpLocalStorage}, {"task_storage_get", kOpLocalStorage},
+    {"task_storage_delete", kOpLocalStorage}, {"cgrp_storage_get", kOpLocalStorage},
+    {"cgrp_storage_delete", kOpLocalStorage}, {"ringbuf_output", kOpRingbuf},
+    {"ringbuf_reserve", kOpRingbuf},       {"ringbuf_query", kOpRingbuf},
+    {"ringbuf_reserve_dynptr", kOpRingbuf}, {"user_ringbuf_drain", kOpUserRingbufDrain},
+};
+
+uint32_t map_helper_family(std::string_view helper) {
+  for (const MapHelperFamily& f : kMapHelperFamilies) {
+    if (f.helper == helper) return f.family;
+  }
+  return 0;
 }
 
 class Verifier {
@@ -1524,6 +1552,13 @@ bool Verifier::ctx_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn
         case CtxFieldKind::kPacketEnd: r.type = RegType::kPacketEnd; break;
         case CtxFieldKind::kPacketMeta: r.type = RegType::kPacketMeta; break;
         case CtxFieldKind::kScalar: r.type = RegType::kScalar; break;
+        case CtxFieldKind::kSocket:
+        case CtxFieldKind::kSocketOrNull:
+        case CtxFieldKind::kSockCommonOrNull:
+        case CtxFieldKind::kFlowKeys:
+          return fail(pc, fmt::format("unsupported: the ctx field {} holds a kernel object "
+                                      "pointer (socket, flow keys), which bpfjit does not model",
+                                      field->name));
       }
       *out = r;
     }
@@ -2065,6 +2100,47 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
         facts_ |= 0;
         break;
       }
+      case ArgKind::kPtrToLong:
+      case ArgKind::kPtrToInt:
+        // A u64 or u32 result the helper writes.
+        if (!check_helper_mem(pc, regno, kind == ArgKind::kPtrToLong ? 8 : 4, true, arg,
+                              nullptr)) {
+          return false;
+        }
+        break;
+      case ArgKind::kPtrToFixedSizeMem: {
+        const uint32_t size = kernel::fixed_mem_size(id, arg);
+        if (size == 0) return wrong("memory of a known size");
+        if (!check_helper_mem(pc, regno, size, false, arg,
+                              "invalid helper argument: the memory is not initialized")) {
+          return false;
+        }
+        break;
+      }
+      case ArgKind::kPtrToMapValueOrNull:
+        if (a.is_const_scalar(0)) break;
+        if (!map) return fail(pc, fmt::format("invalid helper argument: arg{} needs a map argument before it", arg));
+        if (!check_helper_mem(pc, regno, map->value_size, false, arg,
+                              "invalid helper argument: the map value memory is not initialized")) {
+          return false;
+        }
+        break;
+      case ArgKind::kPtrToSockCommon:
+      case ArgKind::kPtrToReleasedSocket:
+      case ArgKind::kPtrToBtfId:
+      case ArgKind::kPtrToBtfIdOrNull:
+      case ArgKind::kPtrToReleasedBtfIdOrNull:
+      case ArgKind::kPtrToPercpuBtfId:
+      case ArgKind::kPtrToKptr:
+      case ArgKind::kPtrToSpinLock:
+      case ArgKind::kPtrToTimer:
+      case ArgKind::kPtrToDynptr:
+      case ArgKind::kPtrToUninitDynptr:
+      case ArgKind::kPtrToReleasedDynptr:
+        return fail(pc, fmt::format("unsupported: arg{} of {} is a kernel object (socket, BTF "
+                                    "object, spin lock, timer, kptr or dynptr), which bpfjit "
+                                    "does not model",
+                                    arg, proto->name));
       case ArgKind::kConstAllocSize:
         if (!a.is_scalar() || !a.val.is_const() || a.val.value() == 0 ||
             a.val.value() > kMaxHelperSize) {
@@ -2077,44 +2153,24 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
         break;
     }
   }
-  // Map operations valid for the map's type.
+  // Map operations valid for the map's type: the helper's family of operations must be one
+  // the map type allows (helpers/maps/map_types.def), as the kernel's
+  // check_map_func_compatibility decides.
   if (map) {
-    uint32_t mt = map->type;
-    auto bad = [&]() {
+    const uint32_t mt = map->type;
+    const MapTypeInfo* info = map_type_info(mt);
+    const uint32_t family = map_helper_family(proto->name);
+    if (family != 0 && (info == nullptr || (info->ops & family) == 0)) {
+      if (id == kIdTailCall) {
+        return fail(pc, fmt::format("tail call: map {} is a {} map, bpf_tail_call needs a "
+                                    "prog_array",
+                                    map_index, map_type_name(mt)));
+      }
       return fail(pc, fmt::format("invalid map: {} cannot be used on map {} ({})", proto->name,
                                   map_index, map_type_name(mt)));
-    };
-    switch (id) {
-      case kIdMapLookup:
-      case kIdMapUpdate:
-      case kIdMapDelete:
-        if (!is_keyed_map(mt)) return bad();
-        break;
-      case kIdMapPush:
-      case kIdMapPop:
-      case kIdMapPeek:
-        if (mt != map_type::kQueue && mt != map_type::kStack) return bad();
-        break;
-      case kIdRingbufOutput:
-      case kIdRingbufReserve:
-      case kIdRingbufQuery:
-        if (mt != map_type::kRingbuf) return bad();
-        break;
-      case kIdTailCall:
-        if (mt != map_type::kProgArray) {
-          return fail(pc, fmt::format("tail call: map {} is a {} map, bpf_tail_call needs a "
-                                      "prog_array",
-                                      map_index, map_type_name(mt)));
-        }
-        break;
-      case kIdPerfEventOutput:
-        if (mt != map_type::kPerfEventArray) return bad();
-        break;
-      case kIdForEachMapElem:
-        if (!is_keyed_map(mt)) return bad();
-        break;
-      default:
-        break;
+    }
+    if (proto->name == "get_local_storage" && !cur_.reg(2).is_const_scalar(0)) {
+      return fail(pc, "invalid helper argument: get_local_storage takes flags 0");
     }
   }
   if (id == kIdTailCall && !cur_.refs.empty()) {
@@ -2161,7 +2217,7 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
     case RetKind::kVoid:
       r0 = Reg::unknown();
       break;
-    case RetKind::kPtrToMapValueOrNull:
+    case RetKind::kPtrToMapValueOrNull: {
       if (!map) return fail(pc, fmt::format("invalid helper argument: {} returns a map value but "
                                             "takes no map",
                                             proto->name));
@@ -2169,8 +2225,19 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
       r0.type = RegType::kMapValueOrNull;
       r0.map = map_index;
       r0.id = new_id();
-      if (id == kIdMapLookup &&
-          (map->type == map_type::kArrayOfMaps || map->type == map_type::kHashOfMaps)) {
+      const MapTypeInfo* info = map_type_info(map->type);
+      const MapLookup lookup = info ? info->lookup : MapLookup::kNotAllowed;
+      if (id == kIdMapLookup && (lookup == MapLookup::kSocketOrNull ||
+                                 lookup == MapLookup::kNotAllowed)) {
+        return fail(pc, fmt::format("invalid map: programs may not look up elements of map {} "
+                                    "({}){}",
+                                    map_index, map_type_name(map->type),
+                                    lookup == MapLookup::kSocketOrNull
+                                        ? " here: its lookups give sockets, which bpfjit does "
+                                          "not model"
+                                        : ""));
+      }
+      if (id == kIdMapLookup && lookup == MapLookup::kInnerMapOrNull) {
         // A map of maps holds maps: the lookup gives the inner map itself, or null.
         if (map->inner < 0 || static_cast<size_t>(map->inner) >= in_.maps.size()) {
           return fail(pc, fmt::format("map of maps: map {} has no inner map template (declare "
@@ -2181,6 +2248,28 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
         r0.map = static_cast<uint32_t>(map->inner);
       }
       break;
+    }
+    case RetKind::kPtrToMapValue:
+      if (!map) return fail(pc, fmt::format("invalid helper argument: {} returns a map value but "
+                                            "takes no map",
+                                            proto->name));
+      r0 = Reg{};
+      r0.type = RegType::kMapValue;
+      r0.map = map_index;
+      break;
+    case RetKind::kPtrToSocketOrNull:
+    case RetKind::kPtrToSockCommonOrNull:
+    case RetKind::kPtrToFullSocketOrNull:
+    case RetKind::kPtrToTcpSockOrNull:
+    case RetKind::kPtrToBtfId:
+    case RetKind::kPtrToBtfIdOrNull:
+    case RetKind::kPtrToReferencedBtfIdOrNull:
+    case RetKind::kPtrToMemOrBtfIdOrNull:
+    case RetKind::kPtrToMemOrBtfId:
+    case RetKind::kPtrToDynptrMemOrNull:
+      return fail(pc, fmt::format("unsupported: {} returns a kernel object (socket, BTF object "
+                                  "or dynptr memory), which bpfjit does not model",
+                                  proto->name));
     case RetKind::kPtrToRingbufMemOrNull: {
       r0 = Reg{};
       r0.type = RegType::kRingbufMemOrNull;

@@ -46,7 +46,10 @@ Result<std::vector<ProgramVerdict>> verify_object_programs(std::span<const uint8
   lo.type_override = opts.type;
   // Loaded as mem, the loader leaves context accesses at the kernel's offsets (and the
   // helper ids unchecked): the kernel's program types check them.
-  if (linux) lo.type_override = "mem";
+  if (linux) {
+    lo.type_override = "mem";
+    lo.decode_packet_loads = true;
+  }
   auto obj = load_object(bytes, lo);
   if (!obj) return obj.error();
 

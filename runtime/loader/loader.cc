@@ -1038,7 +1038,7 @@ Result<LoadedProgram> ObjectReader::link(const Func& main) {
 
   DecodeOptions dopts;
   dopts.allow_pseudo_lddw = false;
-  dopts.allow_packet_loads = prog.type->packet_loads;
+  dopts.allow_packet_loads = prog.type->packet_loads || opts_.decode_packet_loads;
   auto insns = decode(raw, dopts);
   if (!insns) return prefix(insns.error());
   prog.insns = std::move(insns).value();
