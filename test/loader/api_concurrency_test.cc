@@ -75,6 +75,9 @@ TEST_P(ApiConcurrencyTest, RunsWhileTheHostUsesMapsAndCounters) {
   std::vector<std::thread> workers;
   for (int t = 0; t < kThreads; ++t) {
     workers.emplace_back([&, t] {
+      // Start once the host is in its loop, so that the runs overlap its map updates even
+      // on a loaded machine.
+      while (host_reads.load() == 0) std::this_thread::yield();
       for (int i = 0; i < kRuns; ++i) {
         // Sources 1..8 are never blocked: telnet (23) is dropped, everything else passes.
         // Source 9 may be blocked or not at any moment: drop or pass are both right.
