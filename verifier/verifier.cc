@@ -1093,6 +1093,10 @@ bool Verifier::do_alu(uint32_t pc, const Insn& in) {
   Reg& d = cur_.reg(in.dst);
   if (f == Form::kNeg || f == Form::kEndian) {
     if (!read_reg(pc, in.dst)) return false;
+    if (!d.is_scalar() && in_.platform.allow_ptr_leaks) {
+      d = Reg::unknown();  // root may turn a pointer into a meaningless number
+      return true;
+    }
     if (!d.is_scalar()) {
       return fail(pc, fmt::format("pointer arithmetic: {} on {} ({})", info.mnemonic,
                                   rname(in.dst), reg_type_name(d.type)));
@@ -1235,6 +1239,10 @@ bool Verifier::do_alu(uint32_t pc, const Insn& in) {
     } else {
       d = Reg::unknown();
     }
+    return true;
+  }
+  if (op == AluOp::kSub && in_.platform.allow_ptr_leaks) {
+    d = Reg::unknown();  // root may subtract any two pointers: a meaningless number
     return true;
   }
   return fail(pc, fmt::format("pointer arithmetic: {} of {} ({}) and {} ({})", info.mnemonic,
@@ -1436,6 +1444,10 @@ bool Verifier::stack_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t lo
       if (b == ByteState::kSpill) {
         const Reg& sp = fr.stack[si].spill;
         if (!sp.is_scalar()) {
+          if (kind == Access::kHelperRead && in_.platform.allow_ptr_leaks) {
+            all_known = false;  // root may hand a spilled pointer's bytes to a helper
+            continue;
+          }
           if (kind == Access::kHelperRead) {
             return fail(pc, fmt::format("pointer leak: a helper would read the {} spilled at "
                                         "fp{}",
@@ -1893,7 +1905,7 @@ bool Verifier::do_branch(uint32_t pc, const Insn& in) {
       }
       return t;
     };
-    if (family(a.type) != family(b.type)) {
+    if (family(a.type) != family(b.type) && !in_.platform.allow_ptr_leaks) {
       return fail(pc, fmt::format("pointer arithmetic: comparison of {} ({}) with {} ({})",
                                   rname(in.dst), reg_type_name(a.type), rname(in.src),
                                   reg_type_name(b.type)));
