@@ -636,6 +636,40 @@ std::string param_name(const ::testing::TestParamInfo<ProgsTest::ParamType>& inf
   return n;
 }
 
+// real_loops: loops the verifier proves as real programs write them; run on both engines.
+TEST_P(ProgsTest, RealLoops) {
+  auto obj = load("real_loops");
+  ASSERT_TRUE(obj);
+  std::vector<uint8_t> pkt(64, 0);
+  int acc = 0;
+  for (int i = 0; i < 200; i++) acc += ((i + acc) * 7 + 3) & 0xff;
+  EXPECT_EQ(run(obj->program("loop_calls"), pkt), static_cast<uint64_t>(acc & 3));
+
+  Map* values = obj->map("values");
+  ASSERT_NE(values, nullptr);
+  const uint32_t key = 0;
+  std::array<uint64_t, 64> v{};
+  for (size_t i = 0; i < v.size(); ++i) v[i] = (i * 37 + 11) % 101;
+  ASSERT_TRUE(values->update(Map::bytes_of(key), Map::bytes_of(v)).ok());
+  EXPECT_EQ(run(obj->program("nested_sort"), pkt), 2u);
+  std::array<uint64_t, 64> sorted{};
+  ASSERT_TRUE(values->lookup(Map::bytes_of(key), Map::writable_bytes_of(sorted)).ok());
+  std::array<uint64_t, 64> want = v;
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(sorted, want);
+
+  for (uint64_t n : {0u, 1u, 10u, 60u, 61u}) {
+    std::array<uint64_t, 64> w{};
+    w[0] = n;
+    for (size_t i = 1; i < w.size(); ++i) w[i] = i;
+    ASSERT_TRUE(values->update(Map::bytes_of(key), Map::bytes_of(w)).ok());
+    uint64_t s = 0;
+    for (uint64_t i = 0; i < n && n <= 60; ++i) s += w[i + 1];
+    const uint64_t expect = n > 60 ? 0 : (s & 1 ? 1 : 2);
+    EXPECT_EQ(run(obj->program("count_from_memory"), pkt), expect) << "n " << n;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, ProgsTest,
                          ::testing::Combine(::testing::Values(EngineKind::kInterpreter,
                                                               EngineKind::kJit),
