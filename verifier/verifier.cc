@@ -489,7 +489,18 @@ Verifier::Prune Verifier::check_prune(uint32_t pc) {
     // Only when it came back to the very same state is it an infinite loop (as the kernel
     // decides); a state it merely covers may still make progress (a counter spilled to
     // the stack that a random start value leaves wide), and is explored on.
-    if (state_covers(cur_, cp->state, live, cfg_.precise_in[pc])) return Prune::kLoop;
+    if (state_covers(cur_, cp->state, live, cfg_.precise_in[pc])) {
+      // A callback run again from its joined entry (finish_callback) meets the states of
+      // its earlier runs on the same path: that is the fixpoint iteration, not a loop of
+      // the program, and since those states are still being explored they prune nothing.
+      // The run goes on to its exit, where the join decides whether another run is needed.
+      const Frame& then = cp->state.frames.back();
+      const Frame& now = cur_.frames.back();
+      if (then.callback && now.callback && then.callback_round != now.callback_round) {
+        continue;
+      }
+      return Prune::kLoop;
+    }
   }
   if (list.size() >= kMaxStatesPerInsn) {
     // Make room by forgetting the oldest state (its node stays for the branch counts).
