@@ -7,6 +7,10 @@
 # known_differences.tsv lists.
 add_executable(bpfjit-compat-oracle EXCLUDE_FROM_ALL compat/kernel_verdicts.c)
 target_link_libraries(bpfjit-compat-oracle PRIVATE PkgConfig::LIBBPF PkgConfig::LIBELF)
+# bpfjit-compat-cut-btf (optional too) cuts target.btf, the layouts of the kernel structs
+# the corpus's CO-RE programs read, from the running kernel's BTF; record.sh runs it.
+add_executable(bpfjit-compat-cut-btf EXCLUDE_FROM_ALL compat/cut_btf.c)
+target_link_libraries(bpfjit-compat-cut-btf PRIVATE PkgConfig::LIBBPF)
 
 add_executable(compat_tests
   compat/compat_test.cc

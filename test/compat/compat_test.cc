@@ -95,7 +95,11 @@ Comparison compare() {
         c.error = "cannot read the corpus object " + object;
         return c;
       }
-      auto v = cli::verify_object_programs(bytes, verifier::linux_platform(), {});
+      // CO-RE relocations resolve against the recorded layouts of the kernel that gave the
+      // verdicts (target.btf, cut by record.sh), never the machine's own.
+      cli::ObjectVerifyOptions opts;
+      opts.load.target_btf = std::string(BPFJIT_COMPAT_DATA_DIR) + "/target.btf";
+      auto v = cli::verify_object_programs(bytes, verifier::linux_platform(), opts);
       if (v) {
         ours[object] = std::move(*v);
       } else {

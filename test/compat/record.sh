@@ -8,9 +8,12 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build}
 [ "$(id -u)" = 0 ] || { echo "record.sh: must run as root (it loads programs)" >&2; exit 1; }
-cmake --build "$build" --target compat_progs bpfjit-compat-oracle
+cmake --build "$build" --target compat_progs bpfjit-compat-oracle bpfjit-compat-cut-btf
 oracle=$(find "$build" -name bpfjit-compat-oracle -type f -perm -u+x | head -n 1)
+cut_btf=$(find "$build" -name bpfjit-compat-cut-btf -type f -perm -u+x | head -n 1)
 objects=("$build"/bpf-progs/compat/*.o)
+# The layouts of the kernel structs the CO-RE programs read, for the test's target BTF.
+"$cut_btf" /sys/kernel/btf/vmlinux "$src/test/compat/target.btf" "${objects[@]}"
 out=$src/test/compat/kernel_verdicts.tsv
 tmp=$(mktemp)
 {
