@@ -66,7 +66,12 @@ enum MapOp : uint32_t {
 inline constexpr uint32_t kFlagNoPrealloc = 1U << 0;   // BPF_F_NO_PREALLOC
 inline constexpr uint32_t kFlagNoCommonLru = 1U << 1;  // BPF_F_NO_COMMON_LRU
 inline constexpr uint32_t kFlagRdonlyProg = 1U << 7;   // BPF_F_RDONLY_PROG
+inline constexpr uint32_t kFlagWronlyProg = 1U << 8;   // BPF_F_WRONLY_PROG
 inline constexpr uint32_t kAnyFlags = ~0U;             // not checked
+
+// The family of map operations (MapOp) the kernel helper `name` (without "bpf_")
+// performs, or 0 when it is not a map operation.
+uint32_t map_op_of_helper(std::string_view name);
 
 struct MapTypeInfo {
   MapType type;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "helpers/map_types.h"
 #include "runtime/loader/loader.h"
 #include "verifier/verifier.h"
 
@@ -18,11 +19,10 @@ namespace bpfjit {
 inline std::vector<verifier::MapInfo> verifier_maps(const LoadedObject& obj) {
   std::vector<verifier::MapInfo> maps;
   for (const MapDef& m : obj.maps) {
-    constexpr uint32_t kRdonlyProg = 1u << 7, kWronlyProg = 1u << 8;  // BPF_F_*_PROG
     verifier::MapInfo info{static_cast<uint32_t>(m.spec.type), m.spec.key_size,
                            m.spec.value_size, m.spec.max_entries};
-    info.read_only = (m.spec.flags & kRdonlyProg) != 0;
-    info.write_only = (m.spec.flags & kWronlyProg) != 0;
+    info.read_only = (m.spec.flags & kFlagRdonlyProg) != 0;
+    info.write_only = (m.spec.flags & kFlagWronlyProg) != 0;
     maps.push_back(info);
   }
   const size_t object_maps = maps.size();

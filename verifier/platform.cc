@@ -126,17 +126,11 @@ const ProgramType* Platform::type_for_section(std::string_view s) const {
   return nullptr;
 }
 
-const HelperProto* Platform::prototype(uint32_t id) const {
+const HelperProto* Platform::find_helper(uint32_t id) const {
   auto it = std::lower_bound(helpers.begin(), helpers.end(), id,
                              [](const HelperProto& h, uint32_t v) { return h.id < v; });
   if (it == helpers.end() || it->id != id) return nullptr;
   return &*it;
-}
-
-const HelperProto* Platform::find_helper(uint32_t id) const {
-  // Every kind is known to the verifier, which refuses the kernel objects it does not
-  // model (sockets, BTF objects, dynptrs, ...) by name.
-  return prototype(id);
 }
 
 bool Platform::packet_writable(const ProgramType& type) const {

@@ -8,10 +8,9 @@
 //  - linux: every kernel program type of enum bpf_prog_type (socket_filter ... syscall) with
 //    its context fields, its helper set for a root loader and its exit values, and every
 //    kernel helper prototype (ids 1..209), from the tables of helpers/kernel_tables.h, for
-//    checking kernel objects offline. Helpers whose prototypes use kinds the verifier does
-//    not handle yet (sockets, kernel objects, timers, dynptrs: the kinds after
-//    kLastRuntimeArgKind / kLastRuntimeRetKind) are not returned by find_helper, so calls to
-//    them are refused as unknown; prototype() returns them all.
+//    checking kernel objects offline. The verifier refuses, by name, calls whose prototypes
+//    pass or return kernel objects it does not model (sockets, BTF objects, timers,
+//    dynptrs: the kinds after kLastRuntimeArgKind / kLastRuntimeRetKind).
 #pragma once
 
 #include <cstdint>
@@ -73,11 +72,8 @@ struct Platform {
   // "xdp", "kprobe/...", "socket", "tc", "cgroup/connect4", ...; "mem..." for bpfjit's
   // buffer programs), or nullptr when the platform has no such type.
   const ProgramType* type_for_section(std::string_view section) const;
-  // The prototype the verifier checks a call against; nullptr when the id is unknown or
-  // its prototype uses kinds the verifier does not handle yet.
+  // The prototype the verifier checks a call against; nullptr when the id is unknown.
   const HelperProto* find_helper(uint32_t id) const;
-  // Every prototype of the platform, whatever its kinds.
-  const HelperProto* prototype(uint32_t id) const;
   bool packet_writable(const ProgramType& type) const;
   bool map_type_allowed(uint32_t type) const;
 };

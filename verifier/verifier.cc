@@ -55,41 +55,6 @@ bool is_write(Access a) {
 
 std::string rname(uint8_t r) { return fmt::format("r{}", r); }
 
-// The family of map operations (MapOp, helpers/map_types.h) each map helper performs;
-// 0 for helpers that are not map operations.
-struct MapHelperFamily {
-  std::string_view helper;
-  uint32_t family;
-};
-constexpr MapHelperFamily kMapHelperFamilies[] = {
-    {"map_lookup_elem", kOpLookup},        {"map_update_elem", kOpUpdate},
-    {"map_delete_elem", kOpDelete},        {"map_push_elem", kOpPush},
-    {"map_pop_elem", kOpPop},              {"map_peek_elem", kOpPeek},
-    {"for_each_map_elem", kOpForEach},     {"tail_call", kOpTailCall},
-    {"perf_event_output", kOpPerfEvent},   {"perf_event_read", kOpPerfEvent},
-    {"perf_event_read_value", kOpPerfEvent}, {"skb_output", kOpPerfEvent},
-    {"xdp_output", kOpPerfEvent},          {"get_stackid", kOpGetStackid},
-    {"skb_under_cgroup", kOpUnderCgroup},  {"current_task_under_cgroup", kOpUnderCgroup},
-    {"redirect_map", kOpRedirectMap},      {"sk_redirect_map", kOpSockRedirect},
-    {"sk_redirect_hash", kOpSockRedirect}, {"msg_redirect_map", kOpSockRedirect},
-    {"msg_redirect_hash", kOpSockRedirect}, {"sock_map_update", kOpSockRedirect},
-    {"sock_hash_update", kOpSockRedirect}, {"sk_select_reuseport", kOpSelectReuseport},
-    {"get_local_storage", kOpGetLocalStorage}, {"sk_storage_get", kOpLocalStorage},
-    {"sk_storage_delete", kOpLocalStorage}, {"inode_storage_get", kOpLocalStorage},
-    {"inode_storage_delete", kOpLocalStorage}, {"task_storage_get", kOpLocalStorage},
-    {"task_storage_delete", kOpLocalStorage}, {"cgrp_storage_get", kOpLocalStorage},
-    {"cgrp_storage_delete", kOpLocalStorage}, {"ringbuf_output", kOpRingbuf},
-    {"ringbuf_reserve", kOpRingbuf},       {"ringbuf_query", kOpRingbuf},
-    {"ringbuf_reserve_dynptr", kOpRingbuf}, {"user_ringbuf_drain", kOpUserRingbufDrain},
-};
-
-uint32_t map_helper_family(std::string_view helper) {
-  for (const MapHelperFamily& f : kMapHelperFamilies) {
-    if (f.helper == helper) return f.family;
-  }
-  return 0;
-}
-
 class Verifier {
  public:
   Verifier(const VerifyInput& in, const VerifyOptions& opts, VerifyResult& res)
@@ -2182,7 +2147,7 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
   if (map) {
     const uint32_t mt = map->type;
     const MapTypeInfo* info = map_type_info(mt);
-    const uint32_t family = map_helper_family(proto->name);
+    const uint32_t family = map_op_of_helper(proto->name);
     if (family != 0 && (info == nullptr || (info->ops & family) == 0)) {
       if (id == kIdTailCall) {
         return fail(pc, fmt::format("tail call: map {} is a {} map, bpf_tail_call needs a "

@@ -39,10 +39,46 @@ static_assert(static_cast<uint32_t>(MapType::kSkStorage) == BPF_MAP_TYPE_SK_STOR
 static_assert(static_cast<uint32_t>(MapType::kStructOps) == BPF_MAP_TYPE_STRUCT_OPS);
 static_assert(static_cast<uint32_t>(MapType::kBloomFilter) == BPF_MAP_TYPE_BLOOM_FILTER);
 static_assert(static_cast<uint32_t>(MapType::kUserRingbuf) == BPF_MAP_TYPE_USER_RINGBUF);
-static_assert(kFlagNoCommonLru == BPF_F_NO_COMMON_LRU);
+static_assert(kFlagNoCommonLru == BPF_F_NO_COMMON_LRU && kFlagWronlyProg == BPF_F_WRONLY_PROG);
 static_assert(kFlagNoPrealloc == kMapFlagNoPrealloc && kFlagRdonlyProg == kMapFlagRdonlyProg);
 
+// The family of map operations each map helper performs (the other direction of the
+// kernel's check_map_func_compatibility: each MapTypeInfo::ops names the families a type
+// allows).
+struct MapHelperFamily {
+  std::string_view helper;
+  uint32_t family;
+};
+constexpr MapHelperFamily kMapHelperFamilies[] = {
+    {"map_lookup_elem", kOpLookup},        {"map_update_elem", kOpUpdate},
+    {"map_delete_elem", kOpDelete},        {"map_push_elem", kOpPush},
+    {"map_pop_elem", kOpPop},              {"map_peek_elem", kOpPeek},
+    {"for_each_map_elem", kOpForEach},     {"tail_call", kOpTailCall},
+    {"perf_event_output", kOpPerfEvent},   {"perf_event_read", kOpPerfEvent},
+    {"perf_event_read_value", kOpPerfEvent}, {"skb_output", kOpPerfEvent},
+    {"xdp_output", kOpPerfEvent},          {"get_stackid", kOpGetStackid},
+    {"skb_under_cgroup", kOpUnderCgroup},  {"current_task_under_cgroup", kOpUnderCgroup},
+    {"redirect_map", kOpRedirectMap},      {"sk_redirect_map", kOpSockRedirect},
+    {"sk_redirect_hash", kOpSockRedirect}, {"msg_redirect_map", kOpSockRedirect},
+    {"msg_redirect_hash", kOpSockRedirect}, {"sock_map_update", kOpSockRedirect},
+    {"sock_hash_update", kOpSockRedirect}, {"sk_select_reuseport", kOpSelectReuseport},
+    {"get_local_storage", kOpGetLocalStorage}, {"sk_storage_get", kOpLocalStorage},
+    {"sk_storage_delete", kOpLocalStorage}, {"inode_storage_get", kOpLocalStorage},
+    {"inode_storage_delete", kOpLocalStorage}, {"task_storage_get", kOpLocalStorage},
+    {"task_storage_delete", kOpLocalStorage}, {"cgrp_storage_get", kOpLocalStorage},
+    {"cgrp_storage_delete", kOpLocalStorage}, {"ringbuf_output", kOpRingbuf},
+    {"ringbuf_reserve", kOpRingbuf},       {"ringbuf_query", kOpRingbuf},
+    {"ringbuf_reserve_dynptr", kOpRingbuf}, {"user_ringbuf_drain", kOpUserRingbufDrain},
+};
+
 }  // namespace
+
+uint32_t map_op_of_helper(std::string_view helper) {
+  for (const MapHelperFamily& f : kMapHelperFamilies) {
+    if (f.helper == helper) return f.family;
+  }
+  return 0;
+}
 
 std::span<const MapTypeInfo> map_type_table() { return kRows; }
 

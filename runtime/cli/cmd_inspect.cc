@@ -25,16 +25,12 @@ struct InspectOptions {
 
 int run_inspect(const InspectOptions& o) {
   Runtime rt;
-  LoadSettings settings;
-  settings.program_type = o.type;
-  auto btf = btf_settings(o.btf, false);
-  if (!btf) {
-    print_error(kToolName, btf.error());
+  auto settings = object_load_settings(o.type, o.btf);
+  if (!settings) {
+    print_error(kToolName, settings.error());
     return 2;
   }
-  settings.target_btf = btf->target_btf;
-  settings.kconfig = btf->kconfig;
-  auto obj = rt.load_file(o.input, settings);
+  auto obj = rt.load_file(o.input, *settings);
   if (!obj) {
     print_error(kToolName, obj.error());
     return 1;

@@ -10,6 +10,7 @@
 
 #include "runtime/isa/result.h"
 
+#include "bpfjit/runtime.h"
 #include "runtime/engine.h"
 
 namespace bpfjit::cli {
@@ -33,6 +34,9 @@ struct BtfSettings {
   std::map<std::string, std::string> kconfig;
 };
 Result<BtfSettings> btf_settings(const BtfCliOptions& o, bool linux_platform);
+// The runtime's load settings of `run` and `inspect`: the program type override and the
+// BTF options (runtime platform).
+Result<LoadSettings> object_load_settings(const std::string& type, const BtfCliOptions& o);
 
 // The run subcommand's options that only apply to ELF objects.
 struct ObjectRunOptions {

@@ -157,6 +157,16 @@ Result<BtfSettings> btf_settings(const BtfCliOptions& o, bool linux_platform) {
   return s;
 }
 
+Result<LoadSettings> object_load_settings(const std::string& type, const BtfCliOptions& o) {
+  auto btf = btf_settings(o, false);
+  if (!btf) return btf.take_error();
+  LoadSettings settings;
+  settings.program_type = type;
+  settings.target_btf = std::move(btf->target_btf);
+  settings.kconfig = std::move(btf->kconfig);
+  return settings;
+}
+
 bool is_elf_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {};
@@ -167,16 +177,12 @@ bool is_elf_file(const std::string& path) {
 int run_object(const std::string& path, const std::string& mem, EngineKind engine,
                uint64_t budget, const ObjectRunOptions& o) {
   Runtime rt;
-  LoadSettings settings;
-  settings.program_type = o.type;
-  auto btf = btf_settings(o.btf, false);
-  if (!btf) {
-    print_error(kToolName, btf.error());
+  auto settings = object_load_settings(o.type, o.btf);
+  if (!settings) {
+    print_error(kToolName, settings.error());
     return 2;
   }
-  settings.target_btf = btf->target_btf;
-  settings.kconfig = btf->kconfig;
-  auto obj = rt.load_file(path, settings);
+  auto obj = rt.load_file(path, *settings);
   if (!obj) {
     print_error(kToolName, obj.error());
     return 1;

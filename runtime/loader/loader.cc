@@ -140,7 +140,8 @@ class ObjectReader {
   void append_core_relocations();
   Result<Target> resolve(const Section& sec, const Reloc& rel, const RawInsn* insn) const;
   std::string describe(const Target& t) const;
-  Result<LoadedProgram> link(const Func& main);
+  // Links `main` into `prog`, whose name, section and type add_program() has set.
+  Result<void> link(const Func& main, LoadedProgram& prog);
   const ProgramType* program_type(const std::string& section, std::string* name) const;
   // Which functions are programs (see collect_programs()), each linked on its own.
   Result<void> collect_programs();
@@ -889,15 +890,7 @@ std::string ObjectReader::describe(const Target& t) const {
   return "?";
 }
 
-Result<LoadedProgram> ObjectReader::link(const Func& main) {
-  LoadedProgram prog;
-  prog.name = main.name;
-  prog.section = sections_[main.section].name;
-  std::string type_name;
-  prog.type = program_type(prog.section, &type_name);
-  if (prog.type == nullptr) {
-    return load_error(fmt::format("program {}: unknown program type '{}'", prog.name, type_name));
-  }
+Result<void> ObjectReader::link(const Func& main, LoadedProgram& prog) {
   auto prefix = [&](const Diagnostic& d) {
     return Diagnostic{ErrorCode::kLoad, d.insn, fmt::format("program {}: {}", prog.name,
                                                             d.message)};
@@ -1058,7 +1051,7 @@ Result<LoadedProgram> ObjectReader::link(const Func& main) {
     }
   }
   if (auto r = rewrite_ctx_accesses(prog.insns, *prog.type); !r) return prefix(r.error());
-  return prog;
+  return {};
 }
 
 const ProgramType* ObjectReader::program_type(const std::string& section,
@@ -1073,21 +1066,24 @@ const ProgramType* ObjectReader::program_type(const std::string& section,
 // load_error, so that the others of the object still load. An unknown program type (a bad
 // override, or a host registry without the type) fails the object.
 Result<void> ObjectReader::add_program(const Func& f) {
-  LoadedProgram failed;
-  failed.name = f.name;
-  failed.section = sections_[f.section].name;
+  LoadedProgram prog;
+  prog.name = f.name;
+  prog.section = sections_[f.section].name;
   std::string type_name;
-  failed.type = program_type(failed.section, &type_name);
-  if (failed.type == nullptr) {
+  prog.type = program_type(prog.section, &type_name);
+  if (prog.type == nullptr) {
     return load_error(fmt::format("program {}: unknown program type '{}'", f.name, type_name));
   }
-  auto prog = link(f);
-  if (prog) {
-    obj_.programs.push_back(std::move(prog).value());
-    return {};
+  if (auto r = link(f, prog); !r) {
+    // Keep the program with its error only: what link() built so far is incomplete.
+    LoadedProgram failed;
+    failed.name = std::move(prog.name);
+    failed.section = std::move(prog.section);
+    failed.type = prog.type;
+    failed.load_error = r.take_error();
+    prog = std::move(failed);
   }
-  failed.load_error = prog.take_error();
-  obj_.programs.push_back(std::move(failed));
+  obj_.programs.push_back(std::move(prog));
   return {};
 }
 

@@ -467,7 +467,7 @@ TEST(KernelTablesTest, ReturnRangesMatchTheRecordedKernelAnswers) {
 
 bool may_call(const Platform& p, const char* type, uint32_t id) {
   const ProgramType* t = p.find_type(type);
-  const HelperProto* h = p.prototype(id);
+  const HelperProto* h = p.find_helper(id);
   if (t == nullptr || h == nullptr) return false;
   return h->general ||
          std::find(t->extra_helpers.begin(), t->extra_helpers.end(), id) != t->extra_helpers.end();
@@ -622,7 +622,6 @@ TEST(KernelTablesTest, KernelOnlyKindsStayOutOfTheRuntime) {
   const Platform& linux = linux_platform();
   // The verifier sees every prototype; it refuses the kernel objects it does not model
   // (sockets, spin locks, ...) by name when a program calls such a helper.
-  EXPECT_NE(linux.prototype(BPF_FUNC_sk_lookup_tcp), nullptr);
   EXPECT_NE(linux.find_helper(BPF_FUNC_sk_lookup_tcp), nullptr);
   const ProgramType* tc = linux.find_type("sched_cls");
   ASSERT_NE(tc, nullptr);
