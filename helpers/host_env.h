@@ -47,7 +47,10 @@ class HostEnv {
   static constexpr size_t kMaxReservations = 32;
 
   explicit HostEnv(const ProgramEnv* program = nullptr) : program_(program) {}
-  ~HostEnv() { discard_reservations(); }
+  ~HostEnv() {
+    discard_reservations();
+    release_lock();
+  }
   HostEnv(const HostEnv&) = delete;
   HostEnv& operator=(const HostEnv&) = delete;
 
@@ -56,7 +59,10 @@ class HostEnv {
   void set_program(const ProgramEnv* program) { program_ = program; }
 
   // A host that reuses one HostEnv for many runs calls this before each run.
-  void start_run() { tail_calls_ = 0; }
+  void start_run() {
+    tail_calls_ = 0;
+    release_lock();
+  }
 
   // Counts a tail call of this run; false once kMaxTailCalls have been taken, when
   // bpf_tail_call fails and the program goes on, as in the kernel.
@@ -81,6 +87,15 @@ class HostEnv {
   // each run; the destructor calls it too.
   void discard_reservations();
 
+  // The bpf_spin_lock this run holds (one at a time, as the verifier proves for verified
+  // programs). take_lock() returns false when the run already holds one; give_lock() false
+  // when `word` is not the one it holds. release_lock() frees a lock the run still holds
+  // (an unverified program that forgot its unlock would otherwise block every later run);
+  // the runtime calls it after each run, and the destructor too.
+  bool take_lock(uint32_t* word);
+  bool give_lock(uint32_t* word);
+  void release_lock();
+
   // Why a helper stopped the run (RunContext::fault()) when the trap alone does not say:
   // e.g. a helper call on a map of a type the runtime does not implement. Empty otherwise.
   const std::string& fault_message() const { return fault_message_; }
@@ -94,6 +109,7 @@ class HostEnv {
     void* data = nullptr;
   };
   const ProgramEnv* program_ = nullptr;
+  uint32_t* held_lock_ = nullptr;
   std::array<Reservation, kMaxReservations> reservations_{};
   size_t reservation_count_ = 0;
 };

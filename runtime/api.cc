@@ -498,6 +498,7 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
 
   auto finish = [&](Result<uint64_t> r) -> Result<uint64_t> {
     env.discard_reservations();
+    env.release_lock();
     slot.ns.fetch_add(now_ns() - t0, std::memory_order_relaxed);
     if (!r) slot.errors.fetch_add(1, std::memory_order_relaxed);
     return r;

@@ -115,9 +115,19 @@ struct RefEntry {
 
 struct Checkpoint;
 
+// The bpf_spin_lock a path holds: the one in the value that map value pointers with this
+// id point to (ids survive the lookup's null test), taken at `insn`.
+struct HeldLock {
+  bool held = false;
+  uint32_t id = 0;
+  uint32_t map = 0;
+  uint32_t insn = 0;
+};
+
 struct State {
   std::vector<Frame> frames;
   std::vector<RefEntry> refs;
+  HeldLock lock;
   uint32_t pc = 0;
   uint32_t prev_pc = 0;          // the instruction executed before pc (names loop back edges)
   Checkpoint* parent = nullptr;  // the last checkpoint this path went through

@@ -45,7 +45,8 @@ constexpr uint32_t kMaxAncestorWalk = 4096;
 constexpr LoopLoc kNumLoopLocs = kLocSlot0 + kStackFrameSize / 8;
 
 // Helper ids the verifier knows the meaning of (beyond their prototypes).
-constexpr uint32_t kIdMapLookup = 1, kIdTailCall = 12, kIdForEachMapElem = 164, kIdLoop = 181;
+constexpr uint32_t kIdMapLookup = 1, kIdTailCall = 12, kIdSpinLock = 93, kIdSpinUnlock = 94,
+                   kIdForEachMapElem = 164, kIdLoop = 181;
 
 enum class Access : uint8_t { kRead, kWrite, kAtomic, kHelperRead, kHelperWrite };
 
@@ -153,6 +154,7 @@ class Verifier {
 
   void mark_null(State& s, uint32_t id, bool is_null);
   void learn_packet_range(State& s, const Reg& pkt);
+  bool spin_lock_op(uint32_t pc, uint32_t id, uint8_t regno);
   bool refine_scalars(State& s, const Insn& in, bool taken);
   void propagate_scalar(State& s, const Reg& r);
   uint32_t new_id() { return next_id_++; }
@@ -1252,6 +1254,13 @@ bool Verifier::do_lddw(uint32_t pc, const Insn& in) {
                                 "{} platform",
                                 ref->map, m.type, map_type_name(m.type), in_.platform.name));
   }
+  if (m.spin_lock_off >= 0 && in_.platform.kernel_rules && in_.type.kernel_type < 64 &&
+      (kernel::kNoSpinLockTypes >> in_.type.kernel_type & 1)) {
+    return fail(pc, fmt::format("invalid map: map {} holds a bpf_spin_lock, which {} programs "
+                                "cannot use ({} progs cannot use bpf_spin_lock yet)",
+                                ref->map, in_.type.name,
+                                in_.type.kernel_type == 1 ? "socket filter" : "tracing"));
+  }
   d = Reg{};
   d.map = ref->map;
   if (ref->kind == LddwRefKind::kMap) {
@@ -1314,6 +1323,12 @@ bool Verifier::check_mem(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn_
         return fail(pc, fmt::format("{}: {} bytes at {} of map {}'s "
                                     "{}-byte value",
                                     oob("map value access out of bounds"), size, range_text(), p.map, m.value_size));
+      }
+      if (m.spin_lock_off >= 0 && lo < m.spin_lock_off + 4 && m.spin_lock_off < hi) {
+        return fail(pc, fmt::format("invalid memory access: {} bytes at {} of map {}'s value "
+                                    "touch its bpf_spin_lock at offset {} (bpf_spin_lock cannot "
+                                    "be accessed directly by load/store)",
+                                    size, range_text(), p.map, m.spin_lock_off));
       }
       if (write && m.read_only) {
         return fail(pc, fmt::format("read-only memory: map {} is read-only", p.map));
@@ -1663,6 +1678,12 @@ bool Verifier::do_legacy_load(uint32_t pc, const Insn& in) {
                                 "programs",
                                 in_.type.name));
   }
+  if (cur_.lock.held) {
+    return fail(pc, fmt::format("lock held: a legacy packet load while the bpf_spin_lock taken "
+                                "at insn {} is held (BPF_LD_[ABS|IND] cannot be used inside "
+                                "bpf_spin_lock-ed region)",
+                                cur_.lock.insn));
+  }
   if (!read_reg(pc, 6)) return false;
   if (cur_.reg(6).type != RegType::kCtx) {
     return fail(pc, "invalid memory access: legacy packet loads need the context in r6");
@@ -1941,6 +1962,12 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
     return fail(pc, fmt::format("helper not allowed: {} ({}) for {} programs", proto->name, id,
                                 t.name));
   }
+  if (cur_.lock.held && id != kIdSpinUnlock) {
+    return fail(pc, fmt::format("lock held: {} is called while the bpf_spin_lock taken at insn "
+                                "{} is held (function calls are not allowed while holding a "
+                                "lock)",
+                                proto->name, cur_.lock.insn));
+  }
   const MapInfo* map = nullptr;
   uint32_t map_index = 0;
   int mem_arg = -1;  // the register of a pending pointer whose size is the next argument
@@ -2119,8 +2146,10 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
       case ArgKind::kPtrToBtfIdOrNull:
       case ArgKind::kPtrToReleasedBtfIdOrNull:
       case ArgKind::kPtrToPercpuBtfId:
-      case ArgKind::kPtrToKptr:
       case ArgKind::kPtrToSpinLock:
+        if (!spin_lock_op(pc, id, regno)) return false;
+        break;
+      case ArgKind::kPtrToKptr:
       case ArgKind::kPtrToTimer:
       case ArgKind::kPtrToDynptr:
       case ArgKind::kPtrToUninitDynptr:
@@ -2272,6 +2301,55 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
   return true;
 }
 
+// bpf_spin_lock and bpf_spin_unlock: the argument must point exactly at the bpf_spin_lock
+// of a map value; a path holds at most one lock, and unlocks the one it took.
+bool Verifier::spin_lock_op(uint32_t pc, uint32_t id, uint8_t regno) {
+  const Reg& a = cur_.reg(regno);
+  const char* name = id == kIdSpinLock ? "bpf_spin_lock" : "bpf_spin_unlock";
+  if (a.type != RegType::kMapValue) {
+    return fail(pc, fmt::format("invalid helper argument: {} ({}) of {} must point to a "
+                                "bpf_spin_lock in a map value, it is a {}",
+                                rname(regno), describe_reg(a), name, reg_type_name(a.type)));
+  }
+  const MapInfo& m = in_.maps[a.map];
+  if (m.spin_lock_off < 0) {
+    return fail(pc, fmt::format("invalid helper argument: map {}'s value holds no "
+                                "bpf_spin_lock (declare the map with BTF, a struct "
+                                "bpf_spin_lock field in its value)",
+                                a.map));
+  }
+  if (!a.val.is_const()) {
+    return fail(pc, fmt::format("invalid helper argument: {} of {} has a variable offset {}; "
+                                "it must point exactly at the bpf_spin_lock",
+                                rname(regno), name, a.val.to_string()));
+  }
+  const int64_t off = a.off + static_cast<int64_t>(a.val.value());
+  if (off != m.spin_lock_off) {
+    return fail(pc, fmt::format("invalid helper argument: {} of {} points at offset {} of map "
+                                "{}'s value, its bpf_spin_lock is at {}",
+                                rname(regno), name, off, a.map, m.spin_lock_off));
+  }
+  if (id == kIdSpinLock) {
+    if (cur_.lock.held) {
+      return fail(pc, fmt::format("lock held: a second bpf_spin_lock while the one taken at "
+                                  "insn {} is held",
+                                  cur_.lock.insn));
+    }
+    cur_.lock = HeldLock{true, a.id, a.map, pc};
+    return true;
+  }
+  if (!cur_.lock.held) {
+    return fail(pc, "lock not held: bpf_spin_unlock without a bpf_spin_lock before it");
+  }
+  if (cur_.lock.map != a.map || cur_.lock.id != a.id) {
+    return fail(pc, fmt::format("lock not held: bpf_spin_unlock of another lock than the one "
+                                "taken at insn {}",
+                                cur_.lock.insn));
+  }
+  cur_.lock = HeldLock{};
+  return true;
+}
+
 bool Verifier::do_local_call(uint32_t pc, const Insn& in) {
   if (cur_.frames.size() >= kMaxCallDepth) {
     return fail(pc, fmt::format("stack depth: the call would be frame {}, the limit is {}",
@@ -2403,6 +2481,12 @@ bool Verifier::do_exit(uint32_t pc) {
     if (!r0.is_scalar() && !in_.platform.allow_ptr_leaks) {
       return fail(pc, fmt::format("pointer leak: r0 is not a scalar at exit, it is a {}",
                                   reg_type_name(r0.type)));
+    }
+    if (cur_.lock.held) {
+      return fail(pc, fmt::format("lock held: exit while the bpf_spin_lock taken at insn {} is "
+                                  "held (BPF_EXIT instruction in main prog cannot be used "
+                                  "inside bpf_spin_lock-ed region)",
+                                  cur_.lock.insn));
     }
     if (!cur_.refs.empty()) {
       return fail(pc, fmt::format("unreleased reference: the ringbuf reservation from insn {} "

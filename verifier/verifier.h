@@ -117,6 +117,9 @@ struct MapInfo {
   // array_of_maps, hash_of_maps: the index (in VerifyInput::maps) of the inner map template
   // that lookups return a pointer to; -1 when unknown (lookups are then refused).
   int32_t inner = -1;
+  // The byte offset of the struct bpf_spin_lock in a value (from the value's BTF), or -1.
+  // Programs take it with bpf_spin_lock and may not load or store it.
+  int32_t spin_lock_off = -1;
 };
 
 struct VerifyInput {

@@ -88,6 +88,8 @@ struct MapDef {
   // The initial slots, by index. The runtime fills a prog_array's slots with the programs
   // named (those that loaded); map-in-map types are not run, their slots are only recorded.
   std::vector<MapSlot> slots;
+  // The byte offset of the struct bpf_spin_lock in the value (from the value's BTF), or -1.
+  int32_t spin_lock_off = -1;
 };
 
 struct LoadedProgram {

@@ -68,6 +68,7 @@ TEST_P(CatalogueTest, MatchesExpectation) {
     info.read_only = m.rdonly_prog;
     info.write_only = m.wronly_prog;
     info.inner = m.inner;
+    info.spin_lock_off = m.spin_lock_off;
     maps.push_back(info);
   }
   VerifyInput input{*insns, {}, maps, *type, {}, std::nullopt, platform};
