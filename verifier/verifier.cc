@@ -944,6 +944,12 @@ void Verifier::track_tags(const Insn& in, const Reg& dst_before, const Reg& src_
 bool Verifier::step() {
   const uint32_t pc = cur_.pc;
   const Insn& in = insns_[pc];
+  // The decoder refuses writes to r10 unless asked to leave them to us (kernel objects,
+  // where only reachable ones are refused).
+  if (writes_register(in, kFramePointer)) {
+    return fail(pc, fmt::format("frame pointer is read only: {} writes r10",
+                                op_info(in.op).mnemonic));
+  }
   switch (form_of(in.op)) {
     case Form::kAluImm:
     case Form::kAluReg:

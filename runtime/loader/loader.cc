@@ -1085,7 +1085,8 @@ Result<void> ObjectReader::link(const Func& main, LoadedProgram& prog) {
 
   DecodeOptions dopts;
   dopts.allow_pseudo_lddw = false;
-  dopts.allow_packet_loads = prog.type->packet_loads || opts_.decode_packet_loads;
+  dopts.allow_packet_loads = prog.type->packet_loads || opts_.kernel_decode;
+  dopts.allow_r10_writes = opts_.kernel_decode;
   auto insns = decode(raw, dopts);
   if (!insns) return prefix(insns.error());
   prog.insns = std::move(insns).value();
