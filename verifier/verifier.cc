@@ -519,17 +519,40 @@ void Verifier::end_path() {
 // Loop summaries
 
 bool Verifier::body_summarisable(const std::vector<uint8_t>& body) const {
-  for (uint32_t pc = 0; pc < body.size(); ++pc) {
-    if (!body[pc]) continue;
+  // The body and every subprogram it calls (bpf-to-bpf calls are followed inside the
+  // summary, in frames above the loop's) may not take callbacks or leave for code the
+  // verifier cannot follow.
+  std::vector<uint8_t> seen(cfg_.subprogs.size(), 0);
+  std::vector<uint32_t> todo;
+  auto plain = [&](uint32_t pc) {
     const Insn& in = insns_[pc];
     const Form f = form_of(in.op);
-    // A body that leaves its frame (calls, callbacks) is not summarised.
-    if (f == Form::kCallLocal || f == Form::kCallBtf || f == Form::kCallx) return false;
-    if (f != Form::kCall) continue;
+    if (f == Form::kCallBtf || f == Form::kCallx) return false;
+    if (f == Form::kCallLocal) {
+      uint32_t s = cfg_.subprog_index(in.target());
+      if (s >= seen.size()) return false;
+      if (!seen[s]) {
+        seen[s] = 1;
+        todo.push_back(s);
+      }
+      return true;
+    }
+    if (f != Form::kCall) return true;
     const HelperProto* p = find_helper(static_cast<uint32_t>(in.imm));
     if (!p) return false;
     for (ArgKind a : p->args) {
       if (a == ArgKind::kPtrToFunc) return false;
+    }
+    return true;
+  };
+  for (uint32_t pc = 0; pc < body.size(); ++pc) {
+    if (body[pc] && !plain(pc)) return false;
+  }
+  while (!todo.empty()) {
+    const Subprog& sp = cfg_.subprogs[todo.back()];
+    todo.pop_back();
+    for (uint32_t pc = sp.start; pc < sp.end; ++pc) {
+      if (!plain(pc)) return false;
     }
   }
   return true;
@@ -550,6 +573,8 @@ bool Verifier::try_summary(uint32_t pc) {
   uint32_t visits = 0, walked = 0;
   for (Checkpoint* c = cur_.parent; c && walked < kMaxAncestorWalk; c = c->parent, ++walked) {
     if (!c->stored) continue;  // forgotten (its state is gone)
+    // Inside a subprogram the body called (it returned before this visit).
+    if (c->state.frames.size() > cur_.frames.size()) continue;
     if (c->state.frames.size() != cur_.frames.size() || !body[c->state.pc]) break;
     if (c->state.pc != pc) continue;
     if (!prev) {
@@ -628,6 +653,11 @@ bool Verifier::try_summary(uint32_t pc) {
   }
   bool proven = false;
   uint32_t widenings = 0, narrowings = 0;
+  // The join (no widening) of the last invariant and the trip that left it: tried once
+  // when the widened invariant fails, for a bound the widening stepped over (a counter
+  // that comes back one past the threshold below its limit).
+  std::optional<State> joined;
+  bool join_tried = false;
   for (uint32_t round = 0; round < kMaxSummaryRounds && inv; ++round) {
     link_pointers(t, *inv);
     // The invariant must hold the state the path is in (every register and slot).
@@ -645,7 +675,13 @@ bool Verifier::try_summary(uint32_t pc) {
       res_.log += fmt::format("{}: loop summary round {}: {}\n", pc, round,
                               kWhat[static_cast<int>(r)]);
     }
-    if (r == Round::kFailed) break;
+    if (r == Round::kFailed) {
+      if (!joined || join_tried) break;
+      join_tried = true;
+      inv = std::move(joined);
+      joined.reset();
+      continue;
+    }
     if (r == Round::kProven) {
       proven = true;
       break;
@@ -653,6 +689,7 @@ bool Verifier::try_summary(uint32_t pc) {
     if (r == Round::kRelink) continue;
     if (r == Round::kGrow) {
       ++widenings;
+      if (!join_tried) joined = widen_state(*inv, *t.grow, th, WidenMode::kJoin);
       inv = widen_state(*inv, *t.grow, th,
                         widenings >= kThresholdRounds ? WidenMode::kExtreme
                                                       : WidenMode::kThresholds);
@@ -808,6 +845,8 @@ bool Verifier::trial_path_ends(uint32_t pc) {
     t.start = false;
     return false;
   }
+  // A subprogram called from the body is part of the trip.
+  if (cur_.frames.size() > t.depth) return false;
   if (cur_.frames.size() != t.depth || !(*t.body)[pc]) {
     t.exits.push_back(cur_);
     return true;
@@ -925,10 +964,18 @@ void Verifier::track_tags(const Insn& in, const Reg& dst_before, const Reg& src_
     case Form::kAtomic:
       clear(cur_.reg(0));
       clear(cur_.reg(in.src));
-      for (StackSlot& s : cur_.top().stack) clear(s.spill);
+      for (Frame& f : cur_.frames) {
+        for (StackSlot& s : f.stack) clear(s.spill);
+      }
       return;
     case Form::kSt:
     case Form::kStx:
+      // A store into a caller's stack (from a subprogram the body called) may carry a
+      // tag relative to another loop's head: the caller's spills lose theirs.
+      if (dst_before.type == RegType::kStack && dst_before.map + 1 < cur_.frames.size()) {
+        for (StackSlot& s : cur_.frames[dst_before.map].stack) clear(s.spill);
+      }
+      return;
     case Form::kJa:
     case Form::kJa32:
     case Form::kJmpImm:
