@@ -115,6 +115,7 @@ struct CtxFieldRow {
   TypeMask writers;
   CtxFieldKind kind;
   bool narrow;  // narrower loads allowed (if the type allows them)
+  bool any_width = false;  // loads and stores of any aligned width, across elements
 };
 
 struct AttachTypeRow {

@@ -1571,9 +1571,29 @@ bool Verifier::ctx_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn
       break;
     }
   }
+  // An array such as __sk_buff.cb[] takes accesses of any width aligned to it, across its
+  // elements (an 8-byte store over cb[0] and cb[1]).
+  if (!field) {
+    for (size_t i = 0; i < t.fields.size() && !field; ++i) {
+      const CtxField& f = t.fields[i];
+      if (!f.any_width || o < f.offset || o >= f.offset + f.size) continue;
+      int64_t end = f.offset + f.size;
+      for (size_t j = i + 1; j < t.fields.size() && t.fields[j].any_width &&
+                             t.fields[j].offset == end;
+           ++j) {
+        end += t.fields[j].size;
+      }
+      if (o + static_cast<int64_t>(size) <= end) field = &f;
+    }
+  }
   if (!field) {
     return fail(pc, fmt::format("invalid ctx access: no {} field holds {} bytes at offset {}",
                                 t.name, size, o));
+  }
+  if (field->any_width && o % static_cast<int64_t>(size) != 0) {
+    return fail(pc, fmt::format("invalid ctx access: {} bytes at offset {} of {} are not "
+                                "aligned to their size",
+                                size, o, field->name));
   }
   if (kind == Access::kAtomic) {
     return fail(pc, fmt::format("invalid ctx access: atomic operation on {}", field->name));
@@ -1586,7 +1606,7 @@ bool Verifier::ctx_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn
       return fail(pc, fmt::format("pointer leak: storing a {} into ctx field {}",
                                   reg_type_name(value->type), field->name));
     }
-    if (size != field->size) {
+    if (size != field->size && !field->any_width) {
       return fail(pc, fmt::format("invalid ctx access: {}-byte store to the {}-byte field {}",
                                   size, field->size, field->name));
     }
@@ -1621,7 +1641,7 @@ bool Verifier::ctx_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn
     facts_ |= kFlagMemSafe;
     return true;
   }
-  if (size != field->size && !t.narrow_loads) {
+  if (size != field->size && !t.narrow_loads && !field->any_width) {
     return fail(pc, fmt::format("invalid ctx access: {}-byte load of the {}-byte field {}", size,
                                 field->size, field->name));
   }
