@@ -356,6 +356,7 @@ Result<void> Program::prepare(const PrepareOptions& opts) {
   eo.kind = opts.engine;
   eo.helpers = p.helpers;
   eo.name = p.prog.name;
+  eo.harden = opts.harden;
   if (opts.safety == Safety::kVerified) {
     verifier::VerifyResult vr = p.verify(opts);
     std::vector<uint8_t> flags = std::move(vr.insn_flags);
