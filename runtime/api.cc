@@ -798,6 +798,7 @@ Result<std::unique_ptr<Object>> Runtime::load_bytes(std::span<const uint8_t> byt
 // Internal access (runtime/api_internal.h)
 
 const LoadedProgram& ProgramAccess::loaded(const Program& p) { return p.impl_->prog; }
+const Executable* ProgramAccess::executable(const Program& p) { return p.impl_->exec.get(); }
 const HelperTable& ProgramAccess::helpers(const Runtime& rt) { return rt.impl_->helpers; }
 const ProgramTypeRegistry& ProgramAccess::program_types(const Runtime& rt) {
   return rt.impl_->types;
