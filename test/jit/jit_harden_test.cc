@@ -80,7 +80,7 @@ class SubjectBuilder {
          false});
   }
 
-  Subject build(bool checked) {
+  Subject build() {
     ProgBuilder& p = p_;
     // r6 = the input buffer; r0 accumulates.
     p.op(Op::kMov64Reg, 6, 1);
@@ -187,12 +187,11 @@ class SubjectBuilder {
         .op(Op::kAdd64Reg, 0, 2)
         .op(Op::kAdd64Imm, 6, 0, 0, stride)
         .op(Op::kAdd64Imm, 4, 0, 0, 1);
-    p.op(Op::kJltImm, 4, 0, static_cast<int16_t>(static_cast<int64_t>(head) - p.size() - 1),
+    p.op(Op::kJltImm, 4, 0, static_cast<int16_t>(static_cast<int64_t>(head) - static_cast<int64_t>(p.size()) - 1),
          bound);
     expect_hidden32(bound, "loop bound", true);
     expect_hidden32(stride, "loop stride", true);
     p.op(Op::kExit);
-    (void)checked;
     s_.insns = p.insns();
     return s_;
   }
@@ -231,7 +230,7 @@ class JitHardenScanTest : public ::testing::TestWithParam<bool> {};  // checked?
 
 TEST_P(JitHardenScanTest, NoImmediateAppearsInHardenedCode) {
   for (uint64_t seed : {1u, 2u, 3u}) {
-    Subject s = SubjectBuilder(seed).build(GetParam());
+    Subject s = SubjectBuilder(seed).build();
     std::vector<std::string> found = leaks(s, GetParam());
     EXPECT_TRUE(found.empty()) << "seed " << seed << ": " << testing::PrintToString(found);
   }
@@ -239,7 +238,7 @@ TEST_P(JitHardenScanTest, NoImmediateAppearsInHardenedCode) {
 
 TEST_P(JitHardenScanTest, WithoutHardenTheImmediatesAreInTheCode) {
   // The same scan finds them when blinding is off: it can fail.
-  Subject s = SubjectBuilder(1).build(GetParam());
+  Subject s = SubjectBuilder(1).build();
   auto plain = compile(s.insns, GetParam(), false);
   ASSERT_TRUE(plain);
   size_t expected = 0;
@@ -256,7 +255,7 @@ TEST_P(JitHardenScanTest, HardenedCodeComputesTheSame) {
   // r0, the same trap and the same memory (the loop reads past the buffer and traps in
   // checked mode; trusted mode runs a version of the program that stops before it).
   for (uint64_t seed : {1u, 2u, 3u}) {
-    Subject s = SubjectBuilder(seed).build(GetParam());
+    Subject s = SubjectBuilder(seed).build();
     std::vector<Insn> insns = s.insns;
     if (!GetParam()) {
       // Trusted code must stay in bounds: end before the pointer arithmetic.
