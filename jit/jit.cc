@@ -641,11 +641,12 @@ class Emitter {
   }
 
   // r = v: a 32-bit register gets v's low 32 bits (zero-extended), a 64-bit one all of v.
-  // Every value that comes from the program's immediates goes through here (or
-  // imm_operand), so that with harden the code holds only v ^ key and key:
+  // Every value that comes from the program's immediates goes through here (or alu_imm,
+  // lea_imm, imul_imm), so that with harden the code holds only v ^ key and key:
   //   32 bits, or 64 bits of a sign-extended 32-bit v:  mov r, v ^ k ; xor r, k
   //   other 64-bit values (lddw):                    mov r, v ^ K ; mov tmp, K ; xor r, tmp
   // (sext(a) ^ sext(b) = sext(a ^ b), so the 32-bit key serves the sign-extended form).
+  // `tmp` is needed only for 64-bit values outside the int32 range: lddw, loop bounds.
   void mov_imm(const x86::Gp& r, int64_t v, const x86::Gp& tmp = x86::Gp()) {
     bool is64 = r.size() == 8;
     if (!harden_) {
