@@ -356,6 +356,7 @@ Result<void> Program::prepare(const PrepareOptions& opts) {
   eo.kind = opts.engine;
   eo.helpers = p.helpers;
   eo.name = p.prog.name;
+  eo.harden = opts.harden;
   if (opts.safety == Safety::kVerified) {
     verifier::VerifyResult vr = p.verify(opts);
     std::vector<uint8_t> flags = std::move(vr.insn_flags);
@@ -798,6 +799,7 @@ Result<std::unique_ptr<Object>> Runtime::load_bytes(std::span<const uint8_t> byt
 // Internal access (runtime/api_internal.h)
 
 const LoadedProgram& ProgramAccess::loaded(const Program& p) { return p.impl_->prog; }
+const Executable* ProgramAccess::executable(const Program& p) { return p.impl_->exec.get(); }
 const HelperTable& ProgramAccess::helpers(const Runtime& rt) { return rt.impl_->helpers; }
 const ProgramTypeRegistry& ProgramAccess::program_types(const Runtime& rt) {
   return rt.impl_->types;

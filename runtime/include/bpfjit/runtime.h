@@ -97,6 +97,11 @@ struct PrepareOptions {
   bool verifier_log = false;
   /// The verifier gives up after this many processed instructions.
   uint64_t complexity_limit = 1'000'000;
+  /// JIT: constant blinding, as the kernel's bpf_jit_harden. No 32-bit or 64-bit immediate
+  /// of the program appears verbatim in code memory: each is emitted xor a random key and
+  /// combined at run time, with fresh keys at every prepare(). Results are unchanged; the
+  /// code is larger and somewhat slower. The interpreter ignores it.
+  bool harden = false;
 };
 
 /// What the verifier concluded about a program, as data.
