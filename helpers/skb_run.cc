@@ -8,7 +8,6 @@ namespace bpfjit {
 namespace {
 
 constexpr uint32_t kPacketHost = 0;       // PACKET_HOST
-constexpr uint32_t kPacketBroadcast = 1;  // PACKET_BROADCAST
 constexpr uint32_t kPacketMulticast = 2;  // PACKET_MULTICAST
 constexpr uint32_t kPacketOtherhost = 3;  // PACKET_OTHERHOST
 constexpr uint16_t kEthP8023Min = 0x0600;  // ETH_P_802_3_MIN
@@ -29,12 +28,13 @@ uint32_t as_be16(uint16_t host) {
 // eth_type_trans() on the loopback device (address 00:00:00:00:00:00): the packet type and
 // the protocol, from the Ethernet header at `eth` with `after` bytes following it.
 void eth_type_trans(const uint8_t* eth, uint32_t after, SkBuffCtx& ctx) {
+  // The loopback device's broadcast address is all-zero too, so ff:ff:ff:ff:ff:ff is just
+  // a multicast address to it (PACKET_BROADCAST never happens).
   static constexpr uint8_t kZero[6] = {};
-  static constexpr uint8_t kBroadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   if (std::memcmp(eth, kZero, 6) == 0) {
     ctx.pkt_type = kPacketHost;
   } else if ((eth[0] & 1) != 0) {
-    ctx.pkt_type = std::memcmp(eth, kBroadcast, 6) == 0 ? kPacketBroadcast : kPacketMulticast;
+    ctx.pkt_type = kPacketMulticast;
   } else {
     ctx.pkt_type = kPacketOtherhost;
   }
@@ -102,6 +102,18 @@ Result<void> skb_run_start(SkbRun& run, const ProgramType& type, std::span<const
 
   SkBuffCtx& c = run.ctx;
   eth_type_trans(run.buf + run.mac_off, size - SkbRun::kEthHeader, c);
+  // The kernel refuses an IPv4 or IPv6 packet too short for its network header.
+  const uint32_t headlen = size - SkbRun::kEthHeader;
+  const uint32_t need = c.protocol == as_be16(kEthPIp)     ? 20
+                        : c.protocol == as_be16(kEthPIpv6) ? 40
+                                                           : 0;
+  if (headlen < need) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("a {} packet of {} bytes has {} bytes after its Ethernet "
+                                  "header, too few for its {}-byte {} header, as the kernel's "
+                                  "test run requires",
+                                  type.name, size, headlen, need, need == 20 ? "IPv4" : "IPv6"));
+  }
   socket_fields(run.buf + run.network_off, size - SkbRun::kEthHeader, c);
   c.len = run.len;
   c.mark = mark;
@@ -109,7 +121,7 @@ Result<void> skb_run_start(SkbRun& run, const ProgramType& type, std::span<const
   const uint64_t data = reinterpret_cast<uint64_t>(run.data());
   c.data = data;
   c.data_meta = data;
-  c.data_end = run.l2 ? data + run.len : data;  // cgroup_skb: no direct packet access
+  c.data_end = data + run.len;
   return {};
 }
 

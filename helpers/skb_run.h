@@ -4,18 +4,19 @@
 // skb_helpers.cc) read and change.
 //
 // The kernel's test run, which this follows:
-//  - the packet (14 bytes at least, an Ethernet header, and at most kMaxPacket) is copied
+//  - the packet (14 bytes at least, an Ethernet header, and at most kMaxPacket; with the
+//    IPv4 or IPv6 EtherType, at least that header's 20 or 40 bytes after it) is copied
 //    into a buffer after kHeadroom bytes (NET_SKB_PAD + NET_IP_ALIGN);
 //  - eth_type_trans() on the loopback device: pkt_type from the destination MAC (host for
-//    the device's all-zero address, broadcast, multicast or otherhost), protocol from the
+//    the device's all-zero address, multicast (broadcast too: the loopback device's
+//    broadcast address is all-zero) or otherhost), protocol from the
 //    EtherType (ETH_P_802_3 / ETH_P_802_2 for 802.3 lengths), the Ethernet header pulled;
 //  - a dummy socket of family AF_INET / AF_INET6 with the packet's addresses when the
 //    network header holds an IPv4 / IPv6 header (cgroup_skb reads them: family,
 //    local_ip4 = source, remote_ip4 = destination, ...), AF_UNSPEC otherwise;
 //  - sched_cls and sched_act see the packet from its Ethernet header (the header is pushed
-//    back; data_meta = data); other types see it from its network header, and cgroup_skb
-//    gets no direct packet access (the kernel leaves its data_end unset: data_end = data
-//    here, which gives the same verdict to every bounds check);
+//    back; data_meta = data); other types see it from its network header (cgroup_skb
+//    reads it there directly, without writing it);
 //  - len = the bytes from data; ifindex = the device's (1, loopback); ingress_ifindex,
 //    mark, priority, cb, hash, tstamp, wire_len, gso_* and the vlan fields 0 when the
 //    caller gives no context;
@@ -68,7 +69,7 @@ struct SkbRun {
 // Sets `run` up for `packet` and a program of `type` (sched_cls, sched_act, cgroup_skb).
 // `ifindex` is the device (1: loopback), `mark` the caller's skb->mark. Refused
 // (kInvalidArgument) as the kernel refuses them: a packet shorter than an Ethernet header
-// or longer than kMaxPacket.
+// (or than the IPv4/IPv6 header its EtherType announces) or longer than kMaxPacket.
 Result<void> skb_run_start(SkbRun& run, const ProgramType& type, std::span<const uint8_t> packet,
                            uint32_t ifindex, uint32_t mark);
 

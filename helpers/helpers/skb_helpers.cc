@@ -29,6 +29,7 @@ constexpr uint64_t kFHdrFieldMask = 0xf;          // BPF_F_HDR_FIELD_MASK
 constexpr uint64_t kFPseudoHdr = 1ULL << 4;       // BPF_F_PSEUDO_HDR
 constexpr uint64_t kFMarkMangled0 = 1ULL << 5;    // BPF_F_MARK_MANGLED_0
 constexpr uint64_t kFMarkEnforce = 1ULL << 6;     // BPF_F_MARK_ENFORCE
+constexpr uint64_t kFIpv6 = 1ULL << 7;            // BPF_F_IPV6 (checksum-complete only)
 constexpr uint64_t kFIngress = 1ULL << 0;         // BPF_F_INGRESS
 constexpr uint16_t kCsumMangled0 = 0xffff;        // CSUM_MANGLED_0
 constexpr uint64_t kHdrStartMac = 0;              // BPF_HDR_START_MAC
@@ -166,14 +167,14 @@ uint64_t l3_csum_replace(uint64_t, uint64_t offset, uint64_t from, uint64_t to, 
 }
 
 // l4_csum_replace(skb, offset, from, to, flags): as l3_csum_replace, plus BPF_F_PSEUDO_HDR
-// (which changes only checksum-complete state here), BPF_F_MARK_MANGLED_0 (a UDP checksum
+// and BPF_F_IPV6 (which change only checksum-complete state, never here), BPF_F_MARK_MANGLED_0 (a UDP checksum
 // of 0, "none", is left alone, and a result of 0 is stored as 0xffff) and
 // BPF_F_MARK_ENFORCE (update a checksum of 0 too).
 uint64_t l4_csum_replace(uint64_t, uint64_t offset, uint64_t from, uint64_t to, uint64_t flags,
                          RunContext* ctx) {
   SkbRun* s = skb_of(ctx);
   if (s == nullptr) return err_code(EINVAL);
-  if ((flags & ~(kFMarkMangled0 | kFMarkEnforce | kFPseudoHdr | kFHdrFieldMask)) != 0) {
+  if ((flags & ~(kFMarkMangled0 | kFMarkEnforce | kFPseudoHdr | kFIpv6 | kFHdrFieldMask)) != 0) {
     return err_code(EINVAL);
   }
   const bool mmzero = (flags & kFMarkMangled0) != 0;
