@@ -1,7 +1,8 @@
 // The skb programs of bpf-progs (tc_nat, skb_fields) on every packet of
 // kernel_skb_runs.tsv, on both engines, against the kernel's recorded BPF_PROG_TEST_RUN
 // answers (test/skb/record.sh): the return value or the refusal, the packet the run gives
-// back (data_out), and the contents of the programs' `out` map, byte for byte.
+// back (data_out), and the contents of the programs' `out` map, byte for byte. Verified
+// programs, and the same unverified with every access checked at run time.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -67,10 +68,11 @@ std::string out_slots(Map* m) {
   return s;
 }
 
-class SkbOracleTest : public ::testing::TestWithParam<std::tuple<EngineKind, const char*>> {};
+class SkbOracleTest
+    : public ::testing::TestWithParam<std::tuple<EngineKind, const char*, Safety>> {};
 
 TEST_P(SkbOracleTest, MatchesTheKernelsTestRuns) {
-  const auto [engine, variant] = GetParam();
+  const auto [engine, variant, safety] = GetParam();
   const std::vector<Row> rows = read_rows();
   ASSERT_GE(rows.size(), 600u) << "kernel_skb_runs.tsv is missing or short";
   Runtime rt;
@@ -88,6 +90,7 @@ TEST_P(SkbOracleTest, MatchesTheKernelsTestRuns) {
       obj = std::move(loaded).value();
       PrepareOptions po;
       po.engine = engine;
+      po.safety = safety;
       auto r = obj->prepare_all(po);
       ASSERT_TRUE(r.ok()) << r.error().to_string();
     }
@@ -130,12 +133,16 @@ TEST_P(SkbOracleTest, MatchesTheKernelsTestRuns) {
 INSTANTIATE_TEST_SUITE_P(Engines, SkbOracleTest,
                          ::testing::Combine(::testing::Values(EngineKind::kInterpreter,
                                                              EngineKind::kJit),
-                                            ::testing::Values("v3", "v4")),
+                                            ::testing::Values("v3", "v4"),
+                                            ::testing::Values(Safety::kVerified,
+                                                              Safety::kChecked)),
                          [](const auto& info) {
                            return std::string(std::get<0>(info.param) == EngineKind::kJit
                                                   ? "jit"
                                                   : "interp") +
-                                  "_" + std::get<1>(info.param);
+                                  "_" + std::get<1>(info.param) +
+                                  (std::get<2>(info.param) == Safety::kChecked ? "_checked"
+                                                                               : "");
                          });
 
 }  // namespace
