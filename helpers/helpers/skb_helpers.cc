@@ -138,6 +138,29 @@ uint8_t* csum_field(SkbRun& s, uint64_t offset, uint64_t* rc) {
   return s.data() + off;
 }
 
+// Updates the checksum at `p` for a field of `size` bytes changed from `from` to `to`
+// (size 0: `to` is a difference from bpf_csum_diff, `from` must be 0). The l4 helper's
+// inet_proto_csum_replace2 widens 2-byte values to 32 bits, where l3's csum_replace2 adds
+// them as 16-bit words: the results can differ in the representation of zero.
+uint64_t replace_csum(uint8_t* p, uint64_t from, uint64_t to, uint64_t size, bool l4) {
+  const uint16_t sum = load16(p);
+  switch (size) {
+    case 0:
+      if (from != 0) return err_code(EINVAL);
+      store16(p, csum::replace_by_diff(sum, static_cast<uint32_t>(to)));
+      return 0;
+    case 2:
+      store16(p, l4 ? csum::replace4(sum, static_cast<uint16_t>(from), static_cast<uint16_t>(to))
+                    : csum::replace2(sum, static_cast<uint16_t>(from), static_cast<uint16_t>(to)));
+      return 0;
+    case 4:
+      store16(p, csum::replace4(sum, static_cast<uint32_t>(from), static_cast<uint32_t>(to)));
+      return 0;
+    default:
+      return err_code(EINVAL);
+  }
+}
+
 // l3_csum_replace(skb, offset, from, to, flags): the low 4 bits of flags are the size of
 // the changed field (0: `to` is a difference from bpf_csum_diff).
 uint64_t l3_csum_replace(uint64_t, uint64_t offset, uint64_t from, uint64_t to, uint64_t flags,
@@ -148,22 +171,7 @@ uint64_t l3_csum_replace(uint64_t, uint64_t offset, uint64_t from, uint64_t to, 
   uint64_t rc = 0;
   uint8_t* p = csum_field(*s, offset, &rc);
   if (p == nullptr) return rc;
-  const uint16_t sum = load16(p);
-  switch (flags & kFHdrFieldMask) {
-    case 0:
-      if (from != 0) return err_code(EINVAL);
-      store16(p, csum::replace_by_diff(sum, static_cast<uint32_t>(to)));
-      break;
-    case 2:
-      store16(p, csum::replace2(sum, static_cast<uint16_t>(from), static_cast<uint16_t>(to)));
-      break;
-    case 4:
-      store16(p, csum::replace4(sum, static_cast<uint32_t>(from), static_cast<uint32_t>(to)));
-      break;
-    default:
-      return err_code(EINVAL);
-  }
-  return 0;
+  return replace_csum(p, from, to, flags & kFHdrFieldMask, false);
 }
 
 // l4_csum_replace(skb, offset, from, to, flags): as l3_csum_replace, plus BPF_F_PSEUDO_HDR
@@ -184,19 +192,8 @@ uint64_t l4_csum_replace(uint64_t, uint64_t offset, uint64_t from, uint64_t to, 
   if (p == nullptr) return rc;
   const uint16_t sum = load16(p);
   if (mmzero && !mforce && sum == 0) return 0;
-  switch (flags & kFHdrFieldMask) {
-    case 0:
-      if (from != 0) return err_code(EINVAL);
-      store16(p, csum::replace_by_diff(sum, static_cast<uint32_t>(to)));
-      break;
-    case 2:  // inet_proto_csum_replace2 widens both to 32 bits
-      store16(p, csum::replace4(sum, static_cast<uint16_t>(from), static_cast<uint16_t>(to)));
-      break;
-    case 4:
-      store16(p, csum::replace4(sum, static_cast<uint32_t>(from), static_cast<uint32_t>(to)));
-      break;
-    default:
-      return err_code(EINVAL);
+  if (const uint64_t r = replace_csum(p, from, to, flags & kFHdrFieldMask, true); r != 0) {
+    return r;
   }
   if (mmzero && load16(p) == 0) store16(p, kCsumMangled0);
   return 0;
