@@ -83,9 +83,9 @@ Result<void> skb_run_start(SkbRun& run, const ProgramType& type, std::span<const
                                   SkbRun::kMaxPacket));
   }
   const uint32_t size = static_cast<uint32_t>(packet.size());
-  std::memset(run.buf, 0, SkbRun::kHeadroom);
+  // Only the packet's bytes are ever read: the helpers stay within data..data + len (and
+  // the MAC header), so the head- and tailroom need no clearing.
   std::memcpy(run.buf + SkbRun::kHeadroom, packet.data(), size);
-  std::memset(run.buf + SkbRun::kHeadroom + size, 0, SkbRun::kBufferSize - SkbRun::kHeadroom - size);
   run.ctx = SkBuffCtx{};
   run.l2 = type.name != "cgroup_skb";
   run.packet_writable = type.packet_writes;

@@ -47,6 +47,10 @@ struct SkbRun {
   static constexpr uint32_t kMaxPacket = kBufferSize - kHeadroom - kTailroom;
   static constexpr uint32_t kEthHeader = 14;  // ETH_HLEN
 
+  // User-provided so that making one does not clear the 4 KiB buffer: skb_run_start
+  // writes the bytes that are read.
+  SkbRun() {}  // NOLINT(modernize-use-equals-default)
+
   SkBuffCtx ctx;  // what the program receives in r1
   alignas(64) uint8_t buf[kBufferSize];
   uint32_t data_off = 0;     // skb->data - buf
