@@ -4,6 +4,8 @@
  *    access, skb_load_bytes and skb_load_bytes_relative from both headers;
  *  - tc_fields (tc): every field tc may read, the checksum-level state machine,
  *    csum_update, the hash helpers, bpf_redirect's verdicts;
+ *  - tc_vlan (tc): bpf_skb_vlan_push and bpf_skb_vlan_pop, the accelerated tag and tags
+ *    in the packet, with the vlan fields, protocol and len after each call;
  *  - tc_csum (tc): bpf_csum_diff over the packet's bytes at many sizes and seeds, and the
  *    error answers of the store and checksum helpers (odd, far and out-of-packet offsets,
  *    bad flags and sizes).
@@ -133,6 +135,33 @@ int tc_fields(struct __sk_buff *skb) {
   /* redirects */
   put(59, bpf_redirect(3, 2));
   return bpf_redirect(5, BPF_F_INGRESS);
+}
+
+static __always_inline void vlan_state(struct __sk_buff *skb, __u32 slot, long rc) {
+  put(slot, rc);
+  put(slot + 1, skb->vlan_present);
+  put(slot + 2, skb->vlan_tci);
+  put(slot + 3, skb->vlan_proto);
+  put(slot + 4, skb->protocol);
+  put(slot + 5, skb->len);
+}
+
+/* VLAN tags pushed and popped: the accelerated tag, then tags in the packet. */
+SEC("tc")
+int tc_vlan(struct __sk_buff *skb) {
+  vlan_state(skb, 0, bpf_skb_vlan_pop(skb)); /* a packet's own tag, if any */
+  vlan_state(skb, 6, bpf_skb_vlan_push(skb, bpf_htons(0x8100), 0x1064));
+  vlan_state(skb, 12, bpf_skb_vlan_push(skb, bpf_htons(0x88a8), 0xf00d));
+  vlan_state(skb, 18, bpf_skb_vlan_push(skb, bpf_htons(0x0800), 7)); /* taken as 802.1Q */
+  vlan_state(skb, 24, bpf_skb_vlan_pop(skb));
+  vlan_state(skb, 30, bpf_skb_vlan_pop(skb));
+  vlan_state(skb, 36, bpf_skb_vlan_push(skb, bpf_htons(0x8100), 0x2345));
+  vlan_state(skb, 42, bpf_skb_vlan_pop(skb));
+  vlan_state(skb, 48, bpf_skb_vlan_pop(skb));
+  __u64 head = 0;
+  put(54, bpf_skb_load_bytes_relative(skb, 0, &head, 8, BPF_HDR_START_NET));
+  put(55, head);
+  return skb->len;
 }
 
 #define DIFF(slot, from, fs, to, ts, seed) put(slot, bpf_csum_diff(from, fs, to, ts, seed))

@@ -97,6 +97,7 @@ Result<void> skb_run_start(SkbRun& run, const ProgramType& type, std::span<const
   run.ip_summed = 0;
   run.csum_level = 0;
   run.redirect_set = false;
+  run.packet_region = nullptr;
   run.redirect = {};
   run.clones.clear();
 
@@ -123,6 +124,15 @@ Result<void> skb_run_start(SkbRun& run, const ProgramType& type, std::span<const
   c.data_meta = data;
   c.data_end = data + run.len;
   return {};
+}
+
+void SkbRun::sync_packet() {
+  const uint64_t d = reinterpret_cast<uint64_t>(data());
+  ctx.data = d;
+  ctx.data_meta = d;
+  ctx.data_end = d + len;
+  ctx.len = len;
+  if (packet_region != nullptr) *packet_region = MemRegion{d, d + len, packet_writable};
 }
 
 uint32_t skb_run_data_out(const SkbRun& run, uint8_t* out) {

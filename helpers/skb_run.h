@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "helpers/program_types.h"
+#include "runtime/isa/machine.h"
 #include "runtime/isa/result.h"
 
 namespace bpfjit {
@@ -63,11 +64,17 @@ struct SkbRun {
   bool hash_valid = false;   // skb->l4_hash or sw_hash: get_hash_recalc returns ctx.hash
   uint8_t ip_summed = 0;     // CHECKSUM_NONE (0) or CHECKSUM_UNNECESSARY (1)
   uint8_t csum_level = 0;
+  // The run's region for the packet (checked mode), which helpers that move the packet
+  // keep in step; nullptr when the host set none.
+  MemRegion* packet_region = nullptr;
   bool redirect_set = false;
   SkbRedirect redirect;               // bpf_redirect's last call
   std::vector<SkbRedirect> clones;    // every bpf_clone_redirect call
 
   uint8_t* data() { return buf + data_off; }
+  // After the packet moved or changed size: the context's data, data_end, data_meta and
+  // len, and the packet region, from data_off and len.
+  void sync_packet();
 };
 
 // Sets `run` up for `packet` and a program of `type` (sched_cls, sched_act, cgroup_skb).

@@ -427,8 +427,9 @@ Result<void> start_skb_run(SkbRun& run, const ProgramType& type, std::span<const
   return {};
 }
 
-// After the run: a tc program's packet back into the caller's buffer (its length does not
-// change), and what the caller asked for in RunOptions::skb_out.
+// After the run: a tc program's packet back into the caller's buffer when its length is
+// unchanged (skb_vlan_push/pop change it: RunOptions::skb_out's data_out has it then), and
+// what the caller asked for in RunOptions::skb_out.
 void finish_skb_run(const SkbRun& run, std::span<uint8_t> data, const RunOptions& opts) {
   if (run.l2 && run.len == data.size()) std::memcpy(data.data(), run.buf + run.data_off, run.len);
   SkbRunOutput* out = opts.skb_out;
@@ -501,7 +502,8 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
       d.message = fmt::format("program {}: {}", p.prog.name, d.message);
       return p.fail(std::move(d));
     }
-    if (packet.end > packet.start) add_region(packet);
+    add_region(packet);
+    skb_run->packet_region = &regions[region_count - 1];  // moved by size-changing helpers
     add_region(context);
     r1 = context.start;
   } else if (!data.empty()) {

@@ -143,6 +143,8 @@ static long (*bpf_l3_csum_replace)(void *skb, __u32 offset, __u64 from, __u64 to
 static long (*bpf_l4_csum_replace)(void *skb, __u32 offset, __u64 from, __u64 to,
                                    __u64 flags) = (void *)11;
 static long (*bpf_clone_redirect)(void *skb, __u32 ifindex, __u64 flags) = (void *)13;
+static long (*bpf_skb_vlan_push)(void *skb, __be16 vlan_proto, __u16 vlan_tci) = (void *)18;
+static long (*bpf_skb_vlan_pop)(void *skb) = (void *)19;
 static long (*bpf_redirect)(__u32 ifindex, __u64 flags) = (void *)23;
 static __s64 (*bpf_csum_diff)(__be32 *from, __u32 from_size, __be32 *to, __u32 to_size,
                               __wsum seed) = (void *)28;

@@ -10,7 +10,7 @@
 //
 // Which of them change packet data (the kernel's bpf_helper_changes_pkt_data, for the
 // verifier): skb_store_bytes, l3_csum_replace, l4_csum_replace, clone_redirect,
-// skb_pull_data.
+// skb_pull_data, skb_vlan_push, skb_vlan_pop (these two move the packet).
 #include <algorithm>
 #include <cstring>
 
@@ -308,6 +308,113 @@ uint64_t skb_pull_data(uint64_t, uint64_t len, uint64_t, uint64_t, uint64_t, Run
   return may_pull(*s, n) ? 0 : err_code(ENOMEM);
 }
 
+// ---- VLAN tags: the sk_buff's accelerated tag (vlan_present, vlan_tci, vlan_proto) and
+// 802.1Q/802.1ad headers in the packet, as net/core/skbuff.c moves them.
+
+constexpr uint32_t kVlanHlen = 4;                 // VLAN_HLEN
+constexpr uint16_t kEthP8021Q = 0x8100;
+constexpr uint16_t kEthP8021AD = 0x88a8;
+
+uint16_t get_be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+void put_be16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+// A __be16 as the context holds it (memory order loaded little-endian) and back.
+uint32_t ctx_be16(uint16_t host) { return static_cast<uint32_t>((host & 0xff) << 8 | host >> 8); }
+uint16_t host_of(uint32_t ctx_value) {
+  return static_cast<uint16_t>((ctx_value & 0xff) << 8 | (ctx_value >> 8 & 0xff));
+}
+bool is_vlan_proto(uint16_t host) { return host == kEthP8021Q || host == kEthP8021AD; }
+
+// __vlan_insert_tag: a tag header pushed in front of the EtherType.
+int64_t insert_tag(SkbRun& s, uint16_t proto, uint16_t tci) {
+  if (s.data_off < kVlanHlen) return -ENOMEM;  // the kernel would grow the headroom
+  s.data_off -= kVlanHlen;
+  s.len += kVlanHlen;
+  uint8_t* d = s.data();
+  std::memmove(d, d + kVlanHlen, 12);
+  s.mac_off -= kVlanHlen;
+  put_be16(d + 12, proto);
+  put_be16(d + 14, tci);
+  return 0;
+}
+
+// __skb_vlan_pop: the packet's outer tag removed; its TCI in *tci.
+int64_t pop_tag(SkbRun& s, uint16_t* tci) {
+  if (s.len < 18) return -ENOMEM;  // skb_ensure_writable(skb, VLAN_ETH_HLEN)
+  uint8_t* d = s.data();
+  *tci = get_be16(d + 14);
+  const uint16_t encap = get_be16(d + 16);
+  const uint8_t raw0 = d[18], raw1 = d[19];  // vlan_set_encap_proto reads past the header
+  std::memmove(d + kVlanHlen, d, 12);
+  s.data_off += kVlanHlen;
+  s.len -= kVlanHlen;
+  if (encap >= 0x0600) {
+    s.ctx.protocol = ctx_be16(encap);
+  } else {
+    s.ctx.protocol = ctx_be16(raw0 == 0xff && raw1 == 0xff ? 0x0001 : 0x0004);
+  }
+  s.mac_off += kVlanHlen;
+  if (s.network_off < s.data_off + 14) s.network_off = s.data_off + 14;
+  return 0;
+}
+
+void put_hw_tag(SkbRun& s, uint16_t proto, uint16_t tci) {
+  s.ctx.vlan_present = 1;
+  s.ctx.vlan_proto = ctx_be16(proto);
+  s.ctx.vlan_tci = tci;
+}
+
+// skb_vlan_push(skb, vlan_proto, vlan_tci): the tag becomes the accelerated one; one
+// already there moves into the packet first. A protocol other than 802.1Q/802.1ad is
+// taken as 802.1Q.
+uint64_t skb_vlan_push(uint64_t, uint64_t vlan_proto, uint64_t vlan_tci, uint64_t, uint64_t,
+                       RunContext* ctx) {
+  SkbRun* s = skb_of(ctx);
+  if (s == nullptr) return err_code(EINVAL);
+  uint16_t proto = host_of(static_cast<uint32_t>(vlan_proto & 0xffff));
+  if (!is_vlan_proto(proto)) proto = kEthP8021Q;
+  if (s->ctx.vlan_present != 0) {
+    if (s->data_off != s->mac_off) return err_code(EINVAL);
+    const int64_t rc = insert_tag(*s, host_of(s->ctx.vlan_proto),
+                                  static_cast<uint16_t>(s->ctx.vlan_tci));
+    if (rc != 0) return err(rc);
+    s->ctx.protocol = s->ctx.vlan_proto;
+    s->network_off -= kVlanHlen;
+  }
+  put_hw_tag(*s, proto, static_cast<uint16_t>(vlan_tci));
+  s->sync_packet();
+  return 0;
+}
+
+// skb_vlan_pop(skb): the accelerated tag removed (or the packet's outer one), then the
+// packet's next tag, if any, made the accelerated one.
+uint64_t skb_vlan_pop(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext* ctx) {
+  SkbRun* s = skb_of(ctx);
+  if (s == nullptr) return err_code(EINVAL);
+  uint16_t tci = 0;
+  if (s->ctx.vlan_present != 0) {
+    s->ctx.vlan_present = 0;
+    s->ctx.vlan_tci = 0;
+    s->ctx.vlan_proto = 0;
+  } else {
+    if (!is_vlan_proto(host_of(s->ctx.protocol))) return 0;
+    if (s->data_off != s->mac_off) return err_code(EINVAL);
+    const int64_t rc = pop_tag(*s, &tci);
+    s->sync_packet();
+    if (rc != 0) return err(rc);
+  }
+  if (!is_vlan_proto(host_of(s->ctx.protocol))) return 0;
+  const uint16_t proto = host_of(s->ctx.protocol);
+  if (s->data_off != s->mac_off) return err_code(EINVAL);
+  const int64_t rc = pop_tag(*s, &tci);
+  s->sync_packet();
+  if (rc != 0) return err(rc);
+  put_hw_tag(*s, proto, tci);
+  return 0;
+}
+
 // redirect(ifindex, flags): records the target for the caller (SkbRun::redirect) and
 // returns TC_ACT_REDIRECT; flags other than BPF_F_INGRESS give TC_ACT_SHOT. From an xdp
 // program, as bpf_xdp_redirect: any flag gives XDP_ABORTED, else XDP_REDIRECT.
@@ -354,6 +461,8 @@ void add_skb_helpers(HelperTable& t) {
   add_builtin(t, kernel_proto(10, l3_csum_replace));
   add_builtin(t, kernel_proto(11, l4_csum_replace));
   add_builtin(t, kernel_proto(13, clone_redirect));
+  add_builtin(t, kernel_proto(18, skb_vlan_push));
+  add_builtin(t, kernel_proto(19, skb_vlan_pop));
   add_builtin(t, kernel_proto(23, redirect));
   add_builtin(t, kernel_proto(helper_id::kSkbLoadBytes, skb_load_bytes));
   add_builtin(t, kernel_proto(28, csum_diff, true));

@@ -147,7 +147,9 @@ struct RunOptions {
   uint32_t protocol = 0;
   /// socket_filter, sched_cls, sched_act, cgroup_skb: __sk_buff.mark.
   uint32_t mark = 0;
-  /// sched_cls, sched_act, cgroup_skb: filled after the run when not null.
+  /// sched_cls, sched_act, cgroup_skb: filled after the run when not null. (A tc
+  /// program's packet is also copied back into the run's buffer when its length did not
+  /// change.)
   SkbRunOutput* skb_out = nullptr;
 };
 
