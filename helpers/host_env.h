@@ -28,6 +28,8 @@
 
 namespace bpfjit {
 
+struct SkbRun;  // helpers/skb_run.h
+
 struct ProgramEnv {
   std::string name;                        // for logs
   const ProgramType* type = nullptr;       // the program's type (nullptr: no restriction)
@@ -96,6 +98,11 @@ class HostEnv {
   bool give_lock(uint32_t* word);
   void release_lock();
 
+  // The sk_buff of an skb program's run (sched_cls, sched_act, cgroup_skb), which the skb
+  // helpers read and change; nullptr for other programs.
+  SkbRun* skb() const { return skb_; }
+  void set_skb(SkbRun* skb) { skb_ = skb; }
+
   // Why a helper stopped the run (RunContext::fault()) when the trap alone does not say:
   // e.g. a helper call on a map of a type the runtime does not implement. Empty otherwise.
   const std::string& fault_message() const { return fault_message_; }
@@ -104,6 +111,7 @@ class HostEnv {
  private:
   std::string fault_message_;
   uint32_t tail_calls_ = 0;
+  SkbRun* skb_ = nullptr;
   struct Reservation {
     RingbufMap* rb = nullptr;
     void* data = nullptr;

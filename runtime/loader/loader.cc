@@ -17,6 +17,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "helpers/kernel_tables.h"
 #include "helpers/log.h"
 #include "helpers/map_types.h"
 #include "runtime/loader/btf_relo.h"
@@ -1309,11 +1310,18 @@ const char* lddw_ref_kind_name(LddwRefKind kind) {
 }
 
 std::string program_type_for_section(const std::string& section) {
-  if (starts_with(section, "xdp")) return "xdp";
-  if (starts_with(section, "socket") || starts_with(section, "tc") ||
-      starts_with(section, "classifier")) {
-    return "socket_filter";
+  // libbpf's section names (helpers/kernel_section_names.def) for the kernel types the
+  // runtime runs: "tc", "classifier" and "action" give sched_cls / sched_act,
+  // "cgroup_skb/ingress" gives cgroup_skb, ...
+  if (auto m = kernel::match_section(section)) {
+    const std::string_view k = m->prog_type->name;
+    for (std::string_view runnable :
+         {"xdp", "socket_filter", "sched_cls", "sched_act", "cgroup_skb"}) {
+      if (k == runnable) return std::string(k);
+    }
   }
+  if (starts_with(section, "xdp")) return "xdp";
+  if (starts_with(section, "socket")) return "socket_filter";
   return "mem";
 }
 

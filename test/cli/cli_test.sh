@@ -37,7 +37,7 @@ case $case_name in
     [ -f "$obj" ] || { echo "bpf-progs object $obj not built"; exit 77; }
     "$bpfjit" inspect "$obj" > out.txt || fail "inspect exit $?"
     # Each program: the kernel program type and expected attach type of its section.
-    grep -Eq '^  \S+ +section tc +type socket_filter .* prog_type sched_cls +attach_type -$' out.txt ||
+    grep -Eq '^  \S+ +section tc +type sched_cls .* prog_type sched_cls +attach_type -$' out.txt ||
       fail "no tc line: $(cat out.txt)"
     grep -Eq '^  \S+ +section classifier .* prog_type sched_cls +attach_type -$' out.txt ||
       fail "no classifier line: $(cat out.txt)"

@@ -211,8 +211,8 @@ TEST(LoaderTest, SectionNamesGiveProgramTypes) {
   auto obj = load_file("multi_prog.v3.o");
   ASSERT_TRUE(obj.ok()) << obj.error().to_string();
   ASSERT_EQ(obj->programs.size(), 4u);
-  EXPECT_EQ(find_prog(*obj, "tc_classify")->type->name, "socket_filter");
-  EXPECT_EQ(find_prog(*obj, "cls_mark")->type->name, "socket_filter");
+  EXPECT_EQ(find_prog(*obj, "tc_classify")->type->name, "sched_cls");
+  EXPECT_EQ(find_prog(*obj, "cls_mark")->type->name, "sched_cls");
   EXPECT_EQ(find_prog(*obj, "xdp_len_class")->type->name, "xdp");
   EXPECT_EQ(find_prog(*obj, "custom_sum")->type->name, "mem");
   EXPECT_EQ(find_prog(*obj, "custom_sum")->section, "custom/sum");
