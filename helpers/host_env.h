@@ -28,6 +28,13 @@
 
 namespace bpfjit {
 
+// Which shadow context a run's packet context is (HostEnv::set_packet_ctx).
+enum class PacketCtxKind : uint8_t {
+  kNone,
+  kXdp,     // XdpCtx (helpers/program_types.h)
+  kSkBuff,  // SkBuffCtx
+};
+
 struct ProgramEnv {
   std::string name;                        // for logs
   const ProgramType* type = nullptr;       // the program's type (nullptr: no restriction)
@@ -81,6 +88,33 @@ class HostEnv {
   // each run; the destructor calls it too.
   void discard_reservations();
 
+  // The run's packet context: the shadow struct r1 points to (XdpCtx for xdp; kind says
+  // which) and the entry of RunContext::regions that covers the packet, for the helpers
+  // that move the packet (xdp_adjust_head, ...). A helper takes the context from here,
+  // never from a pointer the program passes, which it only compares: in a checked run a
+  // program could pass any readable bytes. `region` may be null (no checked regions).
+  void set_packet_ctx(PacketCtxKind kind, void* ctx, MemRegion* region) {
+    packet_kind_ = kind;
+    packet_ctx_ = ctx;
+    packet_region_ = region;
+  }
+  // The run's context of `kind` when `addr` is its address, else nullptr.
+  template <typename T>
+  T* packet_ctx(PacketCtxKind kind, uint64_t addr) const {
+    if (packet_kind_ != kind || packet_ctx_ == nullptr ||
+        reinterpret_cast<uint64_t>(packet_ctx_) != addr) {
+      return nullptr;
+    }
+    return static_cast<T*>(packet_ctx_);
+  }
+  // The packet moved to [start, end): checked runs may now access exactly that.
+  void set_packet_bounds(uint64_t start, uint64_t end) {
+    if (packet_region_ != nullptr) {
+      packet_region_->start = start;
+      packet_region_->end = end;
+    }
+  }
+
   // Why a helper stopped the run (RunContext::fault()) when the trap alone does not say:
   // e.g. a helper call on a map of a type the runtime does not implement. Empty otherwise.
   const std::string& fault_message() const { return fault_message_; }
@@ -88,6 +122,9 @@ class HostEnv {
 
  private:
   std::string fault_message_;
+  PacketCtxKind packet_kind_ = PacketCtxKind::kNone;
+  void* packet_ctx_ = nullptr;
+  MemRegion* packet_region_ = nullptr;
   uint32_t tail_calls_ = 0;
   struct Reservation {
     RingbufMap* rb = nullptr;
