@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "helpers/helpers/builtin.h"
+#include "helpers/kernel_tables.h"
 #include "helpers/log.h"
 
 namespace bpfjit {
@@ -18,6 +19,7 @@ HelperTable HelperTable::builtin() {
   builtin::add_string_helpers(t);
   builtin::add_misc_helpers(t);
   builtin::add_skb_helpers(t);
+  builtin::add_xdp_helpers(t);
   return t;
 }
 
@@ -82,6 +84,9 @@ std::vector<const HelperProto*> HelperTable::all() const {
 }
 
 void builtin::add_builtin(HelperTable& t, HelperProto proto) {
+  // The built-ins have the kernel's ids: whether one changes packet data is the kernel's
+  // fact (helpers/kernel_helpers.def).
+  proto.changes_pkt_data = proto.changes_pkt_data || kernel::helper_changes_pkt_data(proto.id);
   if (auto r = t.add(std::move(proto)); !r) {
     logger().critical("built-in helper table: {}", r.error().message);
     std::abort();  // a bug in the fixed list above, not user input

@@ -37,6 +37,11 @@ inline constexpr uint32_t kGetSmpProcessorId = 8;
 inline constexpr uint32_t kTailCall = 12;  // == kHelperTailCall
 inline constexpr uint32_t kGetCurrentPidTgid = 14;
 inline constexpr uint32_t kSkbLoadBytes = 26;  // socket_filter only
+inline constexpr uint32_t kXdpAdjustHead = 44;  // xdp only, as the four below
+inline constexpr uint32_t kXdpAdjustMeta = 54;
+inline constexpr uint32_t kXdpAdjustTail = 65;
+inline constexpr uint32_t kXdpLoadBytes = 189;
+inline constexpr uint32_t kXdpStoreBytes = 190;
 inline constexpr uint32_t kProbeReadStr = 45;
 inline constexpr uint32_t kMapPushElem = 87;
 inline constexpr uint32_t kMapPopElem = 88;

@@ -29,6 +29,12 @@
 namespace bpfjit {
 
 struct SkbRun;  // helpers/skb_run.h
+// Which shadow context a run's packet context is (HostEnv::set_packet_ctx).
+enum class PacketCtxKind : uint8_t {
+  kNone,
+  kXdp,     // XdpCtx (helpers/program_types.h)
+  kSkBuff,  // SkBuffCtx
+};
 
 struct ProgramEnv {
   std::string name;                        // for logs
@@ -102,6 +108,32 @@ class HostEnv {
   // helpers read and change; nullptr for other programs.
   SkbRun* skb() const { return skb_; }
   void set_skb(SkbRun* skb) { skb_ = skb; }
+  // The run's packet context: the shadow struct r1 points to (XdpCtx for xdp; kind says
+  // which) and the entry of RunContext::regions that covers the packet, for the helpers
+  // that move the packet (xdp_adjust_head, ...). A helper takes the context from here,
+  // never from a pointer the program passes, which it only compares: in a checked run a
+  // program could pass any readable bytes. `region` may be null (no checked regions).
+  void set_packet_ctx(PacketCtxKind kind, void* ctx, MemRegion* region) {
+    packet_kind_ = kind;
+    packet_ctx_ = ctx;
+    packet_region_ = region;
+  }
+  // The run's context of `kind` when `addr` is its address, else nullptr.
+  template <typename T>
+  T* packet_ctx(PacketCtxKind kind, uint64_t addr) const {
+    if (packet_kind_ != kind || packet_ctx_ == nullptr ||
+        reinterpret_cast<uint64_t>(packet_ctx_) != addr) {
+      return nullptr;
+    }
+    return static_cast<T*>(packet_ctx_);
+  }
+  // The packet moved to [start, end): checked runs may now access exactly that.
+  void set_packet_bounds(uint64_t start, uint64_t end) {
+    if (packet_region_ != nullptr) {
+      packet_region_->start = start;
+      packet_region_->end = end;
+    }
+  }
 
   // Why a helper stopped the run (RunContext::fault()) when the trap alone does not say:
   // e.g. a helper call on a map of a type the runtime does not implement. Empty otherwise.
@@ -110,6 +142,9 @@ class HostEnv {
 
  private:
   std::string fault_message_;
+  PacketCtxKind packet_kind_ = PacketCtxKind::kNone;
+  void* packet_ctx_ = nullptr;
+  MemRegion* packet_region_ = nullptr;
   uint32_t tail_calls_ = 0;
   SkbRun* skb_ = nullptr;
   struct Reservation {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -15,7 +16,22 @@ constexpr HelperRow kHelpers[] = {
   {id, #name, RetKind::k##ret,                                                            \
    {ArgKind::k##a1, ArgKind::k##a2, ArgKind::k##a3, ArgKind::k##a4, ArgKind::k##a5},      \
    types_mask},
+#define CHANGES_PKT_DATA(id, name)
 #include "helpers/kernel_helpers.def"
+#undef CHANGES_PKT_DATA
+#undef HELPER
+};
+
+// The helpers that change packet data: their ids and names.
+struct PktDataChanger {
+  uint32_t id;
+  std::string_view name;
+};
+constexpr PktDataChanger kChangesPktData[] = {
+#define HELPER(...)
+#define CHANGES_PKT_DATA(id, name) {id, #name},
+#include "helpers/kernel_helpers.def"
+#undef CHANGES_PKT_DATA
 #undef HELPER
 };
 
@@ -80,6 +96,15 @@ constexpr bool dense_helpers() {
   return true;
 }
 static_assert(dense_helpers(), "kernel_helpers.def must list ids 1, 2, 3, ... in order");
+
+// Each CHANGES_PKT_DATA line names the helper its id has.
+constexpr bool pkt_data_changers_named() {
+  for (const PktDataChanger& c : kChangesPktData) {
+    if (c.id == 0 || c.id > std::size(kHelpers) || c.name != kHelpers[c.id - 1].name) return false;
+  }
+  return true;
+}
+static_assert(pkt_data_changers_named(), "a CHANGES_PKT_DATA line names another helper's id");
 
 constexpr bool dense_prog_types() {
   for (size_t i = 0; i < std::size(kProgTypes); ++i) {
@@ -162,6 +187,11 @@ bool helper_takes_packet(uint32_t id) {
   // socket lookups and the syncookie helpers.
   static constexpr uint32_t kPktAccess[] = {1, 2, 3, 28, 84, 85, 99, 100, 110};
   return std::find(std::begin(kPktAccess), std::end(kPktAccess), id) != std::end(kPktAccess);
+}
+
+bool helper_changes_pkt_data(uint32_t id) {
+  return std::any_of(std::begin(kChangesPktData), std::end(kChangesPktData),
+                     [&](const PktDataChanger& c) { return c.id == id; });
 }
 
 std::span<const ProgTypeRow> prog_type_rows() { return kProgTypes; }

@@ -152,6 +152,9 @@ bool helper_allowed(uint32_t id, uint32_t type);
 // Whether the kernel's prototype of helper `id` sets pkt_access: its memory arguments may
 // point into the packet.
 bool helper_takes_packet(uint32_t id);
+// Whether helper `id` may change packet data (the kernel's bpf_helper_changes_pkt_data;
+// the CHANGES_PKT_DATA lines of kernel_helpers.def): packet pointers are stale after it.
+bool helper_changes_pkt_data(uint32_t id);
 
 // --- program types ---
 std::span<const ProgTypeRow> prog_type_rows();  // numbers 1..31, in order

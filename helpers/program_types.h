@@ -3,9 +3,11 @@
 //
 // Built-in types:
 //  - mem: r1 = a buffer, r2 = its length (CtxModel::kMemBuffer; the conformance tests'
-//    convention); may call every built-in helper;
+//    convention); may call every built-in helper but the packet ones;
 //  - xdp: r1 = struct xdp_md (the kernel's field offsets: data 0, data_end 4, data_meta 8,
-//    ingress_ifindex 12, rx_queue_index 16, egress_ifindex 20);
+//    ingress_ifindex 12, rx_queue_index 16, egress_ifindex 20); may call xdp_adjust_head,
+//    _meta, _tail, xdp_load_bytes and xdp_store_bytes; its packet lives in a frame laid
+//    out as the kernel's test run (helpers/xdp_frame.h);
 //  - socket_filter: r1 = a subset of struct __sk_buff (the kernel's offsets: len,
 //    pkt_type, mark, queue_mapping, protocol, vlan_present, vlan_tci, vlan_proto,
 //    priority, ingress_ifindex, ifindex, tc_index, hash readable; cb[0..4] readable and
@@ -39,7 +41,9 @@
 
 namespace bpfjit {
 
-// The runtime's context for xdp programs (shadow of struct xdp_md).
+// The runtime's context for xdp programs (shadow of struct xdp_md). The fields after the
+// kernel-visible ones are the runtime's own bookkeeping: no CtxField maps them, so the
+// verifier lets no program touch them, and the ctx region of a checked run is read-only.
 struct XdpCtx {
   uint64_t data = 0;       // kernel offset 0 (u32)
   uint64_t data_end = 0;   // kernel offset 4 (u32)
@@ -48,6 +52,10 @@ struct XdpCtx {
   uint32_t rx_queue_index = 0;   // kernel offset 16
   uint32_t egress_ifindex = 0;   // kernel offset 20
   uint32_t reserved = 0;
+  // Private: the frame the packet lives in (xdp_buff.data_hard_start) and the furthest
+  // data_end may reach (xdp_data_hard_end(): the frame's end less the tailroom).
+  uint64_t hard_start = 0;
+  uint64_t hard_end = 0;
 };
 
 // The runtime's context for the programs of struct __sk_buff (socket_filter, sched_cls,

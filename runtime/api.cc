@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "helpers/host_env.h"
 #include "helpers/program_types.h"
 #include "helpers/skb_run.h"
+#include "helpers/xdp_frame.h"
 #include "runtime/api_internal.h"
 #include "runtime/engine.h"
 #include "runtime/loader/loader.h"
@@ -254,6 +256,20 @@ struct Program::Impl {
     stats[cpu_slot()].errors.fetch_add(1, std::memory_order_relaxed);
     return d;
   }
+
+  // Running. A run is built per program type (its r1, r2, regions and packet context: a
+  // RunInput), then execute() runs it, following tail calls. Program::run builds the
+  // input around the caller's bytes; Program::test_run builds it as the kernel's
+  // BPF_PROG_TEST_RUN does (test_run_xdp: the frame of helpers/xdp_frame.h) and gives the
+  // packet and context back. A new packet type adds its own bind_ and test_run_ pair.
+  struct RunInput;
+  // Refuses a run of a program that is not prepared, or a mem buffer of the wrong size.
+  Result<void> check_runnable(size_t data_size) const;
+  Result<uint64_t> execute(const RunInput& in, const RunOptions& opts) const;
+  static void bind_xdp(XdpFrame& frame, RunInput& in);
+  Result<TestRunResult> test_run_xdp(const TestRunInput& t) const;
+  // Types without a test-run layout of their own: the data is run in place (a copy).
+  Result<TestRunResult> test_run_buffer(const Program& self, const TestRunInput& t) const;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -458,107 +474,78 @@ void finish_skb_run(const SkbRun& run, std::span<uint8_t> data, const RunOptions
   for (const SkbRedirect& cr : run.clones) out->clone_redirects.emplace_back(cr.ifindex, cr.flags);
 }
 
+bool is_xdp(const ProgramType& type) {
+  return &type == &xdp_program_type() || type.name == "xdp";
+}
+
 }  // namespace
 
-Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) const {
-  const Impl& p = *impl_;
-  StatSlot& slot = p.stats[cpu_slot()];
-  slot.runs.fetch_add(1, std::memory_order_relaxed);
-  if (!p.exec) {
-    if (p.prog.load_error) return p.fail(*p.prog.load_error);
-    return p.fail(make_error(ErrorCode::kInvalidArgument,
-                             fmt::format("program {} is not prepared", p.prog.name)));
+// What one run gets beyond the object's regions: r1, r2, the regions of its input and
+// context, and the packet context the packet helpers work on.
+struct Program::Impl::RunInput {
+  uint64_t r1 = 0;
+  uint64_t r2 = 0;
+  std::array<MemRegion, 2> regions{};
+  uint32_t region_count = 0;
+  int packet_region = -1;  // index in `regions` of the packet, which helpers may move
+  PacketCtxKind packet_kind = PacketCtxKind::kNone;
+  void* packet_ctx = nullptr;
+  SkbRun* skb = nullptr;  // skb programs: the sk_buff the skb helpers read and change
+  size_t data_size = 0;  // the bytes passed, for the mem size check of tail-call targets
+
+  void add_region(MemRegion r) { regions[region_count++] = r; }
+};
+
+Result<void> Program::Impl::check_runnable(size_t data_size) const {
+  if (!exec) {
+    if (prog.load_error) return fail(*prog.load_error);
+    return fail(make_error(ErrorCode::kInvalidArgument,
+                           fmt::format("program {} is not prepared", prog.name)));
   }
-  if (auto r = check_mem_size(p.prog.name, p.mem_size, data.size()); !r) {
-    return p.fail(r.take_error());
-  }
+  if (auto r = check_mem_size(prog.name, mem_size, data_size); !r) return fail(r.take_error());
+  return {};
+}
+
+Result<uint64_t> Program::Impl::execute(const RunInput& in, const RunOptions& opts) const {
+  StatSlot& slot = stats[cpu_slot()];
   const uint64_t t0 = now_ns();
-  const Object::Impl& obj = *p.object->impl_;
+  const Object::Impl& obj = *object->impl_;
   // The object's regions plus this run's input and context, on the stack when they fit.
   constexpr size_t kLocalRegions = 32;
   MemRegion local[kLocalRegions];
   std::vector<MemRegion> heap;
   MemRegion* regions = local;
-  size_t region_count = 0;
-  if (obj.regions.size() + 2 > kLocalRegions) {
-    heap.resize(obj.regions.size() + 2);
+  const size_t region_count = obj.regions.size() + in.region_count;
+  if (region_count > kLocalRegions) {
+    heap.resize(region_count);
     regions = heap.data();
   }
-  auto add_region = [&](MemRegion r) { regions[region_count++] = r; };
-  for (const MemRegion& r : obj.regions) add_region(r);
-
-  const uint64_t start = reinterpret_cast<uint64_t>(data.data());
-  const uint64_t end = start + data.size();
-  XdpCtx xdp;
-  SkBuffCtx skb;
-  std::optional<SkbRun> skb_run;
-  uint64_t r1 = 0;
-  uint64_t r2 = 0;
-  const ProgramType& type = *p.prog.type;
-  if (is_skb_run_type(type)) {
-    MemRegion packet;
-    MemRegion context;
-    if (auto r = start_skb_run(skb_run.emplace(), type, data, opts, &packet, &context); !r) {
-      Diagnostic d = r.take_error();
-      d.message = fmt::format("program {}: {}", p.prog.name, d.message);
-      return p.fail(std::move(d));
-    }
-    add_region(packet);
-    skb_run->packet_region = &regions[region_count - 1];  // moved by size-changing helpers
-    add_region(context);
-    r1 = context.start;
-  } else if (!data.empty()) {
-    add_region(MemRegion{start, end, true});
-  }
-  if (skb_run) {
-    // set up above
-  } else if (type.model == CtxModel::kMemBuffer) {
-    r1 = start;
-    r2 = data.size();
-  } else if (&type == &xdp_program_type() || type.name == "xdp") {
-    xdp.data = start;
-    xdp.data_end = end;
-    xdp.data_meta = start;
-    xdp.ingress_ifindex = opts.ifindex;
-    xdp.rx_queue_index = opts.rx_queue;
-    r1 = reinterpret_cast<uint64_t>(&xdp);
-    add_region(MemRegion{r1, r1 + sizeof(xdp), false});
-  } else if (type.name == "socket_filter") {
-    skb.data = start;
-    skb.data_end = end;
-    skb.len = static_cast<uint32_t>(data.size());
-    skb.protocol = opts.protocol;
-    skb.mark = opts.mark;
-    skb.ifindex = opts.ifindex;
-    skb.ingress_ifindex = opts.ifindex;
-    r1 = reinterpret_cast<uint64_t>(&skb);
-    add_region(MemRegion{r1, r1 + sizeof(skb), true});
-  } else {
-    // A host-registered type: the data is the context itself, in its shadow layout.
-    const uint32_t size = type.shadow_size ? type.shadow_size : type.ctx_size;
-    if (data.size() < size) {
-      return p.fail(make_error(
-          ErrorCode::kInvalidArgument,
-          fmt::format("program {}: type {} needs a {}-byte context, got {} bytes", p.prog.name,
-                      type.name, size, data.size())));
-    }
-    r1 = start;
-  }
+  std::copy(obj.regions.begin(), obj.regions.end(), regions);
+  std::copy_n(in.regions.begin(), in.region_count, regions + obj.regions.size());
 
   // A verified program never reads stack bytes it did not write; an unverified one might,
   // so it gets a zeroed stack instead of what earlier runs left there.
   alignas(16) uint8_t stack[kStackSize];
-  if (p.safety == Safety::kChecked) std::memset(stack, 0, sizeof(stack));
-  HostEnv env(&p.env);
+  if (safety == Safety::kChecked) std::memset(stack, 0, sizeof(stack));
+  HostEnv env(&this->env);
+  if (in.packet_kind != PacketCtxKind::kNone) {
+    env.set_packet_ctx(in.packet_kind, in.packet_ctx,
+                       in.packet_region >= 0 ? regions + obj.regions.size() + in.packet_region
+                                             : nullptr);
+  }
   RunContext rc;
   rc.stack = stack;
   rc.regions = regions;
   rc.region_count = static_cast<uint32_t>(region_count);
   rc.budget = opts.budget;
-  rc.helpers = p.helpers;
   rc.host = &env;
   rc.user = opts.user_data;
-  if (skb_run) env.set_skb(&*skb_run);
+  if (in.skb != nullptr) {
+    // Size-changing skb helpers move the packet's region, in this run's copy.
+    in.skb->packet_region =
+        in.packet_region >= 0 ? regions + obj.regions.size() + in.packet_region : nullptr;
+    env.set_skb(in.skb);
+  }
 
   auto finish = [&](Result<uint64_t> r) -> Result<uint64_t> {
     env.discard_reservations();
@@ -570,13 +557,13 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
 
   // HostEnv counts the tail calls: past kMaxTailCalls, bpf_tail_call fails and the
   // program goes on, so this loop ends.
-  const Program* cur = this;
+  const Impl* cur = this;
   for (;;) {
-    const Impl& c = *cur->impl_;
+    const Impl& c = *cur;
     rc.trap = Trap{};
     rc.tail_call_target = nullptr;
     rc.helpers = c.helpers;
-    const uint64_t r0 = c.exec->run(rc, r1, r2);
+    const uint64_t r0 = c.exec->run(rc, in.r1, in.r2);
     if (rc.trap.kind != TrapKind::kNone) {
       const std::string what = rc.trap.kind == TrapKind::kHelperFault && !env.fault_message().empty()
                                    ? env.fault_message()
@@ -584,10 +571,7 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
       return finish(make_error(ErrorCode::kRuntime, rc.trap.insn,
                                fmt::format("program {}: {}", c.prog.name, what)));
     }
-    if (rc.tail_call_target == nullptr) {
-      if (skb_run) finish_skb_run(*skb_run, data, opts);
-      return finish(r0);
-    }
+    if (rc.tail_call_target == nullptr) return finish(r0);
     const Program* next = nullptr;
     for (const auto& q : obj.programs) {
       if (q.get() == rc.tail_call_target) next = q.get();
@@ -599,12 +583,158 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
                       next ? next->name() + ", which is not prepared"
                            : std::string("a program of another object"))));
     }
-    if (auto r = check_mem_size(next->name(), next->impl_->mem_size, data.size()); !r) {
+    if (auto r = check_mem_size(next->name(), next->impl_->mem_size, in.data_size); !r) {
       return finish(r.take_error());
     }
-    cur = next;
-    env.set_program(&cur->impl_->env);
+    cur = next->impl_.get();
+    env.set_program(&cur->env);
   }
+}
+
+// An xdp run's frame: the context first (read-only), then the packet, whose region the
+// adjust helpers move. With the context first, the packet is never the region the
+// engines test inline (the first one, read once at entry), so a checked run always sees
+// its current bounds.
+void Program::Impl::bind_xdp(XdpFrame& frame, RunInput& in) {
+  XdpCtx& x = frame.ctx();
+  in.r1 = reinterpret_cast<uint64_t>(&x);
+  in.add_region(MemRegion{in.r1, in.r1 + sizeof(XdpCtx), false});
+  in.packet_region = static_cast<int>(in.region_count);
+  in.add_region(MemRegion{x.data_meta, x.data_end, true});
+  in.packet_kind = PacketCtxKind::kXdp;
+  in.packet_ctx = &x;
+}
+
+Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) const {
+  const Impl& p = *impl_;
+  p.stats[cpu_slot()].runs.fetch_add(1, std::memory_order_relaxed);
+  if (auto r = p.check_runnable(data.size()); !r) return r.take_error();
+  Impl::RunInput in;
+  in.data_size = data.size();
+  const ProgramType& type = *p.prog.type;
+  const uint64_t start = reinterpret_cast<uint64_t>(data.data());
+  const uint64_t end = start + data.size();
+  if (is_xdp(type)) {
+    // The packet is copied into a frame with the kernel's headroom and tailroom, so that
+    // helpers can move its head and tail; when its length is unchanged, the bytes go
+    // back into `data`.
+    XdpFrame frame;
+    if (auto r = frame.init_packet(data, opts.ifindex, opts.rx_queue); !r) {
+      return p.fail(r.take_error());
+    }
+    Impl::bind_xdp(frame, in);
+    auto r0 = p.execute(in, opts);
+    if (r0 && frame.packet().size() == data.size() && !data.empty()) {
+      std::memcpy(data.data(), frame.packet().data(), data.size());
+    }
+    return r0;
+  }
+  if (is_skb_run_type(type)) {
+    // The packet is copied into the sk_buff of a kernel test run (helpers/skb_run.h).
+    // The context comes first, so that the packet, which size-changing helpers move, is
+    // never the region the engines test inline.
+    auto run = std::make_unique<SkbRun>();  // about 4 KiB: off the stack the run uses
+    MemRegion packet;
+    MemRegion context;
+    if (auto r = start_skb_run(*run, type, data, opts, &packet, &context); !r) {
+      Diagnostic d = r.take_error();
+      d.message = fmt::format("program {}: {}", p.prog.name, d.message);
+      return p.fail(std::move(d));
+    }
+    in.r1 = context.start;
+    in.add_region(context);
+    in.packet_region = static_cast<int>(in.region_count);
+    in.add_region(packet);
+    in.skb = run.get();
+    auto r0 = p.execute(in, opts);
+    if (r0) finish_skb_run(*run, data, opts);
+    return r0;
+  }
+  SkBuffCtx skb;
+  if (!data.empty()) in.add_region(MemRegion{start, end, true});
+  if (type.model == CtxModel::kMemBuffer) {
+    in.r1 = start;
+    in.r2 = data.size();
+  } else if (type.name == "socket_filter") {
+    skb.data = start;
+    skb.data_end = end;
+    skb.len = static_cast<uint32_t>(data.size());
+    skb.protocol = opts.protocol;
+    skb.mark = opts.mark;
+    skb.ifindex = opts.ifindex;
+    skb.ingress_ifindex = opts.ifindex;
+    in.r1 = reinterpret_cast<uint64_t>(&skb);
+    in.add_region(MemRegion{in.r1, in.r1 + sizeof(skb), true});
+  } else {
+    // A host-registered type: the data is the context itself, in its shadow layout.
+    const uint32_t size = type.shadow_size ? type.shadow_size : type.ctx_size;
+    if (data.size() < size) {
+      return p.fail(make_error(
+          ErrorCode::kInvalidArgument,
+          fmt::format("program {}: type {} needs a {}-byte context, got {} bytes", p.prog.name,
+                      type.name, size, data.size())));
+    }
+    in.r1 = start;
+  }
+  return p.execute(in, opts);
+}
+
+Result<TestRunResult> Program::Impl::test_run_xdp(const TestRunInput& t) const {
+  // About 4 KiB: kept off the caller's stack, which the run itself uses.
+  auto frame = std::make_unique<XdpFrame>();
+  if (auto r = frame->init(t.data, t.ctx); !r) return fail(r.take_error());
+  RunInput in;
+  in.data_size = t.data.size();
+  bind_xdp(*frame, in);
+  // As in the kernel, every repetition runs on the packet the previous one left.
+  const uint32_t repeat = std::max<uint32_t>(t.repeat, 1);
+  TestRunResult out;
+  const uint64_t t0 = now_ns();
+  for (uint32_t i = 0; i < repeat; ++i) {
+    // The packet where the last run left it (execute() works on a copy of the regions).
+    in.regions[in.packet_region] = MemRegion{frame->ctx().data_meta, frame->ctx().data_end, true};
+    auto r0 = execute(in, t.options);
+    if (!r0) return r0.take_error();
+    out.r0 = *r0;
+  }
+  out.duration_ns = (now_ns() - t0) / repeat;
+  out.retval = static_cast<uint32_t>(out.r0);
+  const auto data = frame->data_out();
+  out.data_out.assign(data.begin(), data.end());
+  out.ctx_out = frame->ctx_out();
+  return out;
+}
+
+Result<TestRunResult> Program::Impl::test_run_buffer(const Program& self,
+                                                     const TestRunInput& t) const {
+  if (!t.ctx.empty()) {
+    return fail(make_error(ErrorCode::kInvalidArgument,
+                           fmt::format("program {}: test runs of type {} take no ctx_in",
+                                       prog.name, prog.type->name)));
+  }
+  const uint32_t repeat = std::max<uint32_t>(t.repeat, 1);
+  TestRunResult out;
+  out.data_out.assign(t.data.begin(), t.data.end());
+  const uint64_t t0 = now_ns();
+  for (uint32_t i = 0; i < repeat; ++i) {
+    auto r0 = self.run(out.data_out, t.options);
+    if (!r0) return r0.take_error();
+    out.r0 = *r0;
+  }
+  out.duration_ns = (now_ns() - t0) / repeat;
+  out.retval = static_cast<uint32_t>(out.r0);
+  return out;
+}
+
+Result<TestRunResult> Program::test_run(const TestRunInput& input) const {
+  const Impl& p = *impl_;
+  if (is_xdp(*p.prog.type)) {
+    p.stats[cpu_slot()].runs.fetch_add(std::max<uint32_t>(input.repeat, 1),
+                                       std::memory_order_relaxed);
+    if (auto r = p.check_runnable(input.data.size()); !r) return r.take_error();
+    return p.test_run_xdp(input);
+  }
+  return p.test_run_buffer(*this, input);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@
 #include "runtime/loader/btf_relo.h"
 #include "bpfjit/bpfjit.h"
 
+#include <algorithm>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
@@ -121,6 +123,18 @@ std::span<const uint8_t> in_bytes(const void* p, size_t n) {
 }
 std::span<uint8_t> out_bytes(void* p, size_t n) {
   return {static_cast<uint8_t*>(p), p == nullptr ? 0 : n};
+}
+
+bpfjit::RunOptions run_options(const bpfjit_run_options* opts) {
+  bpfjit::RunOptions ro;
+  if (opts == nullptr) return ro;
+  if (opts->budget != 0) ro.budget = opts->budget;
+  ro.user_data = opts->user_data;
+  if (opts->ifindex != 0) ro.ifindex = opts->ifindex;
+  ro.rx_queue = opts->rx_queue;
+  ro.protocol = opts->protocol;
+  ro.mark = opts->mark;
+  return ro;
 }
 
 bpfjit::PrepareOptions prepare_options(const bpfjit_prepare_options* o) {
@@ -577,18 +591,45 @@ bpfjit_error bpfjit_program_run(const bpfjit_program* prog, void* data, size_t s
   if (r0 == nullptr) return null_argument("r0");
   if (data == nullptr && size != 0) return null_argument("data");
   return guarded([&] {
-    bpfjit::RunOptions ro;
-    if (opts != nullptr) {
-      if (opts->budget != 0) ro.budget = opts->budget;
-      ro.user_data = opts->user_data;
-      if (opts->ifindex != 0) ro.ifindex = opts->ifindex;
-      ro.rx_queue = opts->rx_queue;
-      ro.protocol = opts->protocol;
-      ro.mark = opts->mark;
-    }
-    auto r = cpp(prog)->run(out_bytes(data, size), ro);
+    auto r = cpp(prog)->run(out_bytes(data, size), run_options(opts));
     if (!r) return fail(r.error());
     *r0 = *r;
+    return succeed();
+  });
+}
+
+bpfjit_error bpfjit_program_test_run(const bpfjit_program* prog, bpfjit_test_run* run) {
+  if (prog == nullptr) return null_argument("program");
+  if (run == nullptr) return null_argument("run");
+  if (run->data_in == nullptr && run->data_size_in != 0) return null_argument("data_in");
+  if (run->ctx_in == nullptr && run->ctx_size_in != 0) return null_argument("ctx_in");
+  return guarded([&] {
+    bpfjit::TestRunInput in;
+    in.data = in_bytes(run->data_in, run->data_size_in);
+    in.ctx = in_bytes(run->ctx_in, run->ctx_size_in);
+    in.repeat = run->repeat;
+    in.options = run_options(run->opts);
+    auto r = cpp(prog)->test_run(in);
+    if (!r) return fail(r.error());
+    run->retval = r->retval;
+    run->r0 = r->r0;
+    run->duration_ns = r->duration_ns;
+    // As the kernel: copy what fits, report the whole size, ENOSPC when cut.
+    bool cut = false;
+    auto give = [&](const std::vector<uint8_t>& from, void* to, size_t& size) {
+      const size_t n = to == nullptr ? 0 : std::min(size, from.size());
+      if (n != 0) std::memcpy(to, from.data(), n);
+      cut = cut || (to != nullptr && n < from.size());
+      size = from.size();
+    };
+    give(r->data_out, run->data_out, run->data_size_out);
+    give(r->ctx_out, run->ctx_out, run->ctx_size_out);
+    if (cut) {
+      return fail(BPFJIT_ERR_NO_SPACE,
+                  "test run of " + cpp(prog)->name() + ": data_out (" +
+                      std::to_string(r->data_out.size()) + " bytes) or ctx_out (" +
+                      std::to_string(r->ctx_out.size()) + " bytes) did not fit its buffer");
+    }
     return succeed();
   });
 }

@@ -64,6 +64,7 @@ Platform build_linux() {
     proto.args = h.args;
     proto.general = h.types == kernel::kAllTypes;
     proto.pkt_access = kernel::helper_takes_packet(h.id);
+    proto.changes_pkt_data = kernel::helper_changes_pkt_data(h.id);
     p.helpers.push_back(std::move(proto));
   }
   for (const kernel::ProgTypeRow& row : kernel::prog_type_rows()) {

@@ -136,6 +136,7 @@ class Verifier {
   bool do_legacy_load(uint32_t pc, const Insn& in);
   bool do_branch(uint32_t pc, const Insn& in);
   bool do_helper(uint32_t pc, const Insn& in);
+  void invalidate_packet_pointers();
   bool do_local_call(uint32_t pc, const Insn& in);
   bool enter_callback(uint32_t pc, uint32_t target, const std::array<Reg, 6>& args);
   bool do_exit(uint32_t pc);
@@ -2025,6 +2026,33 @@ bool Verifier::check_helper_mem(uint32_t pc, uint8_t regno, uint64_t size, bool 
   return ok;
 }
 
+// After a helper that may move the packet (HelperProto::changes_pkt_data), every packet
+// pointer in every frame, in registers and spilled on the stack, points where the packet
+// was: as the kernel's clear_all_pkt_pointers, each becomes an unknown scalar for a loader
+// that may see addresses (allow_ptr_leaks), else an uninitialised register (a stack slot
+// whose bytes were never written), so any use as a pointer is refused and the program must
+// load data/data_end from the context again.
+void Verifier::invalidate_packet_pointers() {
+  const bool leaks = in_.platform.allow_ptr_leaks;
+  auto stale = [](const Reg& r) {
+    return r.type == RegType::kPacket || r.type == RegType::kPacketEnd ||
+           r.type == RegType::kPacketMeta;
+  };
+  for (Frame& fr : cur_.frames) {
+    for (Reg& r : fr.regs) {
+      if (stale(r)) r = leaks ? Reg::unknown() : Reg{};
+    }
+    for (StackSlot& s : fr.stack) {
+      if (!s.is_spill() || !stale(s.spill)) continue;
+      if (leaks) {
+        s.spill = Reg::unknown();
+      } else {
+        s = StackSlot{};
+      }
+    }
+  }
+}
+
 bool Verifier::do_helper(uint32_t pc, const Insn& in) {
   const auto id = static_cast<uint32_t>(in.imm);
   const HelperProto* proto = find_helper(id);
@@ -2279,6 +2307,7 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
       }
     });
   }
+  if (proto->changes_pkt_data) invalidate_packet_pointers();
   if (func_target != UINT32_MAX) {
     // Callbacks: bpf_loop(n, fn, ctx, flags) calls fn(index, ctx); for_each_map_elem(map,
     // fn, ctx, flags) calls fn(map, key, value, ctx).

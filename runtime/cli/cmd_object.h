@@ -43,6 +43,9 @@ struct ObjectRunOptions {
   std::string program;  // function or section name; default: the object's first program
   std::string type;     // program type override: mem, xdp, socket_filter
   std::string packet;   // file whose bytes are the packet (xdp, socket_filter)
+  std::string packet_out;  // file that receives the packet as the program left it
+  std::string ctx_in;   // file whose bytes are the kernel's context struct (struct xdp_md)
+  std::string ctx_out;  // file that receives the context struct back
   uint64_t repeat = 1;  // runs; the last run's r0 is printed
   bool dump_maps = false;
   bool checked = false; // skip the verifier, check accesses at run time (--checked)
@@ -50,14 +53,18 @@ struct ObjectRunOptions {
   BtfCliOptions btf;    // --btf, --kconfig
 };
 
-// Adds --program, --type, --packet, --repeat, --dump-maps, --btf and --kconfig to `run`.
+// Adds --program, --type, --packet, --packet-out, --ctx-in, --ctx-out, --repeat,
+// --dump-maps, --btf and --kconfig to `run`.
 void add_object_run_options(CLI::App* run, ObjectRunOptions& o);
 
 // True when the file starts with the ELF magic.
 bool is_elf_file(const std::string& path);
 
 // Loads the object, runs one program on --mem or --packet and prints r0 as 0x... on the
-// last line of stdout (maps before it with --dump-maps). Returns the exit code.
+// last line of stdout (maps before it with --dump-maps). A packet run is a test run as the
+// kernel's BPF_PROG_TEST_RUN (Program::test_run): --ctx-in, --packet-out and --ctx-out
+// are its ctx_in, data_out and ctx_out, and --repeat runs it on what the last run left.
+// Returns the exit code.
 int run_object(const std::string& path, const std::string& mem, EngineKind engine,
                uint64_t budget, const ObjectRunOptions& o);
 

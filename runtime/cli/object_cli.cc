@@ -113,6 +113,50 @@ void dump_maps(const Object& obj) {
   }
 }
 
+// A packet run as the kernel's BPF_PROG_TEST_RUN: data_in from --packet, ctx_in from
+// --ctx-in; data_out and ctx_out into --packet-out and --ctx-out.
+int test_run_object(const Object& obj, const Program& prog, const std::vector<uint8_t>& data,
+                    const bpfjit::RunOptions& ropts, const ObjectRunOptions& o) {
+  std::vector<uint8_t> ctx;
+  if (!o.ctx_in.empty()) {
+    auto bytes = read_file(o.ctx_in);
+    if (!bytes) {
+      print_error(kToolName, bytes.error());
+      return 1;
+    }
+    ctx = std::move(*bytes);
+  }
+  if (o.repeat > UINT32_MAX) {
+    print_error(kToolName, make_error(ErrorCode::kInvalidArgument,
+                                      "a packet run repeats at most 4294967295 times"));
+    return 2;
+  }
+  TestRunInput in;
+  in.data = data;
+  in.ctx = ctx;
+  in.repeat = static_cast<uint32_t>(o.repeat);
+  in.options = ropts;
+  auto r = prog.test_run(in);
+  if (!r) {
+    print_error(kToolName, r.error());
+    return 1;
+  }
+  for (const auto& [path, bytes] : {std::pair{&o.packet_out, &r->data_out},
+                                    std::pair{&o.ctx_out, &r->ctx_out}}) {
+    if (path->empty()) continue;
+    if (auto w = write_file(*path, *bytes); !w) {
+      print_error(kToolName, w.error());
+      return 1;
+    }
+  }
+  if (o.repeat > 1) {
+    fmt::print("{} runs on {}: {} ns per run\n", o.repeat, prog.engine_name(), r->duration_ns);
+  }
+  if (o.dump_maps) dump_maps(obj);
+  fmt::print("0x{:x}\n", r->r0);
+  return 0;
+}
+
 }  // namespace
 
 void add_object_run_options(CLI::App* run, ObjectRunOptions& o) {
@@ -126,7 +170,19 @@ void add_object_run_options(CLI::App* run, ObjectRunOptions& o) {
                   "ELF objects: file whose bytes are the packet of an xdp or socket_filter "
                   "program")
       ->check(CLI::ExistingFile);
-  run->add_option("--repeat", o.repeat, "ELF objects: run this many times, print the last r0")
+  run->add_option("--packet-out", o.packet_out,
+                  "ELF objects: file that receives the packet as the program left it (xdp: "
+                  "from data_meta, the metadata then the packet, as the kernel's test run)");
+  run->add_option("--ctx-in", o.ctx_in,
+                  "ELF objects: file whose bytes are the context struct of the test run "
+                  "(xdp: struct xdp_md; data sets the metadata length, data_end the "
+                  "packet's length)")
+      ->check(CLI::ExistingFile);
+  run->add_option("--ctx-out", o.ctx_out,
+                  "ELF objects: file that receives the context struct after the run");
+  run->add_option("--repeat", o.repeat,
+                  "ELF objects: run this many times, print the last r0 (a packet run, as the "
+                  "kernel's test run, runs each time on the packet the last run left)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
   run->add_flag("--dump-maps", o.dump_maps,
                 "ELF objects: print the maps and writable global data after the runs");
@@ -221,6 +277,9 @@ int run_object(const std::string& path, const std::string& mem, EngineKind engin
   }
   bpfjit::RunOptions ropts;
   ropts.budget = budget;
+  if (!o.packet.empty() || !o.ctx_in.empty() || !o.packet_out.empty() || !o.ctx_out.empty()) {
+    return test_run_object(**obj, *prog, data, ropts, o);
+  }
   uint64_t r0 = 0;
   // Every run starts from the same input: programs may rewrite their packet.
   const std::vector<uint8_t> original = data;

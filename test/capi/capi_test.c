@@ -817,7 +817,73 @@ static void test_program_load_error(void) {
   bpfjit_runtime_destroy(rt);
 }
 
+/* bpfjit_program_test_run on xdp_adjust (bpf-progs/xdp_adjust.c), on both engines: the
+ * packet as the program left it (head +2, tail -4, 8 bytes at 8 stored reversed at 4),
+ * metadata from ctx_in, the context back, and ENOSPC when data_out is too small. */
+static void test_test_run(void) {
+  const bpfjit_engine engines[] = {BPFJIT_ENGINE_INTERPRETER, BPFJIT_ENGINE_JIT};
+  for (size_t e = 0; e < 2; ++e) {
+    struct fixture f;
+    REQUIRE(open_fixture(&f, "xdp_adjust.v4.o", NULL, "xdp_adjust"));
+    bpfjit_prepare_options po;
+    memset(&po, 0, sizeof(po));
+    po.engine = engines[e];
+    REQUIRE_OK(bpfjit_program_prepare(f.prog, &po));
+    unsigned char data[8 + 64];
+    memset(data, 0xee, 8); /* 8 bytes of metadata */
+    for (int i = 0; i < 64; ++i) data[8 + i] = (unsigned char)i;
+    data[8] = 0;
+    data[9] = 2;
+    data[10] = 0xff;
+    data[11] = 8;
+    uint32_t ctx_in[6] = {8, sizeof(data), 0, 1, 0, 0}; /* struct xdp_md */
+    uint32_t ctx_out[6] = {0};
+    unsigned char out[512];
+    bpfjit_test_run run;
+    memset(&run, 0, sizeof(run));
+    run.data_in = data;
+    run.data_size_in = sizeof(data);
+    run.ctx_in = ctx_in;
+    run.ctx_size_in = sizeof(ctx_in);
+    run.data_out = out;
+    run.data_size_out = sizeof(out);
+    run.ctx_out = ctx_out;
+    run.ctx_size_out = sizeof(ctx_out);
+    run.repeat = 3;
+    CHECK_OK(bpfjit_program_test_run(f.prog, &run));
+    CHECK(run.retval == 0);
+    CHECK(run.r0 == 0);
+    /* The first run: 8 bytes of metadata (the controls' word, then 0xee), 58 of packet.
+     * Two more runs, each steered by what the last left, shorten it further. */
+    CHECK(run.data_size_out == ctx_out[1]); /* data_end, from data_meta */
+    CHECK(ctx_out[3] == 1);                 /* ingress_ifindex */
+    run.repeat = 1;
+    run.data_size_out = sizeof(out);
+    CHECK_OK(bpfjit_program_test_run(f.prog, &run));
+    CHECK(run.data_size_out == 8 + 58);
+    CHECK(ctx_out[0] == 8 && ctx_out[1] == 8 + 58);
+    CHECK(out[0] == 0x00 && out[1] == 0x02 && out[2] == 0xff && out[3] == 0x08);
+    CHECK(out[4] == 0xee && out[7] == 0xee);
+    CHECK(out[8] == 0);                        /* no helper failed */
+    CHECK(out[8 + 4] == 17 && out[8 + 11] == 10); /* packet bytes 10..17 reversed at 4 */
+    CHECK(out[8 + 57] == 59);                  /* the last byte left by the tail move */
+    /* Too small a buffer: what fits, the whole size, BPFJIT_ERR_NO_SPACE. */
+    run.data_size_out = 10;
+    CHECK(bpfjit_program_test_run(f.prog, &run) == BPFJIT_ERR_NO_SPACE);
+    CHECK(run.data_size_out == 8 + 58);
+    /* What the kernel refuses: a packet shorter than an Ethernet header. */
+    run.data_size_in = 13;
+    run.ctx_in = NULL;
+    run.ctx_size_in = 0;
+    run.data_size_out = sizeof(out);
+    CHECK(bpfjit_program_test_run(f.prog, &run) == BPFJIT_ERR_INVALID_ARGUMENT);
+    CHECK(contains(bpfjit_last_error_message(), "13 bytes"));
+    close_fixture(&f);
+  }
+}
+
 static const struct test_case kCases[] = {
+    {"test_run", test_test_run},
     {"program_load_error", test_program_load_error},
     {"errors", test_errors},
     {"xdp_maps", test_xdp_maps},

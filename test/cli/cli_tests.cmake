@@ -8,13 +8,15 @@ if(TARGET bpfjit_cli AND TARGET bpfjit-conformance-plugin)
               ${CMAKE_CURRENT_BINARY_DIR}/cli-work/${case})
     set_tests_properties(cli.${case} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
   endforeach()
-  # inspect reads a bpf-progs object (skipped when they are not built).
-  add_test(NAME cli.inspect
-    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/cli_test.sh inspect
-            $<TARGET_FILE:bpfjit_cli> $<TARGET_FILE:bpfjit-conformance-plugin>
-            ${CMAKE_CURRENT_SOURCE_DIR}/cli/data ${BPFJIT_CONFORMANCE_DIR}
-            ${CMAKE_CURRENT_BINARY_DIR}/cli-work/inspect ${BPFJIT_BPF_PROGS_DIR})
-  set_tests_properties(cli.inspect PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+  # inspect and test-run read bpf-progs objects (skipped when they are not built).
+  foreach(case inspect test-run)
+    add_test(NAME cli.${case}
+      COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/cli_test.sh ${case}
+              $<TARGET_FILE:bpfjit_cli> $<TARGET_FILE:bpfjit-conformance-plugin>
+              ${CMAKE_CURRENT_SOURCE_DIR}/cli/data ${BPFJIT_CONFORMANCE_DIR}
+              ${CMAKE_CURRENT_BINARY_DIR}/cli-work/${case} ${BPFJIT_BPF_PROGS_DIR})
+    set_tests_properties(cli.${case} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+  endforeach()
 endif()
 
 # `bpfjit verify OBJ`: every program of an object, text and --json.

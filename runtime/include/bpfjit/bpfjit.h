@@ -399,6 +399,32 @@ typedef struct bpfjit_run_options {
 bpfjit_error bpfjit_program_run(const bpfjit_program* prog, void* data, size_t size,
                                 const bpfjit_run_options* opts, uint64_t* r0);
 
+/// One test run, as the kernel's BPF_PROG_TEST_RUN (bpfjit::TestRunInput and
+/// TestRunResult): the caller fills the inputs and the capacities of the output buffers;
+/// the call fills the outputs.
+typedef struct bpfjit_test_run {
+  const void* data_in;       ///< the packet (xdp) or the buffer the type's run takes
+  size_t data_size_in;
+  const void* ctx_in;        ///< the kernel's context struct (struct xdp_md), or NULL
+  size_t ctx_size_in;
+  uint32_t repeat;           ///< runs, each on what the previous left (0: 1)
+  const bpfjit_run_options* opts;  ///< budget and user data of each run, or NULL
+  void* data_out;            ///< receives the packet as the program left it, or NULL
+  size_t data_size_out;      ///< in: data_out's capacity; out: the packet's full size
+  void* ctx_out;             ///< receives the context struct back, or NULL
+  size_t ctx_size_out;       ///< in: ctx_out's capacity; out: the context's full size
+  uint32_t retval;           ///< out: r0 of the last run, 32 bits as the kernel gives it
+  uint64_t r0;               ///< out: r0 of the last run, whole
+  uint64_t duration_ns;      ///< out: the mean time of one run
+} bpfjit_test_run;
+
+/// Runs a prepared program as the kernel's BPF_PROG_TEST_RUN does (see
+/// bpfjit::Program::test_run): xdp programs in a frame with the kernel's headroom and
+/// tailroom, metadata from ctx_in, and data_out from data_meta. When data_out or ctx_out
+/// is too small, as much as fits is copied, the sizes say how much there was and the
+/// result is BPFJIT_ERR_NO_SPACE (the kernel's ENOSPC); the other outputs are set.
+bpfjit_error bpfjit_program_test_run(const bpfjit_program* prog, bpfjit_test_run* run);
+
 /// Counters of a program since it was prepared.
 typedef struct bpfjit_program_stats {
   uint64_t runs;    ///< runs started

@@ -118,6 +118,10 @@ struct HelperProto {
   /// Its memory arguments may point into the packet (the kernel's `pkt_access`); without
   /// it, passing a packet pointer to the helper is refused, as the kernel does.
   bool pkt_access = false;
+  /// It may move, grow or shrink the packet (the kernel's bpf_helper_changes_pkt_data:
+  /// xdp_adjust_head, skb_store_bytes, ...): after a call, the verifier makes every packet
+  /// pointer the program holds unusable, and the program must load data/data_end again.
+  bool changes_pkt_data = false;
 };
 
 /// One field of a program type's context.

@@ -158,6 +158,35 @@ struct RunOptions {
   SkbRunOutput* skb_out = nullptr;
 };
 
+/// The inputs of Program::test_run: those of the kernel's BPF_PROG_TEST_RUN.
+struct TestRunInput {
+  /// data_in: the packet (xdp), or the buffer or context the type's run() takes.
+  std::span<const uint8_t> data;
+  /// ctx_in: the context as the kernel's struct lays it out, or empty for none. xdp:
+  /// struct xdp_md, where a test may set data (the length of the metadata that opens
+  /// data_in: a multiple of 4, at most 216), data_end (data_in's length), ingress_ifindex
+  /// and rx_queue_index; data_meta and egress_ifindex must be 0. Without it, an xdp
+  /// program runs on the loopback device's (ifindex 1) queue 0, as in the kernel.
+  std::span<const uint8_t> ctx;
+  /// Runs of the program, each on what the previous one left (0 counts as 1).
+  uint32_t repeat = 1;
+  /// Budget and user data of each run (ifindex and rx_queue are ignored: ctx sets them).
+  RunOptions options;
+};
+
+/// The outputs of Program::test_run: those of the kernel's BPF_PROG_TEST_RUN.
+struct TestRunResult {
+  uint32_t retval = 0;  ///< r0 of the last run, truncated to 32 bits as the kernel reports it
+  uint64_t r0 = 0;      ///< r0 of the last run, whole
+  /// data_out: the packet as the program left it, after adjust_head, adjust_tail, ...;
+  /// for xdp, from data_meta: the metadata, then the packet.
+  std::vector<uint8_t> data_out;
+  /// ctx_out: the kernel's struct with the fields a test reads back (xdp: struct xdp_md
+  /// with data and data_end as offsets from data_meta); empty for types without one.
+  std::vector<uint8_t> ctx_out;
+  uint64_t duration_ns = 0;  ///< the mean time of one run, in nanoseconds
+};
+
 /// Counters of a program since it was prepared.
 struct ProgramStats {
   uint64_t runs = 0;     ///< runs started (tail calls count as part of their run)
@@ -220,11 +249,23 @@ class Program {
   /// Runs the program on `data` and returns r0. For mem programs r1 = data, r2 = its
   /// length; for xdp and socket_filter programs `data` is the packet and the program gets
   /// a context built around it; for host program types `data` is the context struct.
+  /// An xdp packet (at most 3520 bytes) is copied into a frame with room to move its head
+  /// and tail; when the program leaves it at the same length, it is copied back into
+  /// `data` (test_run gives it back in every case).
   /// Bpf tail calls are followed; as in the kernel, at most 33 in one run, after which
   /// bpf_tail_call fails and the program goes on. A run that stops early (a memory
   /// fault, the budget, a helper fault) gives an error of code kRuntime whose insn is the
   /// faulting instruction. Safe to call from many threads at once.
   Result<uint64_t> run(std::span<uint8_t> data, const RunOptions& opts = {}) const;
+
+  /// Runs the program as the kernel's BPF_PROG_TEST_RUN does and gives back what it
+  /// gives: retval, data_out, ctx_out and the time per run. xdp programs run in a frame
+  /// laid out as the kernel's (256 bytes of headroom, metadata from ctx_in, the kernel's
+  /// tailroom; data_in of 14 to 3520 bytes), so xdp_adjust_head, _tail and _meta move the
+  /// packet within the limits and with the errors the kernel's test run has. Other types
+  /// run on a copy of data_in, which is then data_out. Errors: those of run(), and
+  /// kInvalidArgument for inputs the kernel refuses (EINVAL), naming the rule.
+  Result<TestRunResult> test_run(const TestRunInput& input) const;
 
   /// The program's counters.
   ProgramStats stats() const;
