@@ -270,6 +270,7 @@ struct Program::Impl {
   Result<TestRunResult> test_run_xdp(const TestRunInput& t) const;
   // Types without a test-run layout of their own: the data is run in place (a copy).
   Result<TestRunResult> test_run_buffer(const Program& self, const TestRunInput& t) const;
+  Result<TestRunResult> test_run_skb(const Program& self, const TestRunInput& t) const;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -726,8 +727,40 @@ Result<TestRunResult> Program::Impl::test_run_buffer(const Program& self,
   return out;
 }
 
+// sched_cls, sched_act, cgroup_skb: data_out and ctx_out as the kernel's skb test run
+// gives them (RunOptions::skb_out). Each repetition starts from data_in again (the kernel
+// keeps one sk_buff for all of them). No ctx_in yet.
+Result<TestRunResult> Program::Impl::test_run_skb(const Program& self,
+                                                  const TestRunInput& t) const {
+  if (!t.ctx.empty()) {
+    return fail(make_error(ErrorCode::kUnsupported,
+                           fmt::format("program {}: ctx_in is not supported for {} test runs "
+                                       "yet",
+                                       prog.name, prog.type->name)));
+  }
+  const uint32_t repeat = std::max<uint32_t>(t.repeat, 1);
+  SkbRunOutput so;
+  RunOptions o = t.options;
+  o.skb_out = &so;
+  std::vector<uint8_t> data;
+  TestRunResult out;
+  const uint64_t t0 = now_ns();
+  for (uint32_t i = 0; i < repeat; ++i) {
+    data.assign(t.data.begin(), t.data.end());
+    auto r0 = self.run(data, o);
+    if (!r0) return r0.take_error();
+    out.r0 = *r0;
+  }
+  out.duration_ns = (now_ns() - t0) / repeat;
+  out.retval = static_cast<uint32_t>(out.r0);
+  out.data_out = std::move(so.data_out);
+  out.ctx_out = std::move(so.ctx_out);
+  return out;
+}
+
 Result<TestRunResult> Program::test_run(const TestRunInput& input) const {
   const Impl& p = *impl_;
+  if (is_skb_run_type(*p.prog.type)) return p.test_run_skb(*this, input);
   if (is_xdp(*p.prog.type)) {
     p.stats[cpu_slot()].runs.fetch_add(std::max<uint32_t>(input.repeat, 1),
                                        std::memory_order_relaxed);

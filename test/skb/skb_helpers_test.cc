@@ -214,6 +214,40 @@ TEST_P(SkbRunOutputTest, ReportsRedirectsClonesAndCtxOut) {
   EXPECT_EQ((*as_tc)->program("tc_redirect")->type().name, "sched_cls");
 }
 
+// Program::test_run of an skb program gives what run() reports through skb_out: data_out,
+// ctx_out and retval; ctx_in is refused for now.
+TEST_P(SkbRunOutputTest, TestRunGivesDataOutAndCtxOut) {
+  Runtime rt;
+  auto obj = rt.load_file(std::string(BPFJIT_BPF_PROGS_DIR) + "/tc_redirect.v3.o");
+  ASSERT_TRUE(obj.ok()) << obj.error().to_string();
+  Program* p = (*obj)->program("tc_redirect");
+  ASSERT_NE(p, nullptr);
+  PrepareOptions po;
+  po.engine = GetParam();
+  ASSERT_TRUE(p->prepare(po).ok());
+  auto pkt = udp4(4);
+  SkbRunOutput direct;
+  RunOptions o;
+  o.skb_out = &direct;
+  auto copy = pkt;
+  auto r = p->run(copy, o);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  TestRunInput in;
+  in.data = pkt;
+  in.repeat = 3;
+  auto t = p->test_run(in);
+  ASSERT_TRUE(t.ok()) << t.error().to_string();
+  EXPECT_EQ(t->retval, 7u);  // TC_ACT_REDIRECT
+  EXPECT_EQ(t->data_out, direct.data_out);
+  EXPECT_EQ(t->ctx_out, direct.ctx_out);
+  ASSERT_EQ(t->ctx_out.size(), sizeof(__sk_buff));
+  std::vector<uint8_t> ctx(sizeof(__sk_buff), 0);
+  in.ctx = ctx;
+  auto refused = p->test_run(in);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("ctx_in"), std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, SkbRunOutputTest,
                          ::testing::Values(EngineKind::kInterpreter, EngineKind::kJit),
                          [](const auto& info) {
