@@ -1603,7 +1603,7 @@ bool Verifier::ctx_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn
     if (!field->writable) {
       return fail(pc, fmt::format("invalid ctx access: {} is read-only", field->name));
     }
-    if (value && is_pointer(value->type)) {
+    if (value && is_pointer(value->type) && !in_.platform.allow_ptr_leaks) {
       return fail(pc, fmt::format("pointer leak: storing a {} into ctx field {}",
                                   reg_type_name(value->type), field->name));
     }
