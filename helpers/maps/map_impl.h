@@ -43,5 +43,10 @@ std::shared_ptr<BpfMap> make_hash_map(const MapSpec& spec);
 std::shared_ptr<BpfMap> make_queue_map(const MapSpec& spec);
 std::shared_ptr<BpfMap> make_ringbuf_map(const MapSpec& spec);
 std::shared_ptr<BpfMap> make_prog_array_map(const MapSpec& spec);
+std::shared_ptr<BpfMap> make_lpm_trie_map(const MapSpec& spec);
+std::shared_ptr<BpfMap> make_bloom_filter_map(const MapSpec& spec);
+std::shared_ptr<BpfMap> make_map_of_maps(const MapSpec& spec);
+std::shared_ptr<BpfMap> make_redirect_map(const MapSpec& spec);
+std::shared_ptr<BpfMap> make_perf_event_map(const MapSpec& spec);
 
 }  // namespace bpfjit::maps

@@ -514,6 +514,7 @@ Result<void> ObjectReader::read_btf_maps() {
     d.offset = sym->sym.st_value;
     d.btf = true;
     d.inner = std::move(values.inner);
+    if (d.inner) d.spec.inner = std::make_shared<const MapSpec>(*d.inner);
     obj_.maps.push_back(std::move(d));
     values.size = sym->sym.st_size;
     btf_map_values_.push_back(values);
@@ -586,6 +587,9 @@ Result<MapSpec> ObjectReader::parse_btf_map(const std::string& name, const btf_t
     } else if (mname == "value") {
       v = type_size();
       if (v) spec.value_size = *v, have_value_size = true;
+    } else if (mname == "map_extra") {
+      v = uint_value();
+      if (v) spec.map_extra = *v;
     } else if (mname == "pinning" || mname == "numa_node") {
       // host-side attributes without meaning here
     } else {

@@ -2,6 +2,7 @@
 # helper called directly, program types.
 add_executable(helpers_tests
   helpers/maps_test.cc
+  helpers/maps_more_types_test.cc
   helpers/ringbuf_test.cc
   helpers/helpers_test.cc
   helpers/program_types_test.cc
