@@ -21,7 +21,9 @@
 // host threads. Hash maps lock per bucket stripe; LRU maps additionally serialise updates
 // and deletes under one lock; array maps take no lock (updates copy in place, so a
 // concurrent reader may see a torn value, as in the kernel); queue/stack and ringbuf
-// producers take one lock each.
+// producers take one lock each. lpm_trie and the map-in-map types take a shared mutex
+// (lookups together, writers alone); bloom_filter sets bits atomically without a lock;
+// the redirect maps serialise writers; perf_event_array is a ring buffer per CPU.
 //
 // LRU. lru_hash evicts with a second-chance (CLOCK) approximation of LRU: a lookup or
 // update marks the element referenced; eviction walks from the least recently inserted,

@@ -2,8 +2,8 @@
 // prefix length in host order, then key_size - 4 bytes of data read most significant bit
 // first), with the kernel's semantics (kernel/bpf/lpm_trie.c):
 //  - lookup gives the value of the longest stored prefix that matches the key's first
-//    prefixlen bits (a key's prefixlen above the maximum counts as the maximum; stored
-//    prefixes longer than the key's prefixlen never match);
+//    prefixlen bits (stored prefixes longer than the key's prefixlen never match; a key
+//    whose prefixlen is above data_size * 8 matches nothing);
 //  - update and delete name a prefix exactly (prefixlen and its bits; bits past prefixlen
 //    are ignored); prefixlen above data_size * 8 gives -EINVAL; a full trie gives -ENOSPC
 //    for a new prefix; kBpfNoExist/kBpfExist as for hashes;
@@ -230,9 +230,11 @@ class LpmTrieMap final : public BpfMap {
     }
   }
 
-  // The element of the longest stored prefix matching the key (shared lock held).
+  // The element of the longest stored prefix matching the key (shared lock held). A key
+  // whose prefixlen exceeds the maximum matches nothing (the recorded kernel's answer).
   uint32_t longest_match(const void* key) const {
-    const uint32_t len = std::min(prefixlen_of(key), max_prefixlen_);
+    const uint32_t len = prefixlen_of(key);
+    if (len > max_prefixlen_) return kNil;
     for (uint32_t l : lens_in_use_) {  // longest first
       if (l > len) continue;
       const Prefix p{l, data_of(key)};

@@ -105,11 +105,7 @@ class MapOfMapsImpl final : public MapOfMaps {
 
   int64_t get_next_key(const void* key, void* next_key) override {
     if (!array_) return ids_->get_next_key(key, next_key);
-    uint32_t next = 0;
-    if (key != nullptr && index(key) < spec_.max_entries) next = index(key) + 1;
-    if (next >= spec_.max_entries) return -ENOENT;
-    std::memcpy(next_key, &next, sizeof next);
-    return 0;
+    return next_index(key, next_key, spec_.max_entries);
   }
 
  private:

@@ -109,15 +109,7 @@ class PerfEventMap final : public PerfEventArrayMap {
   // The keys are the CPU indices (the host cannot read or write the slots: open() fills
   // them).
   int64_t get_next_key(const void* key, void* next_key) override {
-    uint32_t next = 0;
-    if (key != nullptr) {
-      uint32_t i;
-      std::memcpy(&i, key, sizeof i);
-      if (i < cpus_) next = i + 1;
-    }
-    if (next >= cpus_) return -ENOENT;
-    std::memcpy(next_key, &next, sizeof next);
-    return 0;
+    return next_index(key, next_key, cpus_);
   }
 
  private:

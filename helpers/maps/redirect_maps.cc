@@ -18,11 +18,13 @@
 // value, as with arrays).
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "helpers/maps.h"
 #include "helpers/maps/map_impl.h"
@@ -65,22 +67,11 @@ int64_t check_xsk_fd(uint32_t fd) {
   return domain == AF_XDP ? 0 : -EOPNOTSUPP;
 }
 
+// devmap, cpumap, xskmap: a slot per index.
 class RedirectMapImpl final : public RedirectMap {
  public:
   explicit RedirectMapImpl(const MapSpec& spec)
       : RedirectMap(spec), stride_(round_up8(spec.value_size)) {
-    if (spec.type == MapType::kDevmapHash) {
-      MapSpec h = spec;
-      h.type = MapType::kHash;
-      h.flags = 0;
-      hash_ = make_hash_map(h);
-      if (hash_ != nullptr) {
-        for (const MemRegion& r : hash_->regions()) {
-          add_region(reinterpret_cast<const void*>(r.start), r.end - r.start, false);
-        }
-      }
-      return;
-    }
     values_ = std::make_unique<ZeroedBuffer>(stride_ * spec.max_entries);
     present_ = std::make_unique<std::atomic<uint8_t>[]>(spec.max_entries);
     if (spec.type == MapType::kXskmap) {
@@ -91,10 +82,9 @@ class RedirectMapImpl final : public RedirectMap {
       add_region(values_->data(), values_->size(), false);
     }
   }
-  bool ok() const { return hash_ != nullptr || (values_ != nullptr && values_->ok()); }
+  bool ok() const { return values_->ok(); }
 
   void* lookup(const void* key) override {
-    if (hash_ != nullptr) return hash_->lookup(key);
     const uint32_t i = key_u32(key);
     if (i >= spec_.max_entries || !present(i)) return nullptr;
     return spec_.type == MapType::kXskmap ? static_cast<void*>(&queue_ids_[i]) : slot(i);
@@ -102,7 +92,6 @@ class RedirectMapImpl final : public RedirectMap {
 
   int64_t host_lookup(const void* key, void* value_out) override {
     if (spec_.type == MapType::kXskmap) return -EOPNOTSUPP;
-    if (hash_ != nullptr) return hash_->host_lookup(key, value_out);
     std::lock_guard lock(mu_);
     const uint32_t i = key_u32(key);
     if (i >= spec_.max_entries || !present(i)) return -ENOENT;
@@ -114,13 +103,6 @@ class RedirectMapImpl final : public RedirectMap {
     if (flags > kBpfExist) return -EINVAL;
     const uint32_t k = key_u32(key);
     const Entry e = read_entry(value, spec_.value_size);
-    if (hash_ != nullptr) {  // devmap_hash
-      if (e.first == 0) return -EINVAL;
-      if (e.prog_fd > 0) return -EOPNOTSUPP;
-      // The kernel checks kBpfNoExist only.
-      const Entry kept{e.first, 0};
-      return hash_->update(key, &kept, flags == kBpfExist ? kBpfAny : flags);
-    }
     if (k >= spec_.max_entries) return -E2BIG;
     std::lock_guard lock(mu_);
     if (spec_.type == MapType::kXskmap) {
@@ -149,7 +131,6 @@ class RedirectMapImpl final : public RedirectMap {
   }
 
   int64_t erase(const void* key) override {
-    if (hash_ != nullptr) return hash_->erase(key);
     const uint32_t k = key_u32(key);
     if (k >= spec_.max_entries) return -EINVAL;
     std::lock_guard lock(mu_);
@@ -158,19 +139,12 @@ class RedirectMapImpl final : public RedirectMap {
   }
 
   int64_t get_next_key(const void* key, void* next_key) override {
-    if (hash_ != nullptr) return hash_->get_next_key(key, next_key);
-    uint32_t next = 0;
-    if (key != nullptr && key_u32(key) < spec_.max_entries) next = key_u32(key) + 1;
-    if (next >= spec_.max_entries) return -ENOENT;
-    std::memcpy(next_key, &next, sizeof next);
-    return 0;
+    return next_index(key, next_key, spec_.max_entries);
   }
 
   bool resolve(uint32_t key, RedirectTarget* out) override {
     Entry e{0, 0};
-    if (hash_ != nullptr) {
-      if (hash_->host_lookup(&key, &e) != 0) return false;
-    } else {
+    {
       std::lock_guard lock(mu_);
       if (key >= spec_.max_entries || !present(key)) return false;
       std::memcpy(&e, slot(key), spec_.value_size);
@@ -193,16 +167,136 @@ class RedirectMapImpl final : public RedirectMap {
   uint8_t* slot(uint32_t i) const { return values_->data() + uint64_t{i} * stride_; }
 
   const uint64_t stride_;
-  std::shared_ptr<BpfMap> hash_;            // devmap_hash
   std::unique_ptr<ZeroedBuffer> values_;    // the array types: a value per slot
   std::unique_ptr<std::atomic<uint8_t>[]> present_;
   std::unique_ptr<uint32_t[]> queue_ids_;   // xskmap: what programs read as queue_id
   std::mutex mu_;
 };
 
+
+// devmap_hash: the kernel's table of roundup_pow_of_two(max_entries) buckets chosen by
+// key & (buckets - 1), each a chain with the newest element first (an update moves its
+// element to the front); get_next_key walks the chain, then the following buckets.
+class DevmapHash final : public RedirectMap {
+ public:
+  explicit DevmapHash(const MapSpec& spec)
+      : RedirectMap(spec), values_(sizeof(Entry) * spec.max_entries),
+        keys_(spec.max_entries) {
+    uint32_t n = 1;
+    while (n < spec.max_entries) n <<= 1;
+    buckets_.resize(n);
+    for (uint32_t i = spec.max_entries; i > 0; --i) free_.push_back(i - 1);
+    add_region(values_.data(), values_.size(), false);
+  }
+  bool ok() const { return values_.ok(); }
+
+  void* lookup(const void* key) override {
+    std::lock_guard lock(mu_);
+    const uint32_t e = find(key_u32(key));
+    return e == kNil ? nullptr : entry(e);
+  }
+
+  int64_t host_lookup(const void* key, void* value_out) override {
+    std::lock_guard lock(mu_);
+    const uint32_t e = find(key_u32(key));
+    if (e == kNil) return -ENOENT;
+    std::memcpy(value_out, entry(e), spec_.value_size);
+    return 0;
+  }
+
+  int64_t update(const void* key, const void* value, uint64_t flags) override {
+    const Entry v = read_entry(value, spec_.value_size);
+    if (flags > kBpfExist || v.first == 0) return -EINVAL;
+    if (v.prog_fd > 0) return -EOPNOTSUPP;
+    const uint32_t k = key_u32(key);
+    std::lock_guard lock(mu_);
+    uint32_t e = find(k);
+    if (e != kNil && flags == kBpfNoExist) return -EEXIST;  // the kernel checks no more
+    if (e != kNil) {
+      unlink(k, e);
+    } else {
+      if (free_.empty()) return -E2BIG;
+      e = free_.back();
+      free_.pop_back();
+      keys_[e] = k;
+    }
+    *entry(e) = Entry{v.first, 0};
+    auto& chain = buckets_[k & (buckets_.size() - 1)];
+    chain.insert(chain.begin(), e);
+    return 0;
+  }
+
+  int64_t erase(const void* key) override {
+    const uint32_t k = key_u32(key);
+    std::lock_guard lock(mu_);
+    const uint32_t e = find(k);
+    if (e == kNil) return -ENOENT;
+    unlink(k, e);
+    free_.push_back(e);
+    return 0;
+  }
+
+  int64_t get_next_key(const void* key, void* next_key) override {
+    std::lock_guard lock(mu_);
+    size_t b = 0;
+    if (key != nullptr) {
+      const uint32_t k = key_u32(key);
+      const auto& chain = buckets_[k & (buckets_.size() - 1)];
+      for (size_t i = 0; i < chain.size(); ++i) {
+        if (keys_[chain[i]] != k) continue;
+        if (i + 1 < chain.size()) return put_key(keys_[chain[i + 1]], next_key);
+        b = (k & (buckets_.size() - 1)) + 1;
+        break;
+      }
+    }
+    for (; b < buckets_.size(); ++b) {
+      if (!buckets_[b].empty()) return put_key(keys_[buckets_[b].front()], next_key);
+    }
+    return -ENOENT;
+  }
+
+  bool resolve(uint32_t key, RedirectTarget* out) override {
+    std::lock_guard lock(mu_);
+    const uint32_t e = find(key);
+    if (e == kNil) return false;
+    *out = RedirectTarget{};
+    out->type = spec_.type;
+    out->key = key;
+    out->ifindex = entry(e)->first;
+    return true;
+  }
+
+ private:
+  Entry* entry(uint32_t e) const { return reinterpret_cast<Entry*>(values_.data()) + e; }
+  uint32_t find(uint32_t k) const {
+    for (uint32_t e : buckets_[k & (buckets_.size() - 1)]) {
+      if (keys_[e] == k) return e;
+    }
+    return kNil;
+  }
+  void unlink(uint32_t k, uint32_t e) {
+    auto& chain = buckets_[k & (buckets_.size() - 1)];
+    chain.erase(std::find(chain.begin(), chain.end(), e));
+  }
+  static int64_t put_key(uint32_t k, void* next_key) {
+    std::memcpy(next_key, &k, sizeof k);
+    return 0;
+  }
+
+  ZeroedBuffer values_;          // an Entry per element (value_size bytes of it are used)
+  std::vector<uint32_t> keys_;   // the key per element
+  std::vector<std::vector<uint32_t>> buckets_;
+  std::vector<uint32_t> free_;
+  std::mutex mu_;
+};
+
 }  // namespace
 
 std::shared_ptr<BpfMap> make_redirect_map(const MapSpec& spec) {
+  if (spec.type == MapType::kDevmapHash) {
+    auto map = std::make_shared<DevmapHash>(spec);
+    return map->ok() ? map : nullptr;
+  }
   auto map = std::make_shared<RedirectMapImpl>(spec);
   return map->ok() ? map : nullptr;
 }
