@@ -197,6 +197,13 @@ int run_object(const std::string& path, const std::string& mem, EngineKind engin
     print_error(kToolName, r.error());
     return 1;
   }
+  // With --dump-maps, perf event arrays get buffers (as a libbpf tool opens its perf
+  // buffer) so that the dump shows what the program output.
+  if (o.dump_maps) {
+    for (Map* m : (*obj)->maps()) {
+      if (m->type() == MapType::kPerfEventArray) (void)m->open_perf_buffers(1U << 16);
+    }
+  }
   bpfjit::RunOptions ropts;
   ropts.budget = budget;
   uint64_t r0 = 0;
