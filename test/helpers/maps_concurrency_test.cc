@@ -232,7 +232,7 @@ TEST(MapConcurrencyTest, LpmTrieUpdatesAndLookups) {
       if (p == nullptr) {
         bad = true;  // the /8 always matches
       } else {
-        std::memcpy(&got, p, 4);
+        got = __atomic_load_n(static_cast<uint32_t*>(p), __ATOMIC_RELAXED);  // as a program
         if (got != 8 && got != 24) bad = true;
       }
     }
