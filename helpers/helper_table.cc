@@ -17,7 +17,7 @@ HelperTable HelperTable::builtin() {
   builtin::add_ringbuf_helpers(t);
   builtin::add_string_helpers(t);
   builtin::add_misc_helpers(t);
-  builtin::add_packet_helpers(t);
+  builtin::add_skb_helpers(t);
   return t;
 }
 

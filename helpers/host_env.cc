@@ -1,5 +1,7 @@
 #include "helpers/host_env.h"
 
+#include <atomic>
+
 namespace bpfjit {
 
 BpfMap* ProgramEnv::find_map(uint64_t handle) const {
@@ -68,6 +70,29 @@ void HostEnv::discard_reservations() {
     reservations_[i].rb->discard(reservations_[i].data, kRingbufNoWakeup);
   }
   reservation_count_ = 0;
+}
+
+// The lock word: 0 free, 1 taken (struct bpf_spin_lock's u32).
+bool HostEnv::take_lock(uint32_t* word) {
+  if (held_lock_ != nullptr) return false;
+  std::atomic_ref<uint32_t> lock(*word);
+  for (;;) {
+    if (lock.exchange(1, std::memory_order_acquire) == 0) break;
+    while (lock.load(std::memory_order_relaxed) != 0) __builtin_ia32_pause();
+  }
+  held_lock_ = word;
+  return true;
+}
+
+bool HostEnv::give_lock(uint32_t* word) {
+  if (held_lock_ == nullptr || held_lock_ != word) return false;
+  std::atomic_ref<uint32_t>(*word).store(0, std::memory_order_release);
+  held_lock_ = nullptr;
+  return true;
+}
+
+void HostEnv::release_lock() {
+  if (held_lock_ != nullptr) give_lock(held_lock_);
 }
 
 // ---------------------------------------------------------------------------------------

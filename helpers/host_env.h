@@ -28,6 +28,8 @@
 
 namespace bpfjit {
 
+struct SkbRun;  // helpers/skb_run.h
+
 struct ProgramEnv {
   std::string name;                        // for logs
   const ProgramType* type = nullptr;       // the program's type (nullptr: no restriction)
@@ -47,7 +49,10 @@ class HostEnv {
   static constexpr size_t kMaxReservations = 32;
 
   explicit HostEnv(const ProgramEnv* program = nullptr) : program_(program) {}
-  ~HostEnv() { discard_reservations(); }
+  ~HostEnv() {
+    discard_reservations();
+    release_lock();
+  }
   HostEnv(const HostEnv&) = delete;
   HostEnv& operator=(const HostEnv&) = delete;
 
@@ -59,6 +64,7 @@ class HostEnv {
   void start_run() {
     tail_calls_ = 0;
     unpin_maps();
+    release_lock();
   }
   // Drops the pinned inner maps (the runtime calls this after each run, as
   // discard_reservations).
@@ -93,6 +99,20 @@ class HostEnv {
   // each run; the destructor calls it too.
   void discard_reservations();
 
+  // The bpf_spin_lock this run holds (one at a time, as the verifier proves for verified
+  // programs). take_lock() returns false when the run already holds one; give_lock() false
+  // when `word` is not the one it holds. release_lock() frees a lock the run still holds
+  // (an unverified program that forgot its unlock would otherwise block every later run);
+  // the runtime calls it after each run, and the destructor too.
+  bool take_lock(uint32_t* word);
+  bool give_lock(uint32_t* word);
+  void release_lock();
+
+  // The sk_buff of an skb program's run (sched_cls, sched_act, cgroup_skb), which the skb
+  // helpers read and change; nullptr for other programs.
+  SkbRun* skb() const { return skb_; }
+  void set_skb(SkbRun* skb) { skb_ = skb; }
+
   // Why a helper stopped the run (RunContext::fault()) when the trap alone does not say:
   // e.g. a helper call on a map of a type the runtime does not implement. Empty otherwise.
   const std::string& fault_message() const { return fault_message_; }
@@ -103,11 +123,13 @@ class HostEnv {
   std::vector<std::shared_ptr<BpfMap>> pinned_;
   std::vector<MemRegion> regions_;  // checked mode: the run's regions and the pinned maps'
   uint32_t tail_calls_ = 0;
+  SkbRun* skb_ = nullptr;
   struct Reservation {
     RingbufMap* rb = nullptr;
     void* data = nullptr;
   };
   const ProgramEnv* program_ = nullptr;
+  uint32_t* held_lock_ = nullptr;
   std::array<Reservation, kMaxReservations> reservations_{};
   size_t reservation_count_ = 0;
 };

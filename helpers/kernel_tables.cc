@@ -46,7 +46,11 @@ constexpr CtxFieldRow kCtxFields[] = {
   {CtxLayout::k##layout, #name, off, size, 1, readers, writers, CtxFieldKind::k##kind, false},
 #define CTX_WHOLE_ARRAY(layout, name, off, size, count, readers, writers, kind) \
   {CtxLayout::k##layout, #name, off, size, count, readers, writers, CtxFieldKind::k##kind, false},
+#define CTX_FREE_ARRAY(layout, name, off, size, count, readers, writers, kind)               \
+  {CtxLayout::k##layout, #name, off, size, count, readers, writers, CtxFieldKind::k##kind, true, \
+   true},
 #include "helpers/kernel_ctx_fields.def"
+#undef CTX_FREE_ARRAY
 #undef CTX_FIELD
 #undef CTX_ARRAY
 #undef CTX_WHOLE
@@ -192,6 +196,7 @@ std::vector<CtxField> ctx_fields(const ProgTypeRow& type) {
       f.writable = write;
       f.kind = row.kind;
       f.narrow_loads = row.narrow;
+      f.any_width = row.any_width;
       out.push_back(std::move(f));
     }
   }

@@ -56,6 +56,13 @@ inline constexpr TypeMask kSkBaseTypes =
     types::sk_lookup | types::tracing | types::lsm | types::syscall;
 // Traffic control.
 inline constexpr TypeMask kTcTypes = types::sched_cls | types::sched_act;
+// Types that may not use a map whose value holds a bpf_spin_lock (the kernel's
+// check_map_prog_compatibility): socket filters, and the tracing types that run in any
+// context (is_tracing_prog_type).
+inline constexpr TypeMask kNoSpinLockTypes = types::socket_filter | types::kprobe |
+                                             types::tracepoint | types::perf_event |
+                                             types::raw_tracepoint |
+                                             types::raw_tracepoint_writable;
 
 // The context structs program types receive.
 enum class CtxLayout : uint8_t {
@@ -108,6 +115,7 @@ struct CtxFieldRow {
   TypeMask writers;
   CtxFieldKind kind;
   bool narrow;  // narrower loads allowed (if the type allows them)
+  bool any_width = false;  // loads and stores of any aligned width, across elements
 };
 
 struct AttachTypeRow {

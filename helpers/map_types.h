@@ -76,6 +76,8 @@ enum MapOp : uint32_t {
   kOpLocalStorage = 1U << 15,      // sk/inode/task/cgrp_storage_get and _delete
   kOpRingbuf = 1U << 16,           // ringbuf_output, _reserve, _query, dynptr variants
   kOpUserRingbufDrain = 1U << 17,  // user_ringbuf_drain
+  kOpSpinLock = 1U << 18,          // spin_lock, spin_unlock on a bpf_spin_lock in a value
+                                   // (only these types may hold one: map_check_btf)
 };
 
 // Map creation flags (BPF_F_*) the table names.

@@ -7,6 +7,8 @@
 
 #include <linux/bpf.h>
 
+#include "helpers/kernel_tables.h"
+
 namespace bpfjit {
 namespace {
 
@@ -55,6 +57,68 @@ ProgramType make_xdp() {
       scalar("egress_ifindex", offsetof(xdp_md, egress_ifindex),
              offsetof(XdpCtx, egress_ifindex)),
   };
+  return t;
+}
+
+// The shadow context is the kernel's struct __sk_buff with the packet pointers after it.
+#define SKB_SAME(f) static_assert(offsetof(SkBuffCtx, f) == offsetof(__sk_buff, f), #f)
+SKB_SAME(len);
+SKB_SAME(cb);
+SKB_SAME(hash);
+SKB_SAME(tc_classid);
+SKB_SAME(napi_id);
+SKB_SAME(family);
+SKB_SAME(remote_ip6);
+SKB_SAME(local_port);
+SKB_SAME(tstamp);
+SKB_SAME(wire_len);
+SKB_SAME(gso_size);
+SKB_SAME(tstamp_type);
+SKB_SAME(hwtstamp);
+#undef SKB_SAME
+static_assert(offsetof(SkBuffCtx, data_slot) == offsetof(__sk_buff, data));
+static_assert(offsetof(SkBuffCtx, data_meta_slot) == offsetof(__sk_buff, data_meta));
+static_assert(offsetof(SkBuffCtx, sk_slot) == offsetof(__sk_buff, sk));
+static_assert(offsetof(SkBuffCtx, data) == sizeof(__sk_buff));
+
+// Where a packet pointer field of struct __sk_buff lives in SkBuffCtx.
+uint32_t skb_pointer_shadow(CtxFieldKind kind) {
+  if (kind == CtxFieldKind::kPacketStart) return offsetof(SkBuffCtx, data);
+  if (kind == CtxFieldKind::kPacketEnd) return offsetof(SkBuffCtx, data_end);
+  return offsetof(SkBuffCtx, data_meta);  // kPacketMeta
+}
+
+// A program type of struct __sk_buff from the kernel's tables: its fields with the
+// kernel's read/write rights for `kernel_name` (scalars at their kernel offsets, packet
+// pointers widened), the helpers the kernel lets it call, its exit values.
+ProgramType make_skb_type(const char* name, const char* kernel_name) {
+  const kernel::ProgTypeRow* row = kernel::find_prog_type(kernel_name);
+  ProgramType t;
+  t.name = name;
+  t.model = CtxModel::kStruct;
+  t.kernel_type = row->id;
+  t.ctx_size = sizeof(struct __sk_buff);
+  t.shadow_size = sizeof(SkBuffCtx);
+  t.narrow_loads = row->narrow_loads;
+  t.packet_loads = row->ld_abs;
+  t.packet_writes = row->packet_writes;
+  t.ret_min = row->ret_min;
+  t.ret_max = row->ret_max;
+  for (CtxField& f : kernel::ctx_fields(*row)) {
+    if (f.kind > kLastRuntimeCtxFieldKind) continue;  // sk, flow_keys: kernel objects
+    if (f.kind != CtxFieldKind::kScalar) {
+      if (!f.readable) continue;
+      f.shadow_offset = skb_pointer_shadow(f.kind);
+      f.shadow_size = 8;
+      f.writable = false;
+      t.packet_access = true;
+    }
+    t.fields.push_back(std::move(f));
+  }
+  const kernel::TypeMask bit = kernel::TypeMask{1} << row->id;
+  for (const kernel::HelperRow& h : kernel::helper_rows()) {
+    if (h.types != kernel::kAllTypes && (h.types & bit) != 0) t.extra_helpers.push_back(h.id);
+  }
   return t;
 }
 
@@ -159,6 +223,18 @@ const ProgramType& socket_filter_program_type() {
   static const ProgramType t = make_socket_filter();
   return t;
 }
+const ProgramType& sched_cls_program_type() {
+  static const ProgramType t = make_skb_type("sched_cls", "sched_cls");
+  return t;
+}
+const ProgramType& sched_act_program_type() {
+  static const ProgramType t = make_skb_type("sched_act", "sched_act");
+  return t;
+}
+const ProgramType& cgroup_skb_program_type() {
+  static const ProgramType t = make_skb_type("cgroup_skb", "cgroup_skb");
+  return t;
+}
 
 Result<CtxAccess> map_ctx_access(const ProgramType& type, uint32_t off, uint32_t size,
                                  bool write, uint32_t insn) {
@@ -197,6 +273,9 @@ Result<CtxAccess> map_ctx_access(const ProgramType& type, uint32_t off, uint32_t
       return refuse(fmt::format("program type {} allows no narrow load of field {} ({} bytes)",
                                 type.name, f.name, f.size));
     }
+    if (!f.narrow_loads) {
+      return refuse(fmt::format("field {} must be loaded whole ({} bytes)", f.name, f.size));
+    }
     if (off % size != 0) return refuse(fmt::format("misaligned narrow load of field {}", f.name));
   }
   return CtxAccess{&f, shadow_offset_of(f) + (off - f.offset), size};
@@ -220,7 +299,8 @@ Result<void> check_helper_allowed(const ProgramType& type, const HelperTable& ta
 ProgramTypeRegistry ProgramTypeRegistry::builtin() {
   ProgramTypeRegistry r;
   for (const ProgramType* t :
-       {&mem_program_type(), &xdp_program_type(), &socket_filter_program_type()}) {
+       {&mem_program_type(), &xdp_program_type(), &socket_filter_program_type(),
+        &sched_cls_program_type(), &sched_act_program_type(), &cgroup_skb_program_type()}) {
     r.types_.push_back(std::make_unique<ProgramType>(*t));
   }
   return r;
@@ -235,7 +315,12 @@ Result<void> ProgramTypeRegistry::add(ProgramType type) {
   return {};
 }
 
+std::string_view ProgramTypeRegistry::canonical_name(std::string_view name) {
+  return name == "tc" ? std::string_view("sched_cls") : name;
+}
+
 const ProgramType* ProgramTypeRegistry::find(std::string_view name) const {
+  name = canonical_name(name);
   for (const auto& t : types_) {
     if (t->name == name) return t.get();
   }

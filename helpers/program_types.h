@@ -11,7 +11,11 @@
 //    priority, ingress_ifindex, ifindex, tc_index, hash readable; cb[0..4] readable and
 //    writable; data and data_end as packet pointers). Unlike the kernel, which makes a
 //    socket filter read packets through LD ABS/IND or bpf_skb_load_bytes, we also give it
-//    direct packet access through data/data_end. LD ABS/IND are allowed.
+//    direct packet access through data/data_end. LD ABS/IND are allowed;
+//  - sched_cls ("tc" is another name for it), sched_act, cgroup_skb: struct __sk_buff as
+//    the kernel's rules give it to each (helpers/kernel_ctx_fields.def), filled as the
+//    kernel's BPF_PROG_TEST_RUN fills it (helpers/skb_run.h). Every kernel helper the
+//    kernel lets the type call is allowed; those bpfjit does not implement are "unknown".
 //
 // The shadow context. Programs are compiled against the kernel's structs, where the
 // packet pointers (xdp_md.data, __sk_buff.data, ...) are u32 fields that the kernel
@@ -46,10 +50,12 @@ struct XdpCtx {
   uint32_t reserved = 0;
 };
 
-// The runtime's context for socket_filter programs (shadow of a subset of struct __sk_buff).
+// The runtime's context for the programs of struct __sk_buff (socket_filter, sched_cls,
+// sched_act, cgroup_skb): the kernel's layout, field for field, with the three packet
+// pointers (u32 slots in the kernel's struct, which the kernel widens) as u64 after it.
+// Scalar fields keep their kernel offsets; the u32 slots of data, data_end and data_meta,
+// and the kernel-only pointers flow_keys and sk, are never accessed.
 struct SkBuffCtx {
-  uint64_t data = 0;      // kernel offset 76 (u32)
-  uint64_t data_end = 0;  // kernel offset 80 (u32)
   uint32_t len = 0;
   uint32_t pkt_type = 0;
   uint32_t mark = 0;
@@ -64,11 +70,42 @@ struct SkBuffCtx {
   uint32_t tc_index = 0;
   uint32_t cb[5] = {};
   uint32_t hash = 0;
+  uint32_t tc_classid = 0;
+  uint32_t data_slot = 0;      // kernel offset 76: data (see `data` below)
+  uint32_t data_end_slot = 0;  // kernel offset 80: data_end
+  uint32_t napi_id = 0;
+  uint32_t family = 0;
+  uint32_t remote_ip4 = 0;
+  uint32_t local_ip4 = 0;
+  uint32_t remote_ip6[4] = {};
+  uint32_t local_ip6[4] = {};
+  uint32_t remote_port = 0;
+  uint32_t local_port = 0;
+  uint32_t data_meta_slot = 0;  // kernel offset 140: data_meta
+  uint64_t flow_keys_slot = 0;  // kernel offset 144: flow_keys (flow_dissector only)
+  uint64_t tstamp = 0;
+  uint32_t wire_len = 0;
+  uint32_t gso_segs = 0;
+  uint64_t sk_slot = 0;  // kernel offset 168: sk (a socket pointer; not offered)
+  uint32_t gso_size = 0;
+  uint8_t tstamp_type = 0;
+  uint8_t pad[3] = {};
+  uint64_t hwtstamp = 0;
+  // Beyond the kernel's struct: the packet pointers.
+  uint64_t data = 0;
+  uint64_t data_end = 0;
+  uint64_t data_meta = 0;
 };
 
 const ProgramType& mem_program_type();
 const ProgramType& xdp_program_type();
 const ProgramType& socket_filter_program_type();
+// sched_cls (also called "tc"), sched_act and cgroup_skb: struct __sk_buff with the fields,
+// read and write rights and helpers of the kernel's rules for each (kernel_ctx_fields.def,
+// kernel_helpers.def), minus the socket and flow-keys pointers the runtime does not offer.
+const ProgramType& sched_cls_program_type();
+const ProgramType& sched_act_program_type();
+const ProgramType& cgroup_skb_program_type();
 
 // How one context access is performed on the shadow context.
 struct CtxAccess {
@@ -97,7 +134,7 @@ class ProgramTypeRegistry {
  public:
   // An empty registry.
   ProgramTypeRegistry() = default;
-  // A registry holding mem, xdp and socket_filter.
+  // A registry holding mem, xdp, socket_filter, sched_cls, sched_act and cgroup_skb.
   static ProgramTypeRegistry builtin();
 
   // Adds a type. Refused (kInvalidArgument): an empty or duplicate name, a field outside
@@ -106,6 +143,8 @@ class ProgramTypeRegistry {
   Result<void> add(ProgramType type);
   const ProgramType* find(std::string_view name) const;
   std::vector<std::string> names() const;
+  // Other names of types: "tc" for sched_cls.
+  static std::string_view canonical_name(std::string_view name);
   // Lets an existing type call helper `id` (added to its extra_helpers).
   Result<void> allow_helper(std::string_view type_name, uint32_t id);
 

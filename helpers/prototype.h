@@ -18,10 +18,14 @@ inline constexpr ArgKind kLastRuntimeArgKind = ArgKind::kPtrToUninitMapValue;
 inline constexpr RetKind kLastRuntimeRetKind = RetKind::kPtrToRingbufMemOrNull;
 inline constexpr CtxFieldKind kLastRuntimeCtxFieldKind = CtxFieldKind::kPacketMeta;
 
+// Of the kernel kinds, the runtime runs kPtrToSpinLock (bpf_spin_lock on a map value).
+inline bool is_runtime_arg_kind(ArgKind a) {
+  return a <= kLastRuntimeArgKind || a == ArgKind::kPtrToSpinLock;
+}
+
 inline bool uses_runtime_kinds_only(const HelperProto& p) {
   return p.ret <= kLastRuntimeRetKind &&
-         std::all_of(p.args.begin(), p.args.end(),
-                     [](ArgKind a) { return a <= kLastRuntimeArgKind; });
+         std::all_of(p.args.begin(), p.args.end(), is_runtime_arg_kind);
 }
 
 }  // namespace bpfjit

@@ -32,12 +32,14 @@
 #include <asmjit/x86.h>
 #include <fmt/format.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <random>
 #include <type_traits>
 
 #include "jit/loops.h"
@@ -274,6 +276,46 @@ class JitProgram final : public Executable {
   std::vector<std::pair<uint32_t, const void*>> entries_;  // sorted by pc
 };
 
+// --- Constant blinding ----------------------------------------------------------------------
+
+// The keys of one compile: a splitmix64 stream seeded from getrandom (std::random_device
+// when that fails), a fresh key for every blinded value, as the kernel draws one per
+// instruction. A key is never zero in either 32-bit half, so v ^ key differs from v in
+// every 32-bit word. Seeded at the first key, so that a compile without harden costs
+// nothing.
+class BlindingKeys {
+ public:
+  uint32_t key32() {
+    for (;;) {
+      auto k = static_cast<uint32_t>(next());
+      if (k != 0) return k;
+    }
+  }
+  uint64_t key64() {
+    for (;;) {
+      uint64_t k = next();
+      if (static_cast<uint32_t>(k) != 0 && (k >> 32) != 0) return k;
+    }
+  }
+
+ private:
+  uint64_t next() {
+    if (!seeded_) {
+      if (getrandom(&state_, sizeof(state_), 0) != static_cast<ssize_t>(sizeof(state_))) {
+        std::random_device rd;
+        state_ = uint64_t{rd()} << 32 | rd();
+      }
+      seeded_ = true;
+    }
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  uint64_t state_ = 0;
+  bool seeded_ = false;
+};
+
 // --- Emission -------------------------------------------------------------------------------
 
 // Records the first asmjit error instead of throwing.
@@ -315,7 +357,8 @@ class Emitter {
  public:
   Emitter(const std::vector<Insn>& insns, const JitOptions& opts, x86::Assembler& a,
           bool bmi2)
-      : insns_(insns), opts_(opts), a_(a), bmi2_(bmi2 && opts.allow_bmi2) {}
+      : insns_(insns), opts_(opts), a_(a), bmi2_(bmi2 && opts.allow_bmi2),
+        harden_(opts.harden) {}
 
   // Checks that every instruction can be translated; fills the label table.
   Result<void> prepare() {
@@ -493,11 +536,11 @@ class Emitter {
                              l.head, l.tail, l.accesses.size(), l.covered.size()).c_str());
     }
     if (l.loop) {
-      a_.lea(x86::r10, x86::ptr(q(l.counter), l.counter_add));
+      lea_imm(x86::r10, l.counter, kNumRegs, l.counter_add);
       if (l.bound_reg == kNumRegs) {
-        a_.mov(x86::r11, Imm(l.bound_add));
+        mov_imm(x86::r11, l.bound_add, x86::r9);
       } else {
-        a_.lea(x86::r11, x86::ptr(q(l.bound_reg), static_cast<int32_t>(l.bound_add)));
+        lea_imm(x86::r11, l.bound_reg, kNumRegs, l.bound_add);
       }
       Label counted = a_.newLabel();
       a_.sub(x86::r11, x86::r10);
@@ -517,14 +560,14 @@ class Emitter {
     for (const HoistedAccess& h : l.accesses) {
       uint32_t log2 = h.size == 1 ? 0 : h.size == 2 ? 1 : h.size == 4 ? 2 : 3;
       x86::Mem limit = state_q(limit_offset(h.write, log2));
-      a_.lea(x86::r10, address(h.base, h.index, h.disp));
+      lea_imm(x86::r10, h.base, h.index, h.disp);
       a_.sub(x86::r10, state_q(kOffRegionStart));
       if (h.step == 0) {
         a_.cmp(x86::r10, limit);
         a_.jae(v.checked);
       } else if (h.step > 0) {
         // r10 + step * jmax < limit, without a carry (r10 < limit follows)
-        a_.imul(x86::r9, x86::r11, h.step);
+        imul_imm(x86::r9, x86::r11, h.step);
         a_.add(x86::r9, x86::r10);
         a_.jc(v.checked);
         a_.cmp(x86::r9, limit);
@@ -533,7 +576,7 @@ class Emitter {
         // r10 < limit and r10 >= -step * jmax
         a_.cmp(x86::r10, limit);
         a_.jae(v.checked);
-        a_.imul(x86::r9, x86::r11, -h.step);
+        imul_imm(x86::r9, x86::r11, -int64_t{h.step});
         a_.cmp(x86::r10, x86::r9);
         a_.jb(v.checked);
       }
@@ -595,6 +638,75 @@ class Emitter {
   }
   uint8_t flags(uint32_t pc) const {
     return opts_.insn_flags.empty() ? 0 : opts_.insn_flags[pc];
+  }
+
+  // r = v: a 32-bit register gets v's low 32 bits (zero-extended), a 64-bit one all of v.
+  // Every value that comes from the program's immediates goes through here (or alu_imm,
+  // lea_imm, imul_imm), so that with harden the code holds only v ^ key and key:
+  //   32 bits, or 64 bits of a sign-extended 32-bit v:  mov r, v ^ k ; xor r, k
+  //   other 64-bit values (lddw):                    mov r, v ^ K ; mov tmp, K ; xor r, tmp
+  // (sext(a) ^ sext(b) = sext(a ^ b), so the 32-bit key serves the sign-extended form).
+  // `tmp` is needed only for 64-bit values outside the int32 range: lddw, loop bounds.
+  void mov_imm(const x86::Gp& r, int64_t v, const x86::Gp& tmp = x86::Gp()) {
+    bool is64 = r.size() == 8;
+    if (!harden_) {
+      a_.mov(r, is64 ? Imm(v) : Imm(static_cast<uint32_t>(v)));
+      return;
+    }
+    if (!is64) {
+      uint32_t k = keys_.key32();
+      a_.mov(r, Imm(static_cast<uint32_t>(v) ^ k));
+      a_.xor_(r, Imm(k));
+    } else if (v >= INT32_MIN && v <= INT32_MAX) {
+      uint32_t k = keys_.key32();
+      auto sext = [](uint32_t x) { return static_cast<int64_t>(static_cast<int32_t>(x)); };
+      a_.mov(r, Imm(sext(static_cast<uint32_t>(v) ^ k)));
+      a_.xor_(r, Imm(sext(k)));
+    } else {
+      uint64_t k = keys_.key64();
+      a_.mov(r, Imm(static_cast<uint64_t>(v) ^ k));
+      a_.mov(tmp, Imm(k));
+      a_.xor_(r, tmp);
+    }
+  }
+
+  // `id dst, imm` for add, sub, and, or, xor, imul, cmp and test, imm sign-extended on 64
+  // bits (as x86 and eBPF both do); with harden `id dst, r10` after r10 = imm, blinded.
+  void alu_imm(x86::Inst::Id id, const x86::Gp& dst, int64_t imm) {
+    if (!harden_) {
+      if (id == x86::Inst::kIdImul) {
+        a_.emit(id, dst, dst, Imm(imm));
+      } else {
+        a_.emit(id, dst, Imm(imm));
+      }
+      return;
+    }
+    x86::Gp r = gp(x86::Gp::kIdR10, dst.size() == 8);
+    mov_imm(r, imm);
+    a_.emit(id, dst, r);
+  }
+
+  // out = r[base] + r[index] + disp (no index when it is kNumRegs), disp a value derived
+  // from the program's immediates (the loop heads): lea, or with harden
+  // mov out, disp (blinded) ; add out, base ; add out, index.
+  void lea_imm(const x86::Gp& out, uint8_t base, uint8_t index, int64_t disp) {
+    if (!harden_) {
+      a_.lea(out, address(base, index, static_cast<int32_t>(disp)));
+      return;
+    }
+    mov_imm(out, disp);
+    a_.add(out, q(base));
+    if (index != kNumRegs) a_.add(out, q(index));
+  }
+
+  // out = src * v (64 bits), v from the program's immediates; out is not src.
+  void imul_imm(const x86::Gp& out, const x86::Gp& src, int64_t v) {
+    if (!harden_) {
+      a_.imul(out, src, Imm(v));
+      return;
+    }
+    mov_imm(out, v);
+    a_.imul(out, src);
   }
 
   Label add_stub(Stub::Kind kind, uint32_t insn) {
@@ -755,7 +867,7 @@ class Emitter {
         if (in.imm64 == 0) {
           a_.xor_(d(in.dst), d(in.dst));
         } else {
-          a_.mov(q(in.dst), in.imm64);
+          mov_imm(q(in.dst), static_cast<int64_t>(in.imm64), x86::r11);
         }
         return;
       case Form::kLdx: {
@@ -773,6 +885,17 @@ class Emitter {
       }
       case Form::kSt: {
         x86::Mem m = access(pc, in.dst, in.off, info.width / 8, true);
+        if (harden_) {
+          // After the check, whose slow path uses r10: mov r10, imm (blinded) ; mov [m], r10
+          mov_imm(gp(x86::Gp::kIdR10, info.width == 64), in.imm);
+          switch (info.width) {
+            case 8: a_.mov(m, x86::r10b); break;
+            case 16: a_.mov(m, x86::r10w); break;
+            case 32: a_.mov(m, x86::r10d); break;
+            default: a_.mov(m, x86::r10); break;
+          }
+          return;
+        }
         switch (info.width) {
           case 8: a_.mov(m, Imm(static_cast<uint8_t>(in.imm))); break;
           case 16: a_.mov(m, Imm(static_cast<uint16_t>(in.imm))); break;
@@ -807,7 +930,7 @@ class Emitter {
             opts_.helpers[in.imm] == nullptr) {
           // mov [ctx.trap], bad helper at pc ; mov [ctx.trap_addr], id ; jmp unwind
           emit_trap_store(TrapKind::kBadHelper, pc);
-          a_.mov(x86::r10, static_cast<uint64_t>(static_cast<uint32_t>(in.imm)));
+          mov_imm(x86::r10d, in.imm);  // zero-extends the id into r10
           a_.mov(x86::qword_ptr(x86::r11, kOffTrapAddr), x86::r10);
           a_.jmp(unwind_);
           return;
@@ -904,6 +1027,8 @@ class Emitter {
     int64_t disp = 0;
     if (next.op == Op::kAdd64Reg && next.src != mov.dst) {
       index = next.src;
+    } else if (harden_) {
+      return 0;  // the immediate would become a displacement
     } else if (next.op == Op::kAdd64Imm) {
       disp = next.imm;
     } else if (next.op == Op::kSub64Imm) {
@@ -978,19 +1103,19 @@ class Emitter {
     AluOp op = alu_op(alu.op);
     if (op == AluOp::kMov) {
       if (imm) {
-        a_.mov(t, is64 ? Imm(static_cast<int64_t>(alu.imm)) : Imm(static_cast<uint32_t>(alu.imm)));
+        mov_imm(t, alu.imm);
       } else {
         a_.mov(t, src);
       }
     } else {
       a_.mov(t, reg(alu.dst, ai.width));
       switch (op) {
-        case AluOp::kAdd: imm ? a_.add(t, alu.imm) : a_.add(t, src); break;
-        case AluOp::kSub: imm ? a_.sub(t, alu.imm) : a_.sub(t, src); break;
-        case AluOp::kOr: imm ? a_.or_(t, alu.imm) : a_.or_(t, src); break;
-        case AluOp::kAnd: imm ? a_.and_(t, alu.imm) : a_.and_(t, src); break;
-        case AluOp::kXor: imm ? a_.xor_(t, alu.imm) : a_.xor_(t, src); break;
-        case AluOp::kMul: imm ? a_.imul(t, t, alu.imm) : a_.imul(t, src); break;
+        case AluOp::kAdd: imm ? alu_imm(x86::Inst::kIdAdd, t, alu.imm) : void(a_.add(t, src)); break;
+        case AluOp::kSub: imm ? alu_imm(x86::Inst::kIdSub, t, alu.imm) : void(a_.sub(t, src)); break;
+        case AluOp::kOr: imm ? alu_imm(x86::Inst::kIdOr, t, alu.imm) : void(a_.or_(t, src)); break;
+        case AluOp::kAnd: imm ? alu_imm(x86::Inst::kIdAnd, t, alu.imm) : void(a_.and_(t, src)); break;
+        case AluOp::kXor: imm ? alu_imm(x86::Inst::kIdXor, t, alu.imm) : void(a_.xor_(t, src)); break;
+        case AluOp::kMul: imm ? alu_imm(x86::Inst::kIdImul, t, alu.imm) : void(a_.imul(t, src)); break;
         case AluOp::kLsh:
         case AluOp::kRsh:
         case AluOp::kArsh:
@@ -1109,7 +1234,7 @@ class Emitter {
     x86::Gp dst = reg(in.dst, width);
     if (cond == JmpCond::kSet) {
       if (imm) {
-        a_.test(dst, Imm(in.imm));
+        alu_imm(x86::Inst::kIdTest, dst, in.imm);
       } else {
         a_.test(dst, reg(in.src, width));
       }
@@ -1117,7 +1242,7 @@ class Emitter {
       if (in.imm == 0 && (cond == JmpCond::kEq || cond == JmpCond::kNe)) {
         a_.test(dst, dst);
       } else {
-        a_.cmp(dst, Imm(in.imm));
+        alu_imm(x86::Inst::kIdCmp, dst, in.imm);
       }
     } else {
       a_.cmp(dst, reg(in.src, width));
@@ -1158,31 +1283,29 @@ class Emitter {
     bool is64 = width == 64;
     switch (op) {
       case AluOp::kAdd:
-        imm ? a_.add(dst, immv) : a_.add(dst, src);
+        imm ? alu_imm(x86::Inst::kIdAdd, dst, immv) : void(a_.add(dst, src));
         return;
       case AluOp::kSub:
-        imm ? a_.sub(dst, immv) : a_.sub(dst, src);
+        imm ? alu_imm(x86::Inst::kIdSub, dst, immv) : void(a_.sub(dst, src));
         return;
       case AluOp::kOr:
-        imm ? a_.or_(dst, immv) : a_.or_(dst, src);
+        imm ? alu_imm(x86::Inst::kIdOr, dst, immv) : void(a_.or_(dst, src));
         return;
       case AluOp::kAnd:
-        imm ? a_.and_(dst, immv) : a_.and_(dst, src);
+        imm ? alu_imm(x86::Inst::kIdAnd, dst, immv) : void(a_.and_(dst, src));
         return;
       case AluOp::kXor:
-        imm ? a_.xor_(dst, immv) : a_.xor_(dst, src);
+        imm ? alu_imm(x86::Inst::kIdXor, dst, immv) : void(a_.xor_(dst, src));
         return;
       case AluOp::kMul:
-        imm ? a_.imul(dst, dst, immv) : a_.imul(dst, src);
+        imm ? alu_imm(x86::Inst::kIdImul, dst, immv) : void(a_.imul(dst, src));
         return;
       case AluOp::kMov:
         if (imm) {
           if (immv == 0) {
             a_.xor_(d(dst_r), d(dst_r));
-          } else if (is64) {
-            a_.mov(dst, Imm(static_cast<int64_t>(immv)));
           } else {
-            a_.mov(dst, Imm(static_cast<uint32_t>(immv)));
+            mov_imm(dst, immv);
           }
         } else if (!is64 || dst_r != src_r) {
           a_.mov(dst, src);
@@ -1289,7 +1412,7 @@ class Emitter {
       if (!is_signed && (dv & (dv - 1)) == 0) {
         uint32_t k = static_cast<uint32_t>(__builtin_ctzll(dv));
         if (is_mod) {
-          a_.and_(dst, Imm(static_cast<int64_t>(dv - 1)));
+          alu_imm(x86::Inst::kIdAnd, dst, static_cast<int64_t>(dv - 1));
         } else if (k != 0) {
           a_.shr(dst, k);
         } else if (!is64) {
@@ -1297,7 +1420,7 @@ class Emitter {
         }
         return;
       }
-      a_.mov(divisor, is64 ? Imm(static_cast<int64_t>(immv)) : Imm(static_cast<uint32_t>(immv)));
+      mov_imm(divisor, immv);
       emit_div_core(is64, is_signed, is_mod, dst_r);
       return;
     }
@@ -1522,6 +1645,8 @@ class Emitter {
   const JitOptions& opts_;
   x86::Assembler& a_;
   bool bmi2_;
+  bool harden_;        // constant blinding (jit.h)
+  BlindingKeys keys_;  // drawn only with harden
   std::vector<Label> labels_;
   std::vector<bool> loop_heads_;
   std::vector<uint32_t> entries_;
@@ -1622,6 +1747,12 @@ Result<std::unique_ptr<Executable>> jit_compile(const std::vector<Insn>& insns,
                     JitProgram::Needs{e.uses_state(), e.uses_region(), e.has_helper_call()});
   if (options.perf_map) write_perf_map(base, size, options.name);
   return std::unique_ptr<Executable>(std::move(prog));
+}
+
+std::span<const uint8_t> jit_code(const Executable& exe) {
+  const auto* p = dynamic_cast<const JitProgram*>(&exe);
+  if (p == nullptr) return {};
+  return {static_cast<const uint8_t*>(p->code()), p->code_size()};
 }
 
 Result<std::string> jit_dump(const std::vector<Insn>& insns, const JitOptions& options) {

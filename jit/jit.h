@@ -15,6 +15,15 @@
 //   are in bounds (jit/loops.h); the outcome of every run is the same.
 // - trusted: no runtime memory checks, for programs the verifier proved safe.
 //
+// Constant blinding (JitOptions::harden, as the kernel's bpf_jit_harden): no 32-bit or
+// 64-bit immediate of the program, nor a constant the JIT derives from one (a mask, a
+// folded displacement, a loop bound), appears verbatim in code memory. Each such value v
+// is emitted as v ^ key and key, combined in a register at run time (mov r, v ^ key ;
+// xor r, key), with a fresh random key per use drawn from a generator seeded by getrandom
+// at each compile. Left as they are, as in the kernel: memory offsets (16 bits), shift
+// counts (masked to 0..63), helper ids (the code holds the helper's address), jump
+// targets, and values that need no immediate at all (mov 0 is xor, jeq 0 is test).
+//
 // Code memory is mapped writable while it is filled and executable afterwards, never both.
 // asmjit types stay inside jit/; this header exposes only bpfjit types.
 #pragma once
@@ -51,6 +60,8 @@ struct JitOptions {
   bool perf_map = false;
   // Per-slot JitInsnFlag bits proven by a verifier; empty means nothing is proven.
   std::vector<uint8_t> insn_flags;
+  // Constant blinding (see above).
+  bool harden = false;
   // For tests: use the BMI2 shifts when the host has them.
   bool allow_bmi2 = true;
   // For tests: behave as if the host lacked a CPU feature the JIT needs.
@@ -67,6 +78,10 @@ Result<std::unique_ptr<Executable>> jit_compile(const std::vector<Insn>& insns,
 // The native code the JIT makes for a program, as text: each eBPF instruction as a comment
 // above the x86 instructions it became.
 Result<std::string> jit_dump(const std::vector<Insn>& insns, const JitOptions& options);
+
+// The native code of an Executable that jit_compile made (for tests that inspect it), or
+// an empty span for any other Executable.
+std::span<const uint8_t> jit_code(const Executable& exe);
 
 // True when the host can run jitted code (an x86-64 CPU).
 bool jit_available();

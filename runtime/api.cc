@@ -15,6 +15,7 @@
 #include "helpers/helper_table.h"
 #include "helpers/host_env.h"
 #include "helpers/program_types.h"
+#include "helpers/skb_run.h"
 #include "runtime/api_internal.h"
 #include "runtime/engine.h"
 #include "runtime/loader/loader.h"
@@ -364,6 +365,7 @@ Result<void> Program::prepare(const PrepareOptions& opts) {
   eo.kind = opts.engine;
   eo.helpers = p.helpers;
   eo.name = p.prog.name;
+  eo.harden = opts.harden;
   if (opts.safety == Safety::kVerified) {
     verifier::VerifyResult vr = p.verify(opts);
     std::vector<uint8_t> flags = std::move(vr.insn_flags);
@@ -420,6 +422,50 @@ Result<void> check_mem_size(const std::string& name, const std::optional<uint64_
                                 name, *mem_size, size));
 }
 
+// ---- skb programs (sched_cls, sched_act, cgroup_skb) -------------------------------------
+// Their packet is copied into the sk_buff of a kernel test run (helpers/skb_run.h); these
+// two functions are all Program::run does for them.
+
+// Sets `run` up for `data`; the packet and the context as regions the program may touch.
+Result<void> start_skb_run(SkbRun& run, const ProgramType& type, std::span<const uint8_t> data,
+                           const RunOptions& opts, MemRegion* packet, MemRegion* context) {
+  if (auto r = skb_run_start(run, type, data, opts.ifindex, opts.mark); !r) return r;
+  *packet = MemRegion{run.ctx.data, run.ctx.data_end, run.packet_writable};
+  const uint64_t c = reinterpret_cast<uint64_t>(&run.ctx);
+  *context = MemRegion{c, c + sizeof(run.ctx), true};
+  return {};
+}
+
+// After the run: a tc program's packet back into the caller's buffer when its length is
+// unchanged (skb_vlan_push/pop change it: RunOptions::skb_out's data_out has it then), and
+// what the caller asked for in RunOptions::skb_out.
+void finish_skb_run(const SkbRun& run, std::span<uint8_t> data, const RunOptions& opts) {
+  if (run.l2 && run.len == data.size()) std::memcpy(data.data(), run.buf + run.data_off, run.len);
+  SkbRunOutput* out = opts.skb_out;
+  if (out == nullptr) return;
+  out->data_out.resize(SkbRun::kBufferSize);
+  out->data_out.resize(skb_run_data_out(run, out->data_out.data()));
+  // convert_skb_to___skb: the fields the kernel copies back to ctx_out.
+  SkBuffCtx c{};
+  const SkBuffCtx& r = run.ctx;
+  c.mark = r.mark;
+  c.priority = r.priority;
+  c.ingress_ifindex = r.ingress_ifindex;
+  c.ifindex = r.ifindex;
+  c.tstamp = r.tstamp;
+  std::memcpy(c.cb, r.cb, sizeof c.cb);
+  c.wire_len = r.wire_len;
+  c.gso_segs = r.gso_segs;
+  c.hwtstamp = r.hwtstamp;
+  out->ctx_out.assign(reinterpret_cast<const uint8_t*>(&c),
+                      reinterpret_cast<const uint8_t*>(&c) + offsetof(SkBuffCtx, data));
+  out->redirected = run.redirect_set;
+  out->redirect_ifindex = run.redirect.ifindex;
+  out->redirect_flags = run.redirect.flags;
+  out->clone_redirects.clear();
+  for (const SkbRedirect& cr : run.clones) out->clone_redirects.emplace_back(cr.ifindex, cr.flags);
+}
+
 }  // namespace
 
 Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) const {
@@ -453,11 +499,28 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
   const uint64_t end = start + data.size();
   XdpCtx xdp;
   SkBuffCtx skb;
+  std::optional<SkbRun> skb_run;
   uint64_t r1 = 0;
   uint64_t r2 = 0;
   const ProgramType& type = *p.prog.type;
-  if (!data.empty()) add_region(MemRegion{start, end, true});
-  if (type.model == CtxModel::kMemBuffer) {
+  if (is_skb_run_type(type)) {
+    MemRegion packet;
+    MemRegion context;
+    if (auto r = start_skb_run(skb_run.emplace(), type, data, opts, &packet, &context); !r) {
+      Diagnostic d = r.take_error();
+      d.message = fmt::format("program {}: {}", p.prog.name, d.message);
+      return p.fail(std::move(d));
+    }
+    add_region(packet);
+    skb_run->packet_region = &regions[region_count - 1];  // moved by size-changing helpers
+    add_region(context);
+    r1 = context.start;
+  } else if (!data.empty()) {
+    add_region(MemRegion{start, end, true});
+  }
+  if (skb_run) {
+    // set up above
+  } else if (type.model == CtxModel::kMemBuffer) {
     r1 = start;
     r2 = data.size();
   } else if (&type == &xdp_program_type() || type.name == "xdp") {
@@ -503,9 +566,11 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
   rc.helpers = p.helpers;
   rc.host = &env;
   rc.user = opts.user_data;
+  if (skb_run) env.set_skb(&*skb_run);
 
   auto finish = [&](Result<uint64_t> r) -> Result<uint64_t> {
     env.discard_reservations();
+    env.release_lock();
     slot.ns.fetch_add(now_ns() - t0, std::memory_order_relaxed);
     if (!r) slot.errors.fetch_add(1, std::memory_order_relaxed);
     return r;
@@ -527,7 +592,10 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
       return finish(make_error(ErrorCode::kRuntime, rc.trap.insn,
                                fmt::format("program {}: {}", c.prog.name, what)));
     }
-    if (rc.tail_call_target == nullptr) return finish(r0);
+    if (rc.tail_call_target == nullptr) {
+      if (skb_run) finish_skb_run(*skb_run, data, opts);
+      return finish(r0);
+    }
     const Program* next = nullptr;
     for (const auto& q : obj.programs) {
       if (q.get() == rc.tail_call_target) next = q.get();
@@ -823,6 +891,7 @@ Result<std::unique_ptr<Object>> Runtime::load_bytes(std::span<const uint8_t> byt
 // Internal access (runtime/api_internal.h)
 
 const LoadedProgram& ProgramAccess::loaded(const Program& p) { return p.impl_->prog; }
+const Executable* ProgramAccess::executable(const Program& p) { return p.impl_->exec.get(); }
 const HelperTable& ProgramAccess::helpers(const Runtime& rt) { return rt.impl_->helpers; }
 const ProgramTypeRegistry& ProgramAccess::program_types(const Runtime& rt) {
   return rt.impl_->types;

@@ -19,6 +19,8 @@ struct ProgramAccess {
   // The runtime's helper table and program types.
   static const HelperTable& helpers(const Runtime& rt);
   static const ProgramTypeRegistry& program_types(const Runtime& rt);
+  // The prepared program's engine, or nullptr (for tests that inspect the jitted code).
+  static const Executable* executable(const Program& p);
 };
 
 // A map operation's negative errno as an error that names the map and the operation.

@@ -131,6 +131,7 @@ bpfjit::PrepareOptions prepare_options(const bpfjit_prepare_options* o) {
   if (o->has_mem_size) po.mem_size = o->mem_size;
   po.verifier_log = o->verifier_log;
   if (o->complexity_limit != 0) po.complexity_limit = o->complexity_limit;
+  po.harden = o->harden;
   return po;
 }
 

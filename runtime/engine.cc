@@ -33,6 +33,7 @@ Result<std::unique_ptr<Executable>> prepare_engine(std::vector<Insn> insns,
   jit.helpers = opts.helpers;
   jit.name = opts.name;
   jit.perf_map = opts.perf_map;
+  jit.harden = opts.harden;
   jit.simulate_missing_cpu_feature = opts.simulate_missing_cpu_feature;
   if (opts.trusted) jit.insn_flags = opts.insn_flags;
   switch (opts.kind) {

@@ -29,6 +29,8 @@ struct EngineOptions {
   std::string name = "prog";
   // Write a /tmp/perf-PID.map line for the jitted code.
   bool perf_map = false;
+  // JIT only: constant blinding (jit.h), no immediate of the program verbatim in code.
+  bool harden = false;
   // For tests: the JIT behaves as if the host lacked a CPU feature it needs.
   bool simulate_missing_cpu_feature = false;
   // JIT only, with trusted: the verifier's per-slot facts (verifier.h kFlag*), which let

@@ -23,6 +23,7 @@ inline std::vector<verifier::MapInfo> verifier_maps(const LoadedObject& obj) {
                            m.spec.value_size, m.spec.max_entries};
     info.read_only = (m.spec.flags & kFlagRdonlyProg) != 0;
     info.write_only = (m.spec.flags & kFlagWronlyProg) != 0;
+    info.spin_lock_off = m.spin_lock_off;
     maps.push_back(info);
   }
   const size_t object_maps = maps.size();

@@ -267,19 +267,25 @@ bool same_loop_tags(const State& a, const State& b, uint16_t live) {
   auto same = [](const Reg& x, const Reg& y) {
     return x.ind == y.ind && (x.ind == 0 || (x.ind_delta == y.ind_delta && x.ind_w32 == y.ind_w32));
   };
-  const Frame& fa = a.top();
-  const Frame& fb = b.top();
-  for (uint8_t r = 0; r < kFramePointer; ++r) {
-    if ((live >> r & 1) && !same(fa.regs[r], fb.regs[r])) return false;
-  }
-  size_t n = std::max(fa.stack.size(), fb.stack.size());
-  for (size_t i = 0; i < n; ++i) {
-    bool sa = i < fa.stack.size() && fa.stack[i].is_spill();
-    bool sb = i < fb.stack.size() && fb.stack[i].is_spill();
-    if (sa && sb && !same(fa.stack[i].spill, fb.stack[i].spill)) return false;
-    if (sa != sb) {
-      const Reg& s = sa ? fa.stack[i].spill : fb.stack[i].spill;
-      if (s.ind != 0) return false;
+  if (a.frames.size() != b.frames.size()) return false;
+  for (size_t f = 0; f < a.frames.size(); ++f) {
+    const Frame& fa = a.frames[f];
+    const Frame& fb = b.frames[f];
+    // The top frame's live registers; a caller's r6-r9 (its r0-r5 are clobbered when the
+    // subprogram returns). Callers' frames matter inside a subprogram the body called.
+    const bool top = f + 1 == a.frames.size();
+    for (uint8_t r = top ? 0 : 6; r < kFramePointer; ++r) {
+      if ((!top || (live >> r & 1)) && !same(fa.regs[r], fb.regs[r])) return false;
+    }
+    size_t n = std::max(fa.stack.size(), fb.stack.size());
+    for (size_t i = 0; i < n; ++i) {
+      bool sa = i < fa.stack.size() && fa.stack[i].is_spill();
+      bool sb = i < fb.stack.size() && fb.stack[i].is_spill();
+      if (sa && sb && !same(fa.stack[i].spill, fb.stack[i].spill)) return false;
+      if (sa != sb) {
+        const Reg& s = sa ? fa.stack[i].spill : fb.stack[i].spill;
+        if (s.ind != 0) return false;
+      }
     }
   }
   return true;

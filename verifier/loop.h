@@ -81,7 +81,8 @@ inline constexpr uint64_t kMaxLoopTrips = uint64_t{1} << 24;
 std::vector<Ranking> trip_rankings(const State& inv, const State& back);
 
 // True when every induction tag of the top frame's locations in `live` (registers, a bit
-// each) and its spills are the same in both states (pruning inside a loop summary).
+// each), of its callers' r6-r9 and of every frame's spills is the same in both states
+// (pruning inside a loop summary, also inside the subprograms its body calls).
 bool same_loop_tags(const State& a, const State& b, uint16_t live);
 
 }  // namespace bpfjit::verifier

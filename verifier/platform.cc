@@ -94,9 +94,12 @@ Platform build_runtime() {
   p.types.push_back(std::make_unique<ProgramType>(mem_program_type()));
   p.types.push_back(std::make_unique<ProgramType>(xdp_program_type()));
   p.types.push_back(std::make_unique<ProgramType>(socket_filter_program_type()));
+  p.types.push_back(std::make_unique<ProgramType>(sched_cls_program_type()));
+  p.types.push_back(std::make_unique<ProgramType>(sched_act_program_type()));
+  p.types.push_back(std::make_unique<ProgramType>(cgroup_skb_program_type()));
   std::sort(p.helpers.begin(), p.helpers.end(),
             [](const HelperProto& a, const HelperProto& b) { return a.id < b.id; });
-  p.packet_write_types = {"xdp"};
+  p.packet_write_types = {"xdp", "sched_cls", "sched_act"};
   p.map_types = runnable_map_types();
   return p;
 }

@@ -393,6 +393,26 @@ bool Scalar::normalize() {
       s32min = std::max(s32min, static_cast<int32_t>(static_cast<uint32_t>(sub.min())));
       s32max = std::min(s32max, static_cast<int32_t>(static_cast<uint32_t>(sub.max())));
     }
+    // A range that crosses a sign boundary is two intervals in the other order; the other
+    // range may exclude one of them (the kernel's mixed-bounds deduction). Signed [-128,
+    // 127] is unsigned [0, 127] and [2^64 - 128, 2^64 - 1]: with umax below 2^64 - 128 only
+    // [0, 127] remains.
+    if (smin < 0 && smax >= 0) {
+      if (umax < static_cast<uint64_t>(smin)) smin = 0;
+      else if (umin > static_cast<uint64_t>(smax)) smax = -1;
+    }
+    if ((umin >> 63) == 0 && (umax >> 63) == 1) {
+      if (smax < static_cast<int64_t>(umin)) umin = uint64_t{1} << 63;
+      else if (smin > static_cast<int64_t>(umax)) umax = (uint64_t{1} << 63) - 1;
+    }
+    if (s32min < 0 && s32max >= 0) {
+      if (u32max < static_cast<uint32_t>(s32min)) s32min = 0;
+      else if (u32min > static_cast<uint32_t>(s32max)) s32max = -1;
+    }
+    if ((u32min >> 31) == 0 && (u32max >> 31) == 1) {
+      if (s32max < static_cast<int32_t>(u32min)) u32min = uint32_t{1} << 31;
+      else if (s32min > static_cast<int32_t>(u32max)) u32max = (uint32_t{1} << 31) - 1;
+    }
     // Signed and unsigned ranges agree where they do not cross a sign boundary.
     if ((umin >> 63) == (umax >> 63)) {
       smin = std::max(smin, static_cast<int64_t>(umin));
@@ -558,6 +578,14 @@ Scalar scalar_movsx(const Scalar& a, uint32_t from, uint32_t to) {
   uint64_t sign = uint64_t{1} << (from - 1);
   if (low.umax < sign) {
     r = low;  // the sign bit is clear: the value is unchanged
+  } else if (low.umin >= sign && (low.var.value & sign) != 0) {
+    // The sign bit is set: every bit above `from` becomes 1, the value drops by 2^from.
+    const uint64_t high = ~((sign << 1) - 1);
+    r = Scalar::unknown();
+    r.var = Tnum{low.var.value | high, low.var.mask};
+    r.smin = static_cast<int64_t>(low.umin | high);
+    r.smax = static_cast<int64_t>(low.umax | high);
+    if (!r.normalize()) r = scalar_load(from / 8, true);
   } else {
     r = scalar_load(from / 8, true);
   }

@@ -157,6 +157,10 @@ bool state_covers(const State& old, const State& cur, uint16_t live, uint16_t pr
   for (size_t i = 0; i < old.refs.size(); ++i) {
     if (!ids.check(old.refs[i].id, cur.refs[i].id)) return false;
   }
+  if (old.lock.held != cur.lock.held) return false;
+  if (old.lock.held && (old.lock.map != cur.lock.map || !ids.check(old.lock.id, cur.lock.id))) {
+    return false;
+  }
   return true;
 }
 
@@ -233,6 +237,7 @@ std::string describe_state(const State& s) {
       if (any) out += fmt::format(" fp{}={}", off, bytes);
     }
   }
+  if (s.lock.held) out += fmt::format(" lock=map{}:id{}", s.lock.map, s.lock.id);
   if (!s.refs.empty()) {
     out += " refs=";
     for (size_t i = 0; i < s.refs.size(); ++i) out += fmt::format("{}{}", i ? "," : "", s.refs[i].id);

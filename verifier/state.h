@@ -38,28 +38,30 @@ bool is_pointer(RegType t);
 // One register. For pointers the address is base + off + val: `off` is the fixed part
 // (constant additions) and `val` the variable part (a Scalar, the constant 0 when none).
 struct Reg {
-  RegType type = RegType::kNotInit;
+  // (Fields ordered by size, widest first, so that a register has no padding: states are
+  // copied at every prune point.)
   Scalar val = Scalar::constant(0);
   int64_t off = 0;
-  // Scalars: copies of one value share an id, so a branch that narrows one narrows all.
-  // Nullable pointers: copies share an id, so a null test marks all. Packet pointers:
-  // pointers with the same variable part share an id (and a proven range).
-  uint32_t id = 0;
   // Scalars with an id: this value is the id's common base plus link_off (the kernel's
   // linked registers with a constant delta): after `r2 = r1; r2 += -61`, r1 and r2 share
   // an id with link_off 0 and -61, and a branch on r2 narrows r1 too. Only differences of
   // link_off between holders of one id mean anything.
   int64_t link_off = 0;
-  uint32_t ref = 0;    // ringbuf memory: the reference id of the reservation
-  uint32_t map = 0;    // map pointers and values: the map index; stack: the frame
   uint64_t size = 0;   // mem and ringbuf memory: bytes; func: the target slot
   int64_t range = 0;   // packet: bytes proven accessible after base + off 0
   // Inside a loop summary (verifier/loop.h): this scalar equals the value that location
   // `ind` - 1 (a LoopLoc) held at the loop head plus `ind_delta` (only in the low 32 bits
   // when `ind_w32`). 0: no such relation.
+  int64_t ind_delta = 0;
+  // Scalars: copies of one value share an id, so a branch that narrows one narrows all.
+  // Nullable pointers: copies share an id, so a null test marks all. Packet pointers:
+  // pointers with the same variable part share an id (and a proven range).
+  uint32_t id = 0;
+  uint32_t ref = 0;    // ringbuf memory: the reference id of the reservation
+  uint32_t map = 0;    // map pointers and values: the map index; stack: the frame
   uint16_t ind = 0;
   bool ind_w32 = false;
-  int64_t ind_delta = 0;
+  RegType type = RegType::kNotInit;
 
   static Reg scalar(const Scalar& s) {
     Reg r;
@@ -115,9 +117,19 @@ struct RefEntry {
 
 struct Checkpoint;
 
+// The bpf_spin_lock a path holds: the one in the value that map value pointers with this
+// id point to (ids survive the lookup's null test), taken at `insn`.
+struct HeldLock {
+  bool held = false;
+  uint32_t id = 0;
+  uint32_t map = 0;
+  uint32_t insn = 0;
+};
+
 struct State {
   std::vector<Frame> frames;
   std::vector<RefEntry> refs;
+  HeldLock lock;
   uint32_t pc = 0;
   uint32_t prev_pc = 0;          // the instruction executed before pc (names loop back edges)
   Checkpoint* parent = nullptr;  // the last checkpoint this path went through

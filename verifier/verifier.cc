@@ -45,7 +45,8 @@ constexpr uint32_t kMaxAncestorWalk = 4096;
 constexpr LoopLoc kNumLoopLocs = kLocSlot0 + kStackFrameSize / 8;
 
 // Helper ids the verifier knows the meaning of (beyond their prototypes).
-constexpr uint32_t kIdMapLookup = 1, kIdTailCall = 12, kIdForEachMapElem = 164, kIdLoop = 181;
+constexpr uint32_t kIdMapLookup = 1, kIdTailCall = 12, kIdSpinLock = 93, kIdSpinUnlock = 94,
+                   kIdForEachMapElem = 164, kIdLoop = 181;
 
 enum class Access : uint8_t { kRead, kWrite, kAtomic, kHelperRead, kHelperWrite };
 
@@ -153,6 +154,7 @@ class Verifier {
 
   void mark_null(State& s, uint32_t id, bool is_null);
   void learn_packet_range(State& s, const Reg& pkt);
+  bool spin_lock_op(uint32_t pc, uint32_t id, uint8_t regno);
   bool refine_scalars(State& s, const Insn& in, bool taken);
   void propagate_scalar(State& s, const Reg& r);
   uint32_t new_id() { return next_id_++; }
@@ -517,17 +519,40 @@ void Verifier::end_path() {
 // Loop summaries
 
 bool Verifier::body_summarisable(const std::vector<uint8_t>& body) const {
-  for (uint32_t pc = 0; pc < body.size(); ++pc) {
-    if (!body[pc]) continue;
+  // The body and every subprogram it calls (bpf-to-bpf calls are followed inside the
+  // summary, in frames above the loop's) may not take callbacks or leave for code the
+  // verifier cannot follow.
+  std::vector<uint8_t> seen(cfg_.subprogs.size(), 0);
+  std::vector<uint32_t> todo;
+  auto plain = [&](uint32_t pc) {
     const Insn& in = insns_[pc];
     const Form f = form_of(in.op);
-    // A body that leaves its frame (calls, callbacks) is not summarised.
-    if (f == Form::kCallLocal || f == Form::kCallBtf || f == Form::kCallx) return false;
-    if (f != Form::kCall) continue;
+    if (f == Form::kCallBtf || f == Form::kCallx) return false;
+    if (f == Form::kCallLocal) {
+      uint32_t s = cfg_.subprog_index(in.target());
+      if (s >= seen.size()) return false;
+      if (!seen[s]) {
+        seen[s] = 1;
+        todo.push_back(s);
+      }
+      return true;
+    }
+    if (f != Form::kCall) return true;
     const HelperProto* p = find_helper(static_cast<uint32_t>(in.imm));
     if (!p) return false;
     for (ArgKind a : p->args) {
       if (a == ArgKind::kPtrToFunc) return false;
+    }
+    return true;
+  };
+  for (uint32_t pc = 0; pc < body.size(); ++pc) {
+    if (body[pc] && !plain(pc)) return false;
+  }
+  while (!todo.empty()) {
+    const Subprog& sp = cfg_.subprogs[todo.back()];
+    todo.pop_back();
+    for (uint32_t pc = sp.start; pc < sp.end; ++pc) {
+      if (!plain(pc)) return false;
     }
   }
   return true;
@@ -548,6 +573,8 @@ bool Verifier::try_summary(uint32_t pc) {
   uint32_t visits = 0, walked = 0;
   for (Checkpoint* c = cur_.parent; c && walked < kMaxAncestorWalk; c = c->parent, ++walked) {
     if (!c->stored) continue;  // forgotten (its state is gone)
+    // Inside a subprogram the body called (it returned before this visit).
+    if (c->state.frames.size() > cur_.frames.size()) continue;
     if (c->state.frames.size() != cur_.frames.size() || !body[c->state.pc]) break;
     if (c->state.pc != pc) continue;
     if (!prev) {
@@ -626,6 +653,11 @@ bool Verifier::try_summary(uint32_t pc) {
   }
   bool proven = false;
   uint32_t widenings = 0, narrowings = 0;
+  // The join (no widening) of the last invariant and the trip that left it: tried once
+  // when the widened invariant fails, for a bound the widening stepped over (a counter
+  // that comes back one past the threshold below its limit).
+  std::optional<State> joined;
+  bool join_tried = false;
   for (uint32_t round = 0; round < kMaxSummaryRounds && inv; ++round) {
     link_pointers(t, *inv);
     // The invariant must hold the state the path is in (every register and slot).
@@ -643,7 +675,13 @@ bool Verifier::try_summary(uint32_t pc) {
       res_.log += fmt::format("{}: loop summary round {}: {}\n", pc, round,
                               kWhat[static_cast<int>(r)]);
     }
-    if (r == Round::kFailed) break;
+    if (r == Round::kFailed) {
+      if (!joined || join_tried) break;
+      join_tried = true;
+      inv = std::move(joined);
+      joined.reset();
+      continue;
+    }
     if (r == Round::kProven) {
       proven = true;
       break;
@@ -651,6 +689,7 @@ bool Verifier::try_summary(uint32_t pc) {
     if (r == Round::kRelink) continue;
     if (r == Round::kGrow) {
       ++widenings;
+      if (!join_tried) joined = widen_state(*inv, *t.grow, th, WidenMode::kJoin);
       inv = widen_state(*inv, *t.grow, th,
                         widenings >= kThresholdRounds ? WidenMode::kExtreme
                                                       : WidenMode::kThresholds);
@@ -806,6 +845,8 @@ bool Verifier::trial_path_ends(uint32_t pc) {
     t.start = false;
     return false;
   }
+  // A subprogram called from the body is part of the trip.
+  if (cur_.frames.size() > t.depth) return false;
   if (cur_.frames.size() != t.depth || !(*t.body)[pc]) {
     t.exits.push_back(cur_);
     return true;
@@ -923,10 +964,18 @@ void Verifier::track_tags(const Insn& in, const Reg& dst_before, const Reg& src_
     case Form::kAtomic:
       clear(cur_.reg(0));
       clear(cur_.reg(in.src));
-      for (StackSlot& s : cur_.top().stack) clear(s.spill);
+      for (Frame& f : cur_.frames) {
+        for (StackSlot& s : f.stack) clear(s.spill);
+      }
       return;
     case Form::kSt:
     case Form::kStx:
+      // A store into a caller's stack (from a subprogram the body called) may carry a
+      // tag relative to another loop's head: the caller's spills lose theirs.
+      if (dst_before.type == RegType::kStack && dst_before.map + 1 < cur_.frames.size()) {
+        for (StackSlot& s : cur_.frames[dst_before.map].stack) clear(s.spill);
+      }
+      return;
     case Form::kJa:
     case Form::kJa32:
     case Form::kJmpImm:
@@ -942,6 +991,12 @@ void Verifier::track_tags(const Insn& in, const Reg& dst_before, const Reg& src_
 bool Verifier::step() {
   const uint32_t pc = cur_.pc;
   const Insn& in = insns_[pc];
+  // The decoder refuses writes to r10 unless asked to leave them to us (kernel objects,
+  // where only reachable ones are refused).
+  if (writes_register(in, kFramePointer)) {
+    return fail(pc, fmt::format("frame pointer is read only: {} writes r10",
+                                op_info(in.op).mnemonic));
+  }
   switch (form_of(in.op)) {
     case Form::kAluImm:
     case Form::kAluReg:
@@ -1252,6 +1307,13 @@ bool Verifier::do_lddw(uint32_t pc, const Insn& in) {
                                 "{} platform",
                                 ref->map, m.type, map_type_name(m.type), in_.platform.name));
   }
+  if (m.spin_lock_off >= 0 && in_.platform.kernel_rules && in_.type.kernel_type < 64 &&
+      (kernel::kNoSpinLockTypes >> in_.type.kernel_type & 1)) {
+    return fail(pc, fmt::format("invalid map: map {} holds a bpf_spin_lock, which {} programs "
+                                "cannot use ({} progs cannot use bpf_spin_lock yet)",
+                                ref->map, in_.type.name,
+                                in_.type.kernel_type == 1 ? "socket filter" : "tracing"));
+  }
   d = Reg{};
   d.map = ref->map;
   if (ref->kind == LddwRefKind::kMap) {
@@ -1314,6 +1376,12 @@ bool Verifier::check_mem(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn_
         return fail(pc, fmt::format("{}: {} bytes at {} of map {}'s "
                                     "{}-byte value",
                                     oob("map value access out of bounds"), size, range_text(), p.map, m.value_size));
+      }
+      if (m.spin_lock_off >= 0 && lo < m.spin_lock_off + 4 && m.spin_lock_off < hi) {
+        return fail(pc, fmt::format("invalid memory access: {} bytes at {} of map {}'s value "
+                                    "touch its bpf_spin_lock at offset {} (bpf_spin_lock cannot "
+                                    "be accessed directly by load/store)",
+                                    size, range_text(), p.map, m.spin_lock_off));
       }
       if (write && m.read_only) {
         return fail(pc, fmt::format("read-only memory: map {} is read-only", p.map));
@@ -1503,9 +1571,29 @@ bool Verifier::ctx_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn
       break;
     }
   }
+  // An array such as __sk_buff.cb[] takes accesses of any width aligned to it, across its
+  // elements (an 8-byte store over cb[0] and cb[1]).
+  if (!field) {
+    for (size_t i = 0; i < t.fields.size() && !field; ++i) {
+      const CtxField& f = t.fields[i];
+      if (!f.any_width || o < f.offset || o >= f.offset + f.size) continue;
+      int64_t end = f.offset + f.size;
+      for (size_t j = i + 1; j < t.fields.size() && t.fields[j].any_width &&
+                             t.fields[j].offset == end;
+           ++j) {
+        end += t.fields[j].size;
+      }
+      if (o + static_cast<int64_t>(size) <= end) field = &f;
+    }
+  }
   if (!field) {
     return fail(pc, fmt::format("invalid ctx access: no {} field holds {} bytes at offset {}",
                                 t.name, size, o));
+  }
+  if (field->any_width && o % static_cast<int64_t>(size) != 0) {
+    return fail(pc, fmt::format("invalid ctx access: {} bytes at offset {} of {} are not "
+                                "aligned to their size",
+                                size, o, field->name));
   }
   if (kind == Access::kAtomic) {
     return fail(pc, fmt::format("invalid ctx access: atomic operation on {}", field->name));
@@ -1518,7 +1606,7 @@ bool Verifier::ctx_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn
       return fail(pc, fmt::format("pointer leak: storing a {} into ctx field {}",
                                   reg_type_name(value->type), field->name));
     }
-    if (size != field->size) {
+    if (size != field->size && !field->any_width) {
       return fail(pc, fmt::format("invalid ctx access: {}-byte store to the {}-byte field {}",
                                   size, field->size, field->name));
     }
@@ -1553,7 +1641,7 @@ bool Verifier::ctx_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn
     facts_ |= kFlagMemSafe;
     return true;
   }
-  if (size != field->size && !t.narrow_loads) {
+  if (size != field->size && !t.narrow_loads && !field->any_width) {
     return fail(pc, fmt::format("invalid ctx access: {}-byte load of the {}-byte field {}", size,
                                 field->size, field->name));
   }
@@ -1662,6 +1750,12 @@ bool Verifier::do_legacy_load(uint32_t pc, const Insn& in) {
     return fail(pc, fmt::format("unsupported: legacy packet loads are not allowed for {} "
                                 "programs",
                                 in_.type.name));
+  }
+  if (cur_.lock.held) {
+    return fail(pc, fmt::format("lock held: a legacy packet load while the bpf_spin_lock taken "
+                                "at insn {} is held (BPF_LD_[ABS|IND] cannot be used inside "
+                                "bpf_spin_lock-ed region)",
+                                cur_.lock.insn));
   }
   if (!read_reg(pc, 6)) return false;
   if (cur_.reg(6).type != RegType::kCtx) {
@@ -1941,6 +2035,12 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
     return fail(pc, fmt::format("helper not allowed: {} ({}) for {} programs", proto->name, id,
                                 t.name));
   }
+  if (cur_.lock.held && id != kIdSpinUnlock) {
+    return fail(pc, fmt::format("lock held: {} is called while the bpf_spin_lock taken at insn "
+                                "{} is held (function calls are not allowed while holding a "
+                                "lock)",
+                                proto->name, cur_.lock.insn));
+  }
   const MapInfo* map = nullptr;
   uint32_t map_index = 0;
   int mem_arg = -1;  // the register of a pending pointer whose size is the next argument
@@ -2119,8 +2219,10 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
       case ArgKind::kPtrToBtfIdOrNull:
       case ArgKind::kPtrToReleasedBtfIdOrNull:
       case ArgKind::kPtrToPercpuBtfId:
-      case ArgKind::kPtrToKptr:
       case ArgKind::kPtrToSpinLock:
+        if (!spin_lock_op(pc, id, regno)) return false;
+        break;
+      case ArgKind::kPtrToKptr:
       case ArgKind::kPtrToTimer:
       case ArgKind::kPtrToDynptr:
       case ArgKind::kPtrToUninitDynptr:
@@ -2272,6 +2374,55 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
   return true;
 }
 
+// bpf_spin_lock and bpf_spin_unlock: the argument must point exactly at the bpf_spin_lock
+// of a map value; a path holds at most one lock, and unlocks the one it took.
+bool Verifier::spin_lock_op(uint32_t pc, uint32_t id, uint8_t regno) {
+  const Reg& a = cur_.reg(regno);
+  const char* name = id == kIdSpinLock ? "bpf_spin_lock" : "bpf_spin_unlock";
+  if (a.type != RegType::kMapValue) {
+    return fail(pc, fmt::format("invalid helper argument: {} ({}) of {} must point to a "
+                                "bpf_spin_lock in a map value, it is a {}",
+                                rname(regno), describe_reg(a), name, reg_type_name(a.type)));
+  }
+  const MapInfo& m = in_.maps[a.map];
+  if (m.spin_lock_off < 0) {
+    return fail(pc, fmt::format("invalid helper argument: map {}'s value holds no "
+                                "bpf_spin_lock (declare the map with BTF, a struct "
+                                "bpf_spin_lock field in its value)",
+                                a.map));
+  }
+  if (!a.val.is_const()) {
+    return fail(pc, fmt::format("invalid helper argument: {} of {} has a variable offset {}; "
+                                "it must point exactly at the bpf_spin_lock",
+                                rname(regno), name, a.val.to_string()));
+  }
+  const int64_t off = a.off + static_cast<int64_t>(a.val.value());
+  if (off != m.spin_lock_off) {
+    return fail(pc, fmt::format("invalid helper argument: {} of {} points at offset {} of map "
+                                "{}'s value, its bpf_spin_lock is at {}",
+                                rname(regno), name, off, a.map, m.spin_lock_off));
+  }
+  if (id == kIdSpinLock) {
+    if (cur_.lock.held) {
+      return fail(pc, fmt::format("lock held: a second bpf_spin_lock while the one taken at "
+                                  "insn {} is held",
+                                  cur_.lock.insn));
+    }
+    cur_.lock = HeldLock{true, a.id, a.map, pc};
+    return true;
+  }
+  if (!cur_.lock.held) {
+    return fail(pc, "lock not held: bpf_spin_unlock without a bpf_spin_lock before it");
+  }
+  if (cur_.lock.map != a.map || cur_.lock.id != a.id) {
+    return fail(pc, fmt::format("lock not held: bpf_spin_unlock of another lock than the one "
+                                "taken at insn {}",
+                                cur_.lock.insn));
+  }
+  cur_.lock = HeldLock{};
+  return true;
+}
+
 bool Verifier::do_local_call(uint32_t pc, const Insn& in) {
   if (cur_.frames.size() >= kMaxCallDepth) {
     return fail(pc, fmt::format("stack depth: the call would be frame {}, the limit is {}",
@@ -2403,6 +2554,12 @@ bool Verifier::do_exit(uint32_t pc) {
     if (!r0.is_scalar() && !in_.platform.allow_ptr_leaks) {
       return fail(pc, fmt::format("pointer leak: r0 is not a scalar at exit, it is a {}",
                                   reg_type_name(r0.type)));
+    }
+    if (cur_.lock.held) {
+      return fail(pc, fmt::format("lock held: exit while the bpf_spin_lock taken at insn {} is "
+                                  "held (BPF_EXIT instruction in main prog cannot be used "
+                                  "inside bpf_spin_lock-ed region)",
+                                  cur_.lock.insn));
     }
     if (!cur_.refs.empty()) {
       return fail(pc, fmt::format("unreleased reference: the ringbuf reservation from insn {} "

@@ -49,8 +49,10 @@
 //    checked, and insn_flags are set, against the invariant. A path that leaves the body
 //    is an exit; a path that comes back to the head is a trip, and must be covered by the
 //    invariant; when it is not, the invariant is widened with it and the body explored
-//    again (a few times with thresholds, then to the ends of the ranges); an invariant
-//    that holds but is too wide is narrowed to the join of the entry and the trips.
+//    again (a few times with thresholds, then to the ends of the ranges; when a widened
+//    invariant fails, the plain join of the one before and that trip is tried once, for
+//    a bound the thresholds stepped over); an invariant that holds but is too wide is
+//    narrowed to the join of the entry and the trips.
 //  - Ranking. Inside a summary each register and spilled slot carries an induction tag:
 //    "the head's value of location L plus d", kept by mov, add and sub of constants (only
 //    the low 32 bits after 32-bit operations) and dropped by anything else. The loop
@@ -62,9 +64,13 @@
 //    paths make the same progress as the explored ones. Inner loops are summarised inside
 //    the body of the outer one; their exits keep the outer tags of the values the inner
 //    loop did not change.
+//  - Calls. A bpf-to-bpf call in the body is followed inside the summary (the subprogram
+//    is checked under the invariant, in frames above the loop's); a trip is only counted
+//    back at the head in the loop's frame. A store into a caller's stack drops the tags of
+//    that frame's spills, and pruning compares the tags of every frame.
 //  - Result. When the ranking holds, exploration goes on from every exit state (the
 //    invariant refined by the exit branch). When anything fails (an error under the
-//    invariant, no ranking location, a body that calls a subprogram or takes a callback)
+//    invariant, no ranking location, a body or a subprogram it calls that takes a callback)
 //    the summary is dropped, its work does not count towards the complexity limit, and the
 //    loop is followed trip by trip exactly as without summaries. Errors found under an
 //    invariant are never reported: an invariant may hold states the program never reaches.
@@ -117,6 +123,9 @@ struct MapInfo {
   // array_of_maps, hash_of_maps: the index (in VerifyInput::maps) of the inner map template
   // that lookups return a pointer to; -1 when unknown (lookups are then refused).
   int32_t inner = -1;
+  // The byte offset of the struct bpf_spin_lock in a value (from the value's BTF), or -1.
+  // Programs take it with bpf_spin_lock and may not load or store it.
+  int32_t spin_lock_off = -1;
 };
 
 struct VerifyInput {

@@ -17,6 +17,7 @@ const char* engine_name(Engine e) {
     case Engine::kInterp: return "interp";
     case Engine::kJitChecked: return "jit";
     case Engine::kJitTrusted: return "jit-trusted";
+    case Engine::kJitHarden: return "jit-harden";
     case Engine::kNative: return "native";
   }
   return "?";
@@ -71,12 +72,14 @@ Result<std::unique_ptr<Executable>> prepare_bpf(const std::vector<Insn>& insns, 
       exe = make_interpreter(insns);
       break;
     case Engine::kJitChecked:
-    case Engine::kJitTrusted: {
+    case Engine::kJitTrusted:
+    case Engine::kJitHarden: {
       JitOptions opts;
       opts.checked = e == Engine::kJitChecked;
+      opts.harden = e == Engine::kJitHarden;
       opts.helpers = bench_helpers().fns();
       opts.name = name;
-      if (e == Engine::kJitTrusted) opts.insn_flags = insn_flags;
+      if (verified_engine(e)) opts.insn_flags = insn_flags;
       exe = jit_compile(insns, opts);
       break;
     }

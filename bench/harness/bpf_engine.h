@@ -70,8 +70,8 @@ VerifyOutcome verify_program(const VerifyRequest& request);
 // True when the harness was built with the verifier.
 bool verifier_available();
 
-// Prepares `insns` on a BPF engine (not kNative): the interpreter, or the JIT checked or
-// trusted (trusted takes the verifier's insn_flags). Adds the preparation time to
+// Prepares `insns` on a BPF engine (not kNative): the interpreter, or the JIT checked,
+// trusted or trusted with constant blinding (these two take the verifier's insn_flags). Adds the preparation time to
 // times.jit_s and the slots to times.insns.
 Result<std::unique_ptr<Executable>> prepare_bpf(const std::vector<Insn>& insns, Engine e,
                                                 const std::vector<uint8_t>& insn_flags,

@@ -98,7 +98,7 @@ class BpfInstance final : public ProgInstance {
     // Every program of the object on the engine (tail-call targets included).
     for (const LoadedProgram& p : obj->programs) {
       std::vector<uint8_t> flags;
-      if (e == Engine::kJitTrusted) {
+      if (verified_engine(e)) {
         VerifyRequest req;
         req.insns = &p.insns;
         req.type = p.type;

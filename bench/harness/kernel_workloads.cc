@@ -68,7 +68,7 @@ class KernelWorkload final : public Workload {
     if (!insns) return insns.take_error();
     times.load_s += thread_seconds() - t0;
     std::vector<uint8_t> flags;
-    if (e == Engine::kJitTrusted) {
+    if (verified_engine(e)) {
       static const ProgramTypeRegistry types = ProgramTypeRegistry::builtin();
       VerifyRequest req;
       req.insns = &*insns;

@@ -120,11 +120,11 @@ void print_table(const BenchReport& r, std::FILE* out) {
   fmt::print(out,
              "time = median per execution (thread CPU time); spread = widest (p90-p10)/median "
              "of the engines; ratios of medians\n\n");
-  fmt::print(out, "{:<17}{:<4}{:>6} {:>8} {:>8} {:>8} {:>7} | {:>9} {:>9} {:>9} {:>9} | "
-                  "{:>7} {:>7} {:>7} {:>7} | {:>6} {}\n",
+  fmt::print(out, "{:<17}{:<4}{:>6} {:>8} {:>8} {:>8} {:>7} | {:>9} {:>9} {:>9} {:>9} {:>9} | "
+                  "{:>7} {:>7} {:>7} {:>7} {:>7} | {:>6} {}\n",
              "program", "cpu", "insns", "load", "verify", "jit", "ns/ins", "interp", "jit",
-             "trusted", "native", "jit/nat", "int/nat", "int/jit", "tr/chk", "spread",
-             "check");
+             "trusted", "harden", "native", "jit/nat", "int/nat", "int/jit", "tr/chk", "hd/tr",
+             "spread", "check");
   std::string group;
   for (const WorkloadResult& w : r.workloads) {
     if (w.group != group) {
@@ -144,15 +144,16 @@ void print_table(const BenchReport& r, std::FILE* out) {
     bool errors = false;
     for (const EngineResult& e : w.engines) errors = errors || e.status == Status::kError;
     std::string check = !w.mismatches.empty() ? "MISMATCH" : errors ? "ERROR" : "ok";
-    fmt::print(out, "{:<17}{:<4}{:>6} {:>8} {:>8} {:>8} {:>7} | {:>9} {:>9} {:>9} {:>9} | "
-                    "{:>7} {:>7} {:>7} {:>7} | {:>5.0f}% {}\n",
+    fmt::print(out, "{:<17}{:<4}{:>6} {:>8} {:>8} {:>8} {:>7} | {:>9} {:>9} {:>9} {:>9} {:>9} | "
+                    "{:>7} {:>7} {:>7} {:>7} {:>7} | {:>5.0f}% {}\n",
                w.name, w.cpu, insns, fmt_time(load), verify, jit_time, per_insn,
                engine_cell(in), engine_cell(jit), engine_cell(tr),
-               engine_cell(w.of(Engine::kNative)),
+               engine_cell(w.of(Engine::kJitHarden)), engine_cell(w.of(Engine::kNative)),
                fmt_ratio(w.ratio(Engine::kJitChecked, Engine::kNative)),
                fmt_ratio(w.ratio(Engine::kInterp, Engine::kNative)),
                fmt_ratio(w.ratio(Engine::kInterp, Engine::kJitChecked)),
                fmt_ratio(w.ratio(Engine::kJitTrusted, Engine::kJitChecked)),
+               fmt_ratio(w.ratio(Engine::kJitHarden, Engine::kJitTrusted)),
                worst_spread(w) * 100, check);
     for (const std::string& m : w.mismatches) fmt::print(out, "    MISMATCH: {}\n", m);
     for (Engine e : kEngines) {
@@ -207,6 +208,12 @@ void print_table(const BenchReport& r, std::FILE* out) {
                   "(target <= 1.1x: {})\n",
              gt.n, fmt_ratio(gt.value()),
              gt.n == 0 ? std::string("n/a, no verified runs") : verdict(gt.value(), 1.1));
+  // The cost of constant blinding: hardened over plain trusted code.
+  Geomean hk = geomean(r, Engine::kJitHarden, Engine::kJitTrusted, kernel);
+  Geomean hp = geomean(r, Engine::kJitHarden, Engine::kJitTrusted, program);
+  fmt::print(out, "  jit harden/trusted (constant blinding) over the {} compute kernel runs: {}; "
+                  "over the {} program kernel runs: {}\n",
+             hk.n, fmt_ratio(hk.value()), hp.n, fmt_ratio(hp.value()));
   Geomean hj = geomean(r, Engine::kJitChecked, Engine::kNative, heavy);
   Geomean ai = geomean(r, Engine::kInterp, Engine::kNative, kernel);
   Geomean pj = geomean(r, Engine::kJitChecked, Engine::kNative, program);
@@ -276,12 +283,14 @@ std::string to_json(const BenchReport& r) {
     }
     o += "     },\n";
     o += fmt::format("     \"ratios\": {{\"jit_native\": {}, \"interp_native\": {}, "
-                     "\"interp_jit\": {}, \"trusted_checked\": {}, \"trusted_native\": {}}},\n",
+                     "\"interp_jit\": {}, \"trusted_checked\": {}, \"trusted_native\": {}, "
+                     "\"harden_trusted\": {}}},\n",
                      jnum(w.ratio(Engine::kJitChecked, Engine::kNative)),
                      jnum(w.ratio(Engine::kInterp, Engine::kNative)),
                      jnum(w.ratio(Engine::kInterp, Engine::kJitChecked)),
                      jnum(w.ratio(Engine::kJitTrusted, Engine::kJitChecked)),
-                     jnum(w.ratio(Engine::kJitTrusted, Engine::kNative)));
+                     jnum(w.ratio(Engine::kJitTrusted, Engine::kNative)),
+                     jnum(w.ratio(Engine::kJitHarden, Engine::kJitTrusted)));
     o += "     \"mismatches\": [";
     for (size_t m = 0; m < w.mismatches.size(); ++m) {
       o += fmt::format("{}\"{}\"", m ? ", " : "", json_escape(w.mismatches[m]));

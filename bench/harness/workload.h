@@ -17,13 +17,19 @@ enum class Engine : uint8_t {
   kInterp,      // the interpreter
   kJitChecked,  // the JIT with run-time memory checks
   kJitTrusted,  // the JIT without checks, with the verifier's per-insn facts
+  kJitHarden,   // kJitTrusted with constant blinding (JitOptions::harden)
   kNative,      // the same C compiled by clang -O2 for the host
 };
 inline constexpr Engine kEngines[] = {Engine::kInterp, Engine::kJitChecked,
-                                      Engine::kJitTrusted, Engine::kNative};
-inline constexpr int kEngineCount = 4;
+                                      Engine::kJitTrusted, Engine::kJitHarden, Engine::kNative};
+inline constexpr int kEngineCount = 5;
 
-// "interp", "jit", "jit-trusted", "native".
+// The engines that run only verified programs (and use the verifier's per-insn facts).
+inline bool verified_engine(Engine e) {
+  return e == Engine::kJitTrusted || e == Engine::kJitHarden;
+}
+
+// "interp", "jit", "jit-trusted", "jit-harden", "native".
 const char* engine_name(Engine e);
 
 // What preparing a BPF engine cost (zero for native). Seconds of thread CPU time.

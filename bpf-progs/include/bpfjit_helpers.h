@@ -74,7 +74,7 @@ struct xdp_md {
   __u32 egress_ifindex;
 };
 
-/* The leading part of the kernel's struct __sk_buff (the fields socket filters read). */
+/* The kernel's struct __sk_buff. */
 struct __sk_buff {
   __u32 len;
   __u32 pkt_type;
@@ -93,7 +93,46 @@ struct __sk_buff {
   __u32 tc_classid;
   __u32 data;
   __u32 data_end;
+  __u32 napi_id;
+  __u32 family;
+  __u32 remote_ip4;
+  __u32 local_ip4;
+  __u32 remote_ip6[4];
+  __u32 local_ip6[4];
+  __u32 remote_port;
+  __u32 local_port;
+  __u32 data_meta;
+  __u64 flow_keys; /* a pointer in the kernel's (__bpf_md_ptr) */
+  __u64 tstamp;
+  __u32 wire_len;
+  __u32 gso_segs;
+  __u64 sk; /* a pointer in the kernel's (__bpf_md_ptr) */
+  __u32 gso_size;
+  __u8 tstamp_type;
+  __u32 : 24;
+  __u64 hwtstamp;
 };
+
+/* tc verdicts */
+#define TC_ACT_UNSPEC (-1)
+#define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
+#define TC_ACT_REDIRECT 7
+
+/* helper flags */
+#define BPF_F_RECOMPUTE_CSUM (1ULL << 0)
+#define BPF_F_INVALIDATE_HASH (1ULL << 1)
+#define BPF_F_HDR_FIELD_MASK 0xfULL
+#define BPF_F_PSEUDO_HDR (1ULL << 4)
+#define BPF_F_MARK_MANGLED_0 (1ULL << 5)
+#define BPF_F_MARK_ENFORCE (1ULL << 6)
+#define BPF_F_INGRESS (1ULL << 0)
+#define BPF_HDR_START_MAC 0
+#define BPF_HDR_START_NET 1
+#define BPF_CSUM_LEVEL_QUERY 0
+#define BPF_CSUM_LEVEL_INC 1
+#define BPF_CSUM_LEVEL_DEC 2
+#define BPF_CSUM_LEVEL_RESET 3
 
 /* Helpers, by the kernel's ids (include/uapi/linux/bpf.h, __BPF_FUNC_MAPPER). */
 static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
@@ -109,9 +148,35 @@ static long (*bpf_perf_event_output)(void *ctx, void *map, __u64 flags, void *da
                                      __u64 size) = (void *)25;
 static long (*bpf_skb_load_bytes)(const void *skb, __u32 offset, void *to, __u32 len) =
     (void *)26;
+static long (*bpf_skb_store_bytes)(void *skb, __u32 offset, const void *from, __u32 len,
+                                   __u64 flags) = (void *)9;
+static long (*bpf_l3_csum_replace)(void *skb, __u32 offset, __u64 from, __u64 to,
+                                   __u64 size) = (void *)10;
+static long (*bpf_l4_csum_replace)(void *skb, __u32 offset, __u64 from, __u64 to,
+                                   __u64 flags) = (void *)11;
+static long (*bpf_clone_redirect)(void *skb, __u32 ifindex, __u64 flags) = (void *)13;
+static long (*bpf_skb_vlan_push)(void *skb, __be16 vlan_proto, __u16 vlan_tci) = (void *)18;
+static long (*bpf_skb_vlan_pop)(void *skb) = (void *)19;
+static long (*bpf_redirect)(__u32 ifindex, __u64 flags) = (void *)23;
+static __s64 (*bpf_csum_diff)(__be32 *from, __u32 from_size, __be32 *to, __u32 to_size,
+                              __wsum seed) = (void *)28;
+static __u32 (*bpf_get_hash_recalc)(void *skb) = (void *)34;
+static long (*bpf_skb_pull_data)(void *skb, __u32 len) = (void *)39;
+static __s64 (*bpf_csum_update)(void *skb, __wsum csum) = (void *)40;
+static void (*bpf_set_hash_invalid)(void *skb) = (void *)41;
+static long (*bpf_set_hash)(void *skb, __u32 hash) = (void *)48;
+static long (*bpf_skb_load_bytes_relative)(const void *skb, __u32 offset, void *to, __u32 len,
+                                           __u32 start_header) = (void *)68;
+static long (*bpf_csum_level)(void *skb, __u64 level) = (void *)135;
 static long (*bpf_map_push_elem)(void *map, const void *value, __u64 flags) = (void *)87;
 static long (*bpf_map_pop_elem)(void *map, void *value) = (void *)88;
 static long (*bpf_map_peek_elem)(void *map, void *value) = (void *)89;
+/* A lock inside a map value: the verifier finds it in the value's BTF by its name. */
+struct bpf_spin_lock {
+  __u32 val;
+};
+static void (*bpf_spin_lock)(struct bpf_spin_lock *lock) = (void *)93;
+static void (*bpf_spin_unlock)(struct bpf_spin_lock *lock) = (void *)94;
 static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 flags) =
     (void *)130;
 static void *(*bpf_ringbuf_reserve)(void *ringbuf, __u64 size, __u64 flags) = (void *)131;

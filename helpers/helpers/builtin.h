@@ -63,7 +63,7 @@ void add_map_helpers(HelperTable& t);
 void add_ringbuf_helpers(HelperTable& t);
 void add_string_helpers(HelperTable& t);
 void add_misc_helpers(HelperTable& t);
-void add_packet_helpers(HelperTable& t);
+void add_skb_helpers(HelperTable& t);
 
 // Registers a built-in; the built-ins are a fixed list, so a refusal is a bug.
 void add_builtin(HelperTable& t, HelperProto proto);

@@ -109,6 +109,32 @@ uint64_t perf_event_output(uint64_t, uint64_t map, uint64_t flags, uint64_t data
   return err(static_cast<PerfEventArrayMap*>(m)->output(flags, ptr(data), size));
 }
 
+// bpf_spin_lock(lock) and bpf_spin_unlock(lock): the verifier proves for verified programs
+// that `lock` is the bpf_spin_lock of a map value, taken once and given back before exit;
+// an unverified (checked) program that breaks the rules stops with a fault instead of
+// dead-locking.
+uint64_t spin_lock(uint64_t lock, uint64_t, uint64_t, uint64_t, uint64_t, RunContext* ctx) {
+  HostEnv* env = host_env(ctx);
+  if (env == nullptr || lock % 4 != 0 || !can_access(ctx, lock, 4, true)) {
+    ctx->fault();
+    return 0;
+  }
+  if (!env->take_lock(ptr<uint32_t>(lock))) {
+    env->set_fault_message("bpf_spin_lock while the run already holds a lock");
+    ctx->fault();
+  }
+  return 0;
+}
+
+uint64_t spin_unlock(uint64_t lock, uint64_t, uint64_t, uint64_t, uint64_t, RunContext* ctx) {
+  HostEnv* env = host_env(ctx);
+  if (env == nullptr || !env->give_lock(ptr<uint32_t>(lock))) {
+    if (env != nullptr) env->set_fault_message("bpf_spin_unlock of a lock the run does not hold");
+    ctx->fault();
+  }
+  return 0;
+}
+
 }  // namespace
 
 void add_map_helpers(HelperTable& t) {
@@ -135,6 +161,10 @@ void add_map_helpers(HelperTable& t) {
                   RetKind::kInteger,
                   {A::kPtrToCtx, A::kConstMapPtr, A::kScalar, A::kPtrToMem,
                    A::kConstSizeOrZero}});
+  add_builtin(t, {helper_id::kSpinLock, "spin_lock", spin_lock, RetKind::kVoid,
+                  {A::kPtrToSpinLock}});
+  add_builtin(t, {helper_id::kSpinUnlock, "spin_unlock", spin_unlock, RetKind::kVoid,
+                  {A::kPtrToSpinLock}});
 }
 
 }  // namespace bpfjit::builtin

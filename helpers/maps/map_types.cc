@@ -76,6 +76,7 @@ constexpr MapHelperFamily kMapHelperFamilies[] = {
     {"cgrp_storage_delete", kOpLocalStorage}, {"ringbuf_output", kOpRingbuf},
     {"ringbuf_reserve", kOpRingbuf},       {"ringbuf_query", kOpRingbuf},
     {"ringbuf_reserve_dynptr", kOpRingbuf}, {"user_ringbuf_drain", kOpUserRingbufDrain},
+    {"spin_lock", kOpSpinLock},            {"spin_unlock", kOpSpinLock},
 };
 
 }  // namespace

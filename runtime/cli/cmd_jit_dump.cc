@@ -1,4 +1,4 @@
-// bpfjit jit-dump FILE [--trusted]: the x86-64 code the JIT makes for a program, each eBPF
+// bpfjit jit-dump FILE [--trusted] [--harden]: the x86-64 code the JIT makes for a program, each eBPF
 // instruction as a comment above the native instructions it became.
 #include <fmt/format.h>
 
@@ -17,6 +17,7 @@ namespace {
 struct JitDumpCmdOptions {
   std::string input;
   bool trusted = false;
+  bool harden = false;
 };
 
 int run_jit_dump(const JitDumpCmdOptions& o) {
@@ -27,6 +28,7 @@ int run_jit_dump(const JitDumpCmdOptions& o) {
   }
   JitOptions jo;
   jo.checked = !o.trusted;
+  jo.harden = o.harden;
   jo.helpers = conformance_helpers();
   auto text = jit_dump(*insns, jo);
   if (!text) {
@@ -49,6 +51,9 @@ Command add_jit_dump_command(CLI::App& parent) {
       ->check(CLI::ExistingFile);
   app->add_flag("--trusted", o->trusted,
                 "the code of trusted mode (no memory checks) instead of checked mode");
+  app->add_flag("--harden", o->harden,
+                "the code with constant blinding: each immediate of the program appears xor "
+                "a random key, combined at run time");
   return Command{app, [o] { return run_jit_dump(*o); }};
 }
 

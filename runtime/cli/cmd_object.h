@@ -46,6 +46,7 @@ struct ObjectRunOptions {
   uint64_t repeat = 1;  // runs; the last run's r0 is printed
   bool dump_maps = false;
   bool checked = false; // skip the verifier, check accesses at run time (--checked)
+  bool harden = false;  // JIT: constant blinding (--harden)
   BtfCliOptions btf;    // --btf, --kconfig
 };
 

@@ -47,6 +47,7 @@ int run_run(const RunCmdOptions& o) {
   ropts.budget = o.budget;
   ropts.perf_map = o.perf_map;
   ropts.checked = o.object.checked;
+  ropts.harden = o.object.harden;
   auto r0 = run_once(std::move(*insns), mem, ropts);
   if (!r0) {
     print_error(kToolName, r0.error());
@@ -80,6 +81,9 @@ Command add_run_command(CLI::App& parent) {
   app->add_flag("--checked", o->object.checked,
                 "run without the verifier's proof: every memory access is checked at run "
                 "time instead (by default a program runs only when the verifier accepts it)");
+  app->add_flag("--harden", o->object.harden,
+                "JIT: constant blinding, as the kernel's bpf_jit_harden (no immediate of the "
+                "program verbatim in the code)");
   app->add_flag("--perf-map", o->perf_map,
                 "JIT: append the code's address, size and name to /tmp/perf-PID.map for perf");
   app->add_option("--budget", o->budget,

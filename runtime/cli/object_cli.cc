@@ -192,6 +192,7 @@ int run_object(const std::string& path, const std::string& mem, EngineKind engin
   PrepareOptions popts;
   popts.engine = engine;
   popts.safety = o.checked ? Safety::kChecked : Safety::kVerified;
+  popts.harden = o.harden;
   popts.mem_size = data.size();
   if (auto r = (*obj)->prepare_all(popts); !r) {
     print_error(kToolName, r.error());

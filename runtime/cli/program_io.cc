@@ -94,6 +94,7 @@ Result<uint64_t> run_once(std::vector<Insn> insns, std::vector<uint8_t>& mem,
   eopts.kind = opts.engine;
   eopts.helpers = conformance_helpers();
   eopts.perf_map = opts.perf_map;
+  eopts.harden = opts.harden;
   if (!opts.checked) {
     verifier::VerifyInput in{insns, {}, {}, mem_program_type(), {}, mem.size()};
     verifier::VerifyResult vr = verifier::verify(in);

@@ -39,6 +39,7 @@ struct RunOptions {
   // and `bpfjit run --checked`). Otherwise the program must verify as a mem program with
   // the buffer's size, and then runs trusted.
   bool checked = false;
+  bool harden = false;  // JIT: constant blinding
 };
 
 // Runs the program once: r1/r2 = mem's address and length (0 and 0 when mem is empty),

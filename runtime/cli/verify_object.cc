@@ -48,7 +48,7 @@ Result<std::vector<ProgramVerdict>> verify_object_programs(std::span<const uint8
   // helper ids unchecked): the kernel's program types check them.
   if (linux) {
     lo.type_override = "mem";
-    lo.decode_packet_loads = true;
+    lo.kernel_decode = true;
   }
   auto obj = load_object(bytes, lo);
   if (!obj) return obj.error();

@@ -154,7 +154,7 @@ bool is_reg_token(const std::string& t) { return !t.empty() && t[0] == '%'; }
 
 class Assembler {
  public:
-  Result<std::vector<Insn>> run(std::string_view text);
+  Result<std::vector<Insn>> run(std::string_view text, const DecodeOptions& opts);
 
  private:
   struct Slot {
@@ -544,7 +544,7 @@ Result<void> Assembler::resolve(uint32_t pc) {
   return error("internal: target on an instruction that takes none");
 }
 
-Result<std::vector<Insn>> Assembler::run(std::string_view text) {
+Result<std::vector<Insn>> Assembler::run(std::string_view text, const DecodeOptions& opts) {
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t eol = text.find('\n', pos);
@@ -569,7 +569,7 @@ Result<std::vector<Insn>> Assembler::run(std::string_view text) {
   std::vector<Insn> insns;
   insns.reserve(slots_.size());
   for (const Slot& s : slots_) insns.push_back(s.insn);
-  if (auto v = validate(insns); !v) {
+  if (auto v = validate(insns, opts); !v) {
     Diagnostic d = v.take_error();
     d.code = ErrorCode::kAssemble;
     if (d.insn != kNoInsn && d.insn < slots_.size()) {
@@ -582,6 +582,8 @@ Result<std::vector<Insn>> Assembler::run(std::string_view text) {
 
 }  // namespace
 
-Result<std::vector<Insn>> assemble(std::string_view text) { return Assembler().run(text); }
+Result<std::vector<Insn>> assemble(std::string_view text, const DecodeOptions& opts) {
+  return Assembler().run(text, opts);
+}
 
 }  // namespace bpfjit

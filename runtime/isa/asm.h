@@ -48,6 +48,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/isa/decode.h"
 #include "runtime/isa/isa.h"
 #include "runtime/isa/result.h"
 
@@ -56,7 +57,8 @@ namespace bpfjit {
 // Assembles a whole program. Returns the decoded instructions, as decode() would produce
 // them from the encoded bytes (lddw's second slot included, jump targets in Insn::imm64),
 // validated with validate(). Errors have code kAssemble and a message that starts with
-// the line number: "line 7: unknown mnemonic 'addd'".
-Result<std::vector<Insn>> assemble(std::string_view text);
+// the line number: "line 7: unknown mnemonic 'addd'". `opts` relaxes the validation as it
+// does decode()'s (e.g. writes to r10 left for a kernel-style verifier to judge).
+Result<std::vector<Insn>> assemble(std::string_view text, const DecodeOptions& opts = {});
 
 }  // namespace bpfjit

@@ -154,7 +154,7 @@ Result<void> check_insn_fields(const Insn& in, uint32_t pc, const DecodeOptions&
   if (use.src && in.src >= kNumRegs) {
     return decode_error(pc, fmt::format("src register r{} does not exist", in.src));
   }
-  if (writes_register(in, kFramePointer)) {
+  if (!opts.allow_r10_writes && writes_register(in, kFramePointer)) {
     return decode_error(pc, fmt::format("{} writes r10, which is read-only", info.mnemonic));
   }
   return {};

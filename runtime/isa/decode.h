@@ -22,6 +22,9 @@ struct DecodeOptions {
   // Accept lddw with src 1..6 (map references, code addresses). An object loader resolves
   // them before a program runs; raw programs from a user usually may not hold them.
   bool allow_pseudo_lddw = true;
+  // Accept writes to r10, for a verifier that refuses them where they are reachable, as
+  // the kernel's does. Engines never run such programs.
+  bool allow_r10_writes = false;
 };
 
 // Decodes and validates a whole program. Refuses, naming the instruction index and the

@@ -10,13 +10,16 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <cstdarg>
 #include <memory>
 #include <mutex>
 #include <tuple>
 
+#include "helpers/kernel_tables.h"
 #include "helpers/log.h"
+#include "helpers/map_types.h"
 #include "runtime/loader/btf_relo.h"
 
 namespace bpfjit {
@@ -117,13 +120,16 @@ class ObjectReader {
   Result<void> read_btf_map_relocations(const Section& rs);
   Result<void> read_legacy_maps();
   Result<void> read_btf_maps();
-  // What a BTF map definition's `values` field declares (prog_array and map-in-map).
+  // What a BTF map definition declares beyond its MapSpec: the `values` field (prog_array
+  // and map-in-map) and the bpf_spin_lock inside its value type.
   struct BtfMapValues {
     enum Kind : uint8_t { kNone, kPrograms, kMaps } kind = kNone;
     uint64_t offset = 0;           // of the values array in the definition
     uint64_t size = 0;             // of the definition with its initial values (st_size)
     std::optional<MapSpec> inner;  // kMaps: the inner map template
+    int32_t spin_lock_off = -1;    // the value's struct bpf_spin_lock, -1 when none
   };
+  Result<int32_t> find_spin_lock(const std::string& name, uint32_t type_id) const;
   Result<MapSpec> parse_btf_map(const std::string& name, const btf_type* def,
                                 BtfMapValues* values) const;
   Result<void> parse_btf_map_values(const std::string& name, const btf_type* def,
@@ -515,6 +521,13 @@ Result<void> ObjectReader::read_btf_maps() {
     d.btf = true;
     d.inner = std::move(values.inner);
     if (d.inner) d.spec.inner = std::make_shared<const MapSpec>(*d.inner);
+    d.spin_lock_off = values.spin_lock_off;
+    if (const MapTypeInfo* info = map_type_info(d.spec.type);
+        d.spin_lock_off >= 0 && (info == nullptr || (info->ops & kOpSpinLock) == 0)) {
+      return load_error(fmt::format("map {}: its value holds a bpf_spin_lock, which a {} map "
+                                    "cannot hold (only hash, array and the local storages)",
+                                    name, map_type_name(d.spec.type)));
+    }
     obj_.maps.push_back(std::move(d));
     values.size = sym->sym.st_size;
     btf_map_values_.push_back(values);
@@ -587,6 +600,11 @@ Result<MapSpec> ObjectReader::parse_btf_map(const std::string& name, const btf_t
     } else if (mname == "value") {
       v = type_size();
       if (v) spec.value_size = *v, have_value_size = true;
+      if (v && values != nullptr) {
+        auto lock = find_spin_lock(name, mt->type);
+        if (!lock) return lock.take_error();
+        values->spin_lock_off = *lock;
+      }
     } else if (mname == "map_extra") {
       v = uint_value();
       if (v) spec.map_extra = *v;
@@ -615,6 +633,43 @@ Result<MapSpec> ObjectReader::parse_btf_map(const std::string& name, const btf_t
     if (!have_value_size) spec.value_size = 4;
   }
   return spec;
+}
+
+// The offset of the struct bpf_spin_lock in a map's value type (searched in nested structs
+// too, as the kernel does), or -1. A value may hold one lock.
+Result<int32_t> ObjectReader::find_spin_lock(const std::string& name, uint32_t type_id) const {
+  const btf* b = btf_.get();
+  int32_t found = -1;
+  // Depth-first over struct and union members; `base` is the member's byte offset.
+  std::function<Result<void>(uint32_t, uint64_t, int)> walk =
+      [&](uint32_t id, uint64_t base, int depth) -> Result<void> {
+    const btf_type* t = skip_mods(b, id);
+    if (t == nullptr || depth > 16) return {};
+    if (!btf_is_struct(t) && !btf_is_union(t)) return {};
+    const char* tname = btf__name_by_offset(b, t->name_off);
+    if (tname != nullptr && std::string_view(tname) == "bpf_spin_lock") {
+      if (found >= 0) {
+        return load_error(fmt::format("map {}: its value holds more than one bpf_spin_lock (at "
+                                      "offsets {} and {})",
+                                      name, found, base));
+      }
+      found = static_cast<int32_t>(base);
+      return {};
+    }
+    const btf_member* m = btf_members(t);
+    for (uint16_t i = 0; i < btf_vlen(t); ++i, ++m) {
+      if (auto r = walk(m->type, base + btf_member_bit_offset(t, i) / 8, depth + 1); !r) return r;
+    }
+    return {};
+  };
+  // The value type itself being a bpf_spin_lock does not count: the kernel looks at fields.
+  const btf_type* t = skip_mods(b, type_id);
+  if (t == nullptr || (!btf_is_struct(t) && !btf_is_union(t))) return -1;
+  const btf_member* m = btf_members(t);
+  for (uint16_t i = 0; i < btf_vlen(t); ++i, ++m) {
+    if (auto r = walk(m->type, btf_member_bit_offset(t, i) / 8, 1); !r) return r.take_error();
+  }
+  return found;
 }
 
 // `__array(values, T)`: a flexible array of pointers to T, the definition's last field.
@@ -1035,7 +1090,8 @@ Result<void> ObjectReader::link(const Func& main, LoadedProgram& prog) {
 
   DecodeOptions dopts;
   dopts.allow_pseudo_lddw = false;
-  dopts.allow_packet_loads = prog.type->packet_loads || opts_.decode_packet_loads;
+  dopts.allow_packet_loads = prog.type->packet_loads || opts_.kernel_decode;
+  dopts.allow_r10_writes = opts_.kernel_decode;
   auto insns = decode(raw, dopts);
   if (!insns) return prefix(insns.error());
   prog.insns = std::move(insns).value();
@@ -1258,11 +1314,18 @@ const char* lddw_ref_kind_name(LddwRefKind kind) {
 }
 
 std::string program_type_for_section(const std::string& section) {
-  if (starts_with(section, "xdp")) return "xdp";
-  if (starts_with(section, "socket") || starts_with(section, "tc") ||
-      starts_with(section, "classifier")) {
-    return "socket_filter";
+  // libbpf's section names (helpers/kernel_section_names.def) for the kernel types the
+  // runtime runs: "tc", "classifier" and "action" give sched_cls / sched_act,
+  // "cgroup_skb/ingress" gives cgroup_skb, ...
+  if (auto m = kernel::match_section(section)) {
+    const std::string_view k = m->prog_type->name;
+    for (std::string_view runnable :
+         {"xdp", "socket_filter", "sched_cls", "sched_act", "cgroup_skb"}) {
+      if (k == runnable) return std::string(k);
+    }
   }
+  if (starts_with(section, "xdp")) return "xdp";
+  if (starts_with(section, "socket")) return "socket_filter";
   return "mem";
 }
 

@@ -88,6 +88,8 @@ struct MapDef {
   // The initial slots, by index. The runtime fills a prog_array's slots with the programs
   // named (those that loaded); a map-in-map's slots get the maps named.
   std::vector<MapSlot> slots;
+  // The byte offset of the struct bpf_spin_lock in the value (from the value's BTF), or -1.
+  int32_t spin_lock_off = -1;
 };
 
 struct LoadedProgram {
@@ -118,10 +120,11 @@ struct LoadOptions {
   const ProgramTypeRegistry* types = nullptr;     // null: the built-in types
   // Use this program type for every program instead of guessing it from the section name.
   std::string type_override;
-  // Decode legacy packet loads (LD ABS/IND) whatever the program type allows: for loading
-  // kernel objects as `mem` and verifying them on the linux platform, whose program types
-  // decide.
-  bool decode_packet_loads = false;
+  // Decode as the kernel does, for loading kernel objects as `mem` and verifying them on
+  // the linux platform: legacy packet loads (LD ABS/IND) whatever the program type allows
+  // (the platform's program types decide), and writes to r10, which the kernel refuses
+  // only where they are reachable (so does the verifier). Such programs are not run.
+  bool kernel_decode = false;
   // The largest linked program accepted, in slots.
   size_t max_slots = kMaxProgramSlots;
   // CO-RE: the target BTF, a raw BTF file (/sys/kernel/btf/vmlinux) or an ELF object with

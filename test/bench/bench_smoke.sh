@@ -24,7 +24,7 @@ r = json.load(open(sys.argv[1]))
 names = sorted(w["name"] for w in r["workloads"])
 assert names == ["fnv1a", "tail_chain"], names
 for w in r["workloads"]:
-    for e in ("interp", "jit", "jit-trusted", "native"):
+    for e in ("interp", "jit", "jit-trusted", "jit-harden", "native"):
         assert w["engines"][e]["status"] in ("ok", "n/a"), (w["name"], e)
     assert w["engines"]["native"]["median_s"] > 0
     assert not w["mismatches"]

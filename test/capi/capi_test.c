@@ -379,6 +379,21 @@ static void test_mem_verify(void) {
   CHECK(st.runs == 2);  /* counters restart at each prepare */
   CHECK(st.errors == 1);
 
+  /* Constant blinding: the same results, verified and checked (the interpreter ignores it). */
+  o.harden = true;
+  for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); ++i) {
+    for (int checked = 0; checked <= 1; ++checked) {
+      o.engine = engines[i];
+      o.safety = checked ? BPFJIT_SAFETY_CHECKED : BPFJIT_SAFETY_VERIFIED;
+      REQUIRE_OK(bpfjit_program_prepare(prog, &o));
+      uint64_t r0 = 0;
+      CHECK_OK(bpfjit_program_run(prog, digits, 9, NULL, &r0));
+      CHECK(r0 == 0xcbf43926u);
+    }
+  }
+  o.harden = false;
+  o.safety = BPFJIT_SAFETY_VERIFIED;
+
   /* The interpreter counts instructions: a budget of 20 stops the loop over 9 bytes. */
   o.engine = BPFJIT_ENGINE_INTERPRETER;
   REQUIRE_OK(bpfjit_program_prepare(prog, &o));

@@ -37,7 +37,7 @@ case $case_name in
     [ -f "$obj" ] || { echo "bpf-progs object $obj not built"; exit 77; }
     "$bpfjit" inspect "$obj" > out.txt || fail "inspect exit $?"
     # Each program: the kernel program type and expected attach type of its section.
-    grep -Eq '^  \S+ +section tc +type socket_filter .* prog_type sched_cls +attach_type -$' out.txt ||
+    grep -Eq '^  \S+ +section tc +type sched_cls .* prog_type sched_cls +attach_type -$' out.txt ||
       fail "no tc line: $(cat out.txt)"
     grep -Eq '^  \S+ +section classifier .* prog_type sched_cls +attach_type -$' out.txt ||
       fail "no classifier line: $(cat out.txt)"
@@ -101,6 +101,32 @@ case $case_name in
       fi
       grep -q "budget" err.txt || fail "$engine stderr: $(cat err.txt)"
     done
+    ;;
+  harden)
+    # jit-dump --harden: no immediate of the program in the x86 lines (the eBPF lines, "N: ...",
+    # name them), each blinded as a value xor a key; without it they are there.
+    printf 'mov %%r0, 0x1c2d3e4f\nadd %%r0, 0x2a3b4c5d\njgt %%r0, 0x3e4f5a6b, +2\nlddw %%r6, 0x4a5b6c7d1e2f3a4b\nadd %%r0, %%r6\nstw [%%r10-8], 0x5b6c7d1e\nexit\n' > imms.s
+    for mode in "" --trusted; do
+      "$bpfjit" jit-dump imms.s $mode > plain.txt || fail "jit-dump $mode exit $?"
+      "$bpfjit" jit-dump imms.s $mode --harden > hard.txt || fail "jit-dump $mode --harden exit $?"
+      grep -Ev '^ *[0-9]+: ' plain.txt > plain.x86
+      grep -Ev '^ *[0-9]+: ' hard.txt > hard.x86
+      for imm in 1C2D3E4F 2A3B4C5D 3E4F5A6B 4A5B6C7D1E2F3A4B 5B6C7D1E; do
+        grep -qi "0x$imm" plain.x86 || fail "jit-dump $mode lacks 0x$imm: $(cat plain.txt)"
+        if grep -qi -e "${imm:0:8}" -e "${imm: -8}" hard.x86; then
+          fail "jit-dump $mode --harden shows $imm: $(cat hard.txt)"
+        fi
+      done
+      grep -q '^xor rax, 0x' hard.x86 || fail "no blinding in: $(cat hard.txt)"
+      grep -q '^ *0: mov %r0, ' hard.txt || fail "no eBPF lines in: $(cat hard.txt)"
+    done
+    # run --harden: the same results on every engine and mode (the interpreter ignores it).
+    printf '\x01\x02\x03\xff' > mem.bin
+    for engine in interp jit auto; do
+      expect_r0 0x10000010c "$bpfjit" run "$data/sample.s" --mem mem.bin --engine $engine --harden
+      expect_r0 0x10000010c "$bpfjit" run "$data/sample.s" --mem mem.bin --engine $engine --harden --checked
+    done
+    "$bpfjit" run --help | grep -q -- "--harden" || fail "run --help lacks --harden"
     ;;
   plugin)
     need_conformance

@@ -1,6 +1,6 @@
 # Tests of the built `bpfjit` tool and the conformance plugin (a shell script drives them).
 if(TARGET bpfjit_cli AND TARGET bpfjit-conformance-plugin)
-  foreach(case version asm-disasm run refused plugin conformance)
+  foreach(case version asm-disasm run refused harden plugin conformance)
     add_test(NAME cli.${case}
       COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/cli_test.sh ${case}
               $<TARGET_FILE:bpfjit_cli> $<TARGET_FILE:bpfjit-conformance-plugin>

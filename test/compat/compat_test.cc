@@ -99,6 +99,9 @@ Comparison compare() {
       // verdicts (target.btf, cut by record.sh), never the machine's own.
       cli::ObjectVerifyOptions opts;
       opts.load.target_btf = std::string(BPFJIT_COMPAT_DATA_DIR) + "/target.btf";
+      // Code only in .text has no section to imply a type: the oracle loads it as a
+      // socket filter (kernel_verdicts.c, kSectionTypes), and a user gives --type.
+      if (k[2] == ".text") opts.type = "socket_filter";
       auto v = cli::verify_object_programs(bytes, verifier::linux_platform(), opts);
       if (v) {
         ours[object] = std::move(*v);

@@ -1,4 +1,5 @@
-// The 313 positive tests of the eBPF conformance suite, run on every engine.
+// The 313 positive tests of the eBPF conformance suite, run on every engine, and on the JIT
+// with constant blinding (EngineOptions::harden) too.
 //
 // Each case of ${BPFJIT_CONFORMANCE_DIR}/cases.tsv (already assembled by the suite's data
 // snapshot) is decoded, made ready by prepare_engine() for the engine under test and run
@@ -20,8 +21,15 @@
 namespace bpfjit {
 namespace {
 
-// The engines every case runs on.
-const std::vector<EngineKind> kEngines = {EngineKind::kInterpreter, EngineKind::kJit};
+// The engines every case runs on: the interpreter, the JIT, the JIT with constant blinding.
+struct Engine {
+  EngineKind kind;
+  bool harden;
+  const char* name;
+};
+const std::vector<Engine> kEngines = {{EngineKind::kInterpreter, false, "interp"},
+                                      {EngineKind::kJit, false, "jit"},
+                                      {EngineKind::kJit, true, "jit_harden"}};
 
 struct Case {
   std::string file;  // e.g. "add.data"
@@ -80,13 +88,14 @@ uint64_t return_r1(uint64_t r1, uint64_t, uint64_t, uint64_t, uint64_t, RunConte
 }
 
 // Runs one case on one engine: its r0, or why there is none.
-Result<uint64_t> run_case(const Case& c, EngineKind engine) {
+Result<uint64_t> run_case(const Case& c, const Engine& engine) {
   auto insns = decode_bytes(c.program);
   if (!insns) return insns.take_error();
   std::vector<HelperFn> helpers(6, nullptr);
   helpers[5] = &return_r1;
   EngineOptions opts;
-  opts.kind = engine;
+  opts.kind = engine.kind;
+  opts.harden = engine.harden;
   opts.helpers = helpers;
   opts.name = c.file;
   auto exe = prepare_engine(std::move(*insns), opts);
@@ -120,13 +129,13 @@ std::string test_name(const std::string& file) {
 // --- one test per engine and case ---------------------------------------------------------
 
 struct CaseParam {
-  EngineKind engine;
+  Engine engine;
   size_t index;  // into all_cases(); SIZE_MAX when the suite is absent
 };
 
 std::vector<CaseParam> case_params() {
   std::vector<CaseParam> params;
-  for (EngineKind e : kEngines) {
+  for (const Engine& e : kEngines) {
     if (all_cases().empty()) params.push_back({e, SIZE_MAX});
     for (size_t i = 0; i < all_cases().size(); ++i) params.push_back({e, i});
   }
@@ -151,14 +160,14 @@ TEST_P(ConformanceCaseTest, ReturnsExpectedR0) {
 INSTANTIATE_TEST_SUITE_P(
     Suite, ConformanceCaseTest, ::testing::ValuesIn(case_params()),
     [](const ::testing::TestParamInfo<CaseParam>& info) {
-      std::string engine = engine_kind_name(info.param.engine);
+      std::string engine = info.param.engine.name;
       if (info.param.index == SIZE_MAX) return engine + "_absent";
       return engine + "_" + test_name(all_cases()[info.param.index].file);
     });
 
 // --- one summary per engine: every failing file and the count -----------------------------
 
-class ConformanceSummaryTest : public ::testing::TestWithParam<EngineKind> {};
+class ConformanceSummaryTest : public ::testing::TestWithParam<Engine> {};
 
 TEST_P(ConformanceSummaryTest, EveryCasePasses) {
   if (all_cases().empty()) {
@@ -176,7 +185,7 @@ TEST_P(ConformanceSummaryTest, EveryCasePasses) {
                   (r0.ok() ? "wrong r0" : r0.error().to_string());
     }
   }
-  std::printf("%s: %zu of %zu conformance cases pass\n", engine_kind_name(GetParam()), passed,
+  std::printf("%s: %zu of %zu conformance cases pass\n", GetParam().name, passed,
               all_cases().size());
   EXPECT_EQ(passed, all_cases().size()) << "failing cases:" << failures;
   // The snapshot holds 313 positive tests; fewer means cases.tsv was not read completely.
@@ -184,8 +193,8 @@ TEST_P(ConformanceSummaryTest, EveryCasePasses) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Suite, ConformanceSummaryTest, ::testing::ValuesIn(kEngines),
-                         [](const ::testing::TestParamInfo<EngineKind>& info) {
-                           return std::string(engine_kind_name(info.param));
+                         [](const ::testing::TestParamInfo<Engine>& info) {
+                           return std::string(info.param.name);
                          });
 
 }  // namespace

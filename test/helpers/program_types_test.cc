@@ -118,9 +118,11 @@ TEST(ProgramTypesTest, HelperWhitelistPerType) {
 
 TEST(ProgramTypesTest, RegistryBuiltinsAndHostTypes) {
   ProgramTypeRegistry reg = ProgramTypeRegistry::builtin();
-  EXPECT_EQ(reg.names(), (std::vector<std::string>{"mem", "xdp", "socket_filter"}));
+  EXPECT_EQ(reg.names(), (std::vector<std::string>{"mem", "xdp", "socket_filter", "sched_cls",
+                                                    "sched_act", "cgroup_skb"}));
   EXPECT_EQ(reg.find("xdp")->ctx_size, 24u);
-  EXPECT_EQ(reg.find("tc"), nullptr);
+  EXPECT_EQ(reg.find("tc"), reg.find("sched_cls"));  // another name for it
+  EXPECT_EQ(reg.find("kprobe"), nullptr);
 
   ProgramType host;
   host.name = "sensor";

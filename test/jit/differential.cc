@@ -58,6 +58,7 @@ std::optional<std::string> diff_with_budget(const std::vector<Insn>& insns,
   if (!interp.ok()) return "interpreter refused: " + interp.error().to_string();
   JitOptions jo;
   jo.checked = !opts.trusted;
+  jo.harden = opts.harden;
   jo.helpers = progen_helpers();
   auto jit = jit_compile(insns, jo);
   if (!jit.ok()) return "jit refused: " + jit.error().to_string();

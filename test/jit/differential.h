@@ -14,6 +14,7 @@ namespace bpfjit::test {
 
 struct DiffOptions {
   bool trusted = false;  // compile the JIT in trusted mode (programs must stay in bounds)
+  bool harden = false;   // compile the JIT with constant blinding
   uint64_t input_seed = 0;
 };
 

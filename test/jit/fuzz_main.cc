@@ -1,5 +1,5 @@
 // bpfjit-fuzz: the long mode of the differential test.
-//   bpfjit-fuzz --seeds N [--start S] [--trusted]
+//   bpfjit-fuzz --seeds N [--start S] [--trusted] [--harden]
 // Runs N random programs from seed S on the interpreter and the JIT; on the first mismatch
 // prints the seed, the difference and a shrunk reproducer, and exits 1.
 #include <cstdio>
@@ -12,7 +12,7 @@
 
 int main(int argc, char** argv) {
   uint64_t seeds = 100000, start = 1;
-  bool trusted = false;
+  bool trusted = false, harden = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--seeds" && i + 1 < argc) {
@@ -21,8 +21,10 @@ int main(int argc, char** argv) {
       start = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--trusted") {
       trusted = true;
+    } else if (a == "--harden") {
+      harden = true;
     } else {
-      std::fprintf(stderr, "usage: bpfjit-fuzz --seeds N [--start S] [--trusted]\n");
+      std::fprintf(stderr, "usage: bpfjit-fuzz --seeds N [--start S] [--trusted] [--harden]\n");
       return 2;
     }
   }
@@ -30,6 +32,7 @@ int main(int argc, char** argv) {
   if (trusted) po.wild_access_permille = 0;
   bpfjit::test::DiffOptions d;
   d.trusted = trusted;
+  d.harden = harden;
   for (uint64_t seed = start; seed < start + seeds; ++seed) {
     auto prog = bpfjit::test::generate_program(seed, po);
     d.input_seed = seed;

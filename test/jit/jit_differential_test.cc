@@ -14,11 +14,12 @@ constexpr uint64_t kSeeds = BPFJIT_JIT_FUZZ_SEEDS;
 constexpr uint64_t kSeeds = 20000;
 #endif
 
-void check_seeds(uint64_t first, uint64_t count, bool trusted) {
+void check_seeds(uint64_t first, uint64_t count, bool trusted, bool harden = false) {
   ProgenOptions po;
   if (trusted) po.wild_access_permille = 0;
   DiffOptions d;
   d.trusted = trusted;
+  d.harden = harden;
   for (uint64_t seed = first; seed < first + count; ++seed) {
     auto prog = generate_program(seed, po);
     d.input_seed = seed;
@@ -35,6 +36,15 @@ TEST(JitDifferentialTest, CheckedJitAgreesWithTheInterpreter) { check_seeds(1, k
 
 TEST(JitDifferentialTest, TrustedJitAgreesOnInBoundsPrograms) {
   check_seeds(1'000'000, kSeeds / 4, true);
+}
+
+// Constant blinding changes how every immediate reaches the code, not what it computes.
+TEST(JitDifferentialTest, HardenedCheckedJitAgreesWithTheInterpreter) {
+  check_seeds(2'000'000, kSeeds / 2, false, true);
+}
+
+TEST(JitDifferentialTest, HardenedTrustedJitAgreesOnInBoundsPrograms) {
+  check_seeds(3'000'000, kSeeds / 4, true, true);
 }
 
 TEST(JitDifferentialTest, GeneratedProgramsCoverEveryOpcodeClass) {

@@ -231,6 +231,52 @@ TEST_P(ApiConcurrencyTest, HotReloadKeepsRunsFlowingAndCountsWhole) {
   EXPECT_EQ(*ipv4, runs_done.load());
 }
 
+// spin_counter updates two counters of an array value under its bpf_spin_lock, from many
+// threads at once: the lock must really exclude (a lost update would break bytes ==
+// packets * length), in verified and in checked runs, and leave the lock free.
+TEST_P(ApiConcurrencyTest, SpinLockKeepsTwoCountersConsistent) {
+  struct Totals {
+    uint64_t packets;
+    uint32_t lock;
+    uint32_t max_len;
+    uint64_t bytes;
+  };
+  for (Safety safety : {Safety::kVerified, Safety::kChecked}) {
+    SCOPED_TRACE(safety == Safety::kVerified ? "verified" : "checked");
+    Runtime rt;
+    auto obj = rt.load_file(prog_path("spin_counter.v4.o"));
+    ASSERT_TRUE(obj.ok()) << obj.error().to_string();
+    Program* p = (*obj)->program("count_locked");
+    PrepareOptions o = options();
+    o.safety = safety;
+    auto prepared = p->prepare(o);
+    ASSERT_TRUE(prepared.ok()) << prepared.error().to_string();
+    constexpr int kThreads = 4, kRuns = 3000;
+    std::atomic<int> failed{0};
+    std::vector<std::thread> workers;
+    for (int w = 0; w < kThreads; ++w) {
+      workers.emplace_back([&, w] {
+        // Thread w sends 64 + w bytes: slot w, one length per slot.
+        std::vector<uint8_t> packet(64 + w, 0xab);
+        for (int i = 0; i < kRuns; ++i) {
+          auto r = p->run(packet);
+          if (!r.ok() || *r != kXdpPass) failed.fetch_add(1);
+        }
+      });
+    }
+    for (auto& t : workers) t.join();
+    EXPECT_EQ(failed.load(), 0);
+    for (uint32_t slot = 0; slot < kThreads; ++slot) {
+      auto t = (*obj)->map("totals")->get<uint32_t, Totals>(slot);
+      ASSERT_TRUE(t.ok()) << t.error().to_string();
+      EXPECT_EQ(t->packets, uint64_t{kRuns}) << "slot " << slot;
+      EXPECT_EQ(t->bytes, uint64_t{kRuns} * (64 + slot)) << "slot " << slot;
+      EXPECT_EQ(t->max_len, 64 + slot);
+      EXPECT_EQ(t->lock, 0u) << "the lock is left taken";
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, ApiConcurrencyTest,
                          ::testing::Values(EngineKind::kInterpreter, EngineKind::kJit),
                          [](const auto& info) {

@@ -33,6 +33,12 @@ done
 printf '123456789' > check.bin
 out=$("$bpfjit" run "$progs/crc32.v4.o" --program crc32 --mem check.bin) || fail "crc32 exit $?"
 [ "$(last_line "$out")" = 0xcbf43926 ] || fail "crc32: $out"
+# ... with constant blinding (--harden), verified and checked
+for checked in "" --checked; do
+  out=$("$bpfjit" run "$progs/crc32.v4.o" --program crc32 --mem check.bin --engine jit --harden \
+        $checked) || fail "crc32 --harden $checked exit $?"
+  [ "$(last_line "$out")" = 0xcbf43926 ] || fail "crc32 --harden $checked: $out"
+done
 printf '\x09\x00\x00\x00\x04\x00\x00\x00' > words.bin
 out=$("$bpfjit" run "$progs/call_chain.v3.o" --program mem/max --mem words.bin) \
   || fail "call_chain exit $?"

@@ -121,6 +121,19 @@ TEST(LoaderTest, LegacyMapsWithoutBtf) {
   EXPECT_FALSE(obj->maps[0].btf);
 }
 
+// The verifier needs the bpf_spin_lock's place in a value; the loader finds it in the
+// value's BTF (struct totals: packets u64, then the lock at 8), and maps without one say so.
+TEST(LoaderTest, FindsTheSpinLockOfAMapValue) {
+  auto obj = load_file("spin_counter.v4.o");
+  ASSERT_TRUE(obj.ok()) << obj.error().to_string();
+  const MapDef* totals = find_map(*obj, "totals");
+  ASSERT_NE(totals, nullptr);
+  EXPECT_EQ(totals->spin_lock_off, 8);
+  auto flows = load_file("flow_counter.v4.o");
+  ASSERT_TRUE(flows.ok()) << flows.error().to_string();
+  for (const MapDef& m : flows->maps) EXPECT_EQ(m.spin_lock_off, -1) << m.spec.name;
+}
+
 TEST(LoaderTest, GlobalDataSections) {
   auto obj = load_file("globals.v3.o");
   ASSERT_TRUE(obj.ok()) << obj.error().to_string();
@@ -198,8 +211,8 @@ TEST(LoaderTest, SectionNamesGiveProgramTypes) {
   auto obj = load_file("multi_prog.v3.o");
   ASSERT_TRUE(obj.ok()) << obj.error().to_string();
   ASSERT_EQ(obj->programs.size(), 4u);
-  EXPECT_EQ(find_prog(*obj, "tc_classify")->type->name, "socket_filter");
-  EXPECT_EQ(find_prog(*obj, "cls_mark")->type->name, "socket_filter");
+  EXPECT_EQ(find_prog(*obj, "tc_classify")->type->name, "sched_cls");
+  EXPECT_EQ(find_prog(*obj, "cls_mark")->type->name, "sched_cls");
   EXPECT_EQ(find_prog(*obj, "xdp_len_class")->type->name, "xdp");
   EXPECT_EQ(find_prog(*obj, "custom_sum")->type->name, "mem");
   EXPECT_EQ(find_prog(*obj, "custom_sum")->section, "custom/sum");

@@ -7,6 +7,7 @@ add_executable(loader_tests
   loader/ctx_rewrite_test.cc
   loader/object_shapes_test.cc
   loader/btf_relo_test.cc
+  loader/harden_api_test.cc
 )
 target_link_libraries(loader_tests PRIVATE bpfjit PkgConfig::LIBELF PkgConfig::LIBBPF
                       GTest::gtest_main)

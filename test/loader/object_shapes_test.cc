@@ -102,7 +102,7 @@ TEST(ObjectShapesTest, SectionsWithoutSymbolsAreProgramsNamedBySection) {
                               {"socket1", "socket_filter"},
                               {"kprobe/sys_foo", "mem"},
                               {"tracepoint/x/y", "mem"},
-                              {"cls_static", "socket_filter"}};
+                              {"cls_static", "sched_cls"}};
     for (const auto& t : types) {
       const LoadedProgram* p = find_prog(*obj, t[0]);
       ASSERT_NE(p, nullptr) << t[0];

@@ -34,6 +34,8 @@ struct CatalogueMap {
   bool wronly_prog = false;  // optional fifth token `wronly_prog` (BPF_F_WRONLY_PROG)
   int32_t inner = -1;        // optional fifth token `inner=N`: a map of maps whose inner map
                              // template is map N of the case (listed before it)
+  int32_t spin_lock_off = -1;  // optional fifth token `lock=N`: the value holds a struct
+                               // bpf_spin_lock at byte N (declared to the kernel with BTF)
 };
 
 struct CatalogueCase {

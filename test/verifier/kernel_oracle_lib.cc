@@ -10,6 +10,8 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -82,6 +84,9 @@ Result<CatalogueMap> parse_map(std::string_view spec, std::string_view file, uin
       m.inner = static_cast<int32_t>(inner);
     } else if (w[4] == "wronly_prog") {
       m.wronly_prog = true;
+    } else if (w[4].starts_with("lock=") && parse_u32(w[4].substr(5), inner) &&
+               inner % 4 == 0 && uint64_t{inner} + 4 <= m.value_size) {
+      m.spin_lock_off = static_cast<int32_t>(inner);
     } else {
       return file_error(file, line, fmt::format("unknown map flag '{}'", w[4]));
     }
@@ -272,6 +277,39 @@ Result<uint32_t> kernel_map_type(const std::string& name) {
   return make_error(ErrorCode::kNotFound, fmt::format("unknown map type '{}'", name));
 }
 
+// The BTF of a map whose value holds a bpf_spin_lock at m.spin_lock_off: the key as
+// u32 or u8[key_size], the value as struct { u8 head[off]; struct bpf_spin_lock lock; u8 tail[]; }.
+// Loaded into the kernel; the map's key and value type ids are set in `attr`.
+Result<Fd> load_lock_btf(const CatalogueMap& m, union bpf_attr& attr) {
+  std::unique_ptr<btf, void (*)(btf*)> b(btf__new_empty(), btf__free);
+  if (!b) return make_error(ErrorCode::kUnsupported, "btf__new_empty failed");
+  btf* t = b.get();
+  const int u8 = btf__add_int(t, "unsigned char", 1, 0);
+  const int u32 = btf__add_int(t, "unsigned int", 4, 0);
+  const int idx = u32;
+  const int lock = btf__add_struct(t, "bpf_spin_lock", 4);
+  btf__add_field(t, "val", u32, 0, 0);
+  // Array maps insist on a u32 key type.
+  const int key = m.key_size == 4 ? u32 : btf__add_array(t, idx, u8, m.key_size);
+  const uint32_t off = static_cast<uint32_t>(m.spin_lock_off);
+  const uint32_t tail = m.value_size - off - 4;
+  const int head_arr = off ? btf__add_array(t, idx, u8, off) : 0;
+  const int tail_arr = tail ? btf__add_array(t, idx, u8, tail) : 0;
+  const int value = btf__add_struct(t, "catalogue_value", m.value_size);
+  if (off) btf__add_field(t, "head", head_arr, 0, 0);
+  btf__add_field(t, "lock", lock, off * 8, 0);
+  if (tail) btf__add_field(t, "tail", tail_arr, (off + 4) * 8, 0);
+  if (u8 < 0 || lock < 0 || key < 0 || value < 0 || btf__load_into_kernel(t) != 0) {
+    return make_error(ErrorCode::kUnsupported,
+                      fmt::format("BTF of a map value with a bpf_spin_lock: {}",
+                                  std::strerror(errno)));
+  }
+  attr.btf_fd = static_cast<uint32_t>(btf__fd(t));
+  attr.btf_key_type_id = static_cast<uint32_t>(key);
+  attr.btf_value_type_id = static_cast<uint32_t>(value);
+  return Fd(dup(btf__fd(t)));
+}
+
 Result<Fd> create_map(const CatalogueMap& m, int inner_fd = -1) {
   auto type = kernel_map_type(m.type);
   if (!type) return type.take_error();
@@ -284,6 +322,13 @@ Result<Fd> create_map(const CatalogueMap& m, int inner_fd = -1) {
   if (m.rdonly_prog) attr.map_flags = BPF_F_RDONLY_PROG;
   if (m.wronly_prog) attr.map_flags = BPF_F_WRONLY_PROG;
   if (inner_fd >= 0) attr.inner_map_fd = static_cast<uint32_t>(inner_fd);
+  std::optional<Fd> btf_fd;  // the map holds its own reference to the BTF
+  if (m.spin_lock_off >= 0) {
+    auto b = load_lock_btf(m, attr);
+    if (!b) return b.take_error();
+    btf_fd.emplace(std::move(*b));
+    attr.btf_fd = static_cast<uint32_t>(btf_fd->get());
+  }
   int fd = static_cast<int>(sys_bpf(BPF_MAP_CREATE, &attr));
   if (fd < 0) {
     return make_error(ErrorCode::kUnsupported,
@@ -376,7 +421,9 @@ Result<void> kernel_available() {
 }
 
 Result<KernelVerdict> run_in_kernel(const CatalogueCase& c) {
-  auto insns = assemble(c.asm_text);
+  DecodeOptions dopts;
+  dopts.allow_r10_writes = true;  // the kernel judges them
+  auto insns = assemble(c.asm_text, dopts);
   if (!insns) {
     return make_error(ErrorCode::kAssemble,
                       fmt::format("{}: {}", c.name, insns.error().to_string()));

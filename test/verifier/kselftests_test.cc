@@ -103,7 +103,7 @@ class Objects {
     std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
     LoadOptions lo;
     lo.type_override = "mem";  // context offsets stay the kernel's; the platform checks them
-    lo.decode_packet_loads = true;
+    lo.kernel_decode = true;
     auto r = std::make_unique<Result<LoadedObject>>(load_object(bytes, lo));
     return *cache_.emplace(file, std::move(r)).first->second;
   }

@@ -621,13 +621,13 @@ TEST(KernelTablesTest, ContextsMatchTheRecordedKernelAnswers) {
 TEST(KernelTablesTest, KernelOnlyKindsStayOutOfTheRuntime) {
   const Platform& linux = linux_platform();
   // The verifier sees every prototype; it refuses the kernel objects it does not model
-  // (sockets, spin locks, ...) by name when a program calls such a helper.
+  // (sockets, timers, ...) by name when a program calls such a helper.
   EXPECT_NE(linux.find_helper(BPF_FUNC_sk_lookup_tcp), nullptr);
   const ProgramType* tc = linux.find_type("sched_cls");
   ASSERT_NE(tc, nullptr);
-  auto spin = assemble("mov %r1, %r10\nadd %r1, -8\ncall 93\nmov %r0, 0\nexit\n");
-  ASSERT_TRUE(spin.ok()) << spin.error().to_string();
-  verifier::VerifyInput in{*spin, {}, {}, *tc, {}, std::nullopt, linux};
+  auto timer = assemble("mov %r1, %r10\nadd %r1, -8\ncall 172\nmov %r0, 0\nexit\n");
+  ASSERT_TRUE(timer.ok()) << timer.error().to_string();
+  verifier::VerifyInput in{*timer, {}, {}, *tc, {}, std::nullopt, linux};
   verifier::VerifyResult r = verifier::verify(in);
   ASSERT_FALSE(r.accepted);
   EXPECT_NE(r.error_text().find("does not model"), std::string::npos) << r.error_text();

@@ -330,6 +330,7 @@ typedef struct bpfjit_prepare_options {
   uint64_t mem_size;          ///< the exact size of the buffers runs will pass
   bool verifier_log;          ///< keep the verifier's per-instruction log in the report
   uint64_t complexity_limit;  ///< instructions the verifier may process (0: 1000000)
+  bool harden;                ///< JIT: constant blinding (PrepareOptions::harden)
 } bpfjit_prepare_options;
 
 /// The program's function name.

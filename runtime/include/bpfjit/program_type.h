@@ -152,6 +152,10 @@ struct CtxField {
   /// Loads narrower than the field are allowed, if the program type allows them
   /// (ProgramType::narrow_loads); false for fields the kernel lets programs load whole only.
   bool narrow_loads = true;
+  /// One element of an array that programs load and store at any width aligned to the
+  /// access, across elements (the kernel's __sk_buff.cb[]); the verifier of the linux
+  /// platform honours it.
+  bool any_width = false;
 };
 
 /// How a program type receives its input.

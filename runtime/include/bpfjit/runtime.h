@@ -37,6 +37,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bpfjit/log.h"
@@ -97,6 +98,11 @@ struct PrepareOptions {
   bool verifier_log = false;
   /// The verifier gives up after this many processed instructions.
   uint64_t complexity_limit = 1'000'000;
+  /// JIT: constant blinding, as the kernel's bpf_jit_harden. No 32-bit or 64-bit immediate
+  /// of the program appears verbatim in code memory: each is emitted xor a random key and
+  /// combined at run time, with fresh keys at every prepare(). Results are unchanged; the
+  /// code is larger and somewhat slower. The interpreter ignores it.
+  bool harden = false;
 };
 
 /// What the verifier concluded about a program, as data.
@@ -111,6 +117,24 @@ struct VerifyReport {
 };
 
 /// Inputs of one run besides the data.
+/// What a run of a sched_cls, sched_act or cgroup_skb program leaves besides r0, as the
+/// kernel's BPF_PROG_TEST_RUN reports it (RunOptions::skb_out).
+struct SkbRunOutput {
+  /// The packet as the kernel's data_out gives it: for sched_cls and sched_act from the
+  /// Ethernet header, as the program left it; for cgroup_skb, 14 zero bytes and then the
+  /// packet from its network header.
+  std::vector<uint8_t> data_out;
+  /// struct __sk_buff as the kernel's ctx_out gives it (192 bytes): mark, priority,
+  /// ingress_ifindex, ifindex, cb[], tstamp, wire_len, gso_segs and hwtstamp; the other
+  /// bytes zero.
+  std::vector<uint8_t> ctx_out;
+  bool redirected = false;      ///< bpf_redirect was called (r0 is then TC_ACT_REDIRECT)
+  uint32_t redirect_ifindex = 0;  ///< its target
+  uint64_t redirect_flags = 0;    ///< its flags (BPF_F_INGRESS or 0)
+  /// (ifindex, flags) of every bpf_clone_redirect call, in order.
+  std::vector<std::pair<uint32_t, uint64_t>> clone_redirects;
+};
+
 struct RunOptions {
   /// Instructions (interpreter) or back-edges and calls (JIT, checked mode) the run may
   /// take; UINT64_MAX means no limit. A run that exhausts it ends with an error. Verified
@@ -118,14 +142,20 @@ struct RunOptions {
   uint64_t budget = UINT64_MAX;
   /// Passed to host helpers (helper_user_data()).
   void* user_data = nullptr;
-  /// xdp: xdp_md.ingress_ifindex; socket_filter: __sk_buff.ifindex and ingress_ifindex.
+  /// xdp: xdp_md.ingress_ifindex; socket_filter: __sk_buff.ifindex and ingress_ifindex;
+  /// sched_cls, sched_act, cgroup_skb: __sk_buff.ifindex (the device of the kernel's test
+  /// run, loopback, is 1; ingress_ifindex is 0 there).
   uint32_t ifindex = 1;
   /// xdp: xdp_md.rx_queue_index.
   uint32_t rx_queue = 0;
   /// socket_filter: __sk_buff.protocol (network byte order).
   uint32_t protocol = 0;
-  /// socket_filter: __sk_buff.mark.
+  /// socket_filter, sched_cls, sched_act, cgroup_skb: __sk_buff.mark.
   uint32_t mark = 0;
+  /// sched_cls, sched_act, cgroup_skb: filled after the run when not null. (A tc
+  /// program's packet is also copied back into the run's buffer when its length did not
+  /// change.)
+  SkbRunOutput* skb_out = nullptr;
 };
 
 /// Counters of a program since it was prepared.

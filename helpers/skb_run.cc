@@ -1,0 +1,148 @@
+#include "helpers/skb_run.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace bpfjit {
+namespace {
+
+constexpr uint32_t kPacketHost = 0;       // PACKET_HOST
+constexpr uint32_t kPacketMulticast = 2;  // PACKET_MULTICAST
+constexpr uint32_t kPacketOtherhost = 3;  // PACKET_OTHERHOST
+constexpr uint16_t kEthP8023Min = 0x0600;  // ETH_P_802_3_MIN
+constexpr uint16_t kEthP8023 = 0x0001;     // ETH_P_802_3
+constexpr uint16_t kEthP8022 = 0x0004;     // ETH_P_802_2
+constexpr uint16_t kEthPIp = 0x0800;
+constexpr uint16_t kEthPIpv6 = 0x86dd;
+constexpr uint32_t kAfInet = 2;
+constexpr uint32_t kAfInet6 = 10;
+
+uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
+// A big-endian 16-bit value as the kernel's __be16 holds it (the bytes in memory order).
+uint32_t as_be16(uint16_t host) {
+  return static_cast<uint32_t>(((host & 0xff) << 8) | (host >> 8));
+}
+
+// eth_type_trans() on the loopback device (address 00:00:00:00:00:00): the packet type and
+// the protocol, from the Ethernet header at `eth` with `after` bytes following it.
+void eth_type_trans(const uint8_t* eth, uint32_t after, SkBuffCtx& ctx) {
+  // The loopback device's broadcast address is all-zero too, so ff:ff:ff:ff:ff:ff is just
+  // a multicast address to it (PACKET_BROADCAST never happens).
+  static constexpr uint8_t kZero[6] = {};
+  if (std::memcmp(eth, kZero, 6) == 0) {
+    ctx.pkt_type = kPacketHost;
+  } else if ((eth[0] & 1) != 0) {
+    ctx.pkt_type = kPacketMulticast;
+  } else {
+    ctx.pkt_type = kPacketOtherhost;
+  }
+  const uint16_t proto = be16(eth + 12);
+  if (proto >= kEthP8023Min) {
+    ctx.protocol = as_be16(proto);
+  } else if (after >= 2 && eth[14] == 0xff && eth[15] == 0xff) {
+    ctx.protocol = as_be16(kEthP8023);  // raw IPX over 802.3
+  } else {
+    ctx.protocol = as_be16(kEthP8022);
+  }
+}
+
+// The dummy socket of the test run: its family and addresses, from the network header.
+void socket_fields(const uint8_t* net, uint32_t headlen, SkBuffCtx& ctx) {
+  if (ctx.protocol == as_be16(kEthPIp)) {
+    ctx.family = kAfInet;
+    if (headlen >= 20) {
+      std::memcpy(&ctx.local_ip4, net + 12, 4);   // sk_rcv_saddr = saddr
+      std::memcpy(&ctx.remote_ip4, net + 16, 4);  // sk_daddr = daddr
+    }
+  } else if (ctx.protocol == as_be16(kEthPIpv6)) {
+    ctx.family = kAfInet6;
+    if (headlen >= 40) {
+      std::memcpy(ctx.local_ip6, net + 8, 16);
+      std::memcpy(ctx.remote_ip6, net + 24, 16);
+    }
+  }
+}
+
+}  // namespace
+
+bool is_skb_run_type(const ProgramType& type) {
+  return &type == &sched_cls_program_type() || &type == &sched_act_program_type() ||
+         &type == &cgroup_skb_program_type() || type.name == "sched_cls" ||
+         type.name == "sched_act" || type.name == "cgroup_skb";
+}
+
+Result<void> skb_run_start(SkbRun& run, const ProgramType& type, std::span<const uint8_t> packet,
+                           uint32_t ifindex, uint32_t mark) {
+  if (packet.size() < SkbRun::kEthHeader || packet.size() > SkbRun::kMaxPacket) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("a {} packet is {} bytes, must be {} (an Ethernet header) "
+                                  "to {}, as the kernel's test run requires",
+                                  type.name, packet.size(), SkbRun::kEthHeader,
+                                  SkbRun::kMaxPacket));
+  }
+  const uint32_t size = static_cast<uint32_t>(packet.size());
+  // Only the packet's bytes are ever read: the helpers stay within data..data + len (and
+  // the MAC header), so the head- and tailroom need no clearing.
+  std::memcpy(run.buf + SkbRun::kHeadroom, packet.data(), size);
+  run.ctx = SkBuffCtx{};
+  run.l2 = type.name != "cgroup_skb";
+  run.packet_writable = type.packet_writes;
+  run.mac_off = SkbRun::kHeadroom;
+  run.network_off = SkbRun::kHeadroom + SkbRun::kEthHeader;
+  run.data_off = run.l2 ? run.mac_off : run.network_off;
+  run.len = size - (run.data_off - SkbRun::kHeadroom);
+  run.hash_valid = false;
+  run.ip_summed = 0;
+  run.csum_level = 0;
+  run.redirect_set = false;
+  run.packet_region = nullptr;
+  run.redirect = {};
+  run.clones.clear();
+
+  SkBuffCtx& c = run.ctx;
+  eth_type_trans(run.buf + run.mac_off, size - SkbRun::kEthHeader, c);
+  // The kernel refuses an IPv4 or IPv6 packet too short for its network header.
+  const uint32_t headlen = size - SkbRun::kEthHeader;
+  const uint32_t need = c.protocol == as_be16(kEthPIp)     ? 20
+                        : c.protocol == as_be16(kEthPIpv6) ? 40
+                                                           : 0;
+  if (headlen < need) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("a {} packet of {} bytes has {} bytes after its Ethernet "
+                                  "header, too few for its {}-byte {} header, as the kernel's "
+                                  "test run requires",
+                                  type.name, size, headlen, need, need == 20 ? "IPv4" : "IPv6"));
+  }
+  socket_fields(run.buf + run.network_off, size - SkbRun::kEthHeader, c);
+  c.len = run.len;
+  c.mark = mark;
+  c.ifindex = ifindex;
+  const uint64_t data = reinterpret_cast<uint64_t>(run.data());
+  c.data = data;
+  c.data_meta = data;
+  c.data_end = data + run.len;
+  return {};
+}
+
+void SkbRun::sync_packet() {
+  const uint64_t d = reinterpret_cast<uint64_t>(data());
+  ctx.data = d;
+  ctx.data_meta = d;
+  ctx.data_end = d + len;
+  ctx.len = len;
+  if (packet_region != nullptr) *packet_region = MemRegion{d, d + len, packet_writable};
+}
+
+uint32_t skb_run_data_out(const SkbRun& run, uint8_t* out) {
+  if (run.l2) {
+    std::memcpy(out, run.buf + run.data_off, run.len);
+    return run.len;
+  }
+  std::memset(out, 0, SkbRun::kEthHeader);
+  std::memcpy(out + SkbRun::kEthHeader, run.buf + run.data_off, run.len);
+  return run.len + SkbRun::kEthHeader;
+}
+
+}  // namespace bpfjit
