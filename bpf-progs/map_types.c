@@ -1,6 +1,6 @@
-/* Maps of kernel types the runtime does not run: the object loads, every map is created
- * with its spec, the program that only uses an array runs, and the one that calls a helper
- * on the perf event array fails its run with an error naming that map. */
+/* Maps of many kernel types, some of which the runtime does not run: the object loads,
+ * every map is created with its spec, the program that only uses an array runs, and the one
+ * that calls a helper on the stack trace map fails its run with an error naming that map. */
 #include "bpfjit_helpers.h"
 
 enum {
@@ -101,9 +101,9 @@ int count(void *buf, __u64 len) {
 }
 
 SEC("mem")
-int touch_events(void *buf, __u64 len) {
+int touch_stacks(void *buf, __u64 len) {
   __u32 key = 0;
-  return bpf_map_lookup_elem(&events, &key) != 0;
+  return bpf_map_lookup_elem(&stacks, &key) != 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

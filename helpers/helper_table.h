@@ -36,6 +36,7 @@ inline constexpr uint32_t kGetPrandomU32 = 7;
 inline constexpr uint32_t kGetSmpProcessorId = 8;
 inline constexpr uint32_t kTailCall = 12;  // == kHelperTailCall
 inline constexpr uint32_t kGetCurrentPidTgid = 14;
+inline constexpr uint32_t kPerfEventOutput = 25;
 inline constexpr uint32_t kSkbLoadBytes = 26;  // socket_filter only
 inline constexpr uint32_t kXdpAdjustHead = 44;  // xdp only, as the four below
 inline constexpr uint32_t kXdpAdjustMeta = 54;

@@ -20,6 +20,35 @@ std::vector<MemRegion> ProgramEnv::map_regions() const {
   return out;
 }
 
+BpfMap* HostEnv::find_map(uint64_t handle) const {
+  if (program_ != nullptr) {
+    if (BpfMap* m = program_->find_map(handle)) return m;
+  }
+  for (const auto& m : pinned_) {
+    if (reinterpret_cast<uint64_t>(m.get()) == handle) return m.get();
+  }
+  return nullptr;
+}
+
+bool HostEnv::pin_map(RunContext* ctx, std::shared_ptr<BpfMap> map) {
+  for (const auto& m : pinned_) {
+    if (m == map) return true;
+  }
+  if (pinned_.size() == kMaxPinnedMaps) return false;
+  if (ctx != nullptr && !map->regions().empty()) {
+    std::vector<MemRegion> all;
+    if (ctx->regions != nullptr) all.assign(ctx->regions, ctx->regions + ctx->region_count);
+    all.insert(all.end(), map->regions().begin(), map->regions().end());
+    regions_.swap(all);
+    ctx->regions = regions_.data();
+    ctx->region_count = static_cast<uint32_t>(regions_.size());
+  }
+  pinned_.push_back(std::move(map));
+  return true;
+}
+
+void HostEnv::unpin_maps() { pinned_.clear(); }
+
 bool HostEnv::add_reservation(RingbufMap* rb, void* data) {
   if (reservation_count_ == kMaxReservations) return false;
   reservations_[reservation_count_++] = {rb, data};

@@ -69,8 +69,12 @@ class HostEnv {
   // A host that reuses one HostEnv for many runs calls this before each run.
   void start_run() {
     tail_calls_ = 0;
+    unpin_maps();
     release_lock();
   }
+  // Drops the pinned inner maps (the runtime calls this after each run, as
+  // discard_reservations).
+  void unpin_maps();
 
   // Counts a tail call of this run; false once kMaxTailCalls have been taken, when
   // bpf_tail_call fails and the program goes on, as in the kernel.
@@ -80,9 +84,15 @@ class HostEnv {
     return true;
   }
 
-  BpfMap* find_map(uint64_t handle) const {
-    return program_ != nullptr ? program_->find_map(handle) : nullptr;
-  }
+  // The program's map whose address is `handle`, or an inner map pinned in this run.
+  BpfMap* find_map(uint64_t handle) const;
+
+  // Keeps an inner map (from a map-in-map lookup) alive until the run ends and lets the
+  // map helpers take its handle. The map's regions are added to the run's (for checked
+  // mode): ctx->regions then points at this HostEnv's copy, the first region unchanged
+  // (the engines cache it). False when the run already pins kMaxPinnedMaps.
+  static constexpr size_t kMaxPinnedMaps = 64;
+  bool pin_map(RunContext* ctx, std::shared_ptr<BpfMap> map);
 
   // Ring buffer reservations of this run. add_ returns false when kMaxReservations are
   // outstanding; take_ removes and returns the ring buffer `data` was reserved from, or
@@ -145,6 +155,8 @@ class HostEnv {
   PacketCtxKind packet_kind_ = PacketCtxKind::kNone;
   void* packet_ctx_ = nullptr;
   MemRegion* packet_region_ = nullptr;
+  std::vector<std::shared_ptr<BpfMap>> pinned_;
+  std::vector<MemRegion> regions_;  // checked mode: the run's regions and the pinned maps'
   uint32_t tail_calls_ = 0;
   SkbRun* skb_ = nullptr;
   struct Reservation {

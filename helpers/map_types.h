@@ -40,6 +40,22 @@ enum class MapLookup : uint8_t {
   kNotAllowed,      // programs may not look up (use the type's own helpers)
 };
 
+// The implementation create_map builds for a type (helpers/maps/*.cc), kNone for the
+// types the runtime does not run.
+enum class MapImpl : uint8_t {
+  kNone,
+  kArray,        // array, percpu_array (array_map.cc)
+  kHash,         // hash, percpu_hash, lru_hash, lru_percpu_hash (hash_map.cc)
+  kProgArray,    // prog_array (prog_array_map.cc)
+  kQueue,        // queue, stack (queue_map.cc)
+  kRingbuf,      // ringbuf (ringbuf_map.cc)
+  kLpmTrie,      // lpm_trie (lpm_trie_map.cc)
+  kBloomFilter,  // bloom_filter (bloom_filter_map.cc)
+  kMapOfMaps,    // array_of_maps, hash_of_maps (map_of_maps.cc)
+  kRedirect,     // devmap, devmap_hash, cpumap, xskmap (redirect_maps.cc)
+  kPerfEvent,    // perf_event_array (perf_event_map.cc)
+};
+
 // Families of helpers a program may call on a map (MapTypeInfo::ops bits).
 enum MapOp : uint32_t {
   kOpLookup = 1U << 0,             // map_lookup_elem
@@ -67,8 +83,16 @@ enum MapOp : uint32_t {
 // Map creation flags (BPF_F_*) the table names.
 inline constexpr uint32_t kFlagNoPrealloc = 1U << 0;   // BPF_F_NO_PREALLOC
 inline constexpr uint32_t kFlagNoCommonLru = 1U << 1;  // BPF_F_NO_COMMON_LRU
+inline constexpr uint32_t kFlagNumaNode = 1U << 2;     // BPF_F_NUMA_NODE
+inline constexpr uint32_t kFlagRdonly = 1U << 3;       // BPF_F_RDONLY
+inline constexpr uint32_t kFlagWronly = 1U << 4;       // BPF_F_WRONLY
+inline constexpr uint32_t kFlagZeroSeed = 1U << 6;     // BPF_F_ZERO_SEED
 inline constexpr uint32_t kFlagRdonlyProg = 1U << 7;   // BPF_F_RDONLY_PROG
 inline constexpr uint32_t kFlagWronlyProg = 1U << 8;   // BPF_F_WRONLY_PROG
+inline constexpr uint32_t kFlagPreserveElems = 1U << 11;  // BPF_F_PRESERVE_ELEMS
+// BPF_F_ACCESS_MASK: the access flags every map type accepts.
+inline constexpr uint32_t kFlagAccess = kFlagRdonly | kFlagWronly | kFlagRdonlyProg |
+                                        kFlagWronlyProg;
 inline constexpr uint32_t kAnyFlags = ~0U;             // not checked
 
 // The family of map operations (MapOp) the kernel helper `name` (without "bpf_")
@@ -83,7 +107,9 @@ struct MapTypeInfo {
   SizeRule value;
   MaxEntriesRule max_entries;
   uint32_t flags;    // accepted creation flags
-  bool runtime;      // create_map builds a working map of this type
+  MapImpl impl;      // what create_map builds
+  bool runtime;      // impl != kNone: create_map builds a working map of this type
+  bool percpu;       // one value per CPU (thread slot) for each element
   MapLookup lookup;
   uint32_t ops;      // MapOp bits
 };

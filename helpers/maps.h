@@ -21,7 +21,9 @@
 // host threads. Hash maps lock per bucket stripe; LRU maps additionally serialise updates
 // and deletes under one lock; array maps take no lock (updates copy in place, so a
 // concurrent reader may see a torn value, as in the kernel); queue/stack and ringbuf
-// producers take one lock each.
+// producers take one lock each. lpm_trie and the map-in-map types take a shared mutex
+// (lookups together, writers alone); bloom_filter sets bits atomically without a lock;
+// the redirect maps serialise writers; perf_event_array is a ring buffer per CPU.
 //
 // LRU. lru_hash evicts with a second-chance (CLOCK) approximation of LRU: a lookup or
 // update marks the element referenced; eviction walks from the least recently inserted,
@@ -80,7 +82,7 @@ uint32_t cpu_slot();
 
 class BpfMap {
  public:
-  virtual ~BpfMap() = default;
+  virtual ~BpfMap();
   BpfMap(const BpfMap&) = delete;
   BpfMap& operator=(const BpfMap&) = delete;
 
@@ -91,6 +93,11 @@ class BpfMap {
   uint32_t max_entries() const { return spec_.max_entries; }
   uint32_t flags() const { return spec_.flags; }
   const MapSpec& spec() const { return spec_; }
+  // The map's id, as the kernel's map ids: 1, 2, ... in creation order, never reused in a
+  // process. Hosts name inner maps of array_of_maps and hash_of_maps by it.
+  uint32_t id() const { return id_; }
+  // The map created by create_map with that id while it exists, or nullptr.
+  static std::shared_ptr<BpfMap> by_id(uint32_t id);
   // False for the kernel map types the runtime does not implement (helpers/maps/
   // map_types.def): such a map refuses every operation, and the helpers and the API report
   // unsupported_error() instead: "map 'events' of type perf_event_array is not supported at
@@ -142,12 +149,10 @@ class BpfMap {
   // bpf_for_each_map_elem's key pointers). Stable for the map's lifetime.
   std::span<const MemRegion> regions() const { return regions_; }
 
-  bool percpu() const {
-    return spec_.type == MapType::kPercpuArray || spec_.type == MapType::kPercpuHash;
-  }
+  bool percpu() const { return percpu_; }
 
  protected:
-  explicit BpfMap(MapSpec spec) : spec_(std::move(spec)) {}
+  explicit BpfMap(MapSpec spec);
   // Adds a region to regions() (at most two).
   void add_region(const void* start, size_t bytes, bool writable);
 
@@ -155,6 +160,9 @@ class BpfMap {
   bool runnable_ = true;  // false only in the map of an unimplemented type
 
  private:
+  friend Result<std::shared_ptr<BpfMap>> create_map(const MapSpec& spec);
+  bool percpu_ = false;
+  uint32_t id_ = 0;  // 0 until create_map registers the map
   MemRegion region_storage_[2];
   std::span<const MemRegion> regions_;
 };
@@ -212,6 +220,86 @@ class RingbufMap : public BpfMap {
  private:
   struct State;
   std::unique_ptr<State> s_;
+};
+
+// array_of_maps and hash_of_maps: slots holding other maps that match MapSpec::inner, the
+// template (a map-in-map created without one, as from a legacy `maps` definition, takes
+// no map). Slots keep their maps alive. The host puts a
+// map in with set_inner() or host_update() with the map's id as the 4-byte value; a host
+// lookup gives the id back, as the kernel's bpf(BPF_MAP_LOOKUP_ELEM) does. A program's
+// bpf_map_lookup_elem gives the inner map itself (its BpfMap address, the handle the map
+// helpers take; the helper keeps it alive for the run through HostEnv::pin_map).
+class MapOfMaps : public BpfMap {
+ public:
+  // The map at `key`, or nullptr (empty slot, absent key, index out of range).
+  virtual std::shared_ptr<BpfMap> inner(const void* key) = 0;
+  // Puts `map` at `key`. 0, -EINVAL (map null, not matching the template, or bad flags:
+  // array_of_maps takes kBpfAny only, as the kernel), -E2BIG (index out of range or the
+  // hash full), -EEXIST or -ENOENT (kBpfNoExist / kBpfExist on hash_of_maps).
+  virtual int64_t set_inner(const void* key, std::shared_ptr<BpfMap> map, uint64_t flags) = 0;
+  // True when `map` matches the template: type, key and value sizes, flags and
+  // max_entries, as the kernel's bpf_map_meta_equal.
+  bool fits(const BpfMap& map) const;
+
+ protected:
+  using BpfMap::BpfMap;
+};
+
+// What a devmap, devmap_hash, cpumap or xskmap slot names, for bpf_redirect_map.
+struct RedirectTarget {
+  MapType type = MapType::kDevmap;
+  uint32_t key = 0;      // the slot (devmap, xskmap: index; cpumap: the CPU)
+  uint32_t ifindex = 0;  // devmap, devmap_hash: the device
+  uint32_t qsize = 0;    // cpumap: the queue size
+  uint32_t xsk_fd = 0;   // xskmap: the AF_XDP socket
+};
+
+// devmap, devmap_hash, cpumap and xskmap: storage with the kernel's value layouts
+// (devmap: u32 ifindex or struct bpf_devmap_val {u32 ifindex; u32 prog fd/id}; cpumap: u32
+// qsize or struct bpf_cpumap_val {u32 qsize; u32 prog fd/id}; xskmap: u32 socket fd), the
+// kernel's update/delete errors, and resolve() for bpf_redirect_map.
+class RedirectMap : public BpfMap {
+ public:
+  // The target at `key`, or false when the slot is empty or out of range.
+  virtual bool resolve(uint32_t key, RedirectTarget* out) = 0;
+
+ protected:
+  using BpfMap::BpfMap;
+};
+
+// perf_event_array: one event buffer per CPU (thread slot; max_entries of them, or
+// kMaxCpuSlots when max_entries is 0), in the place of the kernel's perf events. The host
+// opens the buffers (open(), as libbpf's perf_buffer__new opens a perf event per CPU and
+// puts it in the map) and consumes their records; bpf_perf_event_output writes a record
+// into the buffer its flags name. A record is what libbpf's sample callback gets: the
+// data padded with zeros to round_up(size + 4, 8) - 4 bytes (the kernel's raw sample).
+// A full buffer drops the record and counts it lost (-ENOSPC to the program).
+class PerfEventArrayMap : public BpfMap {
+ public:
+  // BPF_F_INDEX_MASK and BPF_F_CURRENT_CPU.
+  static constexpr uint64_t kIndexMask = 0xffffffffULL;
+  static constexpr uint64_t kCurrentCpu = kIndexMask;
+
+  // The number of buffers (CPU slots).
+  virtual uint32_t cpu_count() const = 0;
+  // Opens a buffer of `bytes` (a power of two, at least 4096) for every CPU: 0, or -EINVAL
+  // for a bad size. Buffers already open keep their records.
+  virtual int64_t open(uint32_t bytes) = 0;
+  // bpf_perf_event_output: 0, -EINVAL (flags other than an index), -E2BIG (index beyond
+  // the buffers, or a record too large for a perf sample), -ENOENT (buffer not open),
+  // -ENOSPC (buffer full: the record is lost).
+  virtual int64_t output(uint64_t flags, const void* data, uint64_t size) = 0;
+  // Consumer side: fn(cpu, record) for each record, CPU by CPU, each CPU's in order; fn
+  // returning false stops after that record. lost(cpu, count) first reports the records
+  // dropped on a CPU since the last call (may be empty). Returns the number of records.
+  using RecordFn = std::function<bool(uint32_t cpu, std::span<const uint8_t> record)>;
+  using LostFn = std::function<void(uint32_t cpu, uint64_t count)>;
+  virtual int64_t consume(const RecordFn& fn, const LostFn& lost) = 0;
+  // Waits up to timeout_ms (negative: forever) for a record, then consumes.
+  virtual int64_t poll(int timeout_ms, const RecordFn& fn, const LostFn& lost) = 0;
+
+ protected:
+  using BpfMap::BpfMap;
 };
 
 // Validates the spec (type, sizes, max_entries, flags) and builds the map with its storage.

@@ -33,9 +33,6 @@ const char* version() { return BPFJIT_VERSION; }
 // ---------------------------------------------------------------------------------------
 // Map
 
-namespace {
-
-// A map operation's negative errno as an error that names the map and the operation.
 Diagnostic map_error(const BpfMap& m, const char* op, int64_t rc) {
   const char* type = map_type_name(m.type());
   switch (-rc) {
@@ -52,11 +49,22 @@ Diagnostic map_error(const BpfMap& m, const char* op, int64_t rc) {
       return make_error(ErrorCode::kInvalidArgument,
                         fmt::format("map {}: {}: not supported by a {} map, or bad flags",
                                     m.name(), op, type));
+    case ENOSPC:
+      return make_error(ErrorCode::kNoSpace, fmt::format("map {}: {}: no space left", m.name(), op));
+    case EBADF:
+      return make_error(ErrorCode::kNotFound,
+                        fmt::format("map {}: {}: the value names no map or fd", m.name(), op));
+    case EOPNOTSUPP:
+      return make_error(ErrorCode::kUnsupported,
+                        fmt::format("map {}: {}: not supported by a {} map here", m.name(), op,
+                                    type));
     default:
       return make_error(ErrorCode::kRuntime,
                         fmt::format("map {}: {}: error {}", m.name(), op, rc));
   }
 }
+
+namespace {
 
 Result<void> check_size(const BpfMap& m, const char* what, size_t got, size_t want) {
   if (got == want) return {};
@@ -1019,6 +1027,24 @@ Result<std::unique_ptr<Object>> Runtime::load_bytes(std::span<const uint8_t> byt
     for (const MapSlot& slot : lo.maps[i].slots) {
       const Program* p = object->program(slot.target);
       if (p != nullptr && p->load_error() == nullptr) progs->set(slot.index, p);
+    }
+  }
+  // The initial slots of map-in-map (`.values = { [i] = &map }`) name maps of the object.
+  for (size_t i = 0; i < lo.maps.size(); ++i) {
+    auto* outer = dynamic_cast<MapOfMaps*>(&MapAccess::impl(*object->impl_->maps[i]));
+    if (outer == nullptr) continue;
+    for (const MapSlot& slot : lo.maps[i].slots) {
+      const Map* target = object->map(slot.target);
+      const uint32_t key = slot.index;
+      const int64_t rc = target == nullptr || outer->key_size() != sizeof key
+                             ? -EINVAL
+                             : outer->set_inner(&key, MapAccess::shared(*target), kBpfAny);
+      if (rc != 0) {
+        return make_error(ErrorCode::kLoad,
+                          fmt::format("map {}: slot {}: map {} cannot be put in ({})",
+                                      outer->name(), slot.index, slot.target,
+                                      map_error(*outer, "update", rc).message));
+      }
     }
   }
   return object;

@@ -23,6 +23,9 @@ struct ProgramAccess {
   static const Executable* executable(const Program& p);
 };
 
+// A map operation's negative errno as an error that names the map and the operation.
+Diagnostic map_error(const BpfMap& m, const char* op, int64_t rc);
+
 struct MapAccess {
   static BpfMap& impl(const Map& m) { return *m.impl_; }
   static const std::shared_ptr<BpfMap>& shared(const Map& m) { return m.impl_; }

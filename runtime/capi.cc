@@ -659,6 +659,18 @@ bpfjit_error bpfjit_runtime_create_map(bpfjit_runtime* rt, const bpfjit_map_spec
     s.value_size = spec->value_size;
     s.max_entries = spec->max_entries;
     s.flags = spec->flags;
+    s.map_extra = spec->map_extra;
+    if (spec->inner != nullptr) {
+      auto inner = std::make_shared<bpfjit::MapSpec>();
+      inner->type = static_cast<bpfjit::MapType>(spec->inner->type);
+      inner->name = spec->inner->name != nullptr ? spec->inner->name : "";
+      inner->key_size = spec->inner->key_size;
+      inner->value_size = spec->inner->value_size;
+      inner->max_entries = spec->inner->max_entries;
+      inner->flags = spec->inner->flags;
+      inner->map_extra = spec->inner->map_extra;
+      s.inner = std::move(inner);
+    }
     auto r = rt->rt.create_map(s);
     if (!r) return fail(r.error());
     auto h = std::make_unique<bpfjit_map>();
@@ -752,6 +764,39 @@ bpfjit_error bpfjit_map_poll(bpfjit_map* map, int timeout_ms, bpfjit_record_fn f
 }
 uint64_t bpfjit_map_pending_bytes(const bpfjit_map* map) {
   return map == nullptr ? 0 : map->map->pending_bytes();
+}
+
+uint32_t bpfjit_map_id(const bpfjit_map* map) { return map == nullptr ? 0 : map->map->id(); }
+
+bpfjit_error bpfjit_map_set_inner(bpfjit_map* map, const void* key, size_t key_size,
+                                  const bpfjit_map* inner, uint64_t flags) {
+  if (map == nullptr) return null_argument("map");
+  if (inner == nullptr) return null_argument("inner");
+  return guarded([&] {
+    return from(map->map->set_inner(in_bytes(key, key_size), *inner->map, flags));
+  });
+}
+
+bpfjit_error bpfjit_map_perf_open(bpfjit_map* map, uint32_t bytes_per_cpu) {
+  if (map == nullptr) return null_argument("map");
+  return guarded([&] { return from(map->map->open_perf_buffers(bytes_per_cpu)); });
+}
+
+bpfjit_error bpfjit_map_perf_poll(bpfjit_map* map, int timeout_ms, bpfjit_perf_record_fn fn,
+                                  bpfjit_perf_lost_fn lost, void* user, size_t* consumed) {
+  if (map == nullptr) return null_argument("map");
+  if (fn == nullptr) return null_argument("fn");
+  return guarded([&] {
+    auto each = [&](uint32_t cpu, std::span<const uint8_t> rec) {
+      return fn(user, cpu, rec.data(), rec.size());
+    };
+    bpfjit::Map::PerfLostFn on_lost;
+    if (lost != nullptr) on_lost = [&](uint32_t cpu, uint64_t n) { lost(user, cpu, n); };
+    auto r = map->map->perf_poll(timeout_ms, each, on_lost);
+    if (!r) return fail(r.error());
+    if (consumed != nullptr) *consumed = *r;
+    return succeed();
+  });
 }
 
 }  // extern "C"

@@ -24,6 +24,15 @@ std::vector<uint32_t> all_map_types() {
   return out;
 }
 
+// The map types the runtime runs (the impl column of helpers/maps/map_types.def).
+std::vector<uint32_t> runnable_map_types() {
+  std::vector<uint32_t> out;
+  for (const MapTypeInfo& m : map_type_table()) {
+    if (m.runtime) out.push_back(m.number);
+  }
+  return out;
+}
+
 bool has_packet_pointer(const std::vector<CtxField>& fields) {
   return std::any_of(fields.begin(), fields.end(), [](const CtxField& f) {
     return f.readable && (f.kind == CtxFieldKind::kPacketStart ||
@@ -92,9 +101,7 @@ Platform build_runtime() {
   std::sort(p.helpers.begin(), p.helpers.end(),
             [](const HelperProto& a, const HelperProto& b) { return a.id < b.id; });
   p.packet_write_types = {"xdp", "sched_cls", "sched_act"};
-  p.map_types = {map_type::kHash,      map_type::kArray,      map_type::kProgArray,
-                 map_type::kPercpuHash, map_type::kPercpuArray, map_type::kLruHash,
-                 map_type::kQueue,     map_type::kStack,      map_type::kRingbuf};
+  p.map_types = runnable_map_types();
   return p;
 }
 

@@ -41,13 +41,23 @@ enum {
   BPF_MAP_TYPE_HASH = 1,
   BPF_MAP_TYPE_ARRAY = 2,
   BPF_MAP_TYPE_PROG_ARRAY = 3,
+  BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4,
   BPF_MAP_TYPE_PERCPU_HASH = 5,
   BPF_MAP_TYPE_PERCPU_ARRAY = 6,
   BPF_MAP_TYPE_LRU_HASH = 9,
+  BPF_MAP_TYPE_LRU_PERCPU_HASH = 10,
+  BPF_MAP_TYPE_LPM_TRIE = 11,
+  BPF_MAP_TYPE_ARRAY_OF_MAPS = 12,
+  BPF_MAP_TYPE_HASH_OF_MAPS = 13,
   BPF_MAP_TYPE_QUEUE = 22,
   BPF_MAP_TYPE_STACK = 23,
   BPF_MAP_TYPE_RINGBUF = 27,
+  BPF_MAP_TYPE_BLOOM_FILTER = 30,
 };
+
+/* map creation flags; bpf_perf_event_output's index flags */
+enum { BPF_F_NO_PREALLOC = 1 };
+#define BPF_F_CURRENT_CPU 0xffffffffULL
 
 /* map_update_elem flags */
 enum { BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2 };
@@ -134,6 +144,8 @@ static long (*bpf_trace_printk)(const char *fmt, __u32 fmt_size, ...) = (void *)
 static __u32 (*bpf_get_prandom_u32)(void) = (void *)7;
 static __u32 (*bpf_get_smp_processor_id)(void) = (void *)8;
 static long (*bpf_tail_call)(void *ctx, void *prog_array_map, __u32 index) = (void *)12;
+static long (*bpf_perf_event_output)(void *ctx, void *map, __u64 flags, void *data,
+                                     __u64 size) = (void *)25;
 static long (*bpf_skb_load_bytes)(const void *skb, __u32 offset, void *to, __u32 len) =
     (void *)26;
 static long (*bpf_skb_store_bytes)(void *skb, __u32 offset, const void *from, __u32 len,

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "helpers/helpers/builtin.h"
+#include "helpers/map_types.h"
 
 namespace bpfjit::builtin {
 namespace {
@@ -11,6 +12,14 @@ uint64_t map_lookup_elem(uint64_t map, uint64_t key, uint64_t, uint64_t, uint64_
                          RunContext* ctx) {
   BpfMap* m = arg_map(ctx, map);
   if (m == nullptr || !can_access(ctx, key, m->key_size(), false)) return 0;
+  if (map_type_info(m->type())->lookup == MapLookup::kInnerMapOrNull) {
+    // The inner map, kept alive and usable by the map helpers for the rest of the run.
+    std::shared_ptr<BpfMap> inner = static_cast<MapOfMaps*>(m)->inner(ptr(key));
+    HostEnv* env = host_env(ctx);
+    if (inner == nullptr || env == nullptr) return 0;
+    BpfMap* raw = inner.get();
+    return env->pin_map(ctx, std::move(inner)) ? reinterpret_cast<uint64_t>(raw) : 0;
+  }
   return reinterpret_cast<uint64_t>(m->lookup(ptr(key)));
 }
 
@@ -90,6 +99,16 @@ uint64_t tail_call(uint64_t, uint64_t map, uint64_t index, uint64_t, uint64_t,
   return 0;
 }
 
+// bpf_perf_event_output(ctx, map, flags, data, size): flags is the buffer index, or
+// BPF_F_CURRENT_CPU for the calling thread's slot.
+uint64_t perf_event_output(uint64_t, uint64_t map, uint64_t flags, uint64_t data,
+                           uint64_t size, RunContext* ctx) {
+  BpfMap* m = arg_map(ctx, map);
+  if (m == nullptr || m->type() != MapType::kPerfEventArray) return err_code(EINVAL);
+  if (!can_access(ctx, data, size, false)) return err_code(EFAULT);
+  return err(static_cast<PerfEventArrayMap*>(m)->output(flags, ptr(data), size));
+}
+
 // bpf_spin_lock(lock) and bpf_spin_unlock(lock): the verifier proves for verified programs
 // that `lock` is the bpf_spin_lock of a map value, taken once and given back before exit;
 // an unverified (checked) program that breaks the rules stops with a fault instead of
@@ -138,6 +157,10 @@ void add_map_helpers(HelperTable& t) {
                   {A::kConstMapPtr, A::kPtrToFunc, A::kPtrToStackOrNull, A::kScalar}});
   add_builtin(t, {helper_id::kTailCall, "tail_call", tail_call, RetKind::kInteger,
                   {A::kPtrToCtx, A::kConstMapPtr, A::kScalar}});
+  add_builtin(t, {helper_id::kPerfEventOutput, "perf_event_output", perf_event_output,
+                  RetKind::kInteger,
+                  {A::kPtrToCtx, A::kConstMapPtr, A::kScalar, A::kPtrToMem,
+                   A::kConstSizeOrZero}});
   add_builtin(t, {helper_id::kSpinLock, "spin_lock", spin_lock, RetKind::kVoid,
                   {A::kPtrToSpinLock}});
   add_builtin(t, {helper_id::kSpinUnlock, "spin_unlock", spin_unlock, RetKind::kVoid,

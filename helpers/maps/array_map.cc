@@ -54,14 +54,7 @@ class ArrayMap final : public BpfMap {
   int64_t erase(const void*) override { return -EINVAL; }
 
   int64_t get_next_key(const void* key, void* next_key) override {
-    uint32_t next = 0;
-    if (key != nullptr) {
-      uint32_t i = index(key);
-      if (i < spec_.max_entries) next = i + 1;
-    }
-    if (next >= spec_.max_entries) return -ENOENT;
-    std::memcpy(next_key, &next, sizeof next);
-    return 0;
+    return next_index(key, next_key, spec_.max_entries);
   }
 
   int64_t for_each_elem(const std::function<bool(const void*, void*)>& fn) override {

@@ -1,4 +1,5 @@
-// hash, percpu_hash and lru_hash: chained hashing over preallocated elements.
+// hash, percpu_hash, lru_hash and lru_percpu_hash: chained hashing over preallocated
+// elements.
 //
 // Element i has its key at keys_[i] (a read-only region for programs), its value at
 // values_[i] (all slots for per-CPU maps) and its bookkeeping (chain link, hash, LRU links,
@@ -38,7 +39,7 @@ class HashMap final : public BpfMap {
  public:
   explicit HashMap(const MapSpec& spec)
       : BpfMap(spec),
-        lru_(spec.type == MapType::kLruHash),
+        lru_(spec.type == MapType::kLruHash || spec.type == MapType::kLruPercpuHash),
         n_(spec.max_entries),
         key_stride_(round_up8(spec.key_size)),
         slot_size_(round_up8(spec.value_size)),

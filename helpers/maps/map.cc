@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -79,6 +80,50 @@ struct ThreadSlot {
 uint32_t cpu_slot() {
   thread_local ThreadSlot slot;
   return slot.id;
+}
+
+// The map id registry: id -> the map while it exists.
+namespace {
+
+struct MapRegistry {
+  std::mutex mu;
+  uint32_t last = 0;
+  std::unordered_map<uint32_t, std::weak_ptr<BpfMap>> maps;
+};
+
+MapRegistry& map_registry() {
+  static auto* registry = new MapRegistry;  // never destroyed: maps may outlive statics
+  return *registry;
+}
+
+}  // namespace
+
+BpfMap::BpfMap(MapSpec spec) : spec_(std::move(spec)) {
+  const MapTypeInfo* row = map_type_info(spec_.type);
+  percpu_ = row != nullptr && row->percpu;
+}
+
+BpfMap::~BpfMap() {
+  if (id_ == 0) return;
+  MapRegistry& r = map_registry();
+  std::lock_guard lock(r.mu);
+  r.maps.erase(id_);
+}
+
+std::shared_ptr<BpfMap> BpfMap::by_id(uint32_t id) {
+  MapRegistry& r = map_registry();
+  std::lock_guard lock(r.mu);
+  auto it = r.maps.find(id);
+  return it != r.maps.end() ? it->second.lock() : nullptr;
+}
+
+bool MapOfMaps::fits(const BpfMap& map) const {
+  if (spec_.inner == nullptr) return false;
+  const MapSpec& t = *spec_.inner;
+  const MapSpec& m = map.spec();
+  return map.runnable() && m.type == t.type && m.key_size == t.key_size &&
+         m.value_size == t.value_size && m.flags == t.flags &&
+         m.max_entries == t.max_entries && m.map_extra == t.map_extra;
 }
 
 // Defaults: a type that has no such operation.
@@ -165,6 +210,45 @@ Result<void> check_rule(const MapSpec& spec, const char* field, uint32_t v, Size
                                       size_rule_text(rule), type));
 }
 
+Result<void> validate(const MapSpec& spec);
+
+// The rules of single types that the table's columns do not cover.
+Result<void> check_type_rules(const MapSpec& spec, const MapTypeInfo& row) {
+  const bool of_maps = row.lookup == MapLookup::kInnerMapOrNull;
+  // A map-in-map without a template (a legacy `maps` definition has none) loads, but no
+  // map fits it: every set_inner gives -EINVAL.
+  if (of_maps && spec.inner != nullptr) {
+    const MapTypeInfo* in = map_type_info(spec.inner->type);
+    if (in != nullptr && in->lookup == MapLookup::kInnerMapOrNull) {
+      return spec_error(spec, fmt::format("an inner map cannot be a {} map", in->name));
+    }
+    if (in != nullptr && !in->runtime && in->type != MapType::kUnspec) {
+      return spec_error(spec, fmt::format("inner maps of type {} are not supported at run time",
+                                          in->name));
+    }
+    if (auto r = validate(*spec.inner); !r) {
+      return spec_error(spec, fmt::format("inner map template: {}", r.error().message));
+    }
+  } else if (!of_maps && spec.inner != nullptr) {
+    return spec_error(spec, fmt::format("{} maps have no inner map template", row.name));
+  }
+  if (row.impl == MapImpl::kLpmTrie && (spec.flags & kFlagNoPrealloc) == 0) {
+    // The kernel's trie_alloc: nodes are allocated on update, never preallocated.
+    return spec_error(spec, "lpm_trie maps need flag BPF_F_NO_PREALLOC (0x1)");
+  }
+  if (row.impl == MapImpl::kBloomFilter) {
+    // The low 4 bits of map_extra: the number of hash functions (0: the default, 5).
+    if ((spec.map_extra & ~uint64_t{0xf}) != 0) {
+      return spec_error(spec, fmt::format("map_extra {:#x} must be 0 to 15 (the number of hash "
+                                          "functions) for bloom_filter maps", spec.map_extra));
+    }
+  } else if (spec.map_extra != 0) {
+    return spec_error(spec, fmt::format("map_extra {:#x} must be 0 for {} maps", spec.map_extra,
+                                        row.name));
+  }
+  return {};
+}
+
 // Checks a spec against its type's row of map_types.def (and, for the types the runtime
 // builds, the storage limits).
 Result<void> validate(const MapSpec& spec) {
@@ -208,14 +292,13 @@ Result<void> validate(const MapSpec& spec) {
   if (bad_flags != 0) {
     return spec_error(spec, fmt::format("flags {:#x} are not supported for {} maps", bad_flags, type));
   }
-  const bool percpu = spec.type == MapType::kPercpuArray || spec.type == MapType::kPercpuHash ||
-                      spec.type == MapType::kLruPercpuHash ||
-                      spec.type == MapType::kPercpuCgroupStorage;
+  const bool percpu = row->percpu;
   if (auto r = check_rule(spec, "key_size", spec.key_size, row->key, kMaxKeySize); !r) return r;
   if (auto r = check_rule(spec, "value_size", spec.value_size, row->value,
                           percpu ? kMaxPercpuValueSize : kMaxValueSize); !r) {
     return r;
   }
+  if (auto r = check_type_rules(spec, *row); !r) return r;
   if (!row->runtime || row->value == SizeRule::kZero) return {};
   const uint64_t slots = percpu ? kMaxCpuSlots : 1;
   const uint64_t storage = uint64_t{spec.max_entries} * maps::round_up8(spec.value_size) * slots;
@@ -247,54 +330,24 @@ std::string BpfMap::unsupported_error() const {
 Result<std::shared_ptr<BpfMap>> create_map(const MapSpec& spec) {
   if (auto r = validate(spec); !r) return r.take_error();
   std::shared_ptr<BpfMap> map;
-  switch (spec.type) {
-    case MapType::kArray:
-    case MapType::kPercpuArray:
-      map = maps::make_array_map(spec);
-      break;
-    case MapType::kHash:
-    case MapType::kPercpuHash:
-    case MapType::kLruHash:
-      map = maps::make_hash_map(spec);
-      break;
-    case MapType::kQueue:
-    case MapType::kStack:
-      map = maps::make_queue_map(spec);
-      break;
-    case MapType::kRingbuf:
-      map = maps::make_ringbuf_map(spec);
-      break;
-    case MapType::kProgArray:
-      map = maps::make_prog_array_map(spec);
-      break;
-    case MapType::kUnspec:
-    case MapType::kPerfEventArray:
-    case MapType::kStackTrace:
-    case MapType::kCgroupArray:
-    case MapType::kLruPercpuHash:
-    case MapType::kLpmTrie:
-    case MapType::kArrayOfMaps:
-    case MapType::kHashOfMaps:
-    case MapType::kDevmap:
-    case MapType::kSockmap:
-    case MapType::kCpumap:
-    case MapType::kXskmap:
-    case MapType::kSockhash:
-    case MapType::kCgroupStorage:
-    case MapType::kReuseportSockarray:
-    case MapType::kPercpuCgroupStorage:
-    case MapType::kSkStorage:
-    case MapType::kDevmapHash:
-    case MapType::kStructOps:
-    case MapType::kInodeStorage:
-    case MapType::kTaskStorage:
-    case MapType::kBloomFilter:
-    case MapType::kUserRingbuf:
-    case MapType::kCgrpStorage:
-      map = std::make_shared<UnsupportedMap>(spec);
-      break;
+  switch (map_type_info(spec.type)->impl) {
+    case MapImpl::kArray: map = maps::make_array_map(spec); break;
+    case MapImpl::kHash: map = maps::make_hash_map(spec); break;
+    case MapImpl::kQueue: map = maps::make_queue_map(spec); break;
+    case MapImpl::kRingbuf: map = maps::make_ringbuf_map(spec); break;
+    case MapImpl::kProgArray: map = maps::make_prog_array_map(spec); break;
+    case MapImpl::kLpmTrie: map = maps::make_lpm_trie_map(spec); break;
+    case MapImpl::kBloomFilter: map = maps::make_bloom_filter_map(spec); break;
+    case MapImpl::kMapOfMaps: map = maps::make_map_of_maps(spec); break;
+    case MapImpl::kRedirect: map = maps::make_redirect_map(spec); break;
+    case MapImpl::kPerfEvent: map = maps::make_perf_event_map(spec); break;
+    case MapImpl::kNone: map = std::make_shared<UnsupportedMap>(spec); break;
   }
   if (map == nullptr) return spec_error(spec, "out of memory for the map's storage");
+  MapRegistry& r = map_registry();
+  std::lock_guard lock(r.mu);
+  map->id_ = ++r.last;
+  r.maps.emplace(map->id_, map);
   return map;
 }
 

@@ -1,9 +1,11 @@
 // Internal to helpers/maps: storage utilities and the constructors create_map() uses.
 #pragma once
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "helpers/maps.h"
@@ -13,6 +15,20 @@ namespace bpfjit::maps {
 inline constexpr uint32_t kNil = UINT32_MAX;
 
 constexpr uint64_t round_up8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+
+// get_next_key of the types keyed by an index below `n` (arrays and their kin): the index
+// after `key`, or 0 when `key` is null or out of range; -ENOENT after the last.
+inline int64_t next_index(const void* key, void* next_key, uint32_t n) {
+  uint32_t next = 0;
+  if (key != nullptr) {
+    uint32_t i;
+    std::memcpy(&i, key, sizeof i);
+    if (i < n) next = i + 1;
+  }
+  if (next >= n) return -ENOENT;
+  std::memcpy(next_key, &next, sizeof next);
+  return 0;
+}
 
 // Zero-filled, 64-byte aligned storage allocated once. Large buffers come from calloc's
 // fresh pages, so untouched per-CPU slots cost no memory.
@@ -43,5 +59,10 @@ std::shared_ptr<BpfMap> make_hash_map(const MapSpec& spec);
 std::shared_ptr<BpfMap> make_queue_map(const MapSpec& spec);
 std::shared_ptr<BpfMap> make_ringbuf_map(const MapSpec& spec);
 std::shared_ptr<BpfMap> make_prog_array_map(const MapSpec& spec);
+std::shared_ptr<BpfMap> make_lpm_trie_map(const MapSpec& spec);
+std::shared_ptr<BpfMap> make_bloom_filter_map(const MapSpec& spec);
+std::shared_ptr<BpfMap> make_map_of_maps(const MapSpec& spec);
+std::shared_ptr<BpfMap> make_redirect_map(const MapSpec& spec);
+std::shared_ptr<BpfMap> make_perf_event_map(const MapSpec& spec);
 
 }  // namespace bpfjit::maps

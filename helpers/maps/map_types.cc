@@ -13,10 +13,12 @@ namespace bpfjit {
 namespace {
 
 constexpr MapTypeInfo kRows[] = {
-#define BPFJIT_MAP_TYPE(ident, name, number, key, value, max_entries, flags, runtime, lookup, \
-                        ops)                                                                   \
-  MapTypeInfo{MapType::ident,         name,  number, SizeRule::key, SizeRule::value,          \
-              MaxEntriesRule::max_entries, flags, runtime, MapLookup::lookup, ops},
+#define BPFJIT_MAP_TYPE(ident, name, number, key, value, max_entries, flags, impl, percpu,     \
+                        lookup, ops)                                                           \
+  MapTypeInfo{MapType::ident,   name,           number,                                       \
+              SizeRule::key,    SizeRule::value, MaxEntriesRule::max_entries,                 \
+              flags,            MapImpl::impl,  MapImpl::impl != MapImpl::kNone,            \
+              percpu,           MapLookup::lookup, ops},
 #include "helpers/maps/map_types.def"
 #undef BPFJIT_MAP_TYPE
 };
@@ -40,6 +42,11 @@ static_assert(static_cast<uint32_t>(MapType::kStructOps) == BPF_MAP_TYPE_STRUCT_
 static_assert(static_cast<uint32_t>(MapType::kBloomFilter) == BPF_MAP_TYPE_BLOOM_FILTER);
 static_assert(static_cast<uint32_t>(MapType::kUserRingbuf) == BPF_MAP_TYPE_USER_RINGBUF);
 static_assert(kFlagNoCommonLru == BPF_F_NO_COMMON_LRU && kFlagWronlyProg == BPF_F_WRONLY_PROG);
+static_assert(kFlagNumaNode == BPF_F_NUMA_NODE && kFlagRdonly == BPF_F_RDONLY &&
+              kFlagWronly == BPF_F_WRONLY && kFlagZeroSeed == BPF_F_ZERO_SEED &&
+              kFlagPreserveElems == BPF_F_PRESERVE_ELEMS);
+static_assert(kFlagAccess == (BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG |
+                              BPF_F_WRONLY_PROG));
 static_assert(kFlagNoPrealloc == kMapFlagNoPrealloc && kFlagRdonlyProg == kMapFlagRdonlyProg);
 
 // The family of map operations each map helper performs (the other direction of the

@@ -31,15 +31,7 @@ int64_t ProgArrayMap::erase(const void* key) {
 }
 
 int64_t ProgArrayMap::get_next_key(const void* key, void* next_key) {
-  uint32_t next = 0;
-  if (key != nullptr) {
-    uint32_t i;
-    std::memcpy(&i, key, sizeof i);
-    if (i < spec_.max_entries) next = i + 1;
-  }
-  if (next >= spec_.max_entries) return -ENOENT;
-  std::memcpy(next_key, &next, sizeof next);
-  return 0;
+  return maps::next_index(key, next_key, spec_.max_entries);
 }
 
 namespace maps {

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "bpfjit/runtime.h"
+#include "helpers/map_types.h"
 #include "runtime/cli/cmd_object.h"
 #include "runtime/cli/commands.h"
 #include "runtime/cli/program_io.h"
@@ -30,81 +31,59 @@ bool all_zero(const void* p, size_t n) {
   return true;
 }
 
-// Prints every map's contents: hash and array entries as key: value in hex (array entries
-// that are all zero are left out), ring buffer records, queue/stack sizes.
+// Prints every map's contents: entries as key: value in hex (array entries that are all
+// zero are left out; a map-in-map's values are inner map ids), ring buffer and perf
+// buffer records.
 void dump_maps(const Object& obj) {
   constexpr int kMaxLines = 256;
   for (Map* m : obj.maps()) {
     fmt::print("map {} ({}, key {}, value {}, max_entries {}):\n", m->name(),
                map_type_name(m->type()), m->key_size(), m->value_size(), m->max_entries());
     int lines = 0;
-    switch (m->type()) {
-      case MapType::kRingbuf: {
-        (void)m->consume([&](std::span<const uint8_t> rec) {
-          if (lines++ < kMaxLines) fmt::print("  record: {}\n", hex(rec.data(), rec.size()));
-          return true;
-        });
-        break;
-      }
-      case MapType::kQueue:
-      case MapType::kStack:
-      case MapType::kProgArray:
-        fmt::print("  (not iterable)\n");
-        break;
-      case MapType::kUnspec:
-      case MapType::kPerfEventArray:
-      case MapType::kStackTrace:
-      case MapType::kCgroupArray:
-      case MapType::kLruPercpuHash:
-      case MapType::kLpmTrie:
-      case MapType::kArrayOfMaps:
-      case MapType::kHashOfMaps:
-      case MapType::kDevmap:
-      case MapType::kSockmap:
-      case MapType::kCpumap:
-      case MapType::kXskmap:
-      case MapType::kSockhash:
-      case MapType::kCgroupStorage:
-      case MapType::kReuseportSockarray:
-      case MapType::kPercpuCgroupStorage:
-      case MapType::kSkStorage:
-      case MapType::kDevmapHash:
-      case MapType::kStructOps:
-      case MapType::kInodeStorage:
-      case MapType::kTaskStorage:
-      case MapType::kBloomFilter:
-      case MapType::kUserRingbuf:
-      case MapType::kCgrpStorage:
-        fmt::print("  (not supported at run time)\n");
-        break;
-      case MapType::kHash:
-      case MapType::kArray:
-      case MapType::kPercpuHash:
-      case MapType::kPercpuArray:
-      case MapType::kLruHash: {
-        const bool array = m->type() == MapType::kArray || m->type() == MapType::kPercpuArray;
-        const uint32_t vsize = m->value_bytes();
-        m->for_each([&](std::span<const uint8_t> key, std::span<const uint8_t> value) {
-          if (array && all_zero(value.data(), vsize)) return true;
-          if (m->value_slots() > 1) {
-            // the slots in use
-            const uint32_t stride = (m->value_size() + 7) / 8 * 8;
-            std::string slots;
-            for (uint32_t s = 0; s < m->value_slots(); ++s) {
-              const uint8_t* v = value.data() + s * stride;
-              if (!all_zero(v, m->value_size())) {
-                slots += fmt::format(" cpu{}={}", s, hex(v, m->value_size()));
-              }
-            }
-            fmt::print("  {}:{}\n", hex(key.data(), key.size()), slots);
-          } else {
-            fmt::print("  {}: {}\n", hex(key.data(), key.size()), hex(value.data(), vsize));
-          }
-          return ++lines < kMaxLines;
-        });
-        break;
-      }
+    const MapTypeInfo* row = map_type_info(m->type());
+    if (row == nullptr || !row->runtime) {
+      fmt::print("  (not supported at run time)\n");
+      continue;
     }
+    if (m->type() == MapType::kRingbuf) {
+      (void)m->consume([&](std::span<const uint8_t> rec) {
+        if (lines++ < kMaxLines) fmt::print("  record: {}\n", hex(rec.data(), rec.size()));
+        return true;
+      });
+      continue;
+    }
+    if (m->type() == MapType::kPerfEventArray) {
+      (void)m->perf_consume([&](uint32_t cpu, std::span<const uint8_t> rec) {
+        if (lines++ < kMaxLines) fmt::print("  cpu{} record: {}\n", cpu, hex(rec.data(), rec.size()));
+        return true;
+      });
+      continue;
+    }
+    // Keyless types (queue, stack, bloom_filter) and tail-call tables have nothing to list.
+    if (m->key_size() == 0 || m->type() == MapType::kProgArray) {
+      fmt::print("  (not iterable)\n");
+      continue;
+    }
+    const bool array = row->impl == MapImpl::kArray;
+    const uint32_t vsize = m->value_bytes();
+    m->for_each([&](std::span<const uint8_t> key, std::span<const uint8_t> value) {
+      if (array && all_zero(value.data(), vsize)) return true;
+      if (m->value_slots() > 1) {
+        // the slots in use
+        const uint32_t stride = (m->value_size() + 7) / 8 * 8;
+        std::string slots;
+        for (uint32_t s = 0; s < m->value_slots(); ++s) {
+          const uint8_t* v = value.data() + s * stride;
+          if (!all_zero(v, m->value_size())) {
+            slots += fmt::format(" cpu{}={}", s, hex(v, m->value_size()));
+          }
+        }
+        fmt::print("  {}:{}\n", hex(key.data(), key.size()), slots);
+      } else {
+        fmt::print("  {}: {}\n", hex(key.data(), key.size()), hex(value.data(), vsize));
+      }
+      return ++lines < kMaxLines;
+    });
   }
   for (const GlobalData& d : obj.global_data()) {
     if (d.readonly) continue;
@@ -274,6 +253,13 @@ int run_object(const std::string& path, const std::string& mem, EngineKind engin
   if (auto r = (*obj)->prepare_all(popts); !r) {
     print_error(kToolName, r.error());
     return 1;
+  }
+  // With --dump-maps, perf event arrays get buffers (as a libbpf tool opens its perf
+  // buffer) so that the dump shows what the program output.
+  if (o.dump_maps) {
+    for (Map* m : (*obj)->maps()) {
+      if (m->type() == MapType::kPerfEventArray) (void)m->open_perf_buffers(1U << 16);
+    }
   }
   bpfjit::RunOptions ropts;
   ropts.budget = budget;

@@ -520,6 +520,7 @@ Result<void> ObjectReader::read_btf_maps() {
     d.offset = sym->sym.st_value;
     d.btf = true;
     d.inner = std::move(values.inner);
+    if (d.inner) d.spec.inner = std::make_shared<const MapSpec>(*d.inner);
     d.spin_lock_off = values.spin_lock_off;
     if (const MapTypeInfo* info = map_type_info(d.spec.type);
         d.spin_lock_off >= 0 && (info == nullptr || (info->ops & kOpSpinLock) == 0)) {
@@ -604,6 +605,9 @@ Result<MapSpec> ObjectReader::parse_btf_map(const std::string& name, const btf_t
         if (!lock) return lock.take_error();
         values->spin_lock_off = *lock;
       }
+    } else if (mname == "map_extra") {
+      v = uint_value();
+      if (v) spec.map_extra = *v;
     } else if (mname == "pinning" || mname == "numa_node") {
       // host-side attributes without meaning here
     } else {

@@ -86,7 +86,7 @@ struct MapDef {
   // "<outer>.inner".
   std::optional<MapSpec> inner;
   // The initial slots, by index. The runtime fills a prog_array's slots with the programs
-  // named (those that loaded); map-in-map types are not run, their slots are only recorded.
+  // named (those that loaded); a map-in-map's slots get the maps named.
   std::vector<MapSlot> slots;
   // The byte offset of the struct bpf_spin_lock in the value (from the value's BTF), or -1.
   int32_t spin_lock_off = -1;

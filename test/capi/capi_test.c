@@ -293,10 +293,10 @@ static void test_xdp_maps(void) {
 static void test_reuse_maps(void) {
   bpfjit_runtime* rt = NULL;
   REQUIRE_OK(bpfjit_runtime_create(&rt));
-  bpfjit_map_spec spec = {BPFJIT_MAP_ARRAY, "stats", 4, 8, STAT_COUNT, 0};
+  bpfjit_map_spec spec = {BPFJIT_MAP_ARRAY, "stats", 4, 8, STAT_COUNT, 0, 0, NULL};
   bpfjit_map* host = NULL;
   REQUIRE_OK(bpfjit_runtime_create_map(rt, &spec, &host));
-  bpfjit_map_spec wrong = {BPFJIT_MAP_ARRAY, "bad", 4, 8, 0, 0};
+  bpfjit_map_spec wrong = {BPFJIT_MAP_ARRAY, "bad", 4, 8, 0, 0, 0, NULL};
   bpfjit_map* bad = NULL;
   CHECK(bpfjit_runtime_create_map(rt, &wrong, &bad) != BPFJIT_OK);
   CHECK(bad == NULL);
@@ -880,6 +880,82 @@ static void test_test_run(void) {
     CHECK(contains(bpfjit_last_error_message(), "13 bytes"));
     close_fixture(&f);
   }
+
+/* --- lpm_trie, bloom_filter, array_of_maps, perf_event_array (route_guard) ------------ */
+
+static bool count_block_events(void* user, uint32_t cpu, const void* record, size_t size) {
+  uint32_t* seen = user;
+  uint32_t ev[3];
+  (void)cpu;
+  if (size != sizeof(ev)) return false;
+  memcpy(ev, record, sizeof(ev));
+  seen[0]++;
+  seen[1] = ev[2]; /* the class */
+  return true;
+}
+
+static void test_kernel_map_types(void) {
+  struct fixture f;
+  REQUIRE(open_fixture(&f, "route_guard.v4.o", NULL, "route_guard"));
+  REQUIRE_OK(bpfjit_object_prepare_all(f.obj, NULL));
+  bpfjit_map* routes = NULL;
+  bpfjit_map* blocked = NULL;
+  bpfjit_map* events = NULL;
+  bpfjit_map* tables = NULL;
+  bpfjit_map* counts = NULL;
+  REQUIRE_OK(bpfjit_object_map(f.obj, "routes", &routes));
+  REQUIRE_OK(bpfjit_object_map(f.obj, "blocked", &blocked));
+  REQUIRE_OK(bpfjit_object_map(f.obj, "events", &events));
+  REQUIRE_OK(bpfjit_object_map(f.obj, "tables", &tables));
+  REQUIRE_OK(bpfjit_object_map(f.obj, "counts_a", &counts));
+  CHECK(bpfjit_map_get_type(routes) == BPFJIT_MAP_LPM_TRIE);
+
+  struct {
+    uint32_t prefixlen;
+    unsigned char addr[4];
+  } key = {8, {10, 0, 0, 0}};
+  uint32_t cls = 2;
+  CHECK_OK(bpfjit_map_update(routes, &key, sizeof(key), &cls, sizeof(cls), BPFJIT_ANY));
+  unsigned char pkt[54];
+  tcp_packet(pkt, 80, 0x10); /* 10.0.0.1 -> 10.0.0.2 */
+  uint64_t r0 = 0;
+  CHECK_OK(bpfjit_program_run(f.prog, pkt, sizeof(pkt), NULL, &r0));
+  CHECK(r0 == 3); /* XDP_TX: class 2 */
+
+  /* The slot holds counts_a, by id; the host puts its own map in. */
+  uint32_t slot = 0, id = 0;
+  CHECK_OK(bpfjit_map_lookup(tables, &slot, sizeof(slot), &id, sizeof(id)));
+  CHECK(id == bpfjit_map_id(counts));
+  bpfjit_map_spec spec = {BPFJIT_MAP_ARRAY, "fresh", 4, 8, 4, 0, 0, NULL};
+  bpfjit_map* fresh = NULL;
+  REQUIRE_OK(bpfjit_runtime_create_map(f.rt, &spec, &fresh));
+  CHECK_OK(bpfjit_map_set_inner(tables, &slot, sizeof(slot), fresh, BPFJIT_ANY));
+  CHECK_OK(bpfjit_program_run(f.prog, pkt, sizeof(pkt), NULL, &r0));
+  uint32_t idx = 2;
+  uint64_t n = 0;
+  CHECK_OK(bpfjit_map_lookup(fresh, &idx, sizeof(idx), &n, sizeof(n)));
+  CHECK(n == 1);
+  bpfjit_map_spec small = {BPFJIT_MAP_ARRAY, "small", 4, 8, 1, 0, 0, NULL};
+  bpfjit_map* wrong = NULL;
+  REQUIRE_OK(bpfjit_runtime_create_map(f.rt, &small, &wrong));
+  CHECK(bpfjit_map_set_inner(tables, &slot, sizeof(slot), wrong, BPFJIT_ANY) ==
+        BPFJIT_ERR_INVALID_ARGUMENT);
+
+  /* A blocked destination is dropped and reported through the perf buffers. */
+  uint32_t dst;
+  memcpy(&dst, pkt + 30, sizeof(dst));
+  CHECK_OK(bpfjit_map_push(blocked, &dst, sizeof(dst), BPFJIT_ANY));
+  CHECK_OK(bpfjit_map_perf_open(events, 4096));
+  CHECK_OK(bpfjit_program_run(f.prog, pkt, sizeof(pkt), NULL, &r0));
+  CHECK(r0 == XDP_DROP);
+  uint32_t seen[2] = {0, 0};
+  size_t consumed = 0;
+  CHECK_OK(bpfjit_map_perf_poll(events, 0, count_block_events, NULL, seen, &consumed));
+  CHECK(consumed == 1);
+  CHECK(seen[0] == 1 && seen[1] == 2);
+  bpfjit_map_destroy(wrong);
+  bpfjit_map_destroy(fresh);
+  close_fixture(&f);
 }
 
 static const struct test_case kCases[] = {
@@ -893,6 +969,7 @@ static const struct test_case kCases[] = {
     {"refused_and_globals", test_refused_and_globals},
     {"ringbuf", test_ringbuf},
     {"queue_stack", test_queue_stack},
+    {"kernel_map_types", test_kernel_map_types},
     {"host", test_host},
     {"version", test_version},
     {"kconfig_and_core", test_kconfig_and_core},

@@ -2,11 +2,15 @@
 # helper called directly, program types.
 add_executable(helpers_tests
   helpers/maps_test.cc
+  helpers/maps_more_types_test.cc
   helpers/ringbuf_test.cc
   helpers/helpers_test.cc
   helpers/program_types_test.cc
 )
 target_link_libraries(helpers_tests PRIVATE bpfjit_helpers GTest::gtest_main Threads::Threads)
+# The kernel's answers to host map operations (recorded by helpers/kernel_maps/record.py).
+target_compile_definitions(helpers_tests PRIVATE
+  BPFJIT_KERNEL_MAP_OPS="${CMAKE_CURRENT_SOURCE_DIR}/helpers/kernel_maps/kernel_map_ops.tsv")
 bpfjit_warnings(helpers_tests)
 gtest_discover_tests(helpers_tests DISCOVERY_TIMEOUT 60)
 

@@ -442,15 +442,22 @@ TEST_P(ObjectShapesRun, UnimplementedMapTypesRefuseWithTheirName) {
   auto obj = load("map_types.v3.o");
   ASSERT_NE(obj, nullptr);
   EXPECT_EQ(obj->maps().size(), 10u);
-  Map* events = obj->map("events");
-  ASSERT_NE(events, nullptr);
-  EXPECT_EQ(events->type(), MapType::kPerfEventArray);
-  auto host = events->get<uint32_t, uint32_t>(0);
+  Map* stacks = obj->map("stacks");
+  ASSERT_NE(stacks, nullptr);
+  EXPECT_EQ(stacks->type(), MapType::kStackTrace);
+  std::vector<uint8_t> trace(stacks->value_bytes());
+  const uint32_t key = 0;
+  auto host = stacks->lookup(Map::bytes_of(key), trace);
   ASSERT_FALSE(host.ok());
   EXPECT_EQ(host.error().code, ErrorCode::kUnsupported);
   EXPECT_EQ(host.error().message,
-            "map 'events' of type perf_event_array is not supported at run time");
-  EXPECT_FALSE((obj->map("seen")->put<uint32_t, uint32_t>(0, 1).ok()));
+            "map 'stacks' of type stack_trace is not supported at run time");
+  EXPECT_FALSE((obj->map("socks")->put<uint64_t, uint64_t>(0, 1).ok()));
+  // The types that run: the bloom filter takes values, the trie its prefixes.
+  const uint32_t seen = 7;
+  EXPECT_TRUE(obj->map("seen")->push(Map::bytes_of(seen)).ok());
+  const uint32_t prefix[2] = {24, 0x0002000a};
+  EXPECT_TRUE(obj->map("prefixes")->update(Map::bytes_of(prefix), Map::bytes_of(seen)).ok());
 
   Program* count = obj->program("count");
   ASSERT_NE(count, nullptr);
@@ -460,7 +467,7 @@ TEST_P(ObjectShapesRun, UnimplementedMapTypesRefuseWithTheirName) {
   EXPECT_EQ(run(count, buf), 1u);
 
   // The verifier of the runtime platform refuses the map; unverified, the run fails.
-  Program* touch = obj->program("touch_events");
+  Program* touch = obj->program("touch_stacks");
   ASSERT_NE(touch, nullptr);
   EXPECT_FALSE(touch->prepare(opts(4)).ok());
   ASSERT_TRUE(touch->prepare(opts(4, Safety::kChecked)).ok());
@@ -468,8 +475,8 @@ TEST_P(ObjectShapesRun, UnimplementedMapTypesRefuseWithTheirName) {
   ASSERT_FALSE(ran.ok());
   EXPECT_EQ(ran.error().code, ErrorCode::kRuntime);
   EXPECT_EQ(ran.error().message,
-            "program touch_events: map 'events' of type perf_event_array is not supported at "
-            "run time");
+            "program touch_stacks: map 'stacks' of type stack_trace is not supported at run "
+            "time");
   EXPECT_EQ(run(count, buf), 2u);  // the failed run harmed nothing
 }
 
@@ -486,9 +493,16 @@ TEST_P(ObjectShapesRun, ProgArrayFilledFromItsInitialValues) {
     EXPECT_EQ(run(dispatch, small), 3u);  // slot 0: short_packet, XDP_TX
     EXPECT_EQ(run(dispatch, mid), 2u);    // slot 1 is empty: XDP_PASS
     EXPECT_EQ(run(dispatch, big), 1u);    // slot 2: long_packet, XDP_DROP
-    // The map-in-map types are declared, created, and not run.
-    ASSERT_NE(obj->map("outer"), nullptr);
-    EXPECT_EQ(obj->map("outer")->type(), MapType::kArrayOfMaps);
+    // The map-in-map slots hold the maps their initial values name.
+    Map* outer = obj->map("outer");
+    ASSERT_NE(outer, nullptr);
+    EXPECT_EQ(outer->type(), MapType::kArrayOfMaps);
+    auto slot1 = outer->get<uint32_t, uint32_t>(1);
+    auto slot3 = outer->get<uint32_t, uint32_t>(3);
+    ASSERT_TRUE(slot1.ok() && slot3.ok());
+    EXPECT_EQ(*slot1, obj->map("inner_a")->id());
+    EXPECT_EQ(*slot3, obj->map("inner_b")->id());
+    EXPECT_FALSE((outer->get<uint32_t, uint32_t>(0).ok()));
   }
 }
 

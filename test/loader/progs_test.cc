@@ -670,6 +670,83 @@ TEST_P(ProgsTest, RealLoops) {
   }
 }
 
+// ---- route_guard: lpm_trie, bloom_filter, perf_event_array, array_of_maps --------------
+
+TEST_P(ProgsTest, RouteGuardUsesTheKernelMapTypes) {
+  auto obj = load("route_guard");
+  ASSERT_TRUE(obj);
+  // Verified as well as checked: the verifier accepts the map-in-map lookup, the bloom
+  // filter peek and the perf event output.
+  PrepareOptions verified;
+  verified.engine = engine();
+  Program* p = obj->program("route_guard");
+  ASSERT_NE(p, nullptr);
+  auto prepared = p->prepare(verified);
+  ASSERT_TRUE(prepared.ok()) << prepared.error().to_string();
+
+  struct RouteKey {
+    uint32_t prefixlen;
+    uint8_t addr[4];
+  };
+  auto route = [&](uint32_t len, uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint32_t cls) {
+    RouteKey k{len, {a, b, c, d}};
+    ASSERT_TRUE(obj->map("routes")->update(Map::bytes_of(k), Map::bytes_of(cls)).ok());
+  };
+  route(8, 10, 0, 0, 0, 1);
+  route(24, 10, 1, 2, 0, 2);
+  route(32, 10, 1, 2, 3, 1);
+  const uint32_t bad_dst = 0x08080808;  // network order and host order agree
+  ASSERT_TRUE(obj->map("blocked")->push(Map::bytes_of(bad_dst)).ok());
+  Map* events = obj->map("events");
+  ASSERT_TRUE(events->open_perf_buffers(4096).ok());
+
+  auto pkt = [](uint32_t src, uint32_t dst) {
+    return Packet().eth(testing::kEthIp).ipv4(src, dst, testing::kUdp).udp(1, 2).bytes;
+  };
+  auto p1 = pkt(0x0a090909, 0x01020304);  // 10.9.9.9: /8, class 1
+  auto p2 = pkt(0x0a010209, 0x01020304);  // 10.1.2.9: /24, class 2
+  auto p3 = pkt(0x0a010203, 0x01020304);  // 10.1.2.3: /32, class 1
+  auto p4 = pkt(0x0b000001, 0x01020304);  // no route
+  auto p5 = pkt(0x0a010209, bad_dst);     // blocked
+  EXPECT_EQ(run(p, p1), kXdpPass);
+  EXPECT_EQ(run(p, p2), kXdpTx);
+  EXPECT_EQ(run(p, p3), kXdpPass);
+  EXPECT_EQ(run(p, p4), kXdpAborted);
+  EXPECT_EQ(run(p, p5), kXdpDrop);
+  EXPECT_EQ(array_u64(obj->map("counts_a"), 1), 2u);
+  EXPECT_EQ(array_u64(obj->map("counts_a"), 2), 1u);
+
+  struct Event {
+    uint32_t src, dst, cls;
+  };
+  std::vector<Event> seen;
+  auto n = events->perf_consume([&](uint32_t, std::span<const uint8_t> rec) {
+    EXPECT_EQ(rec.size(), 12u);  // round_up(12 + 4, 8) - 4
+    Event e{};
+    std::memcpy(&e, rec.data(), sizeof e);
+    seen.push_back(e);
+    return true;
+  });
+  ASSERT_TRUE(n.ok());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].src, 0x0902010au);  // 10.1.2.9 as the program read it
+  EXPECT_EQ(seen[0].dst, bad_dst);
+  EXPECT_EQ(seen[0].cls, 2u);
+
+  // The host swaps the class table: later packets count in the new one.
+  auto fresh = rt_.create_map(obj->map("counts_a")->spec());
+  ASSERT_TRUE(fresh.ok()) << fresh.error().to_string();
+  const uint32_t slot = 0;
+  ASSERT_TRUE(obj->map("tables")->set_inner(Map::bytes_of(slot), **fresh).ok());
+  EXPECT_EQ(run(p, p2), kXdpTx);
+  EXPECT_EQ(array_u64(fresh->get(), 2), 1u);
+  EXPECT_EQ(array_u64(obj->map("counts_a"), 2), 1u);
+  // An empty slot: the program skips counting.
+  ASSERT_TRUE(obj->map("tables")->erase(Map::bytes_of(slot)).ok());
+  EXPECT_EQ(run(p, p2), kXdpTx);
+  EXPECT_EQ(array_u64(fresh->get(), 2), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, ProgsTest,
                          ::testing::Combine(::testing::Values(EngineKind::kInterpreter,
                                                               EngineKind::kJit),

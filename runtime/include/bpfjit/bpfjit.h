@@ -445,20 +445,20 @@ typedef enum bpfjit_map_type {
   BPFJIT_MAP_HASH = 1,           ///< hash table
   BPFJIT_MAP_ARRAY = 2,          ///< array indexed by a u32 key
   BPFJIT_MAP_PROG_ARRAY = 3,     ///< tail-call targets
-  BPFJIT_MAP_PERF_EVENT_ARRAY = 4,        ///< not run
+  BPFJIT_MAP_PERF_EVENT_ARRAY = 4,        ///< runs
   BPFJIT_MAP_PERCPU_HASH = 5,    ///< hash table, one value slot per thread slot
   BPFJIT_MAP_PERCPU_ARRAY = 6,   ///< array, one value slot per thread slot
   BPFJIT_MAP_STACK_TRACE = 7,             ///< not run
   BPFJIT_MAP_CGROUP_ARRAY = 8,            ///< not run
   BPFJIT_MAP_LRU_HASH = 9,       ///< hash table evicting the least recently used
-  BPFJIT_MAP_LRU_PERCPU_HASH = 10,        ///< not run
-  BPFJIT_MAP_LPM_TRIE = 11,               ///< not run
-  BPFJIT_MAP_ARRAY_OF_MAPS = 12,          ///< not run
-  BPFJIT_MAP_HASH_OF_MAPS = 13,           ///< not run
-  BPFJIT_MAP_DEVMAP = 14,                 ///< not run
+  BPFJIT_MAP_LRU_PERCPU_HASH = 10,        ///< runs
+  BPFJIT_MAP_LPM_TRIE = 11,               ///< runs
+  BPFJIT_MAP_ARRAY_OF_MAPS = 12,          ///< runs
+  BPFJIT_MAP_HASH_OF_MAPS = 13,           ///< runs
+  BPFJIT_MAP_DEVMAP = 14,                 ///< runs
   BPFJIT_MAP_SOCKMAP = 15,                ///< not run
-  BPFJIT_MAP_CPUMAP = 16,                 ///< not run
-  BPFJIT_MAP_XSKMAP = 17,                 ///< not run
+  BPFJIT_MAP_CPUMAP = 16,                 ///< runs
+  BPFJIT_MAP_XSKMAP = 17,                 ///< runs
   BPFJIT_MAP_SOCKHASH = 18,               ///< not run
   BPFJIT_MAP_CGROUP_STORAGE = 19,         ///< not run
   BPFJIT_MAP_REUSEPORT_SOCKARRAY = 20,    ///< not run
@@ -466,12 +466,12 @@ typedef enum bpfjit_map_type {
   BPFJIT_MAP_QUEUE = 22,         ///< FIFO of values
   BPFJIT_MAP_STACK = 23,         ///< LIFO of values
   BPFJIT_MAP_SK_STORAGE = 24,             ///< not run
-  BPFJIT_MAP_DEVMAP_HASH = 25,            ///< not run
+  BPFJIT_MAP_DEVMAP_HASH = 25,            ///< runs
   BPFJIT_MAP_STRUCT_OPS = 26,             ///< not run
   BPFJIT_MAP_RINGBUF = 27,       ///< ring buffer of variable-size records
   BPFJIT_MAP_INODE_STORAGE = 28,          ///< not run
   BPFJIT_MAP_TASK_STORAGE = 29,           ///< not run
-  BPFJIT_MAP_BLOOM_FILTER = 30,           ///< not run
+  BPFJIT_MAP_BLOOM_FILTER = 30,           ///< runs
   BPFJIT_MAP_USER_RINGBUF = 31,           ///< not run
   BPFJIT_MAP_CGRP_STORAGE = 32,           ///< not run
   BPFJIT_MAP_MAX_ENUM = 0x7fffffff,  ///< not a value: gives the type the range of int
@@ -491,7 +491,10 @@ typedef struct bpfjit_map_spec {
   uint32_t key_size;     ///< bytes of a key (0 for queue, stack, ringbuf)
   uint32_t value_size;   ///< bytes of a value (0 for ringbuf)
   uint32_t max_entries;  ///< capacity; ringbuf: data bytes (a power of two >= 4096)
-  uint32_t flags;        ///< BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG
+  uint32_t flags;        ///< BPF_F_* creation flags
+  uint64_t map_extra;    ///< bloom_filter: the number of hash functions (0 means 5)
+  /// array_of_maps and hash_of_maps: the template inner maps must match (NULL: none)
+  const struct bpfjit_map_spec* inner;
 } bpfjit_map_spec;
 
 /// Creates a map for the host, to share with objects through reuse_maps. Destroy it with
@@ -548,6 +551,27 @@ bpfjit_error bpfjit_map_poll(bpfjit_map* map, int timeout_ms, bpfjit_record_fn f
                              size_t* consumed);
 /// Ring buffers: bytes committed and not yet consumed.
 uint64_t bpfjit_map_pending_bytes(const bpfjit_map* map);
+
+/// The map's id: the 4-byte value that puts it in an array_of_maps or hash_of_maps slot
+/// with bpfjit_map_update, and what bpfjit_map_lookup of such a slot gives back.
+uint32_t bpfjit_map_id(const bpfjit_map* map);
+/// array_of_maps and hash_of_maps: puts `inner` at `key` (it must match the inner template).
+bpfjit_error bpfjit_map_set_inner(bpfjit_map* map, const void* key, size_t key_size,
+                                  const bpfjit_map* inner, uint64_t flags);
+
+/// perf_event_array: opens a buffer of `bytes_per_cpu` (a power of two >= 4096) per CPU.
+bpfjit_error bpfjit_map_perf_open(bpfjit_map* map, uint32_t bytes_per_cpu);
+/// Receives one perf_event_array record (data padded to round_up(size + 4, 8) - 4 bytes);
+/// returns false to stop after it.
+typedef bool (*bpfjit_perf_record_fn)(void* user, uint32_t cpu, const void* record,
+                                      size_t size);
+/// Receives the number of records a CPU's full buffer dropped.
+typedef void (*bpfjit_perf_lost_fn)(void* user, uint32_t cpu, uint64_t count);
+/// perf_event_array: waits up to `timeout_ms` (0: not at all; negative: no limit) for a
+/// record, then calls fn on each record CPU by CPU and `lost` (may be NULL) for dropped
+/// ones; stores the number consumed in *consumed (may be NULL).
+bpfjit_error bpfjit_map_perf_poll(bpfjit_map* map, int timeout_ms, bpfjit_perf_record_fn fn,
+                                  bpfjit_perf_lost_fn lost, void* user, size_t* consumed);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -84,6 +84,34 @@ class Map {
   /// Ring buffers: bytes committed and not yet consumed.
   uint64_t pending_bytes() const;
 
+  /// The map's id (1, 2, ... in creation order, never reused in the process), as the
+  /// kernel's map ids: the 4-byte value that puts this map in an array_of_maps or
+  /// hash_of_maps slot with update(), and what lookup() of such a slot gives back.
+  uint32_t id() const;
+  /// array_of_maps and hash_of_maps: puts `inner` at `key`. `inner` must match the outer
+  /// map's inner template (MapSpec::inner: type, key and value sizes, flags, max_entries):
+  /// kInvalidArgument otherwise. array_of_maps takes kBpfAny only, as in the kernel.
+  Result<void> set_inner(std::span<const uint8_t> key, const Map& inner,
+                         uint64_t flags = kBpfAny);
+
+  /// perf_event_array: opens an event buffer of `bytes_per_cpu` (a power of two, at least
+  /// 4096) for each CPU slot, as libbpf's perf_buffer__new does; bpf_perf_event_output
+  /// into a CPU whose buffer is not open fails with -ENOENT. Opening again keeps the
+  /// buffers and their records.
+  Result<void> open_perf_buffers(uint32_t bytes_per_cpu);
+  /// perf_event_array: calls fn(cpu, record) for each record, CPU by CPU (each CPU's in
+  /// order) until fn returns false. A record is the program's data padded with zeros to
+  /// round_up(size + 4, 8) - 4 bytes, as libbpf's sample callback sees it. `lost`, when
+  /// given, first gets the number of records each CPU dropped since the last call (its
+  /// buffer was full). Returns the number of records consumed.
+  using PerfRecordFn = std::function<bool(uint32_t cpu, std::span<const uint8_t> record)>;
+  using PerfLostFn = std::function<void(uint32_t cpu, uint64_t count)>;
+  Result<size_t> perf_consume(const PerfRecordFn& fn, const PerfLostFn& lost = nullptr);
+  /// perf_event_array: as perf_consume, after waiting up to `timeout_ms` (negative: no
+  /// limit) for a record.
+  Result<size_t> perf_poll(int timeout_ms, const PerfRecordFn& fn,
+                           const PerfLostFn& lost = nullptr);
+
   /// Typed lookup for trivially copyable keys and values of the map's sizes.
   template <typename K, typename V>
   Result<V> get(const K& key) const {

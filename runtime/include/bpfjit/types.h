@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -27,20 +28,20 @@ enum class MapType : uint32_t {
   kHash = 1,                  ///< hash table, preallocated
   kArray = 2,                 ///< array indexed by a u32 key; elements always exist
   kProgArray = 3,             ///< tail-call targets (bpf_tail_call)
-  kPerfEventArray = 4,        ///< perf event ring per CPU (not run; see below)
+  kPerfEventArray = 4,        ///< per-CPU event buffers for bpf_perf_event_output
   kPercpuHash = 5,            ///< hash table with one value slot per thread slot
   kPercpuArray = 6,           ///< array with one value slot per thread slot
   kStackTrace = 7,            ///< stack traces (not run)
   kCgroupArray = 8,           ///< cgroup fds (not run)
   kLruHash = 9,               ///< hash table that evicts the least recently used element when full
-  kLruPercpuHash = 10,        ///< per-CPU LRU hash (not run)
-  kLpmTrie = 11,              ///< longest-prefix-match trie (not run)
-  kArrayOfMaps = 12,          ///< array of inner maps (not run)
-  kHashOfMaps = 13,           ///< hash of inner maps (not run)
-  kDevmap = 14,               ///< XDP redirect targets (not run)
+  kLruPercpuHash = 10,        ///< LRU hash with one value slot per thread slot
+  kLpmTrie = 11,              ///< longest-prefix match on (prefixlen, data) keys
+  kArrayOfMaps = 12,          ///< array of inner maps (MapSpec::inner)
+  kHashOfMaps = 13,           ///< hash of inner maps (MapSpec::inner)
+  kDevmap = 14,               ///< XDP redirect targets: ifindex by index
   kSockmap = 15,              ///< sockets (not run)
-  kCpumap = 16,               ///< XDP redirect to CPUs (not run)
-  kXskmap = 17,               ///< AF_XDP sockets (not run)
+  kCpumap = 16,               ///< XDP redirect to CPUs: queue size by CPU
+  kXskmap = 17,               ///< AF_XDP sockets: socket fd by index
   kSockhash = 18,             ///< sockets by key (not run)
   kCgroupStorage = 19,        ///< cgroup local storage (not run)
   kReuseportSockarray = 20,   ///< SO_REUSEPORT sockets (not run)
@@ -48,12 +49,12 @@ enum class MapType : uint32_t {
   kQueue = 22,                ///< FIFO of values (push/pop/peek), no keys
   kStack = 23,                ///< LIFO of values (push/pop/peek), no keys
   kSkStorage = 24,            ///< socket local storage (not run)
-  kDevmapHash = 25,           ///< XDP redirect targets by key (not run)
+  kDevmapHash = 25,           ///< XDP redirect targets: ifindex by key
   kStructOps = 26,            ///< kernel struct_ops (not run)
   kRingbuf = 27,              ///< multi-producer ring buffer of variable-size records
   kInodeStorage = 28,         ///< inode local storage (not run)
   kTaskStorage = 29,          ///< task local storage (not run)
-  kBloomFilter = 30,          ///< bloom filter (not run)
+  kBloomFilter = 30,          ///< bloom filter (push adds, peek tests)
   kUserRingbuf = 31,          ///< ring buffer written by user space (not run)
   kCgrpStorage = 32,          ///< cgroup local storage, new style (not run)
 };
@@ -70,7 +71,12 @@ struct MapSpec {
   uint32_t value_size = 0;         ///< bytes of a value (0 for ringbuf)
   uint32_t max_entries = 0;        ///< capacity; for ringbuf, the data size in bytes (a
                                    ///< power of two, at least 4096)
-  uint32_t flags = 0;              ///< BPF_F_NO_PREALLOC and BPF_F_RDONLY_PROG are accepted
+  uint32_t flags = 0;              ///< BPF_F_* creation flags (each type accepts its own)
+  uint64_t map_extra = 0;          ///< bloom_filter: the number of hash functions (1 to 15;
+                                   ///< 0 means 5)
+  /// array_of_maps and hash_of_maps: the template every inner map must match (type, key
+  /// and value sizes, flags, and max_entries). Without one, no map can be put in.
+  std::shared_ptr<const MapSpec> inner = nullptr;
 };
 
 /// Update flags of map updates (the kernel's BPF_ANY, BPF_NOEXIST, BPF_EXIST).
