@@ -880,6 +880,7 @@ static void test_test_run(void) {
     CHECK(contains(bpfjit_last_error_message(), "13 bytes"));
     close_fixture(&f);
   }
+}
 
 /* --- lpm_trie, bloom_filter, array_of_maps, perf_event_array (route_guard) ------------ */
 
