@@ -1313,7 +1313,9 @@ bool Verifier::do_lddw(uint32_t pc, const Insn& in) {
     return fail(pc, fmt::format("invalid map: map {} holds a bpf_spin_lock, which {} programs "
                                 "cannot use ({} progs cannot use bpf_spin_lock yet)",
                                 ref->map, in_.type.name,
-                                in_.type.kernel_type == 1 ? "socket filter" : "tracing"));
+                                in_.type.kernel_type == static_cast<uint32_t>(kernel::ProgTypeId::kSocketFilter)
+                                    ? "socket filter"
+                                    : "tracing"));
   }
   d = Reg{};
   d.map = ref->map;

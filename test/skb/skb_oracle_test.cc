@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bpfjit/runtime.h"
+#include "test/support/hex.h"
 
 namespace bpfjit {
 namespace {
@@ -36,25 +37,8 @@ std::vector<Row> read_rows() {
   return rows;
 }
 
-std::vector<uint8_t> from_hex(const std::string& h) {
-  std::vector<uint8_t> out;
-  if (h == ".") return out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) {
-    out.push_back(static_cast<uint8_t>(std::stoul(h.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
-
-std::string to_hex(const std::vector<uint8_t>& b) {
-  if (b.empty()) return ".";
-  static const char* kDigits = "0123456789abcdef";
-  std::string s;
-  for (uint8_t c : b) {
-    s += kDigits[c >> 4];
-    s += kDigits[c & 15];
-  }
-  return s;
-}
+std::vector<uint8_t> from_hex(const std::string& h) { return testing::from_hex(h, "."); }
+std::string to_hex(const std::vector<uint8_t>& b) { return testing::to_hex(b, "."); }
 
 std::string out_slots(Map* m) {
   std::string s;

@@ -14,28 +14,13 @@
 #include <linux/bpf.h>
 
 #include "bpfjit/runtime.h"
+#include "test/support/hex.h"
 
 namespace bpfjit {
 namespace {
 
-std::string hex(std::span<const uint8_t> b) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (uint8_t c : b) {
-    s += digits[c >> 4];
-    s += digits[c & 15];
-  }
-  return s;
-}
-
-std::vector<uint8_t> unhex(const std::string& s) {
-  std::vector<uint8_t> out;
-  if (s == "-") return out;
-  for (size_t i = 0; i + 1 < s.size(); i += 2) {
-    out.push_back(static_cast<uint8_t>(std::stoi(s.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
+std::string hex(std::span<const uint8_t> b) { return testing::to_hex(b); }
+std::vector<uint8_t> unhex(const std::string& s) { return testing::from_hex(s, "-"); }
 
 struct Row {
   int id = 0;
