@@ -12,7 +12,7 @@ if(TARGET bpfjit_bench_runtime AND TARGET bpfjit_bench_kernels)
   )
   target_link_libraries(bpfjit_bench_harness
     PUBLIC bpfjit_bench_runtime bpfjit_bench_kernels
-    PRIVATE fmt::fmt)
+    PRIVATE bpfjit_cli_common fmt::fmt)
   bpfjit_warnings(bpfjit_bench_harness)
 
   # `bpfjit bench`: the subcommand's source joins the tool when the harness is built.

@@ -257,6 +257,26 @@ RetRange return_range(const ProgTypeRow& type, const AttachTypeRow* attach) {
   return {type.ret_min, type.ret_max};
 }
 
+namespace {
+struct RetvalRow {
+  TypeMask type;  // the one type's bit
+  uint32_t value;
+  std::string_view name;
+};
+constexpr RetvalRow kRetvals[] = {
+#define RETVAL(type, value, name) {types::type, static_cast<uint32_t>(value), #name},
+#include "helpers/kernel_retvals.def"
+#undef RETVAL
+};
+}  // namespace
+
+std::string_view retval_name(uint32_t type, uint32_t retval) {
+  for (const RetvalRow& r : kRetvals) {
+    if (type < 64 && r.type == TypeMask{1} << type && r.value == retval) return r.name;
+  }
+  return {};
+}
+
 std::span<const SectionRow> section_rows() { return kSections; }
 
 std::optional<SectionMatch> match_section(std::string_view section) {

@@ -6,6 +6,7 @@
 //   kernel_ctx_fields.def     the fields of each context layout and who may read/write them
 //   kernel_attach_types.def   every enum bpf_attach_type, with return ranges it narrows
 //   kernel_section_names.def  ELF section names -> program type and expected attach type
+//   kernel_retvals.def        the uapi's names of return values (XDP_PASS, TC_ACT_SHOT, ...)
 //
 // Each .def is expanded once, in kernel_tables.cc, into a constant array of rows; the
 // functions below search those arrays. Nothing here knows bpfjit's runtime: the runtime's
@@ -179,6 +180,11 @@ struct RetRange {
   bool any() const { return min > max; }
 };
 RetRange return_range(const ProgTypeRow& type, const AttachTypeRow* attach);
+
+// --- return value names ---
+// The uapi's name of `retval` for the program type numbered `type` ("XDP_PASS",
+// "TC_ACT_SHOT"), or an empty view when it has none.
+std::string_view retval_name(uint32_t type, uint32_t retval);
 
 // --- section names ---
 std::span<const SectionRow> section_rows();

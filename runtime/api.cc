@@ -15,6 +15,7 @@
 #include "bpfjit/runtime.h"
 #include "helpers/helper_table.h"
 #include "helpers/host_env.h"
+#include "helpers/kernel_tables.h"
 #include "helpers/program_types.h"
 #include "helpers/skb_run.h"
 #include "helpers/xdp_frame.h"
@@ -290,6 +291,10 @@ Program::~Program() = default;
 const std::string& Program::name() const { return impl_->prog.name; }
 const std::string& Program::section() const { return impl_->prog.section; }
 const ProgramType& Program::type() const { return *impl_->prog.type; }
+
+std::string_view retval_name(const ProgramType& type, uint64_t r0) {
+  return kernel::retval_name(type.kernel_type, static_cast<uint32_t>(r0));
+}
 size_t Program::insn_count() const { return impl_->prog.insns.size(); }
 Object& Program::object() const { return *impl_->object; }
 bool Program::prepared() const { return impl_->exec != nullptr; }

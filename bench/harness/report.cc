@@ -6,8 +6,11 @@
 #include <map>
 
 #include "bench/harness/harness.h"
+#include "runtime/cli/program_io.h"
 
 namespace bpfjit::bench {
+
+using cli::json_escape;
 namespace {
 
 using Status = EngineResult::Status;
@@ -74,24 +77,6 @@ std::string verdict(double value, double limit) {
   return fmt::format("MISSED by {:.0f}%", (value / limit - 1) * 100);
 }
 
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
 
 std::string xml_escape(const std::string& s) {
   std::string out;

@@ -19,6 +19,8 @@ if(TARGET bpfjit_interp)
     cli/cmd_verify.cc
     cli/verify_object.cc
     cli/object_cli.cc
+    cli/pcap.cc
+    cli/pcap_run.cc
   )
   set_target_properties(bpfjit_cli PROPERTIES OUTPUT_NAME bpfjit)
   target_link_libraries(bpfjit_cli PRIVATE bpfjit_cli_common bpfjit bpfjit_verifier CLI11::CLI11)

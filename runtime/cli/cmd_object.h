@@ -47,14 +47,17 @@ struct ObjectRunOptions {
   std::string ctx_in;   // file whose bytes are the kernel's context struct (struct xdp_md)
   std::string ctx_out;  // file that receives the context struct back
   uint64_t repeat = 1;  // runs; the last run's r0 is printed
+  std::string pcap;     // capture whose every packet is run (--pcap)
+  std::string pcap_out; // capture that receives the packets as the program left them
+  bool json = false;    // --pcap: one JSON object per packet
   bool dump_maps = false;
   bool checked = false; // skip the verifier, check accesses at run time (--checked)
   bool harden = false;  // JIT: constant blinding (--harden)
   BtfCliOptions btf;    // --btf, --kconfig
 };
 
-// Adds --program, --type, --packet, --packet-out, --ctx-in, --ctx-out, --repeat,
-// --dump-maps, --btf and --kconfig to `run`.
+// Adds --program, --type, --packet, --packet-out, --ctx-in, --ctx-out, --repeat, --pcap,
+// --pcap-out, --json, --dump-maps, --btf and --kconfig to `run`.
 void add_object_run_options(CLI::App* run, ObjectRunOptions& o);
 
 // True when the file starts with the ELF magic.
@@ -67,5 +70,11 @@ bool is_elf_file(const std::string& path);
 // Returns the exit code.
 int run_object(const std::string& path, const std::string& mem, EngineKind engine,
                uint64_t budget, const ObjectRunOptions& o);
+
+// Runs every packet of the capture o.pcap through `prog` (a test run each, the maps
+// carried over), prints a line per packet (index, retval, its name, length, redirect
+// target; JSON with o.json) and a summary, and writes o.pcap_out. Returns the exit code
+// (1 when a packet's run failed).
+int run_pcap(const Program& prog, const bpfjit::RunOptions& ropts, const ObjectRunOptions& o);
 
 }  // namespace bpfjit::cli

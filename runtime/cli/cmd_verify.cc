@@ -53,25 +53,6 @@ bool is_elf(const std::vector<uint8_t>& bytes) {
          bytes[3] == 'F';
 }
 
-// "\"" -> "\\\"", control characters as \u00XX: a JSON string's contents.
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
 
 // One line per program (name, section, type, verdict, instructions processed, time), the
 // reasons of a rejection indented below it.

@@ -163,6 +163,18 @@ void add_object_run_options(CLI::App* run, ObjectRunOptions& o) {
                   "ELF objects: run this many times, print the last r0 (a packet run, as the "
                   "kernel's test run, runs each time on the packet the last run left)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  run->add_option("--pcap", o.pcap,
+                  "ELF objects: run every packet of this capture (classic pcap, Ethernet) "
+                  "once, the maps carried from packet to packet, and print one line per "
+                  "packet: index, retval, its name (XDP_TX, TC_ACT_SHOT, ...), length and "
+                  "redirect target, then a summary")
+      ->check(CLI::ExistingFile);
+  run->add_option("--pcap-out", o.pcap_out,
+                  "ELF objects, with --pcap: write each packet as the program left it to this "
+                  "capture (packet i of the output is packet i of the input)");
+  run->add_flag("--json", o.json,
+                "ELF objects, with --pcap: print one JSON object per packet (index, retval, "
+                "verdict, length, redirect); the summary goes to stderr");
   run->add_flag("--dump-maps", o.dump_maps,
                 "ELF objects: print the maps and writable global data after the runs");
   add_btf_options(run, o.btf);
@@ -228,9 +240,14 @@ int run_object(const std::string& path, const std::string& mem, EngineKind engin
                                       fmt::format("{} has no program '{}'", path, o.program)));
     return 1;
   }
-  if (!mem.empty() && !o.packet.empty()) {
+  if (!mem.empty() + !o.packet.empty() + !o.pcap.empty() > 1) {
     print_error(kToolName, make_error(ErrorCode::kInvalidArgument,
-                                      "give either --mem or --packet, not both"));
+                                      "give one of --mem, --packet and --pcap"));
+    return 2;
+  }
+  if (o.pcap.empty() && (!o.pcap_out.empty() || o.json)) {
+    print_error(kToolName, make_error(ErrorCode::kInvalidArgument,
+                                      "--pcap-out and --json go with --pcap"));
     return 2;
   }
   const std::string& input = o.packet.empty() ? mem : o.packet;
@@ -263,6 +280,11 @@ int run_object(const std::string& path, const std::string& mem, EngineKind engin
   }
   bpfjit::RunOptions ropts;
   ropts.budget = budget;
+  if (!o.pcap.empty()) {
+    const int rc = run_pcap(*prog, ropts, o);
+    if (o.dump_maps) dump_maps(**obj);
+    return rc;
+  }
   if (!o.packet.empty() || !o.ctx_in.empty() || !o.packet_out.empty() || !o.ctx_out.empty()) {
     return test_run_object(**obj, *prog, data, ropts, o);
   }

@@ -35,6 +35,25 @@ Result<void> write_file(const std::filesystem::path& path, const std::vector<uin
   return {};
 }
 
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
 bool looks_like_text(const std::vector<uint8_t>& bytes) {
   for (uint8_t b : bytes) {
     if ((b < 0x20 || b > 0x7e) && b != '\n' && b != '\r' && b != '\t') return false;

@@ -28,6 +28,10 @@ Result<std::vector<Insn>> load_program(const std::filesystem::path& path);
 // Hex bytes, two digits each, any whitespace between them ("b7  00  01  " or "b70001").
 Result<std::vector<uint8_t>> parse_hex(std::string_view text);
 
+// The contents of a JSON string holding `s`: quotes and backslashes escaped, control
+// characters as \n, \t or \u00XX.
+std::string json_escape(std::string_view s);
+
 // The raw bytes of decoded instructions.
 std::vector<uint8_t> to_bytes(const std::vector<Insn>& insns);
 

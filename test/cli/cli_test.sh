@@ -68,6 +68,72 @@ case $case_name in
     "$bpfjit" run "$obj" --packet short.bin 2>err.txt && fail "a 13-byte packet ran"
     grep -q '13 bytes' err.txt || fail "short packet: $(cat err.txt)"
     ;;
+  pcap)
+    # bpfjit run --pcap: every packet of a capture as a test run (xdp_adjust, as in test-run).
+    obj=$progs/xdp_adjust.v4.o
+    [ -f "$obj" ] || { echo "bpf-progs object $obj not built"; exit 77; }
+    # Three packets (the second adjusts head +2 and tail -4; the third is 13 bytes, which
+    # the kernel refuses), little-endian microsecond pcap; the same big-endian nanosecond;
+    # a pcapng header; a capture cut inside its second record.
+    python3 - <<'PY' || fail "writing captures"
+import struct
+pkts = [bytes(range(64)), bytes([0, 2, 0xff, 8]) + bytes(range(4, 64)), bytes(13)]
+def cap(order, magic, pkts):
+    out = struct.pack(order + 'IHHiIII', magic, 2, 4, 0, 0, 65535, 1)
+    for i, p in enumerate(pkts):
+        out += struct.pack(order + 'IIII', 1000 + i, 7, len(p), len(p)) + p
+    return out
+open('in.pcap', 'wb').write(cap('<', 0xa1b2c3d4, pkts))
+open('be.pcap', 'wb').write(cap('>', 0xa1b23c4d, pkts))
+open('ng.pcap', 'wb').write(struct.pack('<IIIHHq', 0x0a0d0d0a, 28, 0x1a2b3c4d, 1, 0, -1) + struct.pack('<I', 28))
+open('cut.pcap', 'wb').write(cap('<', 0xa1b2c3d4, pkts[:2])[:24 + 16 + 64 + 16 + 10])
+PY
+    for engine in interp jit; do
+      "$bpfjit" run "$obj" --pcap in.pcap --pcap-out out.pcap --engine $engine > out.txt 2>err.txt
+      [ $? = 1 ] || fail "a capture with a refused packet must exit 1 ($engine)"
+      sed -n 1p out.txt | grep -qx '0 0 XDP_ABORTED 71 -' || fail "line 0: $(cat out.txt)"
+      sed -n 2p out.txt | grep -qx '1 0 XDP_ABORTED 58 -' || fail "line 1: $(cat out.txt)"
+      sed -n 3p out.txt | grep -q '^2 error: .*13 bytes' || fail "line 2: $(cat out.txt)"
+      sed -n 4p out.txt | grep -Eq '^3 packets, 1 errors on .*: XDP_ABORTED 2; [0-9]+ packets/s' ||
+        fail "summary: $(cat out.txt)"
+      # packet 1 of the output is the packet test-run's --packet-out gives
+      python3 -c "import sys; sys.stdout.buffer.write(open('in.pcap','rb').read()[24+16+64+16:24+16+64+16+64])" > p1.bin
+      "$bpfjit" run "$obj" --packet p1.bin --packet-out p1.out --engine $engine > /dev/null || fail "p1 run"
+      python3 - <<'PY' || fail "output capture ($engine)"
+import struct
+d = open('out.pcap', 'rb').read()
+magic, vmaj, vmin, _, _, snap, link = struct.unpack('<IHHiIII', d[:24])
+assert (magic, vmaj, vmin, link) == (0xa1b2c3d4, 2, 4, 1), (magic, vmaj, vmin, link)
+recs, off = [], 24
+while off < len(d):
+    sec, frac, incl, orig = struct.unpack('<IIII', d[off:off + 16])
+    recs.append((sec, frac, d[off + 16:off + 16 + incl])); off += 16 + incl
+assert [r[0] for r in recs] == [1000, 1001, 1002] and all(r[1] == 7 for r in recs), recs
+assert recs[1][2] == open('p1.out', 'rb').read(), 'packet 1 differs from --packet-out'
+assert recs[2][2] == bytes(13), 'the refused packet is written unchanged'
+PY
+    done
+    # --json: one object per packet on stdout, the summary on stderr; the big-endian
+    # nanosecond capture reads the same.
+    "$bpfjit" run "$obj" --pcap be.pcap --json > out.json 2>err.txt
+    [ $? = 1 ] || fail "json exit"
+    python3 - <<'PY' || fail "json lines: $(cat out.json)"
+import json
+lines = [json.loads(l) for l in open('out.json')]
+assert lines[0] == {"index": 0, "retval": 0, "verdict": "XDP_ABORTED", "length": 71, "redirect": None}, lines[0]
+assert lines[1]["length"] == 58 and lines[2]["index"] == 2 and "13 bytes" in lines[2]["error"], lines
+PY
+    grep -q '^3 packets, 1 errors' err.txt || fail "json summary: $(cat err.txt)"
+    # What is refused, with the reason.
+    "$bpfjit" run "$obj" --pcap ng.pcap 2>err.txt && fail "pcapng ran"
+    grep -q 'pcapng' err.txt || fail "pcapng: $(cat err.txt)"
+    "$bpfjit" run "$obj" --pcap cut.pcap > out.txt 2>err.txt && fail "a cut capture ran"
+    grep -q 'packet 1 at offset 104' err.txt || fail "cut: $(cat err.txt)"
+    grep -qx '0 0 XDP_ABORTED 71 -' out.txt || fail "packets before the cut: $(cat out.txt)"
+    "$bpfjit" run "$obj" --pcap in.pcap --repeat 2 2>err.txt && fail "--pcap with --repeat ran"
+    grep -q 'does not combine' err.txt || fail "repeat: $(cat err.txt)"
+    "$bpfjit" run "$obj" --json 2>err.txt && fail "--json without --pcap ran"
+    ;;
   inspect)
     obj=$progs/multi_prog.v3.o
     [ -f "$obj" ] || { echo "bpf-progs object $obj not built"; exit 77; }

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bpfjit {
@@ -192,5 +193,10 @@ struct ProgramType {
   bool packet_writes = false;  ///< direct packet stores (the kernel's may_access_direct_pkt_data)
   uint32_t kernel_type = 0;    ///< enum bpf_prog_type number; 0 for bpfjit's own types
 };
+
+/// The uapi's name of a return value of a program of `type` ("XDP_PASS", "TC_ACT_SHOT",
+/// ...: r0 truncated to 32 bits, as the kernel's test run reports it), or an empty view
+/// when the type gives that value no name.
+std::string_view retval_name(const ProgramType& type, uint64_t r0);
 
 }  // namespace bpfjit
