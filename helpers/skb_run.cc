@@ -1,5 +1,6 @@
 #include "helpers/skb_run.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -67,6 +68,10 @@ void socket_fields(const uint8_t* net, uint32_t headlen, SkBuffCtx& ctx) {
 
 }  // namespace
 
+bool is_socket_filter_type(const ProgramType& type) {
+  return &type == &socket_filter_program_type() || type.name == "socket_filter";
+}
+
 bool is_skb_run_type(const ProgramType& type) {
   return &type == &sched_cls_program_type() || &type == &sched_act_program_type() ||
          &type == &cgroup_skb_program_type() || type.name == "sched_cls" ||
@@ -87,12 +92,16 @@ Result<void> skb_run_start(SkbRun& run, const ProgramType& type, std::span<const
   // the MAC header), so the head- and tailroom need no clearing.
   std::memcpy(run.buf + SkbRun::kHeadroom, packet.data(), size);
   run.ctx = SkBuffCtx{};
-  run.l2 = type.name != "cgroup_skb";
+  run.l2 = type.name == "sched_cls" || type.name == "sched_act";
   run.packet_writable = type.packet_writes;
   run.mac_off = SkbRun::kHeadroom;
   run.network_off = SkbRun::kHeadroom + SkbRun::kEthHeader;
   run.data_off = run.l2 ? run.mac_off : run.network_off;
   run.len = size - (run.data_off - SkbRun::kHeadroom);
+  run.transport_off = 0;
+  run.transport_set = false;
+  run.encapsulation = false;
+  run.ctx_in_gso_size = 0;
   run.hash_valid = false;
   run.ip_summed = 0;
   run.csum_level = 0;
@@ -125,6 +134,113 @@ Result<void> skb_run_start(SkbRun& run, const ProgramType& type, std::span<const
   c.data_end = data + run.len;
   return {};
 }
+
+namespace {
+
+// The fields of struct __sk_buff a test's context may set (convert___skb_to_skb): every
+// other byte of ctx_in must be 0.
+struct SettableField {
+  uint32_t offset;
+  uint32_t size;
+};
+constexpr SettableField kSettable[] = {
+    {offsetof(SkBuffCtx, mark), 4},     {offsetof(SkBuffCtx, priority), 4},
+    {offsetof(SkBuffCtx, ingress_ifindex), 4}, {offsetof(SkBuffCtx, ifindex), 4},
+    {offsetof(SkBuffCtx, cb), 20},      {offsetof(SkBuffCtx, tstamp), 8},
+    {offsetof(SkBuffCtx, wire_len), 4}, {offsetof(SkBuffCtx, gso_segs), 4},
+    {offsetof(SkBuffCtx, gso_size), 4}, {offsetof(SkBuffCtx, hwtstamp), 8},
+};
+constexpr uint32_t kGsoLegacyMaxSize = 65536;  // GSO_LEGACY_MAX_SIZE
+constexpr uint32_t kGsoMaxSegs = 65535;        // GSO_MAX_SEGS
+
+bool settable(uint32_t off) {
+  for (const SettableField& f : kSettable) {
+    if (off >= f.offset && off < f.offset + f.size) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<void> skb_run_apply_ctx(SkbRun& run, std::span<const uint8_t> ctx_in) {
+  for (size_t i = kSkBuffSize; i < ctx_in.size(); ++i) {
+    if (ctx_in[i] != 0) {
+      return make_error(ErrorCode::kNoSpace,
+                        fmt::format("ctx_in is {} bytes and byte {} is not 0: struct __sk_buff "
+                                    "is {} bytes, and the kernel refuses more (-E2BIG)",
+                                    ctx_in.size(), i, kSkBuffSize));
+    }
+  }
+  SkBuffCtx in{};
+  std::memcpy(&in, ctx_in.data(), std::min<size_t>(ctx_in.size(), kSkBuffSize));
+  const auto* bytes = reinterpret_cast<const uint8_t*>(&in);
+  for (uint32_t off = 0; off < kSkBuffSize; ++off) {
+    if (bytes[off] != 0 && !settable(off)) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("ctx_in byte {} is not 0: a test run's context may set "
+                                    "only mark, priority, ingress_ifindex, ifindex, cb, tstamp, "
+                                    "wire_len, gso_segs, gso_size and hwtstamp",
+                                    off));
+    }
+  }
+  if (in.wire_len != 0 && (in.wire_len < run.len || in.wire_len > kGsoLegacyMaxSize)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("ctx_in wire_len is {}, must be 0 or {} (len) to {}",
+                                  in.wire_len, run.len, kGsoLegacyMaxSize));
+  }
+  if (in.gso_segs > kGsoMaxSegs) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("ctx_in gso_segs is {}, at most {}", in.gso_segs, kGsoMaxSegs));
+  }
+  SkBuffCtx& c = run.ctx;
+  if (in.ifindex > 1) c.ifindex = in.ifindex;
+  c.mark = in.mark;
+  c.priority = in.priority;
+  c.ingress_ifindex = in.ingress_ifindex;
+  c.tstamp = in.tstamp;
+  std::memcpy(c.cb, in.cb, sizeof c.cb);
+  c.wire_len = in.wire_len != 0 ? in.wire_len : run.len;
+  c.gso_segs = in.gso_segs;
+  c.gso_size = in.gso_size;
+  run.ctx_in_gso_size = in.gso_size;
+  c.hwtstamp = in.hwtstamp;
+  return {};
+}
+
+std::vector<uint8_t> skb_run_ctx_out(const SkbRun& run) {
+  SkBuffCtx c{};
+  const SkBuffCtx& r = run.ctx;
+  c.mark = r.mark;
+  c.priority = r.priority;
+  c.ingress_ifindex = r.ingress_ifindex;
+  c.ifindex = r.ifindex;
+  c.tstamp = r.tstamp;
+  std::memcpy(c.cb, r.cb, sizeof c.cb);
+  c.wire_len = r.wire_len;
+  c.gso_segs = r.gso_segs;
+  c.gso_size = run.ctx_in_gso_size;
+  c.hwtstamp = r.hwtstamp;
+  const auto* p = reinterpret_cast<const uint8_t*>(&c);
+  return std::vector<uint8_t>(p, p + kSkBuffSize);
+}
+
+bool SkbRun::reserve_head(uint32_t n) {
+  if (data_off >= n) return true;
+  // Move everything from the first header on (the MAC header may lie before data) so that
+  // n bytes are free in front of data.
+  const uint32_t lo = std::min({data_off, mac_off, network_off});
+  const uint32_t hi = data_off + len;
+  const uint32_t shift = n - data_off;
+  if (uint64_t{hi} + shift > kBufferSize) return false;
+  std::memmove(buf + lo + shift, buf + lo, hi - lo);
+  data_off += shift;
+  mac_off += shift;
+  network_off += shift;
+  transport_off += shift;
+  return true;
+}
+
+bool SkbRun::reserve_tail(uint32_t n) { return uint64_t{data_off} + len + n <= kBufferSize; }
 
 void SkbRun::sync_packet() {
   const uint64_t d = reinterpret_cast<uint64_t>(data());

@@ -279,7 +279,11 @@ struct Program::Impl {
   Result<TestRunResult> test_run_xdp(const TestRunInput& t) const;
   // Types without a test-run layout of their own: the data is run in place (a copy).
   Result<TestRunResult> test_run_buffer(const Program& self, const TestRunInput& t) const;
-  Result<TestRunResult> test_run_skb(const Program& self, const TestRunInput& t) const;
+  Result<TestRunResult> test_run_skb(const TestRunInput& t) const;
+  // One run of an skb program in the sk_buff of a kernel test run (helpers/skb_run.h),
+  // with the test's context when `ctx_in` is not null.
+  Result<uint64_t> run_skb(std::span<uint8_t> data, const RunOptions& opts,
+                           const std::span<const uint8_t>* ctx_in) const;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -444,14 +448,19 @@ Result<void> check_mem_size(const std::string& name, const std::optional<uint64_
                                 name, *mem_size, size));
 }
 
-// ---- skb programs (sched_cls, sched_act, cgroup_skb) -------------------------------------
+// ---- skb programs (sched_cls, sched_act, cgroup_skb; socket_filter in test runs) --------
 // Their packet is copied into the sk_buff of a kernel test run (helpers/skb_run.h); these
 // two functions are all Program::run does for them.
 
-// Sets `run` up for `data`; the packet and the context as regions the program may touch.
+// Sets `run` up for `data` and the test's context `ctx_in` (none when null); the packet
+// and the context as regions the program may touch.
 Result<void> start_skb_run(SkbRun& run, const ProgramType& type, std::span<const uint8_t> data,
-                           const RunOptions& opts, MemRegion* packet, MemRegion* context) {
+                           const RunOptions& opts, const std::span<const uint8_t>* ctx_in,
+                           MemRegion* packet, MemRegion* context) {
   if (auto r = skb_run_start(run, type, data, opts.ifindex, opts.mark); !r) return r;
+  if (ctx_in != nullptr) {
+    if (auto r = skb_run_apply_ctx(run, *ctx_in); !r) return r;
+  }
   *packet = MemRegion{run.ctx.data, run.ctx.data_end, run.packet_writable};
   const uint64_t c = reinterpret_cast<uint64_t>(&run.ctx);
   *context = MemRegion{c, c + sizeof(run.ctx), true};
@@ -459,28 +468,15 @@ Result<void> start_skb_run(SkbRun& run, const ProgramType& type, std::span<const
 }
 
 // After the run: a tc program's packet back into the caller's buffer when its length is
-// unchanged (skb_vlan_push/pop change it: RunOptions::skb_out's data_out has it then), and
-// what the caller asked for in RunOptions::skb_out.
+// unchanged (the size-changing helpers change it: RunOptions::skb_out's data_out has it
+// then), and what the caller asked for in RunOptions::skb_out.
 void finish_skb_run(const SkbRun& run, std::span<uint8_t> data, const RunOptions& opts) {
   if (run.l2 && run.len == data.size()) std::memcpy(data.data(), run.buf + run.data_off, run.len);
   SkbRunOutput* out = opts.skb_out;
   if (out == nullptr) return;
   out->data_out.resize(SkbRun::kBufferSize);
   out->data_out.resize(skb_run_data_out(run, out->data_out.data()));
-  // convert_skb_to___skb: the fields the kernel copies back to ctx_out.
-  SkBuffCtx c{};
-  const SkBuffCtx& r = run.ctx;
-  c.mark = r.mark;
-  c.priority = r.priority;
-  c.ingress_ifindex = r.ingress_ifindex;
-  c.ifindex = r.ifindex;
-  c.tstamp = r.tstamp;
-  std::memcpy(c.cb, r.cb, sizeof c.cb);
-  c.wire_len = r.wire_len;
-  c.gso_segs = r.gso_segs;
-  c.hwtstamp = r.hwtstamp;
-  out->ctx_out.assign(reinterpret_cast<const uint8_t*>(&c),
-                      reinterpret_cast<const uint8_t*>(&c) + offsetof(SkBuffCtx, data));
+  out->ctx_out = skb_run_ctx_out(run);
   out->redirected = run.redirect_set;
   out->redirect_ifindex = run.redirect.ifindex;
   out->redirect_flags = run.redirect.flags;
@@ -619,6 +615,31 @@ void Program::Impl::bind_xdp(XdpFrame& frame, RunInput& in) {
   in.packet_ctx = &x;
 }
 
+// The packet is copied into the sk_buff of a kernel test run (helpers/skb_run.h). The
+// context comes first, so that the packet, which size-changing helpers move, is never the
+// region the engines test inline. The caller counted the run and checked it is runnable.
+Result<uint64_t> Program::Impl::run_skb(std::span<uint8_t> data, const RunOptions& opts,
+                                        const std::span<const uint8_t>* ctx_in) const {
+  RunInput in;
+  in.data_size = data.size();
+  SkbRun run;  // about 24 KiB, on the stack like the xdp frame: no allocation per run
+  MemRegion packet;
+  MemRegion context;
+  if (auto r = start_skb_run(run, *prog.type, data, opts, ctx_in, &packet, &context); !r) {
+    Diagnostic d = r.take_error();
+    d.message = fmt::format("program {}: {}", prog.name, d.message);
+    return fail(std::move(d));
+  }
+  in.r1 = context.start;
+  in.add_region(context);
+  in.packet_region = static_cast<int>(in.region_count);
+  in.add_region(packet);
+  in.skb = &run;
+  auto r0 = execute(in, opts);
+  if (r0) finish_skb_run(run, data, opts);
+  return r0;
+}
+
 Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) const {
   const Impl& p = *impl_;
   p.stats[cpu_slot()].runs.fetch_add(1, std::memory_order_relaxed);
@@ -643,27 +664,7 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
     }
     return r0;
   }
-  if (is_skb_run_type(type)) {
-    // The packet is copied into the sk_buff of a kernel test run (helpers/skb_run.h).
-    // The context comes first, so that the packet, which size-changing helpers move, is
-    // never the region the engines test inline.
-    SkbRun run;  // about 4 KiB, on the stack like the xdp frame: no allocation per run
-    MemRegion packet;
-    MemRegion context;
-    if (auto r = start_skb_run(run, type, data, opts, &packet, &context); !r) {
-      Diagnostic d = r.take_error();
-      d.message = fmt::format("program {}: {}", p.prog.name, d.message);
-      return p.fail(std::move(d));
-    }
-    in.r1 = context.start;
-    in.add_region(context);
-    in.packet_region = static_cast<int>(in.region_count);
-    in.add_region(packet);
-    in.skb = &run;
-    auto r0 = p.execute(in, opts);
-    if (r0) finish_skb_run(run, data, opts);
-    return r0;
-  }
+  if (is_skb_run_type(type)) return p.run_skb(data, opts, nullptr);
   SkBuffCtx skb;
   if (!data.empty()) in.add_region(MemRegion{start, end, true});
   if (type.model == CtxModel::kMemBuffer) {
@@ -740,27 +741,26 @@ Result<TestRunResult> Program::Impl::test_run_buffer(const Program& self,
   return out;
 }
 
-// sched_cls, sched_act, cgroup_skb: data_out and ctx_out as the kernel's skb test run
-// gives them (RunOptions::skb_out). Each repetition starts from data_in again (the kernel
-// keeps one sk_buff for all of them). No ctx_in yet.
-Result<TestRunResult> Program::Impl::test_run_skb(const Program& self,
-                                                  const TestRunInput& t) const {
-  if (!t.ctx.empty()) {
-    return fail(make_error(ErrorCode::kUnsupported,
-                           fmt::format("program {}: ctx_in is not supported for {} test runs "
-                                       "yet",
-                                       prog.name, prog.type->name)));
-  }
+// sched_cls, sched_act, cgroup_skb and socket_filter: data_out and ctx_out as the
+// kernel's skb test run gives them (RunOptions::skb_out), a socket filter seeing the packet
+// from its network header as there. The run always has a context, ctx_in or zeros, as the
+// kernel's has when a test asks for ctx_out (wire_len is then len, not 0). Each repetition
+// starts from data_in again (the kernel keeps one sk_buff for all of them).
+Result<TestRunResult> Program::Impl::test_run_skb(const TestRunInput& t) const {
   const uint32_t repeat = std::max<uint32_t>(t.repeat, 1);
   SkbRunOutput so;
   RunOptions o = t.options;
   o.skb_out = &so;
+  o.ifindex = 1;  // the loopback device, unless ctx_in names another
+  o.mark = 0;
   std::vector<uint8_t> data;
   TestRunResult out;
   const uint64_t t0 = now_ns();
   for (uint32_t i = 0; i < repeat; ++i) {
+    stats[cpu_slot()].runs.fetch_add(1, std::memory_order_relaxed);
+    if (auto r = check_runnable(t.data.size()); !r) return r.take_error();
     data.assign(t.data.begin(), t.data.end());
-    auto r0 = self.run(data, o);
+    auto r0 = run_skb(data, o, &t.ctx);
     if (!r0) return r0.take_error();
     out.r0 = *r0;
   }
@@ -773,7 +773,9 @@ Result<TestRunResult> Program::Impl::test_run_skb(const Program& self,
 
 Result<TestRunResult> Program::test_run(const TestRunInput& input) const {
   const Impl& p = *impl_;
-  if (is_skb_run_type(*p.prog.type)) return p.test_run_skb(*this, input);
+  if (is_skb_run_type(*p.prog.type) || is_socket_filter_type(*p.prog.type)) {
+    return p.test_run_skb(input);
+  }
   if (is_xdp(*p.prog.type)) {
     p.stats[cpu_slot()].runs.fetch_add(std::max<uint32_t>(input.repeat, 1),
                                        std::memory_order_relaxed);

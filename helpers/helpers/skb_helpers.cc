@@ -10,7 +10,8 @@
 //
 // Which of them change packet data (the kernel's bpf_helper_changes_pkt_data, for the
 // verifier): skb_store_bytes, l3_csum_replace, l4_csum_replace, clone_redirect,
-// skb_pull_data, skb_vlan_push, skb_vlan_pop (these two move the packet).
+// skb_pull_data, skb_vlan_push, skb_vlan_pop, skb_change_tail, skb_change_head,
+// skb_adjust_room and skb_change_proto (the last six move the packet or change its size).
 #include <algorithm>
 #include <cstring>
 
@@ -329,7 +330,7 @@ bool is_vlan_proto(uint16_t host) { return host == kEthP8021Q || host == kEthP80
 
 // __vlan_insert_tag: a tag header pushed in front of the EtherType.
 int64_t insert_tag(SkbRun& s, uint16_t proto, uint16_t tci) {
-  if (s.data_off < kVlanHlen) return -ENOMEM;  // the kernel would grow the headroom
+  if (!s.reserve_head(kVlanHlen)) return -ENOMEM;
   s.data_off -= kVlanHlen;
   s.len += kVlanHlen;
   uint8_t* d = s.data();
@@ -415,6 +416,268 @@ uint64_t skb_vlan_pop(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunConte
   return 0;
 }
 
+// ---- The size-changing helpers: bpf_skb_change_tail, bpf_skb_change_head,
+// bpf_skb_adjust_room and bpf_skb_change_proto, as net/core/filter.c changes the packet and
+// the sk_buff's headers. They run in tc programs, whose data is the MAC header.
+
+// uapi flags of bpf_skb_adjust_room (<linux/bpf.h>).
+constexpr uint64_t kAdjRoomFixedGso = 1ULL << 0;   // BPF_F_ADJ_ROOM_FIXED_GSO
+constexpr uint64_t kAdjRoomEncapL3Ipv4 = 1ULL << 1;
+constexpr uint64_t kAdjRoomEncapL3Ipv6 = 1ULL << 2;
+constexpr uint64_t kAdjRoomEncapL4Gre = 1ULL << 3;
+constexpr uint64_t kAdjRoomEncapL4Udp = 1ULL << 4;
+constexpr uint64_t kAdjRoomNoCsumReset = 1ULL << 5;
+constexpr uint64_t kAdjRoomEncapL2Eth = 1ULL << 6;
+constexpr uint64_t kAdjRoomDecapL3Ipv4 = 1ULL << 7;
+constexpr uint64_t kAdjRoomDecapL3Ipv6 = 1ULL << 8;
+constexpr uint32_t kAdjRoomEncapL2Shift = 56;      // BPF_ADJ_ROOM_ENCAP_L2_SHIFT
+constexpr uint64_t kAdjRoomEncapL3Mask = kAdjRoomEncapL3Ipv4 | kAdjRoomEncapL3Ipv6;
+constexpr uint64_t kAdjRoomDecapL3Mask = kAdjRoomDecapL3Ipv4 | kAdjRoomDecapL3Ipv6;
+// BPF_F_ADJ_ROOM_MASK (the inner L2 length is the top byte) and NO_CSUM_RESET.
+constexpr uint64_t kAdjRoomAllowed = kAdjRoomFixedGso | kAdjRoomEncapL3Mask | kAdjRoomEncapL4Gre |
+                                     kAdjRoomEncapL4Udp | kAdjRoomEncapL2Eth |
+                                     (0xffULL << kAdjRoomEncapL2Shift) | kAdjRoomDecapL3Mask |
+                                     kAdjRoomNoCsumReset;
+constexpr uint64_t kAdjRoomShrinkAllowed =
+    kAdjRoomFixedGso | kAdjRoomDecapL3Mask | kAdjRoomNoCsumReset;
+constexpr uint32_t kAdjRoomNet = 0;  // BPF_ADJ_ROOM_NET
+constexpr uint32_t kAdjRoomMac = 1;  // BPF_ADJ_ROOM_MAC
+constexpr uint32_t kAdjRoomMaxDiff = 0xfff;
+constexpr uint16_t kEthPIp = 0x0800;
+constexpr uint16_t kEthPIpv6 = 0x86dd;
+constexpr uint32_t kIpv4Hlen = 20;  // sizeof(struct iphdr)
+constexpr uint32_t kIpv6Hlen = 40;  // sizeof(struct ipv6hdr)
+constexpr uint32_t kEthHlen = 14;
+constexpr int kEalready = 114;
+
+uint16_t proto_of(const SkbRun& s) { return host_of(s.ctx.protocol); }
+
+// __bpf_skb_min_len: the packet may not be cut before its network header, or before its
+// transport header when one is set.
+uint32_t min_len(const SkbRun& s) {
+  uint32_t m = s.network_off > s.data_off ? s.network_off - s.data_off : 0;
+  if (s.transport_set && s.transport_off > s.data_off) m = s.transport_off - s.data_off;
+  return m;
+}
+
+// bpf_skb_net_base_len: the network header's fixed part.
+uint32_t net_base_len(const SkbRun& s) {
+  switch (proto_of(s)) {
+    case kEthPIp:
+      return kIpv4Hlen;
+    case kEthPIpv6:
+      return kIpv6Hlen;
+    default:
+      return 0;
+  }
+}
+
+// skb_gso_reset.
+void gso_reset(SkbRun& s) {
+  s.ctx.gso_size = 0;
+  s.ctx.gso_segs = 0;
+}
+
+// bpf_skb_net_hdr_push: n zero bytes inserted `off` bytes after data (the MAC header),
+// the MAC and network headers moved with the bytes in front of them. The caller made the
+// headroom.
+void net_hdr_push(SkbRun& s, uint32_t off, uint32_t n) {
+  const bool trans_same = s.transport_set && s.transport_off == s.network_off;
+  s.data_off -= n;
+  s.len += n;
+  uint8_t* d = s.data();
+  std::memmove(d, d + n, off);
+  std::memset(d + off, 0, n);
+  s.mac_off -= n;
+  s.network_off -= n;
+  if (trans_same) s.transport_off = s.network_off;
+}
+
+// bpf_skb_net_hdr_pop: the n bytes `off` bytes after data removed.
+int64_t net_hdr_pop(SkbRun& s, uint32_t off, uint32_t n) {
+  if (uint64_t{off} + n > s.len) return -ENOMEM;  // pskb_may_pull
+  const bool trans_same = s.transport_set && s.transport_off == s.network_off;
+  uint8_t* old = s.data();
+  s.data_off += n;
+  s.len -= n;
+  std::memmove(s.data(), old, off);
+  s.mac_off += n;
+  s.network_off += n;
+  if (trans_same) s.transport_off = s.network_off;
+  return 0;
+}
+
+// skb_change_tail(skb, len, flags): the packet cut or grown to len bytes, new bytes 0; a
+// GSO packet stops being one.
+uint64_t skb_change_tail(uint64_t, uint64_t new_len64, uint64_t flags, uint64_t, uint64_t,
+                         RunContext* ctx) {
+  SkbRun* s = skb_of(ctx);
+  if (s == nullptr) return err_code(EINVAL);
+  const uint32_t new_len = static_cast<uint32_t>(new_len64);
+  if (flags != 0 || new_len > SkbRun::kMaxLen || new_len < min_len(*s)) return err_code(EINVAL);
+  if (s->encapsulation) return err_code(kEnotsupp);
+  if (new_len > s->len) {
+    if (!s->reserve_tail(new_len - s->len)) return err_code(ENOMEM);
+    std::memset(s->data() + s->len, 0, new_len - s->len);
+  }
+  s->len = new_len;
+  if (s->is_gso()) gso_reset(*s);
+  s->sync_packet();
+  return 0;
+}
+
+// skb_change_head(skb, len, flags): len zero bytes pushed in front of the packet, which
+// become the MAC header; the network header stays where it was.
+uint64_t skb_change_head(uint64_t, uint64_t head_room64, uint64_t flags, uint64_t, uint64_t,
+                         RunContext* ctx) {
+  SkbRun* s = skb_of(ctx);
+  if (s == nullptr) return err_code(EINVAL);
+  const uint32_t head_room = static_cast<uint32_t>(head_room64);
+  const uint32_t new_len = s->len + head_room;  // wraps as the kernel's u32 does
+  if (flags != 0 || (!s->is_gso() && new_len > SkbRun::kMaxLen) || new_len < s->len) {
+    return err_code(EINVAL);
+  }
+  if (!s->reserve_head(head_room)) return err_code(ENOMEM);
+  s->data_off -= head_room;
+  s->len = new_len;
+  std::memset(s->data(), 0, head_room);
+  s->mac_off = s->data_off;
+  s->sync_packet();
+  return 0;
+}
+
+// bpf_skb_net_grow: len_diff bytes of room at `off`, with the encapsulation flags' outer
+// headers recorded (network and transport header, protocol).
+int64_t net_grow(SkbRun& s, uint32_t off, uint32_t len_diff, uint64_t flags) {
+  const uint32_t inner_mac_len = static_cast<uint32_t>(flags >> kAdjRoomEncapL2Shift);
+  const bool encap = (flags & kAdjRoomEncapL3Mask) != 0;
+  // A test run's GSO packet has no gso_type: neither TCP nor UDP_L4, which the kernel
+  // refuses to resize.
+  if (s.is_gso()) return -kEnotsupp;
+  if (!s.reserve_head(len_diff)) return -ENOMEM;
+  uint32_t mac_len = 0;
+  if (encap) {
+    if ((flags & kAdjRoomEncapL3Mask) == kAdjRoomEncapL3Mask) return -EINVAL;
+    if ((flags & kAdjRoomEncapL4Gre) != 0 && (flags & kAdjRoomEncapL4Udp) != 0) return -EINVAL;
+    if ((flags & kAdjRoomEncapL2Eth) != 0 && inner_mac_len < kEthHlen) return -EINVAL;
+    if (s.encapsulation) return -kEalready;
+    mac_len = s.network_off - s.mac_off;
+    if (inner_mac_len > len_diff) return -EINVAL;
+  }
+  net_hdr_push(s, off, len_diff);
+  if (!encap) return 0;
+  s.encapsulation = true;
+  s.network_off = s.data_off + mac_len;
+  if ((flags & (kAdjRoomEncapL4Gre | kAdjRoomEncapL4Udp)) != 0) {
+    const uint32_t nh_len = (flags & kAdjRoomEncapL3Ipv6) != 0 ? kIpv6Hlen : kIpv4Hlen;
+    s.transport_off = s.data_off + mac_len + nh_len;
+    s.transport_set = true;
+  }
+  if (proto_of(s) == kEthPIp && (flags & kAdjRoomEncapL3Ipv6) != 0) {
+    s.ctx.protocol = ctx_be16(kEthPIpv6);
+  } else if (proto_of(s) == kEthPIpv6 && (flags & kAdjRoomEncapL3Ipv4) != 0) {
+    s.ctx.protocol = ctx_be16(kEthPIp);
+  }
+  return 0;
+}
+
+// bpf_skb_net_shrink: len_diff bytes removed at `off`; the decap flags set the protocol.
+int64_t net_shrink(SkbRun& s, uint32_t off, uint32_t len_diff, uint64_t flags) {
+  if ((flags & ~kAdjRoomShrinkAllowed) != 0) return -EINVAL;
+  if (s.is_gso()) return -kEnotsupp;  // as in net_grow
+  if (const int64_t rc = net_hdr_pop(s, off, len_diff); rc != 0) return rc;
+  if (proto_of(s) == kEthPIp && (flags & kAdjRoomDecapL3Ipv6) != 0) {
+    s.ctx.protocol = ctx_be16(kEthPIpv6);
+  } else if (proto_of(s) == kEthPIpv6 && (flags & kAdjRoomDecapL3Ipv4) != 0) {
+    s.ctx.protocol = ctx_be16(kEthPIp);
+  }
+  return 0;
+}
+
+// skb_adjust_room(skb, len_diff, mode, flags): room made (len_diff > 0) or removed after
+// the MAC header (BPF_ADJ_ROOM_MAC) or after the fixed part of the network header
+// (BPF_ADJ_ROOM_NET) of an IPv4 or IPv6 packet. Unless BPF_F_ADJ_ROOM_NO_CSUM_RESET, a
+// CHECKSUM_UNNECESSARY packet becomes CHECKSUM_NONE.
+int64_t adjust_room(SkbRun& s, int32_t len_diff, uint32_t mode, uint64_t flags) {
+  const bool shrink = len_diff < 0;
+  const uint32_t diff = shrink ? 0u - static_cast<uint32_t>(len_diff)
+                               : static_cast<uint32_t>(len_diff);
+  uint32_t len_min = net_base_len(s);
+  if ((flags & ~kAdjRoomAllowed) != 0) return -EINVAL;
+  if (diff > kAdjRoomMaxDiff) return -EFAULT;
+  if (proto_of(s) != kEthPIp && proto_of(s) != kEthPIpv6) return -kEnotsupp;
+  uint32_t off = s.network_off - s.mac_off;
+  if (mode == kAdjRoomNet) {
+    off += net_base_len(s);
+  } else if (mode != kAdjRoomMac) {
+    return -kEnotsupp;
+  }
+  if ((flags & kAdjRoomDecapL3Mask) != 0) {
+    if (!shrink) return -EINVAL;
+    switch (flags & kAdjRoomDecapL3Mask) {
+      case kAdjRoomDecapL3Ipv4:
+        len_min = kIpv4Hlen;
+        break;
+      case kAdjRoomDecapL3Ipv6:
+        len_min = kIpv6Hlen;
+        break;
+      default:
+        return -EINVAL;
+    }
+  }
+  const uint32_t len_cur = s.len - (s.network_off - s.data_off);
+  if ((shrink && (diff >= len_cur || len_cur - diff < len_min)) ||
+      (!shrink && uint64_t{s.len} + diff > SkbRun::kMaxLen && !s.is_gso())) {
+    return -kEnotsupp;
+  }
+  const int64_t rc = shrink ? net_shrink(s, off, diff, flags) : net_grow(s, off, diff, flags);
+  if (rc == 0 && (flags & kAdjRoomNoCsumReset) == 0 && s.ip_summed == kChecksumUnnecessary) {
+    s.ip_summed = kChecksumNone;  // __skb_reset_checksum_unnecessary
+    s.csum_level = 0;
+  }
+  return rc;
+}
+
+uint64_t skb_adjust_room(uint64_t, uint64_t len_diff, uint64_t mode, uint64_t flags, uint64_t,
+                         RunContext* ctx) {
+  SkbRun* s = skb_of(ctx);
+  if (s == nullptr) return err_code(EINVAL);
+  const int64_t rc = adjust_room(*s, static_cast<int32_t>(len_diff), static_cast<uint32_t>(mode),
+                                 flags);
+  s->sync_packet();
+  return err(rc);
+}
+
+// skb_change_proto(skb, proto, flags): IPv4 to IPv6 pushes 20 zero bytes after the MAC
+// header (the network header then points at them), IPv6 to IPv4 removes the 20 bytes
+// there; the program writes the new header itself. Sets protocol and clears the hash.
+uint64_t skb_change_proto(uint64_t, uint64_t proto64, uint64_t flags, uint64_t, uint64_t,
+                          RunContext* ctx) {
+  SkbRun* s = skb_of(ctx);
+  if (s == nullptr) return err_code(EINVAL);
+  if (flags != 0) return err_code(EINVAL);
+  const uint16_t to = host_of(static_cast<uint32_t>(proto64 & 0xffff));
+  const uint16_t from = proto_of(*s);
+  constexpr uint32_t kDiff = kIpv6Hlen - kIpv4Hlen;
+  const uint32_t off = s->network_off - s->mac_off;
+  if (from == kEthPIp && to == kEthPIpv6) {
+    if (!s->reserve_head(kDiff)) return err_code(ENOMEM);
+    net_hdr_push(*s, off, kDiff);
+  } else if (from == kEthPIpv6 && to == kEthPIp) {
+    if (const int64_t rc = net_hdr_pop(*s, off, kDiff); rc != 0) {
+      s->sync_packet();
+      return err(rc);
+    }
+  } else {
+    return err_code(kEnotsupp);
+  }
+  s->ctx.protocol = ctx_be16(to);
+  s->ctx.hash = 0;  // skb_clear_hash
+  s->hash_valid = false;
+  s->sync_packet();
+  return 0;
+}
+
 // redirect(ifindex, flags): records the target for the caller (SkbRun::redirect) and
 // returns TC_ACT_REDIRECT; flags other than BPF_F_INGRESS give TC_ACT_SHOT. From an xdp
 // program, as bpf_xdp_redirect: any flag gives XDP_ABORTED, else XDP_REDIRECT.
@@ -466,11 +729,15 @@ void add_skb_helpers(HelperTable& t) {
   add_builtin(t, kernel_proto(23, redirect));
   add_builtin(t, kernel_proto(helper_id::kSkbLoadBytes, skb_load_bytes));
   add_builtin(t, kernel_proto(28, csum_diff, true));
+  add_builtin(t, kernel_proto(31, skb_change_proto));
   add_builtin(t, kernel_proto(34, get_hash_recalc));
+  add_builtin(t, kernel_proto(38, skb_change_tail));
   add_builtin(t, kernel_proto(39, skb_pull_data));
   add_builtin(t, kernel_proto(40, csum_update));
   add_builtin(t, kernel_proto(41, set_hash_invalid));
+  add_builtin(t, kernel_proto(43, skb_change_head));
   add_builtin(t, kernel_proto(48, set_hash));
+  add_builtin(t, kernel_proto(50, skb_adjust_room));
   add_builtin(t, kernel_proto(68, skb_load_bytes_relative));
   add_builtin(t, kernel_proto(135, csum_level));
 }

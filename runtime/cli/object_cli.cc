@@ -146,8 +146,9 @@ void add_object_run_options(CLI::App* run, ObjectRunOptions& o) {
                   "ELF objects: the program type (mem, xdp, socket_filter), instead of the "
                   "one the section name implies");
   run->add_option("--packet", o.packet,
-                  "ELF objects: file whose bytes are the packet of an xdp or socket_filter "
-                  "program")
+                  "ELF objects: file whose bytes are the packet of an xdp, tc, cgroup_skb or "
+                  "socket_filter program (run as the kernel's test run; a socket filter "
+                  "sees it from the network header)")
       ->check(CLI::ExistingFile);
   run->add_option("--packet-out", o.packet_out,
                   "ELF objects: file that receives the packet as the program left it (xdp: "
@@ -155,7 +156,9 @@ void add_object_run_options(CLI::App* run, ObjectRunOptions& o) {
   run->add_option("--ctx-in", o.ctx_in,
                   "ELF objects: file whose bytes are the context struct of the test run "
                   "(xdp: struct xdp_md; data sets the metadata length, data_end the "
-                  "packet's length)")
+                  "packet's length; tc, cgroup_skb, socket_filter: struct __sk_buff, of "
+                  "which mark, priority, ingress_ifindex, ifindex, cb, tstamp, wire_len, "
+                  "gso_segs, gso_size and hwtstamp may be set)")
       ->check(CLI::ExistingFile);
   run->add_option("--ctx-out", o.ctx_out,
                   "ELF objects: file that receives the context struct after the run");

@@ -882,6 +882,74 @@ static void test_test_run(void) {
   }
 }
 
+/* bpfjit_program_test_run of skb programs with a context, on both engines: tc_resize
+ * (bpf-progs/skb_resize.c) grows the packet with bpf_skb_change_tail as cb[] in ctx_in
+ * asks; ctx_out gives cb, mark and wire_len back as the kernel does; a field a test may
+ * not set is refused; a socket filter's data_out has 14 zero bytes for its Ethernet
+ * header, as the kernel's. */
+static void test_skb_test_run(void) {
+  const bpfjit_engine engines[] = {BPFJIT_ENGINE_INTERPRETER, BPFJIT_ENGINE_JIT};
+  for (size_t e = 0; e < 2; ++e) {
+    struct fixture f;
+    REQUIRE(open_fixture(&f, "skb_resize.v4.o", NULL, "tc_resize"));
+    bpfjit_prepare_options po;
+    memset(&po, 0, sizeof(po));
+    po.engine = engines[e];
+    REQUIRE_OK(bpfjit_program_prepare(f.prog, &po));
+    unsigned char pkt[54];
+    memset(pkt, 0x5a, sizeof(pkt));
+    memset(pkt, 0, 12);
+    pkt[12] = 0x08; /* IPv4 */
+    pkt[13] = 0x00;
+    pkt[14] = 0x45;
+    uint32_t ctx_in[48]; /* struct __sk_buff: 192 bytes */
+    uint32_t ctx_out[48];
+    memset(ctx_in, 0, sizeof(ctx_in));
+    ctx_in[2] = 0x33;  /* mark */
+    ctx_in[12] = 1;    /* cb[0]: bpf_skb_change_tail, then nothing */
+    ctx_in[13] = 100;  /* cb[1]: the new length */
+    unsigned char out[256];
+    bpfjit_test_run run;
+    memset(&run, 0, sizeof(run));
+    run.data_in = pkt;
+    run.data_size_in = sizeof(pkt);
+    run.ctx_in = ctx_in;
+    run.ctx_size_in = sizeof(ctx_in);
+    run.data_out = out;
+    run.data_size_out = sizeof(out);
+    run.ctx_out = ctx_out;
+    run.ctx_size_out = sizeof(ctx_out);
+    CHECK_OK(bpfjit_program_test_run(f.prog, &run));
+    CHECK(run.retval == 100); /* skb->len */
+    CHECK(run.data_size_out == 100);
+    CHECK(memcmp(out, pkt, sizeof(pkt)) == 0);
+    CHECK(out[sizeof(pkt)] == 0 && out[99] == 0); /* the new bytes are zero */
+    CHECK(run.ctx_size_out == 192);
+    CHECK(ctx_out[2] == 0x33);          /* mark */
+    CHECK(ctx_out[12] == 0);            /* cb[0]: bpf_skb_change_tail's return */
+    CHECK(ctx_out[13] == 100);          /* cb[1] */
+    CHECK(ctx_out[10] == 1);            /* ifindex: loopback */
+    CHECK(ctx_out[40] == sizeof(pkt));  /* wire_len: len when ctx_in leaves it 0 */
+    ctx_in[0] = 1; /* len: a test may not set it */
+    CHECK(bpfjit_program_test_run(f.prog, &run) == BPFJIT_ERR_INVALID_ARGUMENT);
+    CHECK(contains(bpfjit_last_error_message(), "ctx_in byte 0"));
+    close_fixture(&f);
+
+    REQUIRE(open_fixture(&f, "socket_view.v4.o", NULL, "socket_view"));
+    REQUIRE_OK(bpfjit_program_prepare(f.prog, &po));
+    memset(&run, 0, sizeof(run));
+    run.data_in = pkt;
+    run.data_size_in = sizeof(pkt);
+    run.data_out = out;
+    run.data_size_out = sizeof(out);
+    CHECK_OK(bpfjit_program_test_run(f.prog, &run));
+    CHECK(run.retval == sizeof(pkt) - 14); /* len from the network header */
+    CHECK(run.data_size_out == sizeof(pkt));
+    CHECK(out[12] == 0 && out[13] == 0 && out[14] == 0x45);
+    close_fixture(&f);
+  }
+}
+
 /* --- lpm_trie, bloom_filter, array_of_maps, perf_event_array (route_guard) ------------ */
 
 static bool count_block_events(void* user, uint32_t cpu, const void* record, size_t size) {
@@ -961,6 +1029,7 @@ static void test_kernel_map_types(void) {
 
 static const struct test_case kCases[] = {
     {"test_run", test_test_run},
+    {"skb_test_run", test_skb_test_run},
     {"program_load_error", test_program_load_error},
     {"errors", test_errors},
     {"xdp_maps", test_xdp_maps},

@@ -67,6 +67,27 @@ case $case_name in
     head -c 13 pkt.bin > short.bin
     "$bpfjit" run "$obj" --packet short.bin 2>err.txt && fail "a 13-byte packet ran"
     grep -q '13 bytes' err.txt || fail "short packet: $(cat err.txt)"
+    # A tc program's ctx_in is struct __sk_buff (192 bytes): skb_resize's tc_resize reads
+    # from cb[] which call to make, here bpf_skb_change_tail to 100 bytes.
+    tcobj=$progs/skb_resize.v4.o
+    [ -f "$tcobj" ] || { echo "bpf-progs object $tcobj not built"; exit 77; }
+    { head -c 12 /dev/zero; printf '\x08\x00\x45'; head -c 39 /dev/zero; } > ip.bin
+    { head -c 48 /dev/zero; printf '\x01\x00\x00\x00\x64\x00\x00\x00'; head -c 136 /dev/zero; } > skb_in.bin
+    [ "$(stat -c %s skb_in.bin)" = 192 ] || fail "ctx_in is $(stat -c %s skb_in.bin) bytes"
+    for engine in interp jit; do
+      expect_r0 0x64 "$bpfjit" run "$tcobj" --program tc_resize --packet ip.bin \
+        --ctx-in skb_in.bin --packet-out tc_out.bin --ctx-out skb_out.bin --engine $engine
+      [ "$(stat -c %s tc_out.bin)" = 100 ] || fail "tc data_out is $(stat -c %s tc_out.bin) bytes"
+      # ctx_out: cb[0] is the helper's return (0), wire_len (offset 160) the packet's length.
+      got=$(od -An -v -tu4 -j48 -N8 skb_out.bin | tr -s ' \n' ' ' | sed 's/^ //; s/ $//')
+      [ "$got" = "0 100" ] || fail "ctx_out cb: $got ($engine)"
+      got=$(od -An -v -tu4 -j160 -N4 skb_out.bin | tr -d ' \n')
+      [ "$got" = 54 ] || fail "ctx_out wire_len: $got ($engine)"
+    done
+    # A field a test may not set (len, at offset 0).
+    { printf '\x01'; tail -c 191 skb_in.bin; } > bad_ctx.bin
+    "$bpfjit" run "$tcobj" --packet ip.bin --ctx-in bad_ctx.bin 2>err.txt && fail "len in ctx_in ran"
+    grep -q 'ctx_in byte 0' err.txt || fail "bad ctx_in: $(cat err.txt)"
     ;;
   pcap)
     # bpfjit run --pcap: every packet of a capture as a test run (xdp_adjust, as in test-run).

@@ -15,8 +15,9 @@ tmp=$(mktemp)
 {
   printf '# BPF_PROG_TEST_RUN answers of the skb programs of bpf-progs, recorded by test/skb/record.sh\n'
   printf '# kernel %s, %s\n' "$(uname -r)" "$(date -u +%F)"
-  printf '# object\tprogram\tpacket\tpacket_hex\tresult\tdata_out_hex\tout\n'
-  "$recorder" "$build"/bpf-progs/tc_nat.v3.o "$build"/bpf-progs/skb_fields.v3.o
+  printf '# object\tprogram\tpacket\tpacket_hex\tctx_in_hex\tresult\tdata_out_hex\tctx_out_hex\tout\n'
+  "$recorder" "$build"/bpf-progs/tc_nat.v3.o "$build"/bpf-progs/skb_fields.v3.o \
+    "$build"/bpf-progs/skb_resize.v3.o "$build"/bpf-progs/socket_view.v3.o
 } > "$tmp"
 mv "$tmp" "$out"
 echo "record.sh: $(grep -vc '^#' "$out") runs -> $out"

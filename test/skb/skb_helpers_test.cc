@@ -215,7 +215,8 @@ TEST_P(SkbRunOutputTest, ReportsRedirectsClonesAndCtxOut) {
 }
 
 // Program::test_run of an skb program gives what run() reports through skb_out: data_out,
-// ctx_out and retval; ctx_in is refused for now.
+// ctx_out and retval, with a context as the kernel's when a test asks for ctx_out (wire_len
+// is len); ctx_in sets the fields a test may set and nothing else.
 TEST_P(SkbRunOutputTest, TestRunGivesDataOutAndCtxOut) {
   Runtime rt;
   auto obj = rt.load_file(std::string(BPFJIT_BPF_PROGS_DIR) + "/tc_redirect.v3.o");
@@ -239,13 +240,48 @@ TEST_P(SkbRunOutputTest, TestRunGivesDataOutAndCtxOut) {
   ASSERT_TRUE(t.ok()) << t.error().to_string();
   EXPECT_EQ(t->retval, 7u);  // TC_ACT_REDIRECT
   EXPECT_EQ(t->data_out, direct.data_out);
-  EXPECT_EQ(t->ctx_out, direct.ctx_out);
   ASSERT_EQ(t->ctx_out.size(), sizeof(__sk_buff));
-  std::vector<uint8_t> ctx(sizeof(__sk_buff), 0);
-  in.ctx = ctx;
+  __sk_buff c;
+  std::memcpy(&c, t->ctx_out.data(), sizeof c);
+  EXPECT_EQ(c.wire_len, pkt.size());  // run() has no context: its wire_len stays 0
+  c.wire_len = 0;
+  EXPECT_EQ(std::memcmp(&c, direct.ctx_out.data(), sizeof c), 0);
+  // ctx_in: the program sees and gives back what it may set.
+  __sk_buff ctx{};
+  ctx.cb[3] = 9;
+  ctx.ingress_ifindex = 5;
+  ctx.tstamp = 77;
+  ctx.gso_size = 1400;
+  std::vector<uint8_t> bytes(sizeof ctx + 8, 0);  // longer than the struct: zeros are fine
+  std::memcpy(bytes.data(), &ctx, sizeof ctx);
+  in.ctx = bytes;
+  auto with_ctx = p->test_run(in);
+  ASSERT_TRUE(with_ctx.ok()) << with_ctx.error().to_string();
+  std::memcpy(&c, with_ctx->ctx_out.data(), sizeof c);
+  EXPECT_EQ(c.cb[3], 9u);
+  EXPECT_EQ(c.ingress_ifindex, 5u);
+  EXPECT_EQ(c.tstamp, 77u);
+  EXPECT_EQ(c.gso_size, 1400u);
+  EXPECT_EQ(c.mark, 0x42u);  // the program's
+  // A field a test may not set, a wire_len below len, bytes past the struct.
+  ctx.len = 1;
+  std::memcpy(bytes.data(), &ctx, sizeof ctx);
   auto refused = p->test_run(in);
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.error().message.find("ctx_in"), std::string::npos);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("ctx_in byte 0"), std::string::npos);
+  ctx.len = 0;
+  ctx.wire_len = 10;
+  std::memcpy(bytes.data(), &ctx, sizeof ctx);
+  refused = p->test_run(in);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("wire_len"), std::string::npos);
+  ctx.wire_len = 0;
+  std::memcpy(bytes.data(), &ctx, sizeof ctx);
+  bytes.back() = 1;
+  refused = p->test_run(in);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kNoSpace);  // the kernel's -E2BIG
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, SkbRunOutputTest,

@@ -1,8 +1,11 @@
-// The skb programs of bpf-progs (tc_nat, skb_fields) on every packet of
-// kernel_skb_runs.tsv, on both engines, against the kernel's recorded BPF_PROG_TEST_RUN
-// answers (test/skb/record.sh): the return value or the refusal, the packet the run gives
-// back (data_out), and the contents of the programs' `out` map, byte for byte. Verified
-// programs, and the same unverified with every access checked at run time.
+// The skb programs of bpf-progs (tc_nat, skb_fields, skb_resize, socket_view) on every
+// packet of kernel_skb_runs.tsv, on both engines, against the kernel's recorded
+// BPF_PROG_TEST_RUN answers (test/skb/record.sh): the return value or the refusal, the
+// packet the run gives back (data_out), the context (ctx_out) of the runs given a ctx_in,
+// and the contents of the programs' `out` map, byte for byte. Runs without a context go
+// through Program::run (a socket filter's through Program::test_run, which alone gives it
+// the kernel's view from the network header); runs with one through Program::test_run.
+// Verified programs, and the same unverified with every access checked at run time.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -18,7 +21,8 @@ namespace bpfjit {
 namespace {
 
 struct Row {
-  std::string object, program, packet, packet_hex, result, data_out_hex, out;
+  std::string object, program, packet, packet_hex, ctx_in_hex, result, data_out_hex,
+      ctx_out_hex, out;
 };
 
 std::vector<Row> read_rows() {
@@ -31,8 +35,8 @@ std::vector<Row> read_rows() {
     std::stringstream ss(line);
     std::string field;
     while (std::getline(ss, field, '\t')) f.push_back(field);
-    if (f.size() != 7) continue;
-    rows.push_back({f[0], f[1], f[2], f[3], f[4], f[5], f[6]});
+    if (f.size() != 9) continue;
+    rows.push_back({f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]});
   }
   return rows;
 }
@@ -58,7 +62,7 @@ class SkbOracleTest
 TEST_P(SkbOracleTest, MatchesTheKernelsTestRuns) {
   const auto [engine, variant, safety] = GetParam();
   const std::vector<Row> rows = read_rows();
-  ASSERT_GE(rows.size(), 800u) << "kernel_skb_runs.tsv is missing or short";
+  ASSERT_GE(rows.size(), 2000u) << "kernel_skb_runs.tsv is missing or short";
   Runtime rt;
   std::map<std::string, std::unique_ptr<Object>> objects;
   size_t runs = 0;
@@ -85,30 +89,56 @@ TEST_P(SkbOracleTest, MatchesTheKernelsTestRuns) {
       for (uint32_t k = 0; k < 64; ++k) ASSERT_TRUE((out->put<uint32_t, uint64_t>(k, 0).ok()));
     }
     std::vector<uint8_t> packet = from_hex(row.packet_hex);
-    SkbRunOutput skb;
-    RunOptions o;
-    o.skb_out = &skb;
-    auto r = p->run(packet, o);
+    const bool with_ctx = row.ctx_in_hex != "-";
+    const bool socket_filter = p->type().name == "socket_filter";
+    Result<uint64_t> r = make_error(ErrorCode::kInvalidArgument, "not run");
+    std::string data_out = "-";
+    std::string ctx_out = "-";
+    if (with_ctx || socket_filter) {
+      const std::vector<uint8_t> ctx_in = with_ctx ? from_hex(row.ctx_in_hex) : std::vector<uint8_t>{};
+      TestRunInput in;
+      in.data = packet;
+      in.ctx = ctx_in;
+      auto t = p->test_run(in);
+      if (t.ok()) {
+        r = t->r0;
+        data_out = to_hex(t->data_out);
+        if (with_ctx) ctx_out = to_hex(t->ctx_out);
+      } else {
+        r = t.error();
+      }
+    } else {
+      SkbRunOutput skb;
+      RunOptions o;
+      o.skb_out = &skb;
+      r = p->run(packet, o);
+      if (r.ok()) data_out = to_hex(skb.data_out);
+      if (r.ok() && p->name() == "tc_nat") {
+        // The caller's buffer holds the packet as the program left it.
+        EXPECT_EQ(to_hex(packet), row.data_out_hex);
+      }
+    }
     ++runs;
     std::string result;
     if (r.ok()) {
       std::stringstream x;
       x << "ret=0x" << std::hex << (*r & 0xffffffffu);
       result = x.str();
+    } else if (r.error().code == ErrorCode::kInvalidArgument) {
+      result = "err=-22";  // -EINVAL
+    } else if (r.error().code == ErrorCode::kNoSpace) {
+      result = "err=-7";  // -E2BIG
     } else {
-      result = r.error().code == ErrorCode::kInvalidArgument ? "err=-22" : r.error().to_string();
+      result = r.error().to_string();
     }
-    const std::string data_out = r.ok() ? to_hex(skb.data_out) : "-";
     const std::string slots = r.ok() && out != nullptr ? out_slots(out) : "-";
-    const bool same = result == row.result && data_out == row.data_out_hex && slots == row.out;
+    const bool same = result == row.result && data_out == row.data_out_hex &&
+                      ctx_out == row.ctx_out_hex && slots == row.out;
     if (!same) ++mismatches;
     EXPECT_EQ(result, row.result);
     EXPECT_EQ(data_out, row.data_out_hex);
+    EXPECT_EQ(ctx_out, row.ctx_out_hex);
     EXPECT_EQ(slots, row.out);
-    if (r.ok() && p->name() == "tc_nat") {
-      // The caller's buffer holds the packet as the program left it.
-      EXPECT_EQ(to_hex(packet), row.data_out_hex);
-    }
   }
   EXPECT_EQ(mismatches, 0u) << "of " << runs << " runs";
   RecordProperty("runs", static_cast<int>(runs));

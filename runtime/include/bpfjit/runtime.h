@@ -125,8 +125,8 @@ struct SkbRunOutput {
   /// packet from its network header.
   std::vector<uint8_t> data_out;
   /// struct __sk_buff as the kernel's ctx_out gives it (192 bytes): mark, priority,
-  /// ingress_ifindex, ifindex, cb[], tstamp, wire_len, gso_segs and hwtstamp; the other
-  /// bytes zero.
+  /// ingress_ifindex, ifindex, cb[], tstamp, wire_len, gso_segs, hwtstamp and ctx_in's
+  /// gso_size; the other bytes zero.
   std::vector<uint8_t> ctx_out;
   bool redirected = false;      ///< bpf_redirect was called (r0 is then TC_ACT_REDIRECT)
   uint32_t redirect_ifindex = 0;  ///< its target
@@ -167,6 +167,10 @@ struct TestRunInput {
   /// data_in: a multiple of 4, at most 216), data_end (data_in's length), ingress_ifindex
   /// and rx_queue_index; data_meta and egress_ifindex must be 0. Without it, an xdp
   /// program runs on the loopback device's (ifindex 1) queue 0, as in the kernel.
+  /// sched_cls, sched_act, cgroup_skb, socket_filter: struct __sk_buff, where a test may
+  /// set mark, priority, ingress_ifindex, ifindex, cb, tstamp, wire_len, gso_segs,
+  /// gso_size and hwtstamp (empty: all 0, as the kernel's context when only ctx_out is
+  /// asked for, so wire_len reads as len).
   std::span<const uint8_t> ctx;
   /// Runs of the program, each on what the previous one left (0 counts as 1).
   uint32_t repeat = 1;
