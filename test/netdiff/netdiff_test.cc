@@ -1,0 +1,390 @@
+// The differential harness: every networking program of the objects in netdiff.c's table,
+// on every packet of its generator, on the interpreter and the JIT, against the kernel's
+// BPF_PROG_TEST_RUN answers in kernel_runs.tsv (test/netdiff/record.sh). Each run must
+// give the kernel's verdict (retval, or the refusal and its errno), data_out, ctx_out
+// (xdp) and the images of the object's maps after the run (arrays, hashes, lru, per-CPU,
+// lpm tries, .data/.bss, the records sent to ring buffers and perf event arrays), which
+// carry over from packet to packet as in the recording. No kernel needed.
+//
+// A mismatch names the program, the packet and the field, prints bpfjit's full answer and
+// the command that prints the kernel's.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <linux/bpf.h>
+
+#include "bpfjit/runtime.h"
+#include "netdiff.h"
+#include "test/support/hex.h"
+
+namespace bpfjit {
+namespace {
+
+// Programs whose kernel answer bpfjit does not give, by design or for now, and why. The
+// test checks that each still differs, so the list stays true.
+struct Known {
+  const char* program;  // object:program
+  const char* why;
+};
+constexpr Known kKernelRefusesToLoad[] = {
+    {"socket_filter:dns_filter",
+     "bpfjit's socket_filter type gives direct packet access through skb->data (see "
+     "helpers/program_types.h); the kernel refuses the context access"},
+};
+constexpr Known kPending[] = {
+    {"xdp_devmap:xdp_devmap", "bpf_redirect_map is not implemented yet"},
+};
+
+const char* known_reason(const Known* list, size_t n, const std::string& program) {
+  for (size_t i = 0; i < n; ++i) {
+    if (program == list[i].program) return list[i].why;
+  }
+  return nullptr;
+}
+
+struct Row {
+  std::string program;  // object:program
+  std::string packet;
+  std::string result;
+  std::string data_out;
+  std::string ctx_out;
+  std::string maps;
+};
+
+struct Recording {
+  std::string digest;
+  size_t packets = 0;
+  std::vector<Row> rows;
+};
+
+Recording read_recording() {
+  Recording rec;
+  std::ifstream in(std::string(BPFJIT_NETDIFF_DATA_DIR) + "/kernel_runs.tsv");
+  std::string line;
+  std::map<std::string, Row> last;  // by program: the values "^" repeats
+  while (std::getline(in, line)) {
+    if (line.rfind("# packets ", 0) == 0) {
+      std::stringstream ss(line.substr(10));
+      std::string word;
+      ss >> rec.packets >> word >> rec.digest;
+      continue;
+    }
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    std::string field;
+    while (std::getline(ss, field, '\t')) f.push_back(field);
+    if (f.size() != 6) {
+      ADD_FAILURE() << "bad row: " << line.substr(0, 80);
+      continue;
+    }
+    Row r{f[0], f[1], f[2], f[3], f[4], f[5]};
+    Row& prev = last[r.program];
+    if (r.ctx_out == "^") r.ctx_out = prev.ctx_out;
+    if (r.maps == "^") r.maps = prev.maps;
+    if (r.result.rfind("ret=", 0) == 0) prev.ctx_out = r.ctx_out;
+    prev.maps = r.maps;
+    rec.rows.push_back(std::move(r));
+  }
+  return rec;
+}
+
+std::string hash(std::span<const uint8_t> b) {
+  char out[33];
+  nd_hash128(b.data(), b.size(), out);
+  return out;
+}
+
+std::vector<uint8_t> unhex(const char* s) {
+  return s == nullptr ? std::vector<uint8_t>{} : testing::from_hex(s);
+}
+
+bool is_dumped(MapType t) {
+  constexpr MapType kDumped[] = {MapType::kHash,         MapType::kArray,
+                                 MapType::kPercpuHash,   MapType::kPercpuArray,
+                                 MapType::kLruHash,      MapType::kLruPercpuHash,
+                                 MapType::kLpmTrie};
+  return std::find(std::begin(kDumped), std::end(kDumped), t) != std::end(kDumped);
+}
+
+// One program's run over the packets: its object, freshly loaded and set up.
+class ProgramRun {
+ public:
+  ProgramRun(Runtime& rt, const std::string& object, const std::string& program,
+             EngineKind engine)
+      : object_name_(object) {
+    auto loaded = rt.load_file(std::string(BPFJIT_BPF_PROGS_DIR) + "/" + object + ".v3.o");
+    if (!loaded) {
+      error_ = loaded.error().to_string();
+      return;
+    }
+    obj_ = std::move(loaded).value();
+    PrepareOptions po;
+    po.engine = engine;
+    for (Program* p : obj_->programs()) {
+      auto r = p->prepare(po);  // tail-call targets too; the others may fail alone
+      if (p->name() == program) {
+        prog_ = p;
+        if (!r) error_ = r.error().to_string();
+      }
+    }
+    if (prog_ == nullptr) error_ = "no program " + program;
+    if (error_.empty()) set_up();
+  }
+
+  const std::string& error() const { return error_; }
+  Program* program() const { return prog_; }
+
+  // The images of the maps after a run, with the event records it produced.
+  std::vector<nd_image> images() {
+    std::vector<nd_image> out;
+    for (Map* m : obj_->maps()) {
+      if (m->type() == MapType::kRingbuf) {
+        nd_image im;
+        nd_image_init(&im, m->name().c_str(), 1, 0, 0);
+        (void)m->consume([&](std::span<const uint8_t> rec) {
+          nd_image_record(&im, rec.data(), static_cast<uint32_t>(rec.size()));
+          return true;
+        });
+        out.push_back(im);
+      } else if (m->type() == MapType::kPerfEventArray) {
+        nd_image im;
+        nd_image_init(&im, m->name().c_str(), 1, 0, 0);
+        (void)m->perf_consume([&](uint32_t, std::span<const uint8_t> rec) {
+          nd_image_record(&im, rec.data(), static_cast<uint32_t>(rec.size()));
+          return true;
+        });
+        out.push_back(im);
+      } else if (is_dumped(m->type())) {
+        nd_image im;
+        nd_image_init(&im, m->name().c_str(), 0, m->key_size(), m->value_size());
+        const uint32_t slots = m->value_slots();
+        m->for_each([&](std::span<const uint8_t> k, std::span<const uint8_t> v) {
+          nd_image_entry(&im, k.data(), v.data(), slots);
+          return true;
+        });
+        out.push_back(im);
+      }
+    }
+    for (const GlobalData& g : obj_->global_data()) {
+      const char* name = g.readonly ? nullptr : nd_global_name(g.name.c_str());
+      if (name == nullptr) continue;
+      nd_image im;
+      nd_image_init(&im, name, 0, 4, static_cast<uint32_t>(g.bytes.size()));
+      const uint32_t zero = 0;
+      nd_image_entry(&im, reinterpret_cast<const uint8_t*>(&zero), g.bytes.data(), 1);
+      out.push_back(im);
+    }
+    return out;
+  }
+
+ private:
+  void set_up() {
+    for (size_t i = 0; i < nd_setup_count; ++i) {
+      const nd_setup& s = nd_setups[i];
+      if (object_name_ != s.object) continue;
+      Map* m = obj_->map(s.map);
+      if (m == nullptr) {
+        error_ = std::string("no map ") + s.map;
+        return;
+      }
+      const std::vector<uint8_t> key = unhex(s.key);
+      Result<void> r;
+      switch (s.kind) {
+        case ND_UPDATE:
+          r = m->update(key, unhex(s.value));
+          break;
+        case ND_PUSH:
+          r = m->push(unhex(s.value));
+          break;
+        case ND_TAIL_CALL: {
+          Program* target = obj_->program(s.value);
+          uint32_t index = 0;
+          std::memcpy(&index, key.data(), std::min<size_t>(4, key.size()));
+          if (target == nullptr) {
+            error_ = std::string("no program ") + s.value;
+            return;
+          }
+          r = obj_->set_tail_call(s.map, index, *target);
+          break;
+        }
+      }
+      if (!r) {
+        error_ = std::string("setting up ") + s.map + ": " + r.error().to_string();
+        return;
+      }
+    }
+    for (Map* m : obj_->maps()) {
+      if (m->type() != MapType::kPerfEventArray) continue;
+      if (auto r = m->open_perf_buffers(8 * 4096); !r) error_ = r.error().to_string();
+    }
+  }
+
+  std::string object_name_;
+  std::unique_ptr<Object> obj_;
+  Program* prog_ = nullptr;
+  std::string error_;
+};
+
+std::string errno_name(const Diagnostic& d) {
+  if (d.code == ErrorCode::kInvalidArgument) return "EINVAL";
+  return "bpfjit error: " + d.to_string();
+}
+
+struct Totals {
+  size_t programs = 0;
+  size_t runs = 0;           // both sides ran the program (or both refused the packet)
+  size_t both_refused = 0;   // of those, the packet was refused by both
+  size_t mismatches = 0;
+  size_t kernel_refused_load = 0;
+  size_t pending = 0;
+};
+
+class NetdiffTest : public ::testing::TestWithParam<EngineKind> {};
+
+TEST_P(NetdiffTest, EveryProgramOnEveryPacketGivesTheKernelsAnswer) {
+  const EngineKind engine = GetParam();
+  const Recording rec = read_recording();
+  const nd_packet* packets = nullptr;
+  const size_t npackets = nd_make_packets(&packets);
+  char digest[33];
+  nd_packets_digest(digest);
+  ASSERT_EQ(rec.packets, npackets) << "the generator changed since the recording: re-record";
+  ASSERT_EQ(rec.digest, digest) << "the generator changed since the recording: re-record";
+  ASSERT_GE(rec.rows.size(), 10000u) << "kernel_runs.tsv is missing or short";
+
+  Runtime rt;
+  Totals t;
+  size_t i = 0;
+  while (i < rec.rows.size()) {
+    const std::string program_key = rec.rows[i].program;
+    size_t end = i;
+    while (end < rec.rows.size() && rec.rows[end].program == program_key) ++end;
+    const std::string object = program_key.substr(0, program_key.find(':'));
+    const std::string program = program_key.substr(program_key.find(':') + 1);
+    ++t.programs;
+    SCOPED_TRACE(program_key);
+    if (rec.rows[i].packet == "*") {
+      // The kernel refused the object: the reason must be known.
+      ++t.kernel_refused_load;
+      EXPECT_NE(known_reason(kKernelRefusesToLoad, std::size(kKernelRefusesToLoad), program_key),
+                nullptr)
+          << "the kernel refused to load " << program_key << " (" << rec.rows[i].result
+          << ") and the test does not know why";
+      i = end;
+      continue;
+    }
+    EXPECT_EQ(known_reason(kKernelRefusesToLoad, std::size(kKernelRefusesToLoad), program_key),
+              nullptr)
+        << program_key << " is listed as refused by the kernel, which now loads it";
+    ProgramRun run(rt, object, program, engine);
+    if (!run.error().empty()) {
+      if (const char* why = known_reason(kPending, std::size(kPending), program_key)) {
+        ++t.pending;
+        std::printf("netdiff: %s pending (%s): %s\n", program_key.c_str(), why,
+                    run.error().c_str());
+      } else {
+        ADD_FAILURE() << program_key << " does not run on bpfjit: " << run.error();
+      }
+      i = end;
+      continue;
+    }
+    const bool pending = known_reason(kPending, std::size(kPending), program_key) != nullptr;
+    EXPECT_FALSE(pending) << program_key << " is listed as pending but runs: take it off";
+    const bool is_xdp = run.program()->type().name == "xdp";
+    std::string last_ctx;
+    size_t program_mismatches = 0;
+    for (size_t k = i; k < end; ++k) {
+      const Row& row = rec.rows[k];
+      const size_t pi = k - i;
+      ASSERT_LT(pi, npackets);
+      const nd_packet& pk = packets[pi];
+      ASSERT_EQ(row.packet, pk.name) << "rows out of the generator's order";
+      const std::span<const uint8_t> data(pk.bytes, pk.len);
+      xdp_md ctx{};
+      ctx.data_end = pk.len;
+      ctx.ingress_ifindex = 1;
+      TestRunInput in;
+      in.data = data;
+      if (is_xdp) in.ctx = {reinterpret_cast<const uint8_t*>(&ctx), sizeof(ctx)};
+      auto r = run.program()->test_run(in);
+      std::vector<nd_image> images = run.images();
+      char maps[33];
+      nd_images_hash(images.data(), images.size(), maps);
+      std::string result, data_out = "-", ctx_out = "-";
+      if (r) {
+        char buf[32];
+        std::snprintf(buf, sizeof(buf), "ret=0x%x", r->retval);
+        result = buf;
+        data_out = r->data_out.size() == pk.len &&
+                           std::equal(r->data_out.begin(), r->data_out.end(), pk.bytes)
+                       ? "="
+                       : hash(r->data_out);
+        if (is_xdp) ctx_out = hash(r->ctx_out);
+      } else {
+        result = "err=" + errno_name(r.error());
+      }
+      std::string why;
+      if (result != row.result) why += " result (bpfjit " + result + ", kernel " + row.result + ")";
+      if (data_out != row.data_out) why += " data_out";
+      if (r && ctx_out != row.ctx_out) why += " ctx_out";
+      if (maps != row.maps) why += " maps";
+      ++t.runs;
+      if (!r && row.result != result) {
+        // counted as a mismatch below
+      } else if (!r) {
+        ++t.both_refused;
+      }
+      if (!why.empty()) {
+        ++t.mismatches;
+        if (++program_mismatches <= 3) {
+          std::string detail;
+          if (r) {
+            detail += "\n  bpfjit data_out " + testing::to_hex(r->data_out).substr(0, 400);
+            detail += "\n  bpfjit ctx_out  " + testing::to_hex(r->ctx_out);
+          }
+          char* text = nullptr;
+          size_t text_len = 0;
+          FILE* f = open_memstream(&text, &text_len);
+          nd_print_images(f, images.data(), images.size());
+          std::fclose(f);
+          detail += "\n  bpfjit maps after the run:\n" + std::string(text, text_len);
+          std::free(text);
+          ADD_FAILURE() << program_key << " on " << row.packet << " (" << pk.len
+                        << " bytes): differs in" << why << detail
+                        << "\n  the kernel's answer: bpfjit-netdiff-record BUILD/bpf-progs --show "
+                        << object << " " << program << " " << row.packet;
+        }
+      }
+      for (nd_image& im : images) nd_image_free(&im);
+    }
+    i = end;
+  }
+  std::printf(
+      "netdiff (%s): %zu programs, %zu packets, %zu runs compared (%zu refused by both), %zu "
+      "mismatches; %zu programs the kernel refuses to load, %zu pending\n",
+      engine == EngineKind::kJit ? "jit" : "interpreter", t.programs, npackets, t.runs,
+      t.both_refused, t.mismatches, t.kernel_refused_load, t.pending);
+  EXPECT_EQ(t.mismatches, 0u);
+  EXPECT_GE(t.runs, 10000u);
+  RecordProperty("runs", static_cast<int>(t.runs));
+  RecordProperty("mismatches", static_cast<int>(t.mismatches));
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, NetdiffTest,
+                         ::testing::Values(EngineKind::kInterpreter, EngineKind::kJit),
+                         [](const auto& info) {
+                           return std::string(info.param == EngineKind::kJit ? "jit"
+                                                                             : "interp");
+                         });
+
+}  // namespace
+}  // namespace bpfjit
