@@ -87,7 +87,7 @@ Result<void> skb_run_start(SkbRun& run, const ProgramType& type, std::span<const
   // the MAC header), so the head- and tailroom need no clearing.
   std::memcpy(run.buf + SkbRun::kHeadroom, packet.data(), size);
   run.ctx = SkBuffCtx{};
-  run.l2 = type.name != "cgroup_skb";
+  run.l2 = type.name == "sched_cls" || type.name == "sched_act";  // the kernel's is_l2
   run.packet_writable = type.packet_writes;
   run.mac_off = SkbRun::kHeadroom;
   run.network_off = SkbRun::kHeadroom + SkbRun::kEthHeader;

@@ -1,4 +1,5 @@
-// One run of a program of struct __sk_buff (sched_cls, sched_act, cgroup_skb), set up as the
+// One run of a program of struct __sk_buff (sched_cls, sched_act, cgroup_skb; socket_filter in
+// Program::test_run), set up as the
 // kernel's BPF_PROG_TEST_RUN sets up its sk_buff (net/bpf/test_run.c,
 // bpf_prog_test_run_skb), and the sk_buff state that the skb helpers (helpers/helpers/
 // skb_helpers.cc) read and change.

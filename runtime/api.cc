@@ -278,7 +278,8 @@ struct Program::Impl {
   Result<TestRunResult> test_run_xdp(const TestRunInput& t) const;
   // Types without a test-run layout of their own: the data is run in place (a copy).
   Result<TestRunResult> test_run_buffer(const Program& self, const TestRunInput& t) const;
-  Result<TestRunResult> test_run_skb(const Program& self, const TestRunInput& t) const;
+  Result<TestRunResult> test_run_skb(const TestRunInput& t) const;
+  Result<uint64_t> run_skb(std::span<uint8_t> data, const RunOptions& opts) const;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -614,6 +615,31 @@ void Program::Impl::bind_xdp(XdpFrame& frame, RunInput& in) {
   in.packet_ctx = &x;
 }
 
+// sched_cls, sched_act, cgroup_skb (every run) and socket_filter (test runs): the packet
+// is copied into the sk_buff of a kernel test run (helpers/skb_run.h). The context comes
+// first, so that the packet, which size-changing helpers move, is never the region the
+// engines test inline.
+Result<uint64_t> Program::Impl::run_skb(std::span<uint8_t> data, const RunOptions& opts) const {
+  RunInput in;
+  in.data_size = data.size();
+  SkbRun run;  // about 4 KiB, on the stack like the xdp frame: no allocation per run
+  MemRegion packet;
+  MemRegion context;
+  if (auto r = start_skb_run(run, *prog.type, data, opts, &packet, &context); !r) {
+    Diagnostic d = r.take_error();
+    d.message = fmt::format("program {}: {}", prog.name, d.message);
+    return fail(std::move(d));
+  }
+  in.r1 = context.start;
+  in.add_region(context);
+  in.packet_region = static_cast<int>(in.region_count);
+  in.add_region(packet);
+  in.skb = &run;
+  auto r0 = execute(in, opts);
+  if (r0) finish_skb_run(run, data, opts);
+  return r0;
+}
+
 Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) const {
   const Impl& p = *impl_;
   p.stats[cpu_slot()].runs.fetch_add(1, std::memory_order_relaxed);
@@ -638,27 +664,7 @@ Result<uint64_t> Program::run(std::span<uint8_t> data, const RunOptions& opts) c
     }
     return r0;
   }
-  if (is_skb_run_type(type)) {
-    // The packet is copied into the sk_buff of a kernel test run (helpers/skb_run.h).
-    // The context comes first, so that the packet, which size-changing helpers move, is
-    // never the region the engines test inline.
-    SkbRun run;  // about 4 KiB, on the stack like the xdp frame: no allocation per run
-    MemRegion packet;
-    MemRegion context;
-    if (auto r = start_skb_run(run, type, data, opts, &packet, &context); !r) {
-      Diagnostic d = r.take_error();
-      d.message = fmt::format("program {}: {}", p.prog.name, d.message);
-      return p.fail(std::move(d));
-    }
-    in.r1 = context.start;
-    in.add_region(context);
-    in.packet_region = static_cast<int>(in.region_count);
-    in.add_region(packet);
-    in.skb = &run;
-    auto r0 = p.execute(in, opts);
-    if (r0) finish_skb_run(run, data, opts);
-    return r0;
-  }
+  if (is_skb_run_type(type)) return p.run_skb(data, opts);
   SkBuffCtx skb;
   if (!data.empty()) in.add_region(MemRegion{start, end, true});
   if (type.model == CtxModel::kMemBuffer) {
@@ -735,11 +741,10 @@ Result<TestRunResult> Program::Impl::test_run_buffer(const Program& self,
   return out;
 }
 
-// sched_cls, sched_act, cgroup_skb: data_out and ctx_out as the kernel's skb test run
-// gives them (RunOptions::skb_out). Each repetition starts from data_in again (the kernel
-// keeps one sk_buff for all of them). No ctx_in yet.
-Result<TestRunResult> Program::Impl::test_run_skb(const Program& self,
-                                                  const TestRunInput& t) const {
+// sched_cls, sched_act, cgroup_skb, socket_filter: data_out and ctx_out as the kernel's skb
+// test run gives them (RunOptions::skb_out). Each repetition starts from data_in again (the
+// kernel keeps one sk_buff for all of them). No ctx_in yet.
+Result<TestRunResult> Program::Impl::test_run_skb(const TestRunInput& t) const {
   if (!t.ctx.empty()) {
     return fail(make_error(ErrorCode::kUnsupported,
                            fmt::format("program {}: ctx_in is not supported for {} test runs "
@@ -755,7 +760,9 @@ Result<TestRunResult> Program::Impl::test_run_skb(const Program& self,
   const uint64_t t0 = now_ns();
   for (uint32_t i = 0; i < repeat; ++i) {
     data.assign(t.data.begin(), t.data.end());
-    auto r0 = self.run(data, o);
+    stats[cpu_slot()].runs.fetch_add(1, std::memory_order_relaxed);
+    if (auto r = check_runnable(data.size()); !r) return r.take_error();
+    auto r0 = run_skb(data, o);
     if (!r0) return r0.take_error();
     out.r0 = *r0;
   }
@@ -768,7 +775,11 @@ Result<TestRunResult> Program::Impl::test_run_skb(const Program& self,
 
 Result<TestRunResult> Program::test_run(const TestRunInput& input) const {
   const Impl& p = *impl_;
-  if (is_skb_run_type(*p.prog.type)) return p.test_run_skb(*this, input);
+  // A socket filter's test run is the kernel's too: an sk_buff seen from its network header
+  // (Program::run keeps bpfjit's own socket_filter model, from the Ethernet header).
+  if (is_skb_run_type(*p.prog.type) || p.prog.type->name == "socket_filter") {
+    return p.test_run_skb(input);
+  }
   if (is_xdp(*p.prog.type)) {
     p.stats[cpu_slot()].runs.fetch_add(std::max<uint32_t>(input.repeat, 1),
                                        std::memory_order_relaxed);

@@ -29,6 +29,7 @@ const struct nd_object nd_objects[] = {
     {"real_loops", NULL},
     {"multi_prog", NULL},
     {"socket_filter", NULL},
+    {"socket_count", NULL},
     {"section_named", "libbpf 1.1 refuses to open it (a static program, code without symbols)"},
     {"rate_limit", "its verdicts and map values follow bpf_ktime_get_ns"},
 };
@@ -694,6 +695,13 @@ static void print_hex(FILE *f, const uint8_t *p, size_t n) {
   for (size_t i = 0; i < n; ++i) fprintf(f, "%02x", p[i]);
 }
 
+static int all_zero(const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i]) return 0;
+  }
+  return 1;
+}
+
 void nd_print_images(FILE *f, struct nd_image *ims, size_t n) {
   canonical(ims, n);
   for (size_t i = 0; i < n; ++i) {
@@ -701,7 +709,13 @@ void nd_print_images(FILE *f, struct nd_image *ims, size_t n) {
     fprintf(f, "  %s (%s, %u %s)\n", im->name, im->is_events ? "events" : "map", im->n,
             im->is_events ? "records" : "entries");
     size_t o = 0;
+    uint32_t zeros = 0;
     for (uint32_t k = 0; k < im->n; ++k) {
+      if (!im->is_events && all_zero(im->data + o + im->key_size, im->value_size)) {
+        ++zeros;
+        o += im->key_size + im->value_size;
+        continue;
+      }
       fputs("    ", f);
       if (im->is_events) {
         uint32_t len;
@@ -716,6 +730,7 @@ void nd_print_images(FILE *f, struct nd_image *ims, size_t n) {
       }
       fputc('\n', f);
     }
+    if (zeros) fprintf(f, "    (%u entries with all-zero values not shown)\n", zeros);
   }
 }
 

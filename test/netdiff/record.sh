@@ -5,7 +5,7 @@
 # Builds the programs and bpfjit-netdiff-record, runs it and writes
 # test/netdiff/kernel_runs.tsv. Commit the result; netdiff_tests reads it and never needs
 # the kernel. To see the kernel's full answer for one run (a mismatch the test reports):
-#   BUILD/test/bpfjit-netdiff-record BUILD/bpf-progs --show OBJECT PROGRAM PACKET
+#   BUILD/bin/bpfjit-netdiff-record BUILD/bpf-progs --show OBJECT PROGRAM PACKET
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build}
