@@ -1,5 +1,6 @@
 #include "helpers/skb_run.h"
 
+#include <cstddef>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -123,6 +124,66 @@ Result<void> skb_run_start(SkbRun& run, const ProgramType& type, std::span<const
   c.data = data;
   c.data_meta = data;
   c.data_end = data + run.len;
+  return {};
+}
+
+Result<void> skb_run_apply_ctx(SkbRun& run, std::span<const uint8_t> ctx_in) {
+  static_assert(offsetof(SkBuffCtx, data) == kCtxInSize, "SkBuffCtx opens with __sk_buff");
+  if (ctx_in.size() > kCtxInSize) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("ctx_in is {} bytes, a struct __sk_buff {}", ctx_in.size(),
+                                  kCtxInSize));
+  }
+  SkBuffCtx in{};
+  std::memcpy(&in, ctx_in.data(), ctx_in.size());
+  struct Field {
+    size_t offset, size;
+  };
+  // The fields a test may set (convert___skb_to_skb); every other byte must be zero.
+  static constexpr Field kSettable[] = {
+      {offsetof(SkBuffCtx, mark), 4},     {offsetof(SkBuffCtx, priority), 4},
+      {offsetof(SkBuffCtx, ingress_ifindex), 4}, {offsetof(SkBuffCtx, ifindex), 4},
+      {offsetof(SkBuffCtx, cb), 20},      {offsetof(SkBuffCtx, tstamp), 8},
+      {offsetof(SkBuffCtx, wire_len), 4}, {offsetof(SkBuffCtx, gso_segs), 4},
+      {offsetof(SkBuffCtx, gso_size), 4}, {offsetof(SkBuffCtx, hwtstamp), 8}};
+  const auto* bytes = reinterpret_cast<const uint8_t*>(&in);
+  for (size_t off = 0; off < kCtxInSize; ++off) {
+    bool settable = false;
+    for (const Field& f : kSettable) settable |= off >= f.offset && off < f.offset + f.size;
+    if (!settable && bytes[off] != 0) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("ctx_in sets byte {} of struct __sk_buff, which a test run "
+                                    "may not set",
+                                    off));
+    }
+  }
+  if (in.ifindex > 1) {
+    return make_error(ErrorCode::kUnsupported,
+                      fmt::format("ctx_in names device {}: test runs have only the loopback "
+                                  "device (1)",
+                                  in.ifindex));
+  }
+  constexpr uint32_t kGsoLegacyMaxSize = 65536;
+  constexpr uint32_t kGsoMaxSegs = 65535;
+  if (in.wire_len != 0 && (in.wire_len < run.len || in.wire_len > kGsoLegacyMaxSize)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("ctx_in wire_len {} is outside [{}, {}]", in.wire_len, run.len,
+                                  kGsoLegacyMaxSize));
+  }
+  if (in.gso_segs > kGsoMaxSegs) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("ctx_in gso_segs {} is above {}", in.gso_segs, kGsoMaxSegs));
+  }
+  SkBuffCtx& c = run.ctx;
+  c.mark = in.mark;
+  c.priority = in.priority;
+  c.ingress_ifindex = in.ingress_ifindex;
+  c.tstamp = in.tstamp;
+  std::memcpy(c.cb, in.cb, sizeof c.cb);
+  c.wire_len = in.wire_len != 0 ? in.wire_len : run.len;
+  c.gso_segs = in.gso_segs;
+  c.gso_size = in.gso_size;
+  c.hwtstamp = in.hwtstamp;
   return {};
 }
 

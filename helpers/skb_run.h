@@ -78,12 +78,22 @@ struct SkbRun {
   void sync_packet();
 };
 
-// Sets `run` up for `packet` and a program of `type` (sched_cls, sched_act, cgroup_skb).
+// Sets `run` up for `packet` and a program of `type` (sched_cls, sched_act, cgroup_skb,
+// socket_filter).
 // `ifindex` is the device (1: loopback), `mark` the caller's skb->mark. Refused
 // (kInvalidArgument) as the kernel refuses them: a packet shorter than an Ethernet header
 // (or than the IPv4/IPv6 header its EtherType announces) or longer than kMaxPacket.
 Result<void> skb_run_start(SkbRun& run, const ProgramType& type, std::span<const uint8_t> packet,
                            uint32_t ifindex, uint32_t mark);
+
+// A test's ctx_in (struct __sk_buff, at most kCtxInSize bytes; shorter is zero-extended),
+// applied as the kernel's convert___skb_to_skb applies it after skb_run_start: only mark,
+// priority, ingress_ifindex, ifindex, cb, tstamp, wire_len, gso_segs, gso_size and
+// hwtstamp may be set (another byte set: kInvalidArgument, EINVAL); ifindex 0 or 1 (the
+// loopback device; others: kUnsupported, there are no devices); wire_len 0 becomes len,
+// else must be within [len, 65536]; gso_segs at most 65535.
+inline constexpr uint32_t kCtxInSize = 192;  // sizeof(struct __sk_buff)
+Result<void> skb_run_apply_ctx(SkbRun& run, std::span<const uint8_t> ctx_in);
 
 // Copies the packet as the kernel's data_out gives it after the run to `out` and returns
 // its length; `out` must hold kBufferSize bytes.

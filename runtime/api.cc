@@ -279,7 +279,8 @@ struct Program::Impl {
   // Types without a test-run layout of their own: the data is run in place (a copy).
   Result<TestRunResult> test_run_buffer(const Program& self, const TestRunInput& t) const;
   Result<TestRunResult> test_run_skb(const TestRunInput& t) const;
-  Result<uint64_t> run_skb(std::span<uint8_t> data, const RunOptions& opts) const;
+  Result<uint64_t> run_skb(std::span<uint8_t> data, const RunOptions& opts,
+                           std::span<const uint8_t> ctx_in = {}) const;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -445,9 +446,14 @@ Result<void> check_mem_size(const std::string& name, const std::optional<uint64_
 // two functions are all Program::run does for them.
 
 // Sets `run` up for `data`; the packet and the context as regions the program may touch.
+// A test run's ctx_in, when given, sets the fields the kernel lets it set.
 Result<void> start_skb_run(SkbRun& run, const ProgramType& type, std::span<const uint8_t> data,
-                           const RunOptions& opts, MemRegion* packet, MemRegion* context) {
+                           const RunOptions& opts, std::span<const uint8_t> ctx_in,
+                           MemRegion* packet, MemRegion* context) {
   if (auto r = skb_run_start(run, type, data, opts.ifindex, opts.mark); !r) return r;
+  if (!ctx_in.empty()) {
+    if (auto r = skb_run_apply_ctx(run, ctx_in); !r) return r;
+  }
   *packet = MemRegion{run.ctx.data, run.ctx.data_end, run.packet_writable};
   const uint64_t c = reinterpret_cast<uint64_t>(&run.ctx);
   *context = MemRegion{c, c + sizeof(run.ctx), true};
@@ -474,6 +480,7 @@ void finish_skb_run(const SkbRun& run, std::span<uint8_t> data, const RunOptions
   std::memcpy(c.cb, r.cb, sizeof c.cb);
   c.wire_len = r.wire_len;
   c.gso_segs = r.gso_segs;
+  c.gso_size = r.gso_size;
   c.hwtstamp = r.hwtstamp;
   out->ctx_out.assign(reinterpret_cast<const uint8_t*>(&c),
                       reinterpret_cast<const uint8_t*>(&c) + offsetof(SkBuffCtx, data));
@@ -619,13 +626,14 @@ void Program::Impl::bind_xdp(XdpFrame& frame, RunInput& in) {
 // is copied into the sk_buff of a kernel test run (helpers/skb_run.h). The context comes
 // first, so that the packet, which size-changing helpers move, is never the region the
 // engines test inline.
-Result<uint64_t> Program::Impl::run_skb(std::span<uint8_t> data, const RunOptions& opts) const {
+Result<uint64_t> Program::Impl::run_skb(std::span<uint8_t> data, const RunOptions& opts,
+                                        std::span<const uint8_t> ctx_in) const {
   RunInput in;
   in.data_size = data.size();
   SkbRun run;  // about 4 KiB, on the stack like the xdp frame: no allocation per run
   MemRegion packet;
   MemRegion context;
-  if (auto r = start_skb_run(run, *prog.type, data, opts, &packet, &context); !r) {
+  if (auto r = start_skb_run(run, *prog.type, data, opts, ctx_in, &packet, &context); !r) {
     Diagnostic d = r.take_error();
     d.message = fmt::format("program {}: {}", prog.name, d.message);
     return fail(std::move(d));
@@ -743,14 +751,8 @@ Result<TestRunResult> Program::Impl::test_run_buffer(const Program& self,
 
 // sched_cls, sched_act, cgroup_skb, socket_filter: data_out and ctx_out as the kernel's skb
 // test run gives them (RunOptions::skb_out). Each repetition starts from data_in again (the
-// kernel keeps one sk_buff for all of them). No ctx_in yet.
+// kernel keeps one sk_buff for all of them). ctx_in: skb_run_apply_ctx.
 Result<TestRunResult> Program::Impl::test_run_skb(const TestRunInput& t) const {
-  if (!t.ctx.empty()) {
-    return fail(make_error(ErrorCode::kUnsupported,
-                           fmt::format("program {}: ctx_in is not supported for {} test runs "
-                                       "yet",
-                                       prog.name, prog.type->name)));
-  }
   const uint32_t repeat = std::max<uint32_t>(t.repeat, 1);
   SkbRunOutput so;
   RunOptions o = t.options;
@@ -762,7 +764,7 @@ Result<TestRunResult> Program::Impl::test_run_skb(const TestRunInput& t) const {
     data.assign(t.data.begin(), t.data.end());
     stats[cpu_slot()].runs.fetch_add(1, std::memory_order_relaxed);
     if (auto r = check_runnable(data.size()); !r) return r.take_error();
-    auto r0 = run_skb(data, o);
+    auto r0 = run_skb(data, o, t.ctx);
     if (!r0) return r0.take_error();
     out.r0 = *r0;
   }

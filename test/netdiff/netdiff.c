@@ -3,8 +3,11 @@
 #include "netdiff.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <linux/bpf.h>
 
 /* ------------------------------------------------------------------------------------
  * The programs. One line per object: every networking program in it is run. */
@@ -768,4 +771,26 @@ void nd_packets_digest(char out[33]) {
   nd_hash128(buf, o, h);
   free(buf);
   memcpy(out, h, 33);
+}
+
+void nd_skb_ctx_in(size_t i, uint32_t packet_len, uint8_t out[ND_SKB_CTX_SIZE]) {
+  struct __sk_buff c;
+  _Static_assert(sizeof(c) == ND_SKB_CTX_SIZE, "struct __sk_buff is 192 bytes");
+  memset(&c, 0, sizeof(c));
+  c.mark = (uint32_t)(i * 2654435761u);
+  c.priority = (uint32_t)(i % 7);
+  c.ingress_ifindex = (uint32_t)(i % 3);
+  c.ifindex = (uint32_t)(i % 2);
+  if (i % 2) {
+    for (uint32_t j = 0; j < 5; ++j) c.cb[j] = (uint32_t)(i * (j + 1));
+  }
+  c.tstamp = i % 4 == 0 ? 0 : (uint64_t)i * 1000;
+  c.wire_len = i % 5 == 0 ? 0 : packet_len + (uint32_t)(i % 100);
+  c.gso_segs = (uint32_t)(i % 3);
+  c.gso_size = (uint32_t)(i % 4) * 100;
+  c.hwtstamp = i % 6 == 0 ? (uint64_t)i * 77 : 0;
+  if (i % 37 == 0) c.wire_len = 1;     /* below len: refused */
+  if (i % 41 == 0) c.len = 1;          /* a field a test may not set: refused */
+  if (i % 43 == 0) c.gso_segs = 70000; /* above GSO_MAX_SEGS: refused */
+  memcpy(out, &c, sizeof(c));
 }

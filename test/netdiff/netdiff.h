@@ -54,7 +54,8 @@ extern const size_t nd_setup_count;
 /* Hex string -> bytes; returns the byte count (at most cap). */
 size_t nd_unhex(const char *hex, uint8_t *out, size_t cap);
 
-/* The packets. */
+/* The packets. xdp programs run with ctx_in {data 0, data_end len, ingress_ifindex 1};
+ * skb and socket programs with nd_skb_ctx_in(). Both sides ask for ctx_out. */
 #define ND_MAX_PACKET 1600
 struct nd_packet {
   char name[48];
@@ -66,6 +67,13 @@ struct nd_packet {
 size_t nd_make_packets(const struct nd_packet **out);
 /* The hash of every packet's name and bytes: the recording names the list it ran. */
 void nd_packets_digest(char out[33]);
+
+/* The ctx_in (struct __sk_buff) of an skb or socket program's run on packet number i:
+ * mark, priority, ingress_ifindex, ifindex (0 or 1), cb, tstamp, wire_len, gso_segs,
+ * gso_size and hwtstamp varied from packet to packet, and now and then a value the kernel
+ * refuses (wire_len below len, a field a test may not set, too many gso_segs). */
+#define ND_SKB_CTX_SIZE 192
+void nd_skb_ctx_in(size_t i, uint32_t packet_len, uint8_t out[ND_SKB_CTX_SIZE]);
 
 /* A 128-bit hash of bytes, as 32 lower-case hex digits and a terminating NUL. Not a
  * cryptographic hash: it tells apart what a bug would make different. */

@@ -7,16 +7,15 @@
  * - result: "ret=0x..." (retval) or "err=NAME" (the errno the kernel refused the run with);
  *   a program the kernel refuses to load has one row, packet "*", result "load=NAME";
  * - data_out: "=" when it is data_in unchanged, else nd_hash128 of it; "-" on refusal;
- * - ctx_out: nd_hash128 of struct xdp_md for xdp programs, "-" for the others (asking
- *   the kernel for an skb run's ctx_out makes it build a zeroed ctx_in, which changes the
- *   run: wire_len), "^" when the same as the program's previous row;
+ * - ctx_out: nd_hash128 of the struct xdp_md or struct __sk_buff the kernel gives back,
+ *   "^" when the same as the program's previous row; "-" on refusal;
  * - maps: nd_hash128 of the object's map images after the run (netdiff.h), "^" when the
  *   same as the program's previous row.
  *
  * Each program runs on a freshly loaded object (the object's other networking programs
  * loaded too, for tail calls), filled from nd_setups[], with perf buffers and ring buffer
  * readers open; maps carry over from packet to packet. xdp runs get ctx_in = {data 0,
- * data_end len, ingress_ifindex 1}; skb and socket runs no context.
+ * data_end len, ingress_ifindex 1}; skb and socket runs nd_skb_ctx_in().
  *
  * --show prints the kernel's full answer (data_out, ctx_out, every map image) for one run,
  * to see what a mismatch the test reports differs in. Must run as root. test/netdiff/
@@ -228,12 +227,21 @@ static int run_program(const char *dir, const struct nd_object *o, const char *p
     ctx_in.ingress_ifindex = 1;
     LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pk[i].bytes, .data_size_in = pk[i].len,
                 .data_out = data_out, .data_size_out = sizeof(data_out), .repeat = 1);
+    uint8_t skb_in[ND_SKB_CTX_SIZE], skb_out[ND_SKB_CTX_SIZE] = {0};
     if (is_xdp) {
       opts.ctx_in = &ctx_in;
       opts.ctx_size_in = sizeof(ctx_in);
       opts.ctx_out = &ctx_out;
       opts.ctx_size_out = sizeof(ctx_out);
+    } else {
+      nd_skb_ctx_in(i, pk[i].len, skb_in);
+      opts.ctx_in = skb_in;
+      opts.ctx_size_in = sizeof(skb_in);
+      opts.ctx_out = skb_out;
+      opts.ctx_size_out = sizeof(skb_out);
     }
+    const uint8_t *ctx_bytes = is_xdp ? (const uint8_t *)&ctx_out : skb_out;
+    const size_t ctx_size = is_xdp ? sizeof(ctx_out) : sizeof(skb_out);
     int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
     int e = err ? errno : 0;
     for (size_t k = 0; k < g_nevents; ++k) {
@@ -251,7 +259,7 @@ static int run_program(const char *dir, const struct nd_object *o, const char *p
           printf("\n  retval   0x%x\n  data_out ", opts.retval);
           hex(stdout, data_out, opts.data_size_out);
           printf("\n  ctx_out  ");
-          if (is_xdp) hex(stdout, (const uint8_t *)&ctx_out, sizeof(ctx_out));
+          hex(stdout, ctx_bytes, ctx_size);
           printf("\n  maps after the run:\n");
           nd_print_images(stdout, g_images, g_nimages);
         }
@@ -271,7 +279,7 @@ static int run_program(const char *dir, const struct nd_object *o, const char *p
       } else {
         nd_hash128(data_out, opts.data_size_out, data);
       }
-      if (is_xdp) nd_hash128((const uint8_t *)&ctx_out, sizeof(ctx_out), cur_ctx);
+      nd_hash128(ctx_bytes, ctx_size, cur_ctx);
       printf("ret=0x%x\t%s\t%s\t", opts.retval, data,
              strcmp(cur_ctx, last_ctx) == 0 ? "^" : cur_ctx);
       strcpy(last_ctx, cur_ctx);
