@@ -35,6 +35,30 @@ const struct nd_object nd_objects[] = {
     {"socket_count", NULL},
     {"section_named", "libbpf 1.1 refuses to open it (a static program, code without symbols)"},
     {"rate_limit", "its verdicts and map values follow bpf_ktime_get_ns"},
+    /* the compatibility corpus (bpf-progs/compat), in the style of real projects */
+    {"compat/bounded_loops", NULL},
+    {"compat/devmap_redirect", NULL},
+    {"compat/ipv6_exthdr", NULL},
+    {"compat/legacy_sockex", "libbpf 1.1 cannot open legacy \"maps\" sections"},
+    {"compat/legacy_tc_maps7", "libbpf 1.1 cannot open legacy \"maps\" sections"},
+    {"compat/lpm_classifier", NULL},
+    {"compat/lwt_socket", NULL},
+    {"compat/map_in_map", NULL},
+    {"compat/nat44", NULL},
+    {"compat/perf_events", NULL},
+    {"compat/privileged", NULL},
+    {"compat/reject_maps", NULL},
+    {"compat/reject_misc", NULL},
+    {"compat/reject_packet", NULL},
+    {"compat/ringbuf_events", NULL},
+    {"compat/spin_lock_stats", NULL},
+    {"compat/subprog_parsers", NULL},
+    {"compat/tail_dispatch", NULL},
+    {"compat/tcp_options", NULL},
+    {"compat/vswitch_flow", NULL},
+    {"compat/xdp_ratelimit", "its verdicts and map values follow bpf_ktime_get_ns"},
+    {"compat/xdp_vlan_parse", NULL},
+    {"compat/xdp_vlan_pop", NULL},
 };
 const size_t nd_object_count = sizeof(nd_objects) / sizeof(nd_objects[0]);
 
@@ -72,6 +96,14 @@ const struct nd_setup nd_setups[] = {
     {"tail_dispatch", "handlers", ND_TAIL_CALL, "11000000", "handle_udp"},
 };
 const size_t nd_setup_count = sizeof(nd_setups) / sizeof(nd_setups[0]);
+
+void nd_object_path(const char *dir, const char *name, const char *cpu, char *out, size_t cap) {
+  if (strncmp(name, "compat/", 7) == 0) {
+    snprintf(out, cap, "%s/%s.o", dir, name);
+  } else {
+    snprintf(out, cap, "%s/%s.%s.o", dir, name, cpu);
+  }
+}
 
 size_t nd_unhex(const char *hex, uint8_t *out, size_t cap) {
   size_t n = 0;

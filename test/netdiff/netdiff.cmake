@@ -11,7 +11,7 @@ target_link_libraries(netdiff_tests PRIVATE bpfjit bpfjit_netdiff_corpus GTest::
 target_compile_definitions(netdiff_tests PRIVATE
   BPFJIT_BPF_PROGS_DIR="${BPFJIT_BPF_PROGS_DIR}"
   BPFJIT_NETDIFF_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/netdiff")
-add_dependencies(netdiff_tests bpf_progs)
+add_dependencies(netdiff_tests bpf_progs compat_progs)
 bpfjit_warnings(netdiff_tests)
 gtest_discover_tests(netdiff_tests PROPERTIES LABELS netdiff DISCOVERY_TIMEOUT 60)
 

@@ -26,14 +26,18 @@
 extern "C" {
 #endif
 
-/* An object of bpf-progs (built as <build>/bpf-progs/NAME.v3.o). `skip`, when set, says
- * why its programs are not run (the run would not be deterministic, ...). */
+/* An object of bpf-progs (see nd_object_path). `skip`, when set, says why its programs
+ * are not run (the run would not be deterministic, ...). */
 struct nd_object {
   const char *name;
   const char *skip;
 };
 extern const struct nd_object nd_objects[];
 extern const size_t nd_object_count;
+
+/* The file of table entry `name` for ISA level `cpu` ("v3", "v4"): DIR/NAME.CPU.o, and for
+ * the compatibility corpus's "compat/NAME", built once, DIR/compat/NAME.o. */
+void nd_object_path(const char *dir, const char *name, const char *cpu, char *out, size_t cap);
 
 /* What the host puts into a map of `object` once loaded, before the first packet. */
 enum nd_setup_kind {

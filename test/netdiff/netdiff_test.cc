@@ -47,9 +47,26 @@ constexpr Known kCtxOutNotCompared[] = {
      "cb[0] and cb[1] hold bpf_clone_redirect's answers for ifindex 4 and 9, which depend on "
      "the recording host's devices (Linux 6.18 gave -EBADMSG for both); bpfjit, which has no "
      "devices, takes every ifindex to exist and returns 0"},
+    {"compat/vswitch_flow:tc_flow_mirror",
+     "mark is bpf_get_hash_recalc, the kernel's flow hash keyed at boot; bpfjit's is fixed"},
 };
+// Programs whose map images hold what depends on the time of the run: not compared.
+constexpr Known kMapsNotCompared[] = {
+    {"compat/ringbuf_events:egress_events", "its ring buffer records carry bpf_ktime_get_ns"},
+};
+// Programs bpfjit does not run yet (they must fail to prepare: take them off when they run).
 constexpr Known kPending[] = {
     {"xdp_devmap:xdp_devmap", "bpf_redirect_map is not implemented yet"},
+    {"compat/devmap_redirect:xdp_redirect_map", "bpf_redirect_map is not implemented yet"},
+    {"compat/devmap_redirect:xdp_cpu_steer", "bpf_redirect_map is not implemented yet"},
+};
+// Programs the kernel lets root load and bpfjit's runtime platform refuses, by design (it
+// does not allow what the kernel allows only to privileged loaders).
+constexpr Known kBpfjitRefuses[] = {
+    {"compat/privileged:xdp_partial_key",
+     "a map key partly uninitialised on the stack (the kernel allows it to root)"},
+    {"compat/privileged:xdp_store_pointer",
+     "a pointer stored into a map value (the kernel allows it to root)"},
 };
 
 const char* known_reason(const Known* list, size_t n, const std::string& program) {
@@ -143,8 +160,9 @@ class ProgramRun {
   ProgramRun(Runtime& rt, const std::string& object, const std::string& program,
              const Config& config)
       : object_name_(object) {
-    auto loaded = rt.load_file(std::string(BPFJIT_BPF_PROGS_DIR) + "/" + object + "." +
-                               config.cpu + ".o");
+    char path[512];
+    nd_object_path(BPFJIT_BPF_PROGS_DIR, object.c_str(), config.cpu, path, sizeof(path));
+    auto loaded = rt.load_file(path);
     if (!loaded) {
       error_ = loaded.error().to_string();
       return;
@@ -309,23 +327,39 @@ TEST_P(NetdiffTest, EveryProgramOnEveryPacketGivesTheKernelsAnswer) {
     ++t.programs;
     SCOPED_TRACE(program_key);
     if (rec.rows[i].packet == "*") {
-      // The kernel refused the object: the reason must be known.
+      // The kernel refused to load the program: bpfjit's verifier must refuse it too,
+      // unless the difference is known (checked runs skip the verifier).
       ++t.kernel_refused_load;
-      EXPECT_NE(known_reason(kKernelRefusesToLoad, std::size(kKernelRefusesToLoad), program_key),
-                nullptr)
-          << "the kernel refused to load " << program_key << " (" << rec.rows[i].result
-          << ") and the test does not know why";
+      if (config.safety == Safety::kVerified &&
+          known_reason(kKernelRefusesToLoad, std::size(kKernelRefusesToLoad), program_key) ==
+              nullptr) {
+        ProgramRun run(rt, object, program, config);
+        EXPECT_FALSE(run.error().empty())
+            << "the kernel refuses to load " << program_key << " (" << rec.rows[i].result
+            << "); bpfjit prepares it";
+      }
       i = end;
       continue;
     }
     EXPECT_EQ(known_reason(kKernelRefusesToLoad, std::size(kKernelRefusesToLoad), program_key),
               nullptr)
         << program_key << " is listed as refused by the kernel, which now loads it";
+    const char* not_run = known_reason(kPending, std::size(kPending), program_key);
+    if (not_run == nullptr) {
+      not_run = known_reason(kBpfjitRefuses, std::size(kBpfjitRefuses), program_key);
+      if (not_run != nullptr && config.safety == Safety::kChecked) {
+        // Checked runs skip the verifier that refuses these; what they leave in their maps
+        // (a pointer) cannot match the kernel's anyway.
+        ++t.pending;
+        i = end;
+        continue;
+      }
+    }
     ProgramRun run(rt, object, program, config);
     if (!run.error().empty()) {
-      if (const char* why = known_reason(kPending, std::size(kPending), program_key)) {
+      if (not_run != nullptr) {
         ++t.pending;
-        std::printf("netdiff: %s pending (%s): %s\n", program_key.c_str(), why,
+        std::printf("netdiff: %s not run (%s): %s\n", program_key.c_str(), not_run,
                     run.error().c_str());
       } else {
         ADD_FAILURE() << program_key << " does not run on bpfjit: " << run.error();
@@ -333,11 +367,12 @@ TEST_P(NetdiffTest, EveryProgramOnEveryPacketGivesTheKernelsAnswer) {
       i = end;
       continue;
     }
-    const bool pending = known_reason(kPending, std::size(kPending), program_key) != nullptr;
-    EXPECT_FALSE(pending) << program_key << " is listed as pending but runs: take it off";
+    EXPECT_EQ(not_run, nullptr) << program_key << " is listed as not run but runs: take it off";
     const bool is_xdp = run.program()->type().name == "xdp";
     const bool compare_ctx =
         known_reason(kCtxOutNotCompared, std::size(kCtxOutNotCompared), program_key) == nullptr;
+    const bool compare_maps =
+        known_reason(kMapsNotCompared, std::size(kMapsNotCompared), program_key) == nullptr;
     std::string last_ctx;
     size_t program_mismatches = 0;
     for (size_t k = i; k < end; ++k) {
@@ -378,7 +413,7 @@ TEST_P(NetdiffTest, EveryProgramOnEveryPacketGivesTheKernelsAnswer) {
       if (result != row.result) why += " result (bpfjit " + result + ", kernel " + row.result + ")";
       if (data_out != row.data_out) why += " data_out";
       if (r && compare_ctx && ctx_out != row.ctx_out) why += " ctx_out";
-      if (maps != row.maps) why += " maps";
+      if (compare_maps && maps != row.maps) why += " maps";
       ++t.runs;
       if (!r && row.result == result) ++t.both_refused;
       if (!why.empty()) {
@@ -408,7 +443,7 @@ TEST_P(NetdiffTest, EveryProgramOnEveryPacketGivesTheKernelsAnswer) {
   }
   std::printf(
       "netdiff (%s, %s, %s): %zu programs, %zu packets, %zu runs compared (%zu refused by both), %zu "
-      "mismatches; %zu programs the kernel refuses to load, %zu pending\n",
+      "mismatches; %zu programs the kernel refuses to load, %zu not run on bpfjit\n",
       config.engine == EngineKind::kJit ? "jit" : "interpreter", config.cpu,
       config.safety == Safety::kChecked ? "checked" : "verified", t.programs, npackets, t.runs,
       t.both_refused, t.mismatches, t.kernel_refused_load, t.pending);
@@ -484,6 +519,50 @@ TEST_P(SocketFilterTestRun, SeesThePacketFromItsNetworkHeaderAsTheKernel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, SocketFilterTestRun,
+                         ::testing::Values(EngineKind::kInterpreter, EngineKind::kJit),
+                         [](const auto& info) {
+                           return std::string(info.param == EngineKind::kJit ? "jit"
+                                                                             : "interp");
+                         });
+
+// bpf_perf_event_output with BPF_F_CTXLEN_MASK: the packet's first bytes follow the
+// program's data in the sample, as the kernel's bpf_xdp_event_output appends them (netdiff
+// found them missing: the helper refused the flags).
+class PerfCtxLen : public ::testing::TestWithParam<EngineKind> {};
+
+TEST_P(PerfCtxLen, AppendsThePacketsFirstBytes) {
+  Runtime rt;
+  auto obj = rt.load_file(std::string(BPFJIT_BPF_PROGS_DIR) + "/compat/perf_events.o");
+  ASSERT_TRUE(obj.ok()) << obj.error().to_string();
+  Program* p = (*obj)->program("xdp_sample");  // {0xdead, len} + min(len, 64) packet bytes
+  ASSERT_NE(p, nullptr);
+  PrepareOptions po;
+  po.engine = GetParam();
+  ASSERT_TRUE(p->prepare(po).ok());
+  Map* samples = (*obj)->map("samples");
+  ASSERT_NE(samples, nullptr);
+  ASSERT_TRUE(samples->open_perf_buffers(4096).ok());
+  std::vector<uint8_t> pkt(54);
+  for (size_t k = 0; k < pkt.size(); ++k) pkt[k] = static_cast<uint8_t>(k * 5 + 1);
+  TestRunInput in;
+  in.data = pkt;
+  auto r = p->test_run(in);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  std::vector<std::vector<uint8_t>> records;
+  ASSERT_TRUE(samples
+                  ->perf_consume([&](uint32_t, std::span<const uint8_t> rec) {
+                    records.emplace_back(rec.begin(), rec.end());
+                    return true;
+                  })
+                  .ok());
+  ASSERT_EQ(records.size(), 1u);
+  std::vector<uint8_t> expected = {0xad, 0xde, 54, 0};
+  expected.insert(expected.end(), pkt.begin(), pkt.end());
+  expected.resize(60, 0);  // round_up(4 + 58, 8) - 4
+  EXPECT_EQ(records[0], expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, PerfCtxLen,
                          ::testing::Values(EngineKind::kInterpreter, EngineKind::kJit),
                          [](const auto& info) {
                            return std::string(info.param == EngineKind::kJit ? "jit"

@@ -10,7 +10,7 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build}
 [ "$(id -u)" = 0 ] || { echo "record.sh: must run as root (it loads programs)" >&2; exit 1; }
-cmake --build "$build" --target bpf_progs bpfjit-netdiff-record
+cmake --build "$build" --target bpf_progs compat_progs bpfjit-netdiff-record
 recorder=$(find "$build" -name bpfjit-netdiff-record -type f -perm -u+x | head -n 1)
 out=$src/test/netdiff/kernel_runs.tsv
 tmp=$(mktemp)

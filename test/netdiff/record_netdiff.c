@@ -160,7 +160,7 @@ struct show {
  * type, are xdp programs, as bpfjit's loader and older libbpf take them. */
 static struct bpf_object *open_object(const char *dir, const char *object) {
   char path[512];
-  snprintf(path, sizeof(path), "%s/%s.v3.o", dir, object);
+  nd_object_path(dir, object, "v3", path, sizeof(path));
   struct bpf_object *obj = bpf_object__open_file(path, NULL);
   if (!obj) return NULL;
   struct bpf_program *p;
@@ -188,10 +188,19 @@ static int run_program(const char *dir, const struct nd_object *o, const char *p
     if (!is_networking(bpf_program__type(p))) bpf_program__set_autoload(p, false);
   }
   if (bpf_object__load(obj)) {
-    int e = errno;
-    if (!show) printf("%s:%s\t*\tload=%s\t-\t-\t-\n", o->name, program, nd_errno_name(e));
+    /* Another program of the object may be the one the kernel refuses: this one alone. */
     bpf_object__close(obj);
-    return 0;
+    obj = open_object(dir, o->name);
+    if (!obj) return 1;
+    bpf_object__for_each_program(p, obj) {
+      bpf_program__set_autoload(p, strcmp(bpf_program__name(p), program) == 0);
+    }
+    if (bpf_object__load(obj)) {
+      int e = errno;
+      if (!show) printf("%s:%s\t*\tload=%s\t-\t-\t-\n", o->name, program, nd_errno_name(e));
+      bpf_object__close(obj);
+      return 0;
+    }
   }
   struct bpf_program *prog = bpf_object__find_program_by_name(obj, program);
   if (!prog || apply_setups(obj, o->name)) {
