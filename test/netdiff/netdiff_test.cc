@@ -96,7 +96,12 @@ Recording read_recording() {
   std::ifstream in(std::string(BPFJIT_NETDIFF_DATA_DIR) + "/kernel_runs.tsv");
   std::string line;
   std::map<std::string, Row> last;  // by program: the values "^" repeats
+  std::string program;
   while (std::getline(in, line)) {
+    if (line.rfind("@\t", 0) == 0) {
+      program = line.substr(2);
+      continue;
+    }
     if (line.rfind("# packets ", 0) == 0) {
       std::stringstream ss(line.substr(10));
       std::string word;
@@ -108,11 +113,11 @@ Recording read_recording() {
     std::stringstream ss(line);
     std::string field;
     while (std::getline(ss, field, '\t')) f.push_back(field);
-    if (f.size() != 6) {
+    if (f.size() != 5 || program.empty()) {
       ADD_FAILURE() << "bad row: " << line.substr(0, 80);
       continue;
     }
-    Row r{f[0], f[1], f[2], f[3], f[4], f[5]};
+    Row r{program, f[0], f[1], f[2], f[3], f[4]};
     Row& prev = last[r.program];
     if (r.ctx_out == "^") r.ctx_out = prev.ctx_out;
     if (r.maps == "^") r.maps = prev.maps;

@@ -17,7 +17,7 @@ tmp=$(mktemp)
 {
   printf '# BPF_PROG_TEST_RUN answers of the networking programs of bpf-progs, recorded by test/netdiff/record.sh\n'
   printf '# kernel %s, %s\n' "$(uname -r)" "$(date -u +%F)"
-  printf '# object:program\tpacket\tresult\tdata_out\tctx_out\tmaps\n'
+  printf '# @\tobject:program, then per packet: packet\tresult\tdata_out\tctx_out\tmaps\n'
   "$recorder" "$build"/bpf-progs
 } > "$tmp"
 chmod 644 "$tmp"

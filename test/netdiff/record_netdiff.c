@@ -1,11 +1,13 @@
 /* bpfjit-netdiff-record DIR [--show OBJECT PROGRAM PACKET]: runs every networking program
- * of the objects of nd_objects[] (DIR/NAME.v3.o) on every packet of nd_make_packets()
- * through the kernel's BPF_PROG_TEST_RUN and prints one TSV row per run:
+ * of the objects of nd_objects[] (nd_object_path) on every packet of nd_make_packets()
+ * through the kernel's BPF_PROG_TEST_RUN and prints, for each program, a line
+ * "@ <TAB> object:program" and then one TSV row per run, in the packets' order:
  *
- *   object:program  packet  result  data_out  ctx_out  maps
+ *   packet  result  data_out  ctx_out  maps
  *
  * - result: "ret=0x..." (retval) or "err=NAME" (the errno the kernel refused the run with);
- *   a program the kernel refuses to load has one row, packet "*", result "load=NAME";
+ *   a program the kernel refuses to load (with the object's others, then alone) has one
+ *   row, packet "*", result "load=NAME";
  * - data_out: "=" when it is data_in unchanged, else nd_hash128 of it; "-" on refusal;
  * - ctx_out: nd_hash128 of the struct xdp_md or struct __sk_buff the kernel gives back,
  *   "^" when the same as the program's previous row; "-" on refusal;
@@ -197,7 +199,7 @@ static int run_program(const char *dir, const struct nd_object *o, const char *p
     }
     if (bpf_object__load(obj)) {
       int e = errno;
-      if (!show) printf("%s:%s\t*\tload=%s\t-\t-\t-\n", o->name, program, nd_errno_name(e));
+      if (!show) printf("@\t%s:%s\n*\tload=%s\t-\t-\t-\n", o->name, program, nd_errno_name(e));
       bpf_object__close(obj);
       return 0;
     }
@@ -279,7 +281,8 @@ static int run_program(const char *dir, const struct nd_object *o, const char *p
     char maps[33], cur_ctx[33] = "-", data[33] = "-";
     nd_images_hash(g_images, g_nimages, maps);
     free_images();
-    printf("%s:%s\t%s\t", o->name, program, pk[i].name);
+    if (i == 0) printf("@\t%s:%s\n", o->name, program);
+    printf("%s\t", pk[i].name);
     if (err) {
       printf("err=%s\t-\t-\t", nd_errno_name(e));
     } else {
@@ -344,7 +347,6 @@ int main(int argc, char **argv) {
     char names[16][64];
     const int n = program_names(dir, o->name, names, 16);
     if (n < 0) {
-      if (!show.object) printf("%s:*\t*\topen=EOTHER\t-\t-\t-\n", o->name);
       fprintf(stderr, "%s: libbpf cannot open it\n", o->name);
       continue;
     }
