@@ -696,7 +696,7 @@ static int cmp_image(const void *a, const void *b) {
 }
 
 static void canonical(struct nd_image *ims, size_t n) {
-  qsort(ims, n, sizeof(*ims), cmp_image);
+  if (n > 1) qsort(ims, n, sizeof(*ims), cmp_image);
   for (size_t i = 0; i < n; ++i) {
     struct nd_image *im = &ims[i];
     if (im->is_events || im->n < 2 || im->key_size == 0) continue;
