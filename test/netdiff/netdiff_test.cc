@@ -468,6 +468,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Config{EngineKind::kJit, "v3", Safety::kChecked}),
     config_name);
 
+std::string engine_name(const ::testing::TestParamInfo<EngineKind>& info) {
+  return info.param == EngineKind::kJit ? "jit" : "interp";
+}
+
 // Program::test_run of a socket filter is the kernel's: the sk_buff of an skb test run seen
 // from its network header (len and skb_load_bytes offsets from there, protocol from the
 // EtherType, data_out with 14 zero bytes for the Ethernet header, packets shorter than an
@@ -525,10 +529,7 @@ TEST_P(SocketFilterTestRun, SeesThePacketFromItsNetworkHeaderAsTheKernel) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, SocketFilterTestRun,
                          ::testing::Values(EngineKind::kInterpreter, EngineKind::kJit),
-                         [](const auto& info) {
-                           return std::string(info.param == EngineKind::kJit ? "jit"
-                                                                             : "interp");
-                         });
+                         engine_name);
 
 // bpf_perf_event_output with BPF_F_CTXLEN_MASK: the packet's first bytes follow the
 // program's data in the sample, as the kernel's bpf_xdp_event_output appends them (netdiff
@@ -569,10 +570,7 @@ TEST_P(PerfCtxLen, AppendsThePacketsFirstBytes) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, PerfCtxLen,
                          ::testing::Values(EngineKind::kInterpreter, EngineKind::kJit),
-                         [](const auto& info) {
-                           return std::string(info.param == EngineKind::kJit ? "jit"
-                                                                             : "interp");
-                         });
+                         engine_name);
 
 // ctx_in of skb test runs, as the kernel's convert___skb_to_skb takes it (netdiff runs every
 // skb and socket program with one): the settable fields reach the program and come back in
@@ -653,10 +651,7 @@ TEST_P(SkbCtxInTestRun, TakesTheFieldsTheKernelTakesAndRefusesTheRest) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, SkbCtxInTestRun,
                          ::testing::Values(EngineKind::kInterpreter, EngineKind::kJit),
-                         [](const auto& info) {
-                           return std::string(info.param == EngineKind::kJit ? "jit"
-                                                                             : "interp");
-                         });
+                         engine_name);
 
 }  // namespace
 }  // namespace bpfjit
