@@ -287,8 +287,13 @@ class PerfEventArrayMap : public BpfMap {
   virtual int64_t open(uint32_t bytes) = 0;
   // bpf_perf_event_output: 0, -EINVAL (flags other than an index), -E2BIG (index beyond
   // the buffers, or a record too large for a perf sample), -ENOENT (buffer not open),
-  // -ENOSPC (buffer full: the record is lost).
-  virtual int64_t output(uint64_t flags, const void* data, uint64_t size) = 0;
+  // -ENOSPC (buffer full: the record is lost). `tail` follows `data` in the record: the
+  // packet bytes BPF_F_CTXLEN_MASK asks for (the helper takes them from the context).
+  virtual int64_t output(uint64_t flags, const void* data, uint64_t size,
+                         std::span<const uint8_t> tail) = 0;
+  int64_t output(uint64_t flags, const void* data, uint64_t size) {
+    return output(flags, data, size, {});
+  }
   // Consumer side: fn(cpu, record) for each record, CPU by CPU, each CPU's in order; fn
   // returning false stops after that record. lost(cpu, count) first reports the records
   // dropped on a CPU since the last call (may be empty). Returns the number of records.

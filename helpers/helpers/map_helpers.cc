@@ -4,6 +4,8 @@
 
 #include "helpers/helpers/builtin.h"
 #include "helpers/map_types.h"
+#include "helpers/program_types.h"
+#include "helpers/skb_run.h"
 
 namespace bpfjit::builtin {
 namespace {
@@ -99,14 +101,41 @@ uint64_t tail_call(uint64_t, uint64_t map, uint64_t index, uint64_t, uint64_t,
   return 0;
 }
 
+// The first `len` bytes of the packet of the context `arg` (an xdp_md, or the __sk_buff of
+// an skb run, from data), as BPF_F_CTXLEN_MASK appends them to a perf sample: -EFAULT when
+// the packet is shorter, -EINVAL when the run has no packet there.
+int64_t packet_head(RunContext* ctx, uint64_t arg, uint64_t len, std::span<const uint8_t>* out) {
+  HostEnv* env = host_env(ctx);
+  if (env == nullptr) return -EINVAL;
+  if (const XdpCtx* x = env->packet_ctx<XdpCtx>(PacketCtxKind::kXdp, arg)) {
+    if (len > x->data_end - x->data) return -EFAULT;
+    *out = {ptr<const uint8_t>(x->data), len};
+    return 0;
+  }
+  if (SkbRun* s = env->skb()) {
+    if (len > s->len) return -EFAULT;
+    *out = {s->data(), len};
+    return 0;
+  }
+  return -EINVAL;
+}
+
 // bpf_perf_event_output(ctx, map, flags, data, size): flags is the buffer index, or
-// BPF_F_CURRENT_CPU for the calling thread's slot.
-uint64_t perf_event_output(uint64_t, uint64_t map, uint64_t flags, uint64_t data,
+// BPF_F_CURRENT_CPU for the calling thread's slot; its upper 32 bits (BPF_F_CTXLEN_MASK)
+// the number of packet bytes to append after `data` (xdp and skb programs).
+uint64_t perf_event_output(uint64_t pctx, uint64_t map, uint64_t flags, uint64_t data,
                            uint64_t size, RunContext* ctx) {
+  constexpr uint64_t kCtxLenMask = 0xfffffULL << 32;  // BPF_F_CTXLEN_MASK
   BpfMap* m = arg_map(ctx, map);
   if (m == nullptr || m->type() != MapType::kPerfEventArray) return err_code(EINVAL);
+  if ((flags & ~(kCtxLenMask | PerfEventArrayMap::kIndexMask)) != 0) return err_code(EINVAL);
+  std::span<const uint8_t> tail;
+  if (const uint64_t len = (flags & kCtxLenMask) >> 32; len != 0) {
+    if (int64_t r = packet_head(ctx, pctx, len, &tail); r != 0) return err(r);
+  }
   if (!can_access(ctx, data, size, false)) return err_code(EFAULT);
-  return err(static_cast<PerfEventArrayMap*>(m)->output(flags, ptr(data), size));
+  return err(static_cast<PerfEventArrayMap*>(m)->output(flags & PerfEventArrayMap::kIndexMask,
+                                                        ptr(data), size, tail));
 }
 
 // bpf_spin_lock(lock) and bpf_spin_unlock(lock): the verifier proves for verified programs

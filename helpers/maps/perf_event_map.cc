@@ -49,11 +49,13 @@ class PerfEventMap final : public PerfEventArrayMap {
     return 0;
   }
 
-  int64_t output(uint64_t flags, const void* data, uint64_t size) override {
+  using PerfEventArrayMap::output;
+  int64_t output(uint64_t flags, const void* data, uint64_t size,
+                 std::span<const uint8_t> tail) override {
     if ((flags & ~kIndexMask) != 0) return -EINVAL;
     const uint64_t index = flags == kCurrentCpu ? cpu_slot() : flags;
     if (index >= cpus_) return -E2BIG;
-    const uint64_t padded = round_up8(size + 4) - 4;
+    const uint64_t padded = round_up8(size + tail.size() + 4) - 4;
     if (padded > kMaxRawSize) return -E2BIG;
     RingbufMap* rb = buffers_[index].load(std::memory_order_acquire);
     if (rb == nullptr) return -ENOENT;
@@ -63,7 +65,8 @@ class PerfEventMap final : public PerfEventArrayMap {
       return -ENOSPC;
     }
     std::memmove(rec, data, size);
-    std::memset(rec + size, 0, padded - size);
+    if (!tail.empty()) std::memcpy(rec + size, tail.data(), tail.size());
+    std::memset(rec + size + tail.size(), 0, padded - size - tail.size());
     rb->submit(rec, kRingbufNoWakeup);
     {
       std::lock_guard lock(wait_mu_);

@@ -266,7 +266,10 @@ class Program {
   /// gives: retval, data_out, ctx_out and the time per run. xdp programs run in a frame
   /// laid out as the kernel's (256 bytes of headroom, metadata from ctx_in, the kernel's
   /// tailroom; data_in of 14 to 3520 bytes), so xdp_adjust_head, _tail and _meta move the
-  /// packet within the limits and with the errors the kernel's test run has. Other types
+  /// packet within the limits and with the errors the kernel's test run has. sched_cls,
+  /// sched_act, cgroup_skb and socket_filter programs run in the kernel's test-run sk_buff
+  /// (see RunOptions::skb_out); a socket filter, as in the kernel, sees the packet from
+  /// its network header (unlike run(), which gives it the Ethernet header). Other types
   /// run on a copy of data_in, which is then data_out. Errors: those of run(), and
   /// kInvalidArgument for inputs the kernel refuses (EINVAL), naming the rule.
   Result<TestRunResult> test_run(const TestRunInput& input) const;
