@@ -18,3 +18,12 @@ gtest_discover_tests(xdp_test_run_tests DISCOVERY_TIMEOUT 60)
 
 add_executable(bpfjit-xdp-record EXCLUDE_FROM_ALL xdp/record_test_run.c)
 target_link_libraries(bpfjit-xdp-record PRIVATE PkgConfig::LIBBPF)
+
+# The host environment: clock, prandom seed, the run's CPU, fib_lookup, check_mtu and
+# redirects through bpf-progs/host_clock.c and xdp_fwd.c, on both engines.
+add_executable(host_env_tests xdp/host_env_test.cc)
+target_link_libraries(host_env_tests PRIVATE bpfjit GTest::gtest_main)
+target_compile_definitions(host_env_tests PRIVATE BPFJIT_BPF_PROGS_DIR="${BPFJIT_BPF_PROGS_DIR}")
+add_dependencies(host_env_tests bpf_progs)
+bpfjit_warnings(host_env_tests)
+gtest_discover_tests(host_env_tests DISCOVERY_TIMEOUT 60)
