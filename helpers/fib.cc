@@ -55,13 +55,20 @@ bool is_zero(const uint8_t* p, size_t n) {
   return true;
 }
 
+// Without policy rules of its own the kernel merges the local table into the main one
+// (fib_unmerge undoes it when a rule is added): a lookup in either sees both.
+bool in_table(uint32_t route_table, uint32_t table) {
+  const bool merged = table == kTableLocal || table == kTableMain;
+  return merged ? route_table == kTableLocal || route_table == kTableMain : route_table == table;
+}
+
 // The route of `table` for `dst`: the longest prefix, then the lowest metric; with an
 // output device, unicast routes through other devices do not match.
 const Route* table_lookup(const HostNetwork& net, uint32_t table, bool ipv6, const Addr& dst,
                           uint32_t oif) {
   const Route* best = nullptr;
   for (const Route& r : net.routes) {
-    if (r.table != table || r.ipv6 != ipv6 || r.prefix_len > (ipv6 ? 128 : 32)) continue;
+    if (!in_table(r.table, table) || r.ipv6 != ipv6 || r.prefix_len > (ipv6 ? 128 : 32)) continue;
     if (!prefix_matches(r, dst)) continue;
     if (oif != 0 && r.type == RouteType::kUnicast && r.ifindex != oif) continue;
     if (best == nullptr || r.prefix_len > best->prefix_len ||
@@ -74,7 +81,7 @@ const Route* table_lookup(const HostNetwork& net, uint32_t table, bool ipv6, con
 
 bool table_exists(const HostNetwork& net, uint32_t table) {
   for (const Route& r : net.routes) {
-    if (r.table == table) return true;
+    if (in_table(r.table, table)) return true;
   }
   return false;
 }
@@ -112,7 +119,10 @@ int64_t fib_lookup(const HostNetwork& net, FibParams& p, uint32_t flags, bool ch
   const NetDevice* in_dev = net.device(p.ifindex);
   if (in_dev == nullptr) return -ENODEV;
   if (!in_dev->forwarding) return kFibRetFwdDisabled;
-  const uint32_t oif = (flags & kFibLookupOutput) != 0 ? p.ifindex : 0;
+  // IPv4 output lookups need a route through the device; IPv6 ones only prefer one
+  // (fib6_table_lookup without RT6_LOOKUP_F_IFACE), which among routes of one prefix and
+  // metric changes nothing here.
+  const uint32_t oif = (flags & kFibLookupOutput) != 0 && !ipv6 ? p.ifindex : 0;
 
   const Route* route = nullptr;
   if ((flags & kFibLookupDirect) != 0) {
@@ -124,7 +134,7 @@ int64_t fib_lookup(const HostNetwork& net, FibParams& p, uint32_t flags, bool ch
     if (!table_exists(net, table)) return kFibRetNotFwded;
     route = table_lookup(net, table, ipv6, dst, oif);
   } else {
-    for (uint32_t table : {kTableLocal, kTableMain, kTableDefault}) {
+    for (uint32_t table : {kTableMain, kTableDefault}) {
       route = table_lookup(net, table, ipv6, dst, oif);
       if (route != nullptr) break;
     }

@@ -3,11 +3,13 @@
 // bpf_ipv6_fib_lookup, bpf_xdp_check_mtu, bpf_skb_check_mtu).
 //
 // The model of the kernel's FIB: without BPF_FIB_LOOKUP_DIRECT, the kernel's default
-// rules (tables local 255, main 254, default 253, in that order; the first table with a
-// matching route decides); with it, the main table, or params->tbid with
-// BPF_FIB_LOOKUP_TBID (a table without routes: BPF_FIB_LKUP_RET_NOT_FWDED). In a table, the
-// longest prefix wins, then the lowest metric; with BPF_FIB_LOOKUP_OUTPUT a unicast route
-// must go out through params->ifindex (else the next shorter one is tried). No policy
+// rules (tables local 255 and main 254, which the kernel keeps merged while there are no
+// custom rules, then default 253; the first with a matching route decides); with it, the
+// main (and local) table, or params->tbid with BPF_FIB_LOOKUP_TBID (a table without
+// routes: BPF_FIB_LKUP_RET_NOT_FWDED). In a table, the
+// longest prefix wins, then the lowest metric; with BPF_FIB_LOOKUP_OUTPUT an IPv4 unicast
+// route must go out through params->ifindex (else the next shorter one is tried; IPv6
+// only prefers such routes). A route's MTU counts as the kernel's `mtu lock N`. No policy
 // rules: BPF_FIB_LOOKUP_MARK is accepted and changes nothing. Devices are Ethernet and up;
 // neighbours in the table are valid.
 #pragma once

@@ -52,7 +52,8 @@ struct Route {
   uint32_t ifindex = 0;              ///< unicast: the output device (must be in devices)
   bool has_gateway = false;          ///< the next hop is `gateway`, else the destination
   std::array<uint8_t, 16> gateway{}; ///< the next hop (same family as the route)
-  uint32_t mtu = 0;                  ///< the route's MTU metric; 0: the device's MTU
+  uint32_t mtu = 0;                  ///< the route's MTU, as `ip route ... mtu lock N`; 0:
+                                     ///< the device's MTU (capped at 65535, IPv6 65575)
   uint32_t metric = 0;               ///< its priority: among routes of one prefix the lowest
                                      ///< wins; bpf_fib_lookup reports it in rt_metric
   uint32_t table = 254;              ///< its routing table (RT_TABLE_MAIN)
