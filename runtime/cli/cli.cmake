@@ -19,6 +19,7 @@ if(TARGET bpfjit_interp)
     cli/cmd_verify.cc
     cli/verify_object.cc
     cli/object_cli.cc
+    cli/host_cli.cc
   )
   set_target_properties(bpfjit_cli PROPERTIES OUTPUT_NAME bpfjit)
   target_link_libraries(bpfjit_cli PRIVATE bpfjit_cli_common bpfjit bpfjit_verifier CLI11::CLI11)
