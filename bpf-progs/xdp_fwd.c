@@ -140,3 +140,20 @@ int tc_fwd(struct __sk_buff *skb) {
   __builtin_memcpy(eth->h_source, p.smac, 6);
   return bpf_redirect(p.ifindex, 0);
 }
+
+/* Spreads packets over CPUs: the cpumap slot of the packet's first byte, XDP_PASS when the
+ * slot is empty. */
+struct {
+  __uint(type, BPF_MAP_TYPE_CPUMAP);
+  __uint(max_entries, 8);
+  __type(key, __u32);
+  __type(value, __u32);
+} cpu_map SEC(".maps");
+
+SEC("xdp")
+int xdp_to_cpu(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data;
+  void *data_end = (void *)(long)ctx->data_end;
+  if (data + 1 > data_end) return XDP_ABORTED;
+  return bpf_redirect_map(&cpu_map, *(__u8 *)data, XDP_PASS);
+}

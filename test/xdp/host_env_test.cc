@@ -326,6 +326,25 @@ TEST_P(HostEnvTest, XdpRedirectMapFallsBackToTheFlagsAction) {
   EXPECT_EQ(r.redirect.target, 0u);
 }
 
+TEST_P(HostEnvTest, XdpRedirectMapToACpumapNamesTheCpu) {
+  Program* p = load("xdp_fwd.v3.o", "xdp_to_cpu");
+  ASSERT_NE(p, nullptr);
+  const bool put = obj_->map("cpu_map")->put<uint32_t, uint32_t>(3, 256).ok();  // qsize 256
+  ASSERT_TRUE(put);
+  std::vector<uint8_t> pkt(64, 0);
+  pkt[0] = 3;
+  TestRunResult r = test_run(p, pkt);
+  EXPECT_EQ(r.retval, kXdpRedirect);
+  EXPECT_EQ(r.redirect.kind, Redirect::Kind::kCpu);
+  EXPECT_EQ(r.redirect.target, 3u);
+  EXPECT_EQ(r.redirect.value, 256u);
+  EXPECT_EQ(r.redirect.map, "cpu_map");
+  pkt[0] = 4;  // an empty slot: XDP_PASS from the flags, no redirect
+  r = test_run(p, pkt);
+  EXPECT_EQ(r.retval, kXdpPass);
+  EXPECT_EQ(r.redirect.kind, Redirect::Kind::kNone);
+}
+
 TEST_P(HostEnvTest, TheDefaultNetworkIsAFreshNamespacesLoopback) {
   Program* p = load("xdp_fwd.v3.o", "xdp_fwd");
   ASSERT_NE(p, nullptr);
