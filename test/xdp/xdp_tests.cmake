@@ -34,3 +34,12 @@ gtest_discover_tests(host_env_tests DISCOVERY_TIMEOUT 60)
 
 add_executable(bpfjit-fwd-record EXCLUDE_FROM_ALL xdp/record_fwd.c)
 target_link_libraries(bpfjit-fwd-record PRIVATE PkgConfig::LIBBPF)
+
+# The host environment changed during runs: also run under ThreadSanitizer.
+add_executable(host_env_concurrency_tests xdp/host_env_concurrency_test.cc)
+target_link_libraries(host_env_concurrency_tests PRIVATE bpfjit GTest::gtest_main)
+target_compile_definitions(host_env_concurrency_tests PRIVATE
+  BPFJIT_BPF_PROGS_DIR="${BPFJIT_BPF_PROGS_DIR}")
+add_dependencies(host_env_concurrency_tests bpf_progs)
+bpfjit_warnings(host_env_concurrency_tests)
+bpfjit_tsan_tests(host_env_concurrency_tests)
