@@ -20,6 +20,7 @@ HelperTable HelperTable::builtin() {
   builtin::add_misc_helpers(t);
   builtin::add_skb_helpers(t);
   builtin::add_xdp_helpers(t);
+  builtin::add_net_helpers(t);
   return t;
 }
 
@@ -81,6 +82,19 @@ std::vector<const HelperProto*> HelperTable::all() const {
     if (p.id != 0) out.push_back(&p);
   }
   return out;
+}
+
+HelperProto builtin::kernel_proto(uint32_t id, HelperFn fn, bool pkt_access) {
+  const kernel::HelperRow* row = kernel::find_helper(id);
+  HelperProto p;
+  p.id = id;
+  p.name = row->name;
+  p.fn = fn;
+  p.ret = row->ret;
+  p.args = row->args;
+  p.general = false;
+  p.pkt_access = pkt_access;
+  return p;
 }
 
 void builtin::add_builtin(HelperTable& t, HelperProto proto) {

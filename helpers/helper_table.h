@@ -63,6 +63,12 @@ inline constexpr uint32_t kSnprintf = 165;
 inline constexpr uint32_t kLoop = 181;
 inline constexpr uint32_t kStrncmp = 182;
 inline constexpr uint32_t kKtimeGetBootNs = 125;
+inline constexpr uint32_t kJiffies64 = 118;
+inline constexpr uint32_t kKtimeGetCoarseNs = 160;  // the network types, as the ones below
+inline constexpr uint32_t kRedirect = 23;
+inline constexpr uint32_t kRedirectMap = 51;  // xdp only
+inline constexpr uint32_t kFibLookup = 69;
+inline constexpr uint32_t kCheckMtu = 163;
 }  // namespace helper_id
 
 // The kernel's cap on bpf_loop's iteration count.

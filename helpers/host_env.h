@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bpfjit/host.h"
 #include "bpfjit/types.h"
 #include "helpers/maps.h"
 #include "helpers/prototype.h"
@@ -41,11 +42,27 @@ struct ProgramEnv {
   const ProgramType* type = nullptr;       // the program's type (nullptr: no restriction)
   std::vector<std::shared_ptr<BpfMap>> maps;  // every map the program references
   TraceSink trace;  // may be empty: trace_printk then only logs through spdlog
+  // The runtime's clock, random generator and network (nullptr: the real host's, and
+  // the default network; see host_environment()).
+  HostEnvironment* host = nullptr;
 
   // The map whose address is `handle`, or nullptr.
   BpfMap* find_map(uint64_t handle) const;
   // The regions of all maps, to add to RunContext::regions for checked mode.
   std::vector<MemRegion> map_regions() const;
+};
+
+// What one run's redirect helpers asked for (bpf_redirect, bpf_redirect_map): the last
+// call decides, as the kernel's per-CPU bpf_redirect_info. A failed redirect_map lookup
+// clears it (map_type kUnspec, set false).
+struct RunRedirect {
+  bool set = false;
+  MapType map_type = MapType::kUnspec;  // kUnspec: bpf_redirect to ifindex `key`
+  const BpfMap* map = nullptr;          // redirect_map's map
+  uint32_t key = 0;                     // bpf_redirect: the ifindex; else the map's key
+  uint64_t flags = 0;                   // BPF_F_BROADCAST / BPF_F_EXCLUDE_INGRESS (devmap)
+  RedirectTarget target;                // what the map's slot held (when it had one)
+  bool resolved = false;                // target is valid
 };
 
 class HostEnv {
@@ -69,6 +86,7 @@ class HostEnv {
   // A host that reuses one HostEnv for many runs calls this before each run.
   void start_run() {
     tail_calls_ = 0;
+    redirect_ = RunRedirect{};
     unpin_maps();
     release_lock();
   }
@@ -137,6 +155,11 @@ class HostEnv {
     }
     return static_cast<T*>(packet_ctx_);
   }
+  // The run's context of `kind`, or nullptr.
+  template <typename T>
+  T* packet_ctx(PacketCtxKind kind) const {
+    return packet_kind_ == kind ? static_cast<T*>(packet_ctx_) : nullptr;
+  }
   // The packet moved to [start, end): checked runs may now access exactly that.
   void set_packet_bounds(uint64_t start, uint64_t end) {
     if (packet_region_ != nullptr) {
@@ -144,6 +167,10 @@ class HostEnv {
       packet_region_->end = end;
     }
   }
+
+  // The run's redirect (xdp programs; skb ones record theirs in SkbRun).
+  RunRedirect& redirect() { return redirect_; }
+  const RunRedirect& redirect() const { return redirect_; }
 
   // Why a helper stopped the run (RunContext::fault()) when the trap alone does not say:
   // e.g. a helper call on a map of a type the runtime does not implement. Empty otherwise.
@@ -159,6 +186,7 @@ class HostEnv {
   std::vector<MemRegion> regions_;  // checked mode: the run's regions and the pinned maps'
   uint32_t tail_calls_ = 0;
   SkbRun* skb_ = nullptr;
+  RunRedirect redirect_;
   struct Reservation {
     RingbufMap* rb = nullptr;
     void* data = nullptr;
@@ -173,5 +201,23 @@ class HostEnv {
 inline HostEnv* host_env(RunContext* ctx) {
   return ctx != nullptr ? static_cast<HostEnv*>(ctx->host) : nullptr;
 }
+
+// The host environment of a run's program, or the process's default one (the real
+// clocks, system randomness, the default network) when it has none.
+HostEnvironment& host_environment(RunContext* ctx);
+
+// For the duration of a run on this thread, cpu_slot() (get_smp_processor_id and the
+// per-CPU map slots) answers `cpu` instead of the thread's own slot (RunOptions::cpu).
+// Restores the previous answer when it ends; `cpu` must be below kMaxCpuSlots.
+class CpuOverride {
+ public:
+  explicit CpuOverride(int64_t cpu);  // -1: no override
+  ~CpuOverride();
+  CpuOverride(const CpuOverride&) = delete;
+  CpuOverride& operator=(const CpuOverride&) = delete;
+
+ private:
+  int64_t saved_;
+};
 
 }  // namespace bpfjit

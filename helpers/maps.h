@@ -35,7 +35,8 @@
 // When more than kMaxCpuSlots threads hold ids at once, later threads share ids
 // (id = n % kMaxCpuSlots): their updates of a per-CPU value may then race with each other
 // (lost increments), but never touch memory outside the map. get_smp_processor_id returns
-// this id.
+// this id. A run with RunOptions::cpu uses that CPU's slot instead (runs on several
+// threads with the same cpu then share its values, as they race on it).
 #pragma once
 
 #include <atomic>
@@ -79,6 +80,9 @@ inline constexpr uint32_t kRingbufHeaderSize = 8;
 // Per-CPU slots: the number of distinct ids and the id of the calling thread.
 inline constexpr uint32_t kMaxCpuSlots = 128;
 uint32_t cpu_slot();
+// Makes cpu_slot() answer `cpu` on this thread (-1: the thread's own slot again); returns
+// the previous override. A run with RunOptions::cpu sets it (CpuOverride, host_env.h).
+int64_t set_cpu_slot_override(int64_t cpu);
 
 class BpfMap {
  public:

@@ -43,9 +43,11 @@ ProgramType make_xdp() {
   t.kernel_type = BPF_PROG_TYPE_XDP;
   t.ctx_size = sizeof(struct xdp_md);
   t.shadow_size = sizeof(XdpCtx);
-  t.extra_helpers = {helper_id::kXdpAdjustHead, helper_id::kXdpAdjustMeta,
-                     helper_id::kXdpAdjustTail, helper_id::kXdpLoadBytes,
-                     helper_id::kXdpStoreBytes};
+  t.extra_helpers = {helper_id::kXdpAdjustHead,   helper_id::kXdpAdjustMeta,
+                     helper_id::kXdpAdjustTail,   helper_id::kXdpLoadBytes,
+                     helper_id::kXdpStoreBytes,   helper_id::kRedirect,
+                     helper_id::kRedirectMap,     helper_id::kFibLookup,
+                     helper_id::kCheckMtu,        helper_id::kKtimeGetCoarseNs};
   t.fields = {
       packet_ptr("data", offsetof(xdp_md, data), CtxFieldKind::kPacketStart,
                  offsetof(XdpCtx, data)),

@@ -18,9 +18,11 @@ inline constexpr ArgKind kLastRuntimeArgKind = ArgKind::kPtrToUninitMapValue;
 inline constexpr RetKind kLastRuntimeRetKind = RetKind::kPtrToRingbufMemOrNull;
 inline constexpr CtxFieldKind kLastRuntimeCtxFieldKind = CtxFieldKind::kPacketMeta;
 
-// Of the kernel kinds, the runtime runs kPtrToSpinLock (bpf_spin_lock on a map value).
+// Of the kernel kinds, the runtime runs kPtrToSpinLock (bpf_spin_lock on a map value) and
+// kPtrToInt / kPtrToLong (a result the helper writes: bpf_check_mtu's mtu_len).
 inline bool is_runtime_arg_kind(ArgKind a) {
-  return a <= kLastRuntimeArgKind || a == ArgKind::kPtrToSpinLock;
+  return a <= kLastRuntimeArgKind || a == ArgKind::kPtrToSpinLock || a == ArgKind::kPtrToInt ||
+         a == ArgKind::kPtrToLong;
 }
 
 inline bool uses_runtime_kinds_only(const HelperProto& p) {

@@ -207,6 +207,7 @@ struct Runtime::Impl {
   HelperTable helpers = HelperTable::builtin();
   ProgramTypeRegistry types = ProgramTypeRegistry::builtin();
   TraceSink trace;
+  HostEnvironment host;
 };
 
 struct Object::Impl {
@@ -484,6 +485,33 @@ void finish_skb_run(const SkbRun& run, std::span<uint8_t> data, const RunOptions
   for (const SkbRedirect& cr : run.clones) out->clone_redirects.emplace_back(cr.ifindex, cr.flags);
 }
 
+// An xdp run's redirect as the API reports it.
+Redirect to_redirect(const RunRedirect& r) {
+  Redirect out;
+  if (!r.set) return out;
+  out.key = r.key;
+  out.flags = r.flags;
+  if (r.map == nullptr) {  // bpf_redirect
+    out.kind = Redirect::Kind::kIfindex;
+    out.target = r.key;
+    return out;
+  }
+  out.map = r.map->name();
+  if (r.map_type == MapType::kCpumap) {
+    out.kind = Redirect::Kind::kCpu;
+    out.target = r.key;
+    out.value = r.target.qsize;
+  } else if (r.map_type == MapType::kXskmap) {
+    out.kind = Redirect::Kind::kXsk;
+    out.target = r.key;
+    out.value = r.target.xsk_fd;
+  } else {  // devmap, devmap_hash
+    out.kind = Redirect::Kind::kIfindex;
+    out.target = r.resolved ? r.target.ifindex : 0;
+  }
+  return out;
+}
+
 bool is_xdp(const ProgramType& type) {
   return &type == &xdp_program_type() || type.name == "xdp";
 }
@@ -501,6 +529,7 @@ struct Program::Impl::RunInput {
   PacketCtxKind packet_kind = PacketCtxKind::kNone;
   void* packet_ctx = nullptr;
   SkbRun* skb = nullptr;  // skb programs: the sk_buff the skb helpers read and change
+  RunRedirect* redirect_out = nullptr;  // receives the run's xdp redirect
   size_t data_size = 0;  // the bytes passed, for the mem size check of tail-call targets
 
   void add_region(MemRegion r) { regions[region_count++] = r; }
@@ -517,6 +546,13 @@ Result<void> Program::Impl::check_runnable(size_t data_size) const {
 }
 
 Result<uint64_t> Program::Impl::execute(const RunInput& in, const RunOptions& opts) const {
+  if (opts.cpu && *opts.cpu >= kMaxCpuSlots) {
+    return fail(make_error(ErrorCode::kInvalidArgument,
+                           fmt::format("program {}: cpu {} is not below {}, the number of "
+                                       "per-CPU slots",
+                                       prog.name, *opts.cpu, kMaxCpuSlots)));
+  }
+  CpuOverride cpu(opts.cpu ? int64_t{*opts.cpu} : -1);
   StatSlot& slot = stats[cpu_slot()];
   const uint64_t t0 = now_ns();
   const Object::Impl& obj = *object->impl_;
@@ -558,6 +594,7 @@ Result<uint64_t> Program::Impl::execute(const RunInput& in, const RunOptions& op
   }
 
   auto finish = [&](Result<uint64_t> r) -> Result<uint64_t> {
+    if (in.redirect_out != nullptr) *in.redirect_out = env.redirect();
     env.discard_reservations();
     env.release_lock();
     slot.ns.fetch_add(now_ns() - t0, std::memory_order_relaxed);
@@ -701,6 +738,8 @@ Result<TestRunResult> Program::Impl::test_run_xdp(const TestRunInput& t) const {
   RunInput in;
   in.data_size = t.data.size();
   bind_xdp(*frame, in);
+  RunRedirect redirect;
+  in.redirect_out = &redirect;
   // As in the kernel, every repetition runs on the packet the previous one left.
   const uint32_t repeat = std::max<uint32_t>(t.repeat, 1);
   TestRunResult out;
@@ -717,6 +756,7 @@ Result<TestRunResult> Program::Impl::test_run_xdp(const TestRunInput& t) const {
   const auto data = frame->data_out();
   out.data_out.assign(data.begin(), data.end());
   out.ctx_out = frame->ctx_out();
+  out.redirect = to_redirect(redirect);
   return out;
 }
 
@@ -768,6 +808,12 @@ Result<TestRunResult> Program::Impl::test_run_skb(const TestRunInput& t) const {
   out.retval = static_cast<uint32_t>(out.r0);
   out.data_out = std::move(so.data_out);
   out.ctx_out = std::move(so.ctx_out);
+  if (so.redirected) {
+    out.redirect.kind = Redirect::Kind::kIfindex;
+    out.redirect.target = so.redirect_ifindex;
+    out.redirect.key = so.redirect_ifindex;
+    out.redirect.flags = so.redirect_flags;
+  }
   return out;
 }
 
@@ -893,6 +939,7 @@ const HelperProto* Runtime::helper(uint32_t id) const { return impl_->helpers.fi
 const ProgramType* Runtime::program_type(std::string_view name) const {
   return impl_->types.find(name);
 }
+HostEnvironment& Runtime::host() { return impl_->host; }
 
 Result<void> Runtime::register_helper(HelperProto proto) {
   if (impl_->helpers.find(proto.id) == nullptr) return impl_->helpers.add(std::move(proto));
@@ -1018,6 +1065,7 @@ Result<std::unique_ptr<Object>> Runtime::load_bytes(std::span<const uint8_t> byt
     pimpl->env.name = lp.name;
     pimpl->env.type = lp.type;
     pimpl->env.trace = impl_->trace;
+    pimpl->env.host = &impl_->host;
     for (uint32_t mi : lp.maps) {
       pimpl->env.maps.push_back(MapAccess::shared(*object->impl_->maps[mi]));
     }

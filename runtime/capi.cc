@@ -56,6 +56,8 @@ static_assert(static_cast<int>(bpfjit::CtxModel::kStruct) == BPFJIT_CTX_STRUCT);
 static_assert(static_cast<int>(bpfjit::LogLevel::kOff) == BPFJIT_LOG_OFF);
 static_assert(static_cast<int>(bpfjit::EngineKind::kJit) == BPFJIT_ENGINE_JIT);
 static_assert(static_cast<int>(bpfjit::Safety::kChecked) == BPFJIT_SAFETY_CHECKED);
+static_assert(static_cast<int>(bpfjit::Redirect::Kind::kXsk) == BPFJIT_REDIRECT_XSK);
+static_assert(static_cast<int>(bpfjit::RouteType::kProhibit) == 4);
 static_assert(static_cast<uint32_t>(bpfjit::MapType::kRingbuf) == BPFJIT_MAP_RINGBUF);
 static_assert(static_cast<uint32_t>(bpfjit::MapType::kCgrpStorage) == BPFJIT_MAP_CGRP_STORAGE);
 static_assert(static_cast<uint32_t>(bpfjit::MapType::kPerfEventArray) ==
@@ -134,6 +136,7 @@ bpfjit::RunOptions run_options(const bpfjit_run_options* opts) {
   ro.rx_queue = opts->rx_queue;
   ro.protocol = opts->protocol;
   ro.mark = opts->mark;
+  if (opts->has_cpu) ro.cpu = opts->cpu;
   return ro;
 }
 
@@ -347,6 +350,97 @@ bpfjit_error bpfjit_runtime_allow_helper(bpfjit_runtime* rt, const char* type_na
   if (rt == nullptr) return null_argument("runtime");
   if (type_name == nullptr) return null_argument("type_name");
   return guarded([&] { return from(rt->rt.allow_helper(type_name, id)); });
+}
+
+// --- the host environment -----------------------------------------------------------------
+
+bpfjit_error bpfjit_runtime_set_time_ns(bpfjit_runtime* rt, uint64_t ns) {
+  if (rt == nullptr) return null_argument("runtime");
+  rt->rt.host().set_time_ns(ns);
+  return succeed();
+}
+
+bpfjit_error bpfjit_runtime_advance_time_ns(bpfjit_runtime* rt, uint64_t ns) {
+  if (rt == nullptr) return null_argument("runtime");
+  rt->rt.host().advance_time_ns(ns);
+  return succeed();
+}
+
+bpfjit_error bpfjit_runtime_set_boot_offset_ns(bpfjit_runtime* rt, uint64_t ns) {
+  if (rt == nullptr) return null_argument("runtime");
+  rt->rt.host().set_boot_offset_ns(ns);
+  return succeed();
+}
+
+bpfjit_error bpfjit_runtime_use_real_clock(bpfjit_runtime* rt) {
+  if (rt == nullptr) return null_argument("runtime");
+  rt->rt.host().use_real_clock();
+  return succeed();
+}
+
+bpfjit_error bpfjit_runtime_set_prandom_seed(bpfjit_runtime* rt, uint64_t seed) {
+  if (rt == nullptr) return null_argument("runtime");
+  rt->rt.host().set_prandom_seed(seed);
+  return succeed();
+}
+
+bpfjit_error bpfjit_runtime_set_network(bpfjit_runtime* rt, const bpfjit_net_device* devices,
+                                        size_t device_count, const bpfjit_route* routes,
+                                        size_t route_count, const bpfjit_neighbour* neighbours,
+                                        size_t neighbour_count) {
+  if (rt == nullptr) return null_argument("runtime");
+  if (devices == nullptr && device_count != 0) return null_argument("devices");
+  if (routes == nullptr && route_count != 0) return null_argument("routes");
+  if (neighbours == nullptr && neighbour_count != 0) return null_argument("neighbours");
+  for (size_t i = 0; i < route_count; ++i) {
+    if (routes[i].type > static_cast<uint8_t>(bpfjit::RouteType::kProhibit) ||
+        routes[i].prefix_len > (routes[i].ipv6 ? 128 : 32)) {
+      return fail(BPFJIT_ERR_INVALID_ARGUMENT,
+                  "route " + std::to_string(i) + ": unknown type or prefix length too long");
+    }
+  }
+  return guarded([&] {
+    bpfjit::HostNetwork net;
+    net.devices.clear();
+    for (size_t i = 0; i < device_count; ++i) {
+      const bpfjit_net_device& d = devices[i];
+      bpfjit::NetDevice nd;
+      nd.ifindex = d.ifindex;
+      nd.mtu = d.mtu;
+      std::memcpy(nd.mac.data(), d.mac, 6);
+      nd.forwarding = d.forwarding;
+      std::memcpy(nd.ipv4.data(), d.ipv4, 4);
+      std::memcpy(nd.ipv6.data(), d.ipv6, 16);
+      net.devices.push_back(nd);
+    }
+    for (size_t i = 0; i < route_count; ++i) {
+      const bpfjit_route& r = routes[i];
+      bpfjit::Route nr;
+      nr.ipv6 = r.ipv6;
+      std::memcpy(nr.prefix.data(), r.prefix, 16);
+      nr.prefix_len = r.prefix_len;
+      nr.type = static_cast<bpfjit::RouteType>(r.type);
+      nr.ifindex = r.ifindex;
+      nr.has_gateway = r.has_gateway;
+      std::memcpy(nr.gateway.data(), r.gateway, 16);
+      nr.mtu = r.mtu;
+      nr.metric = r.metric;
+      nr.table = r.table != 0 ? r.table : 254;
+      std::memcpy(nr.prefsrc.data(), r.prefsrc, 16);
+      net.routes.push_back(nr);
+    }
+    for (size_t i = 0; i < neighbour_count; ++i) {
+      const bpfjit_neighbour& n = neighbours[i];
+      bpfjit::Neighbour nn;
+      nn.ifindex = n.ifindex;
+      nn.ipv6 = n.ipv6;
+      std::memcpy(nn.addr.data(), n.addr, 16);
+      std::memcpy(nn.mac.data(), n.mac, 6);
+      net.neighbours.push_back(nn);
+    }
+    rt->rt.host().set_network(std::move(net));
+    return succeed();
+  });
 }
 
 bool bpfjit_runtime_has_helper(const bpfjit_runtime* rt, uint32_t id) {
@@ -614,6 +708,17 @@ bpfjit_error bpfjit_program_test_run(const bpfjit_program* prog, bpfjit_test_run
     run->retval = r->retval;
     run->r0 = r->r0;
     run->duration_ns = r->duration_ns;
+    run->redirect_kind = static_cast<bpfjit_redirect_kind>(r->redirect.kind);
+    run->redirect_target = r->redirect.target;
+    run->redirect_key = r->redirect.key;
+    run->redirect_flags = r->redirect.flags;
+    run->redirect_map = nullptr;
+    if (!r->redirect.map.empty()) {
+      // The name as the object's map holds it, so that the pointer outlives the call.
+      for (bpfjit::Map* m : cpp(prog)->maps()) {
+        if (m->name() == r->redirect.map) run->redirect_map = m->name().c_str();
+      }
+    }
     // As the kernel: copy what fits, report the whole size, ENOSPC when cut.
     bool cut = false;
     auto give = [&](const std::vector<uint8_t>& from, void* to, size_t& size) {

@@ -65,6 +65,15 @@ void add_string_helpers(HelperTable& t);
 void add_misc_helpers(HelperTable& t);
 void add_skb_helpers(HelperTable& t);
 void add_xdp_helpers(HelperTable& t);
+void add_net_helpers(HelperTable& t);
+
+// bpf_redirect from an xdp program (bpf_xdp_redirect): XDP_ABORTED for any flag, else
+// XDP_REDIRECT with the ifindex recorded in the run's HostEnv::redirect().
+uint64_t xdp_redirect(uint64_t ifindex, uint64_t flags, RunContext* ctx);
+
+// The prototype of kernel helper `id` (helpers/kernel_helpers.def) with `fn`, open to the
+// program types that list it (general false).
+HelperProto kernel_proto(uint32_t id, HelperFn fn, bool pkt_access = false);
 
 // Registers a built-in; the built-ins are a fixed list, so a refusal is a bug.
 void add_builtin(HelperTable& t, HelperProto proto);

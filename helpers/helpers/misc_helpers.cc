@@ -1,44 +1,38 @@
 // Time, randomness, identity, bounded memory reads (probe_read*) and bpf_loop.
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
-#include <random>
-#include <thread>
 
 #include "helpers/helpers/builtin.h"
 
 namespace bpfjit::builtin {
 namespace {
 
-uint64_t clock_ns(clockid_t clock) {
-  timespec ts{};
-  clock_gettime(clock, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
+// The clock and random helpers read the runtime's host environment (bpfjit/host.h): the
+// real clocks and system randomness unless the host fixed them.
+uint64_t ktime_get_ns(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext* ctx) {
+  return host_environment(ctx).ktime_ns();
 }
 
-uint64_t ktime_get_ns(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext*) {
-  return clock_ns(CLOCK_MONOTONIC);
+uint64_t ktime_get_boot_ns(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext* ctx) {
+  return host_environment(ctx).boot_ns();
 }
 
-uint64_t ktime_get_boot_ns(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext*) {
-  return clock_ns(CLOCK_BOOTTIME);
+uint64_t ktime_get_coarse_ns(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+                             RunContext* ctx) {
+  return host_environment(ctx).coarse_ns();
 }
 
-// xorshift64*, one state per thread, seeded from the system's entropy.
-uint64_t get_prandom_u32(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext*) {
-  thread_local uint64_t state = [] {
-    std::random_device rd;
-    uint64_t s = (uint64_t{rd()} << 32) ^ rd();
-    return s != 0 ? s : 0x9e3779b97f4a7c15ULL;
-  }();
-  state ^= state >> 12;
-  state ^= state << 25;
-  state ^= state >> 27;
-  return static_cast<uint32_t>((state * 0x2545f4914f6cdd1dULL) >> 32);
+uint64_t jiffies64(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext* ctx) {
+  return host_environment(ctx).jiffies64();
 }
 
+uint64_t get_prandom_u32(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext* ctx) {
+  return host_environment(ctx).prandom_u32();
+}
+
+// The run's CPU (RunOptions::cpu) or the thread's per-CPU slot.
 uint64_t get_smp_processor_id(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext*) {
   return cpu_slot();
 }
@@ -110,6 +104,9 @@ void add_misc_helpers(HelperTable& t) {
   add_builtin(t, {helper_id::kKtimeGetBootNs, "ktime_get_boot_ns", ktime_get_boot_ns});
   add_builtin(t, {helper_id::kGetPrandomU32, "get_prandom_u32", get_prandom_u32});
   add_builtin(t, {helper_id::kGetSmpProcessorId, "get_smp_processor_id", get_smp_processor_id});
+  add_builtin(t, {helper_id::kJiffies64, "jiffies64", jiffies64});
+  // The kernel offers it to the network program types only (kernel_helpers.def).
+  add_builtin(t, kernel_proto(helper_id::kKtimeGetCoarseNs, ktime_get_coarse_ns));
   // Tracing helpers: not general (the kernel gives them to tracing programs only).
   add_builtin(t, {helper_id::kGetCurrentPidTgid, "get_current_pid_tgid", get_current_pid_tgid,
                   RetKind::kInteger, {}, false});

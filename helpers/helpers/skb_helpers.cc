@@ -37,8 +37,6 @@ constexpr uint64_t kHdrStartMac = 0;              // BPF_HDR_START_MAC
 constexpr uint64_t kHdrStartNet = 1;              // BPF_HDR_START_NET
 constexpr uint64_t kTcActShot = 2;                // TC_ACT_SHOT
 constexpr uint64_t kTcActRedirect = 7;            // TC_ACT_REDIRECT
-constexpr uint64_t kXdpAborted = 0;               // XDP_ABORTED
-constexpr uint64_t kXdpRedirect = 4;              // XDP_REDIRECT
 constexpr uint8_t kChecksumNone = 0;
 constexpr uint8_t kChecksumUnnecessary = 1;
 constexpr uint8_t kMaxCsumLevel = 3;  // SKB_MAX_CSUM_LEVEL
@@ -684,7 +682,7 @@ uint64_t skb_change_proto(uint64_t, uint64_t proto64, uint64_t flags, uint64_t, 
 uint64_t redirect(uint64_t ifindex, uint64_t flags, uint64_t, uint64_t, uint64_t,
                   RunContext* ctx) {
   SkbRun* s = skb_of(ctx);
-  if (s == nullptr) return flags != 0 ? kXdpAborted : kXdpRedirect;
+  if (s == nullptr) return xdp_redirect(ifindex, flags, ctx);
   if ((flags & ~kFIngress) != 0) return kTcActShot;
   s->redirect_set = true;
   s->redirect = SkbRedirect{static_cast<uint32_t>(ifindex), flags};
@@ -701,20 +699,6 @@ uint64_t clone_redirect(uint64_t, uint64_t ifindex, uint64_t flags, uint64_t, ui
   if ((flags & ~kFIngress) != 0) return err_code(EINVAL);
   s->clones.push_back(SkbRedirect{static_cast<uint32_t>(ifindex), flags});
   return 0;
-}
-
-// The prototype of kernel helper `id` (helpers/kernel_helpers.def), with `fn`.
-HelperProto kernel_proto(uint32_t id, HelperFn fn, bool pkt_access = false) {
-  const kernel::HelperRow* row = kernel::find_helper(id);
-  HelperProto p;
-  p.id = id;
-  p.name = row->name;
-  p.fn = fn;
-  p.ret = row->ret;
-  p.args = row->args;
-  p.general = false;
-  p.pkt_access = pkt_access;
-  return p;
 }
 
 }  // namespace

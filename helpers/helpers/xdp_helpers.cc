@@ -126,7 +126,55 @@ uint64_t xdp_store_bytes(uint64_t xdp, uint64_t offset, uint64_t buf, uint64_t l
   return 0;
 }
 
+constexpr uint64_t kXdpAborted = 0;   // XDP_ABORTED
+constexpr uint64_t kXdpRedirect = 4;  // XDP_REDIRECT
+// redirect_map's flags: the action on a missing key in the low bits (XDP_ABORTED, _DROP,
+// _PASS or _TX), and for devmaps BPF_F_BROADCAST and BPF_F_EXCLUDE_INGRESS.
+constexpr uint64_t kXdpActionMask = 3;
+constexpr uint64_t kFBroadcast = 1ULL << 3;
+constexpr uint64_t kFExcludeIngress = 1ULL << 4;
+
+// redirect_map(map, key, flags), as the kernel's __bpf_xdp_redirect_map: XDP_ABORTED for
+// flags outside the map type's; a key without a target gives the flags' low bits (the
+// default action) and clears the run's redirect, unless BPF_F_BROADCAST (devmaps: every
+// target, the key unused); otherwise XDP_REDIRECT with the map, key, flags and target
+// recorded (the last call decides).
+uint64_t redirect_map(uint64_t map, uint64_t key, uint64_t flags, uint64_t, uint64_t,
+                      RunContext* ctx) {
+  BpfMap* m = arg_map(ctx, map);
+  auto* rm = dynamic_cast<RedirectMap*>(m);
+  HostEnv* env = host_env(ctx);
+  if (rm == nullptr || env == nullptr) return kXdpAborted;
+  const bool devmap = m->type() == MapType::kDevmap || m->type() == MapType::kDevmapHash;
+  const uint64_t allowed = kXdpActionMask | (devmap ? kFBroadcast | kFExcludeIngress : 0);
+  if ((flags & ~allowed) != 0) return kXdpAborted;
+  RunRedirect r;
+  r.resolved = rm->resolve(static_cast<uint32_t>(key), &r.target);
+  if (!r.resolved && (flags & kFBroadcast) == 0) {
+    env->redirect() = RunRedirect{};
+    return flags & kXdpActionMask;
+  }
+  r.set = true;
+  r.map_type = m->type();
+  r.map = m;
+  r.key = static_cast<uint32_t>(key);
+  r.flags = flags;
+  env->redirect() = r;
+  return kXdpRedirect;
+}
+
 }  // namespace
+
+uint64_t xdp_redirect(uint64_t ifindex, uint64_t flags, RunContext* ctx) {
+  if (flags != 0) return kXdpAborted;
+  if (HostEnv* env = host_env(ctx)) {
+    RunRedirect r;
+    r.set = true;
+    r.key = static_cast<uint32_t>(ifindex);
+    env->redirect() = r;
+  }
+  return kXdpRedirect;
+}
 
 void add_xdp_helpers(HelperTable& t) {
   using A = ArgKind;
@@ -141,6 +189,7 @@ void add_xdp_helpers(HelperTable& t) {
                   {A::kPtrToCtx, A::kScalar, A::kPtrToUninitMem, A::kConstSize}, false});
   add_builtin(t, {helper_id::kXdpStoreBytes, "xdp_store_bytes", xdp_store_bytes, R::kInteger,
                   {A::kPtrToCtx, A::kScalar, A::kPtrToMem, A::kConstSize}, false});
+  add_builtin(t, kernel_proto(helper_id::kRedirectMap, redirect_map));
 }
 
 }  // namespace bpfjit::builtin

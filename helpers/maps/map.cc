@@ -77,9 +77,20 @@ struct ThreadSlot {
 
 }  // namespace
 
+namespace {
+thread_local int64_t cpu_override = -1;
+}  // namespace
+
 uint32_t cpu_slot() {
+  if (cpu_override >= 0) return static_cast<uint32_t>(cpu_override);
   thread_local ThreadSlot slot;
   return slot.id;
+}
+
+int64_t set_cpu_slot_override(int64_t cpu) {
+  const int64_t old = cpu_override;
+  cpu_override = cpu >= 0 && cpu < kMaxCpuSlots ? cpu : -1;
+  return old;
 }
 
 // The map id registry: id -> the map while it exists.

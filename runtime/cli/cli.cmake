@@ -21,6 +21,7 @@ if(TARGET bpfjit_interp)
     cli/object_cli.cc
     cli/pcap.cc
     cli/pcap_run.cc
+    cli/host_cli.cc
   )
   set_target_properties(bpfjit_cli PROPERTIES OUTPUT_NAME bpfjit)
   target_link_libraries(bpfjit_cli PRIVATE bpfjit_cli_common bpfjit bpfjit_verifier CLI11::CLI11)

@@ -11,6 +11,7 @@
 #include "runtime/isa/result.h"
 
 #include "bpfjit/runtime.h"
+#include "runtime/cli/host_cli.h"
 #include "runtime/engine.h"
 
 namespace bpfjit::cli {
@@ -54,6 +55,7 @@ struct ObjectRunOptions {
   bool checked = false; // skip the verifier, check accesses at run time (--checked)
   bool harden = false;  // JIT: constant blinding (--harden)
   BtfCliOptions btf;    // --btf, --kconfig
+  HostCliOptions host;  // --time-ns, --seed, --cpu, --device, --route, --neigh
 };
 
 // Adds --program, --type, --packet, --packet-out, --ctx-in, --ctx-out, --repeat, --pcap,

@@ -132,6 +132,9 @@ int test_run_object(const Object& obj, const Program& prog, const std::vector<ui
     fmt::print("{} runs on {}: {} ns per run\n", o.repeat, prog.engine_name(), r->duration_ns);
   }
   if (o.dump_maps) dump_maps(obj);
+  if (std::string redirect = describe_redirect(r->redirect); !redirect.empty()) {
+    fmt::print("{}\n", redirect);
+  }
   fmt::print("0x{:x}\n", r->r0);
   return 0;
 }
@@ -181,6 +184,7 @@ void add_object_run_options(CLI::App* run, ObjectRunOptions& o) {
   run->add_flag("--dump-maps", o.dump_maps,
                 "ELF objects: print the maps and writable global data after the runs");
   add_btf_options(run, o.btf);
+  add_host_options(run, o.host);
 }
 
 void add_btf_options(CLI::App* app, BtfCliOptions& o) {
@@ -283,6 +287,10 @@ int run_object(const std::string& path, const std::string& mem, EngineKind engin
   }
   bpfjit::RunOptions ropts;
   ropts.budget = budget;
+  if (auto h = apply_host_options(o.host, rt, ropts); !h) {
+    print_error(kToolName, h.error());
+    return 2;
+  }
   if (!o.pcap.empty()) {
     const int rc = run_pcap(*prog, ropts, o);
     if (o.dump_maps) dump_maps(**obj);

@@ -24,7 +24,7 @@ void print_packet(fmt::memory_buffer& out, bool json, uint64_t index, const Test
                    "{{\"index\":{},\"retval\":{},\"verdict\":{},\"length\":{},\"redirect\":{}}}\n",
                    index, r.retval,
                    verdict.empty() ? "null" : fmt::format("\"{}\"", verdict), r.data_out.size(),
-                   redirect.empty() ? "null" : fmt::format("\"{}\"", json_escape(redirect)));
+                   redirect.empty() ? "null" : redirect);
   } else {
     fmt::format_to(std::back_inserter(out), "{} {} {} {} {}\n", index, r.retval,
                    verdict.empty() ? "-" : verdict, r.data_out.size(),
@@ -41,10 +41,30 @@ void print_error_line(fmt::memory_buffer& out, bool json, uint64_t index, const 
   }
 }
 
-// The redirect target a run reported, for the packet's line; empty when none.
-std::string redirect_text(const TestRunResult& r) {
-  (void)r;  // TODO(merge hostenv): TestRunResult's redirect report
-  return {};
+const char* redirect_kind(Redirect::Kind k) {
+  switch (k) {
+    case Redirect::Kind::kNone: break;
+    case Redirect::Kind::kIfindex: return "ifindex";
+    case Redirect::Kind::kCpu: return "cpu";
+    case Redirect::Kind::kXsk: return "xsk";
+  }
+  return "";
+}
+
+// The redirect target a run reported, for the packet's line: "ifindex:3", or with the map
+// and key of bpf_redirect_map "ifindex:3@tx_ports[1]"; JSON: an object; none: empty.
+std::string redirect_text(const TestRunResult& r, bool json) {
+  const Redirect& d = r.redirect;
+  if (d.kind == Redirect::Kind::kNone) return {};
+  if (json) {
+    return fmt::format("{{\"kind\":\"{}\",\"target\":{},\"map\":{},\"key\":{},\"flags\":{}}}",
+                       redirect_kind(d.kind), d.target,
+                       d.map.empty() ? "null" : fmt::format("\"{}\"", json_escape(d.map)),
+                       d.map.empty() ? "null" : std::to_string(d.key), d.flags);
+  }
+  std::string s = fmt::format("{}:{}", redirect_kind(d.kind), d.target);
+  if (!d.map.empty()) s += fmt::format("@{}[{}]", d.map, d.key);
+  return s;
 }
 
 void flush(fmt::memory_buffer& out) {
@@ -108,7 +128,7 @@ int run_pcap(const Program& prog, const bpfjit::RunOptions& ropts,
       print_error_line(out, o.json, packets, r.error());
     } else {
       const std::string_view verdict = retval_name(prog.type(), r->r0);
-      print_packet(out, o.json, packets, *r, verdict, redirect_text(*r));
+      print_packet(out, o.json, packets, *r, verdict, redirect_text(*r, o.json));
       ++verdicts[verdict.empty() ? std::to_string(r->retval) : std::string(verdict)];
       run_ns += r->duration_ns;
       packet.bytes = std::move(r->data_out);

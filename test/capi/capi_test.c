@@ -60,7 +60,7 @@ static void tcp_packet(unsigned char p[54], unsigned dport, unsigned char flags)
   p[47] = flags;
 }
 
-enum { XDP_DROP = 1, XDP_PASS = 2 };
+enum { XDP_DROP = 1, XDP_PASS = 2, XDP_REDIRECT = 4 };
 enum { STAT_IPV4, STAT_IPV6, STAT_TCP, STAT_UDP, STAT_DROP, STAT_OTHER, STAT_COUNT };
 
 static uint64_t stat_of(const bpfjit_map* stats, uint32_t key) {
@@ -1027,9 +1027,103 @@ static void test_kernel_map_types(void) {
   close_fixture(&f);
 }
 
+/* The host environment from C, on both engines: a fixed clock and a seed (host_clock.c),
+ * the run's CPU, and a network through which xdp_fwd.c forwards to a devmap slot, with
+ * the redirect in the test run's outputs. */
+static void test_host_environment(void) {
+  const bpfjit_engine engines[] = {BPFJIT_ENGINE_INTERPRETER, BPFJIT_ENGINE_JIT};
+  for (size_t e = 0; e < 2; ++e) {
+    bpfjit_prepare_options po;
+    memset(&po, 0, sizeof(po));
+    po.engine = engines[e];
+    struct fixture f;
+    REQUIRE(open_fixture(&f, "host_clock.v3.o", NULL, "host_clock"));
+    REQUIRE_OK(bpfjit_program_prepare(f.prog, &po));
+    CHECK_OK(bpfjit_runtime_set_time_ns(f.rt, 1000));
+    CHECK_OK(bpfjit_runtime_advance_time_ns(f.rt, 234));
+    CHECK_OK(bpfjit_runtime_set_boot_offset_ns(f.rt, 1));
+    CHECK_OK(bpfjit_runtime_set_prandom_seed(f.rt, 7));
+    unsigned char pkt[64] = {0};
+    bpfjit_run_options ro;
+    memset(&ro, 0, sizeof(ro));
+    ro.has_cpu = true;
+    ro.cpu = 3;
+    bpfjit_test_run run;
+    memset(&run, 0, sizeof(run));
+    run.data_in = pkt;
+    run.data_size_in = sizeof(pkt);
+    run.opts = &ro;
+    CHECK_OK(bpfjit_program_test_run(f.prog, &run));
+    bpfjit_map* seen = NULL;
+    REQUIRE_OK(bpfjit_object_map(f.obj, "seen", &seen));
+    uint64_t v[6];
+    uint32_t key = 0;
+    CHECK_OK(bpfjit_map_lookup(seen, &key, sizeof(key), v, sizeof(v)));
+    CHECK(v[0] == 1234 && v[1] == 1235 && v[2] == 1234);
+    CHECK((uint32_t)v[5] == 3); /* the cpu */
+    const uint64_t first = v[4];
+    CHECK_OK(bpfjit_runtime_set_prandom_seed(f.rt, 7));
+    CHECK_OK(bpfjit_program_test_run(f.prog, &run));
+    CHECK_OK(bpfjit_map_lookup(seen, &key, sizeof(key), v, sizeof(v)));
+    CHECK(v[4] == first);
+    CHECK_OK(bpfjit_runtime_use_real_clock(f.rt));
+    close_fixture(&f);
+
+    REQUIRE(open_fixture(&f, "xdp_fwd.v3.o", NULL, "xdp_fwd"));
+    REQUIRE_OK(bpfjit_program_prepare(f.prog, &po));
+    bpfjit_net_device devs[2];
+    memset(devs, 0, sizeof(devs));
+    devs[0].ifindex = 1;
+    devs[0].mtu = 65536;
+    devs[0].forwarding = true;
+    devs[1].ifindex = 2;
+    devs[1].mtu = 1500;
+    devs[1].mac[0] = 2;
+    devs[1].forwarding = true;
+    bpfjit_route route;
+    memset(&route, 0, sizeof(route));
+    route.prefix[0] = 10; /* 10.0.0.0/8 dev 2 */
+    route.prefix_len = 8;
+    route.ifindex = 2;
+    bpfjit_neighbour nb;
+    memset(&nb, 0, sizeof(nb));
+    nb.ifindex = 2;
+    memcpy(nb.addr, "\x0a\x00\x02\x07", 4);
+    nb.mac[0] = 0xaa;
+    CHECK_OK(bpfjit_runtime_set_network(f.rt, devs, 2, &route, 1, &nb, 1));
+    route.prefix_len = 33;
+    CHECK(bpfjit_runtime_set_network(f.rt, devs, 2, &route, 1, &nb, 1) ==
+          BPFJIT_ERR_INVALID_ARGUMENT);
+    bpfjit_map* tx = NULL;
+    REQUIRE_OK(bpfjit_object_map(f.obj, "tx_port", &tx));
+    uint32_t two = 2;
+    CHECK_OK(bpfjit_map_update(tx, &two, sizeof(two), &two, sizeof(two), BPFJIT_ANY));
+    unsigned char ip[100];
+    memset(ip, 0, sizeof(ip));
+    ip[12] = 0x08;
+    ip[14] = 0x45;
+    ip[17] = 86;
+    memcpy(ip + 30, "\x0a\x00\x02\x07", 4);
+    unsigned char out[128];
+    memset(&run, 0, sizeof(run));
+    run.data_in = ip;
+    run.data_size_in = sizeof(ip);
+    run.data_out = out;
+    run.data_size_out = sizeof(out);
+    CHECK_OK(bpfjit_program_test_run(f.prog, &run));
+    CHECK(run.retval == XDP_REDIRECT);
+    CHECK(run.redirect_kind == BPFJIT_REDIRECT_IFINDEX);
+    CHECK(run.redirect_target == 2 && run.redirect_key == 2);
+    CHECK(run.redirect_map != NULL && strcmp(run.redirect_map, "tx_port") == 0);
+    CHECK(out[0] == 0xaa && out[6] == 2); /* the neighbour's and the device's MACs */
+    close_fixture(&f);
+  }
+}
+
 static const struct test_case kCases[] = {
     {"test_run", test_test_run},
     {"skb_test_run", test_skb_test_run},
+    {"host_environment", test_host_environment},
     {"program_load_error", test_program_load_error},
     {"errors", test_errors},
     {"xdp_maps", test_xdp_maps},

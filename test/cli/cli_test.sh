@@ -155,6 +155,36 @@ PY
     grep -q 'does not combine' err.txt || fail "repeat: $(cat err.txt)"
     "$bpfjit" run "$obj" --json 2>err.txt && fail "--json without --pcap ran"
     ;;
+  host-env)
+    # --time-ns, --seed, --cpu (host_clock.c) and a network for xdp_fwd.c's tc_fwd, whose
+    # bpf_redirect the run prints; a bad spec is refused with the spec named.
+    obj=$progs/host_clock.v3.o
+    [ -f "$obj" ] || { echo "bpf-progs object $obj not built"; exit 77; }
+    head -c 86 /dev/zero > zero.bin
+    printf '\x08\x00\x45\x00\x00\x56' > hdr.bin
+    { head -c 12 /dev/zero; cat hdr.bin; head -c 8 /dev/zero; printf '\x0a\x00\x01\x01\x0a\x00\x02\x07'; head -c 66 /dev/zero; } > ip.bin
+    for engine in interp jit; do
+      out=$("$bpfjit" run "$obj" --packet zero.bin --time-ns 1000 --seed 5 --cpu 3 --dump-maps \
+            --engine $engine) || fail "host_clock exit $?"
+      # ktime 1000 (e8 03), boot 1000, coarse 1000, then jiffies, 2 randoms, cpu 3.
+      grep -q '00000000: e803000000000000e803000000000000e803000000000000.\{32\}03000000' <<<"$out" ||
+        fail "seen: $out"
+      out2=$("$bpfjit" run "$obj" --packet zero.bin --time-ns 1000 --seed 5 --cpu 3 --dump-maps \
+             --engine $engine)
+      [ "$(grep 00000000: <<<"$out" | head -1)" = "$(grep 00000000: <<<"$out2" | head -1)" ] ||
+        fail "the same seed gave other numbers"
+      out=$("$bpfjit" run "$progs/xdp_fwd.v3.o" --program tc_fwd --packet ip.bin --engine $engine \
+            --device 1,forwarding --device 2,mtu=1500,mac=02:00:00:00:00:02,forwarding \
+            --route 10.0.2.0/24,dev=2 --neigh 10.0.2.7,dev=2,mac=aa:00:00:00:00:07) ||
+        fail "tc_fwd exit $?"
+      [ "$(printf '%s\n' "$out" | tail -n 2 | head -n 1)" = "redirect: ifindex 2 (flags 0x0)" ] ||
+        fail "tc_fwd: $out"
+      expect_r0 0x7 printf '%s\n' "$out"
+    done
+    "$bpfjit" run "$progs/xdp_fwd.v3.o" --packet ip.bin --route 10.0.0.0/33,dev=2 2>err.txt &&
+      fail "a /33 route was taken"
+    grep -q "'10.0.0.0/33,dev=2'" err.txt || fail "bad route: $(cat err.txt)"
+    ;;
   inspect)
     obj=$progs/multi_prog.v3.o
     [ -f "$obj" ] || { echo "bpf-progs object $obj not built"; exit 77; }

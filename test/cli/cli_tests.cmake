@@ -9,7 +9,7 @@ if(TARGET bpfjit_cli AND TARGET bpfjit-conformance-plugin)
     set_tests_properties(cli.${case} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
   endforeach()
   # inspect and test-run read bpf-progs objects (skipped when they are not built).
-  foreach(case inspect test-run pcap)
+  foreach(case inspect test-run pcap host-env)
     add_test(NAME cli.${case}
       COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/cli_test.sh ${case}
               $<TARGET_FILE:bpfjit_cli> $<TARGET_FILE:bpfjit-conformance-plugin>

@@ -54,12 +54,6 @@ constexpr Known kCtxOutNotCompared[] = {
 constexpr Known kMapsNotCompared[] = {
     {"compat/ringbuf_events:egress_events", "its ring buffer records carry bpf_ktime_get_ns"},
 };
-// Programs bpfjit does not run yet (they must fail to prepare: take them off when they run).
-constexpr Known kPending[] = {
-    {"xdp_devmap:xdp_devmap", "bpf_redirect_map is not implemented yet"},
-    {"compat/devmap_redirect:xdp_redirect_map", "bpf_redirect_map is not implemented yet"},
-    {"compat/devmap_redirect:xdp_cpu_steer", "bpf_redirect_map is not implemented yet"},
-};
 // Programs the kernel lets root load and bpfjit's runtime platform refuses, by design (it
 // does not allow what the kernel allows only to privileged loaders).
 constexpr Known kBpfjitRefuses[] = {
@@ -349,16 +343,13 @@ TEST_P(NetdiffTest, EveryProgramOnEveryPacketGivesTheKernelsAnswer) {
     EXPECT_EQ(known_reason(kKernelRefusesToLoad, std::size(kKernelRefusesToLoad), program_key),
               nullptr)
         << program_key << " is listed as refused by the kernel, which now loads it";
-    const char* not_run = known_reason(kPending, std::size(kPending), program_key);
-    if (not_run == nullptr) {
-      not_run = known_reason(kBpfjitRefuses, std::size(kBpfjitRefuses), program_key);
-      if (not_run != nullptr && config.safety == Safety::kChecked) {
-        // Checked runs skip the verifier that refuses these; what they leave in their maps
-        // (a pointer) cannot match the kernel's anyway.
-        ++t.pending;
-        i = end;
-        continue;
-      }
+    const char* not_run = known_reason(kBpfjitRefuses, std::size(kBpfjitRefuses), program_key);
+    if (not_run != nullptr && config.safety == Safety::kChecked) {
+      // Checked runs skip the verifier that refuses these; what they leave in their maps
+      // (a pointer) cannot match the kernel's anyway.
+      ++t.pending;
+      i = end;
+      continue;
     }
     ProgramRun run(rt, object, program, config);
     if (!run.error().empty()) {

@@ -270,6 +270,7 @@ Result<uint32_t> kernel_map_type(const std::string& name) {
       {"ringbuf", BPF_MAP_TYPE_RINGBUF},
       {"array_of_maps", BPF_MAP_TYPE_ARRAY_OF_MAPS},
       {"hash_of_maps", BPF_MAP_TYPE_HASH_OF_MAPS},
+      {"devmap", BPF_MAP_TYPE_DEVMAP},
   };
   for (const Entry& e : kTypes) {
     if (name == e.name) return e.type;

@@ -6,8 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +13,7 @@
 
 #include "bpfjit/runtime.h"
 #include "test/support/hex.h"
+#include "test/support/tsv.h"
 
 namespace bpfjit {
 namespace {
@@ -34,17 +33,11 @@ struct Row {
 };
 
 std::vector<Row> kernel_rows() {
-  std::ifstream in(std::string(BPFJIT_XDP_DATA_DIR) + "/xdp_adjust_kernel.tsv");
   std::vector<Row> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    std::string field;
-    while (std::getline(ss, field, '\t')) f.push_back(field);
+  const std::string path = std::string(BPFJIT_XDP_DATA_DIR) + "/xdp_adjust_kernel.tsv";
+  for (const std::vector<std::string>& f : testing::read_tsv(path)) {
     if (f.size() != 8) {
-      ADD_FAILURE() << "bad row: " << line.substr(0, 80);
+      ADD_FAILURE() << "bad row of " << f.size() << " fields";
       continue;
     }
     Row r;

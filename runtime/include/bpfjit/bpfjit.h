@@ -254,6 +254,62 @@ bpfjit_error bpfjit_runtime_set_trace_sink(bpfjit_runtime* rt, bpfjit_trace_fn f
                                            void* user);
 
 // ---------------------------------------------------------------------------------------
+// The host environment (bpfjit::HostEnvironment, bpfjit/host.h): what the clock, random
+// and network helpers of this runtime's programs see. Safe to call during runs.
+
+/// Fixes the clock at `ns` (bpf_ktime_get_ns, _coarse_ns; jiffies64 at 250 Hz from it).
+bpfjit_error bpfjit_runtime_set_time_ns(bpfjit_runtime* rt, uint64_t ns);
+/// Moves the fixed clock forward by `ns`.
+bpfjit_error bpfjit_runtime_advance_time_ns(bpfjit_runtime* rt, uint64_t ns);
+/// bpf_ktime_get_boot_ns = the fixed time + `ns`.
+bpfjit_error bpfjit_runtime_set_boot_offset_ns(bpfjit_runtime* rt, uint64_t ns);
+/// Back to the host's clocks.
+bpfjit_error bpfjit_runtime_use_real_clock(bpfjit_runtime* rt);
+/// bpf_get_prandom_u32 becomes a sequence determined by `seed`, over all runs.
+bpfjit_error bpfjit_runtime_set_prandom_seed(bpfjit_runtime* rt, uint64_t seed);
+
+/// A device of the host network (bpfjit::NetDevice).
+typedef struct bpfjit_net_device {
+  uint32_t ifindex;
+  uint32_t mtu;
+  uint8_t mac[6];
+  bool forwarding;
+  uint8_t ipv4[4];   ///< network byte order; zeros: none
+  uint8_t ipv6[16];  ///< zeros: none
+} bpfjit_net_device;
+
+/// A route of the host network (bpfjit::Route); type as bpfjit::RouteType (0 unicast,
+/// 1 local, 2 blackhole, 3 unreachable, 4 prohibit); table 0 means main (254).
+typedef struct bpfjit_route {
+  bool ipv6;
+  uint8_t prefix[16];
+  uint8_t prefix_len;
+  uint8_t type;
+  uint32_t ifindex;
+  bool has_gateway;
+  uint8_t gateway[16];
+  uint32_t mtu;
+  uint32_t metric;
+  uint32_t table;
+  uint8_t prefsrc[16];
+} bpfjit_route;
+
+/// A neighbour of the host network (bpfjit::Neighbour).
+typedef struct bpfjit_neighbour {
+  uint32_t ifindex;
+  bool ipv6;
+  uint8_t addr[16];
+  uint8_t mac[6];
+} bpfjit_neighbour;
+
+/// Replaces the network bpf_fib_lookup and bpf_check_mtu answer from (NULL with a count
+/// of 0 for none of a kind; no devices at all means not even loopback).
+bpfjit_error bpfjit_runtime_set_network(bpfjit_runtime* rt, const bpfjit_net_device* devices,
+                                        size_t device_count, const bpfjit_route* routes,
+                                        size_t route_count, const bpfjit_neighbour* neighbours,
+                                        size_t neighbour_count);
+
+// ---------------------------------------------------------------------------------------
 // Loading
 
 /// Options of bpfjit_load_file and bpfjit_load_bytes (bpfjit::LoadSettings).
@@ -391,7 +447,18 @@ typedef struct bpfjit_run_options {
   uint32_t rx_queue;   ///< xdp rx_queue_index
   uint32_t protocol;   ///< socket_filter protocol (network byte order)
   uint32_t mark;       ///< socket_filter mark
+  bool has_cpu;        ///< the run is on CPU `cpu` (bpfjit::RunOptions::cpu)
+  uint32_t cpu;        ///< get_smp_processor_id and the per-CPU slot (below 128)
 } bpfjit_run_options;
+
+/// What a TestRunResult's redirect names (bpfjit::Redirect::Kind).
+typedef enum bpfjit_redirect_kind {
+  BPFJIT_REDIRECT_NONE = 0,     ///< no redirect asked for
+  BPFJIT_REDIRECT_IFINDEX = 1,  ///< a device (bpf_redirect, devmap, devmap_hash)
+  BPFJIT_REDIRECT_CPU = 2,      ///< a CPU (cpumap)
+  BPFJIT_REDIRECT_XSK = 3,      ///< an AF_XDP socket's queue (xskmap)
+  BPFJIT_REDIRECT_KIND_MAX_ENUM = 0x7fffffff,
+} bpfjit_redirect_kind;
 
 /// Runs a prepared program on `data` (mem: the buffer; xdp, socket_filter: the packet;
 /// host types: the context struct) and stores r0 in *r0. A run that stops early is
@@ -416,6 +483,12 @@ typedef struct bpfjit_test_run {
   uint32_t retval;           ///< out: r0 of the last run, 32 bits as the kernel gives it
   uint64_t r0;               ///< out: r0 of the last run, whole
   uint64_t duration_ns;      ///< out: the mean time of one run
+  /// out: the redirect the last run asked for (bpfjit::TestRunResult::redirect).
+  bpfjit_redirect_kind redirect_kind;
+  uint32_t redirect_target;  ///< out: the ifindex, CPU or queue
+  uint32_t redirect_key;     ///< out: redirect_map's key (bpf_redirect: the ifindex)
+  uint64_t redirect_flags;   ///< out: the call's flags
+  const char* redirect_map;  ///< out: redirect_map's map (lives with its object), or NULL
 } bpfjit_test_run;
 
 /// Runs a prepared program as the kernel's BPF_PROG_TEST_RUN does (see

@@ -40,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "bpfjit/host.h"
 #include "bpfjit/log.h"
 #include "bpfjit/map.h"
 #include "bpfjit/object_info.h"
@@ -156,6 +157,35 @@ struct RunOptions {
   /// program's packet is also copied back into the run's buffer when its length did not
   /// change.)
   SkbRunOutput* skb_out = nullptr;
+  /// The CPU the run is on: bpf_get_smp_processor_id returns it and per-CPU maps use its
+  /// slot (below 128, the per-CPU slots; others are refused). Without it, the calling
+  /// thread's slot. Runs on several threads with the same cpu share its per-CPU values.
+  std::optional<uint32_t> cpu;
+};
+
+/// Where a program asked its packet to be redirected (TestRunResult::redirect):
+/// bpf_redirect (xdp and tc) or bpf_redirect_map (xdp). The last call of the run decides,
+/// as in the kernel; a bpf_redirect_map whose key has no target clears it.
+struct Redirect {
+  enum class Kind : uint8_t {
+    kNone,     ///< no redirect asked for
+    kIfindex,  ///< to a device: bpf_redirect, or a devmap / devmap_hash slot
+    kCpu,      ///< to a CPU's queue: a cpumap slot
+    kXsk,      ///< to an AF_XDP socket: an xskmap slot
+  };
+  Kind kind = Kind::kNone;
+  /// kIfindex: the device (0 for a devmap broadcast whose key has no slot); kCpu: the
+  /// CPU; kXsk: the socket's queue (the slot's index).
+  uint32_t target = 0;
+  /// bpf_redirect_map's map, or empty for bpf_redirect.
+  std::string map;
+  /// bpf_redirect_map's key (bpf_redirect: the ifindex).
+  uint32_t key = 0;
+  /// The flags of the call: bpf_redirect's BPF_F_INGRESS (tc); bpf_redirect_map's
+  /// default action bits and BPF_F_BROADCAST / BPF_F_EXCLUDE_INGRESS.
+  uint64_t flags = 0;
+  /// kCpu: the slot's queue size; kXsk: the socket's fd.
+  uint32_t value = 0;
 };
 
 /// The inputs of Program::test_run: those of the kernel's BPF_PROG_TEST_RUN.
@@ -189,6 +219,9 @@ struct TestRunResult {
   /// with data and data_end as offsets from data_meta); empty for types without one.
   std::vector<uint8_t> ctx_out;
   uint64_t duration_ns = 0;  ///< the mean time of one run, in nanoseconds
+  /// The redirect the last run asked for (xdp: with retval XDP_REDIRECT; tc: with
+  /// TC_ACT_REDIRECT), for a caller that would carry it out.
+  Redirect redirect;
 };
 
 /// Counters of a program since it was prepared.
@@ -361,6 +394,9 @@ class Runtime {
   const HelperProto* helper(uint32_t id) const;
   /// The program type called `name`, or nullptr.
   const ProgramType* program_type(std::string_view name) const;
+  /// The clock, random generator and network every program of this runtime sees
+  /// (bpfjit/host.h); a host or a test may change it at any time, also during runs.
+  HostEnvironment& host();
 
   /// Creates a map for the host's own use or to share with objects it loads
   /// (LoadSettings::reuse_maps).
