@@ -229,6 +229,17 @@ inline std::string engine_param_name(const ::testing::TestParamInfo<EngineKind>&
   return "unknown";
 }
 
+}  // namespace bpfjit::testing
+
+namespace bpfjit {
+/// Prints an engine in GoogleTest's messages ("jit" rather than a byte).
+inline void PrintTo(EngineKind engine, std::ostream* os) {
+  *os << testing::engine_param_name(::testing::TestParamInfo<EngineKind>(engine, 0));
+}
+}  // namespace bpfjit
+
+namespace bpfjit::testing {
+
 /// A test fixture parameterised by engine: load() prepares a program on GetParam()'s
 /// engine, run_packet() runs it, map() finds its maps. Instantiate it with engines().
 class ProgramTest : public ::testing::TestWithParam<EngineKind> {
