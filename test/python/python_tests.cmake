@@ -24,7 +24,6 @@ if(BPFJIT_SANITIZE)
                   OUTPUT_VARIABLE _ubsan OUTPUT_STRIP_TRAILING_WHITESPACE)
   list(APPEND _py_env LD_PRELOAD=${_asan}:${_ubsan} ASAN_OPTIONS=detect_leaks=0)
 endif()
-set(BPFJIT_PYTHON_TEST_ENV ${_py_env} CACHE INTERNAL "environment of the Python tests")
 
 # The layout of bpfjit.h's structs, for the bindings' ctypes declarations.
 add_executable(python_abi_layout python/abi_layout.c)
@@ -36,6 +35,16 @@ add_test(NAME python.bindings
   WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/python)
 set_tests_properties(python.bindings PROPERTIES LABELS python TIMEOUT 120
   ENVIRONMENT "${_py_env};BPFJIT_ABI_LAYOUT=$<TARGET_FILE:python_abi_layout>;BPFJIT_EXPECTED_VERSION=${PROJECT_VERSION}")
+
+# The installed Python bindings (test/package/python_package_test.sh): imported from a
+# fresh prefix, and from the prefix moved.
+add_test(NAME package.python
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/package/python_package_test.sh
+          ${CMAKE_COMMAND} ${CMAKE_BINARY_DIR} ${CMAKE_CURRENT_BINARY_DIR}/package-python
+          $<TARGET_FILE:Python3::Interpreter> ${BPFJIT_PYTHON_DIR}
+          ${BPFJIT_EXAMPLES_BPF_DIR}/xdp_guard.o)
+set_tests_properties(package.python PROPERTIES LABELS package TIMEOUT 300
+  ENVIRONMENT "${_py_env}")
 
 # The pytest example: an interpreter with pytest and scapy.
 set(_pytest_python)
