@@ -17,7 +17,9 @@ using bpfjit::testing::TcAction;
 using bpfjit::testing::XdpAction;
 using Bytes = std::vector<uint8_t>;
 
-std::string prog_path(const std::string& name) { return std::string(BPFJIT_BPF_PROGS_DIR) + "/" + name; }
+std::string prog_path(const std::string& name) {
+  return std::string(BPFJIT_BPF_PROGS_DIR) + "/" + name;
+}
 std::string example_path(const std::string& name) {
   return std::string(BPFJIT_EXAMPLES_BPF_DIR) + "/" + name;
 }
@@ -92,7 +94,8 @@ TEST_P(TestingHeaderTest, PacketOutPassesAndShowsAHexDiff) {
   longer.push_back(0);
   EXPECT_NONFATAL_FAILURE(EXPECT_BPF_PACKET_OUT(run, longer),
                           "at offset 54 (0x36): got 54 bytes, want 55");
-  EXPECT_NONFATAL_FAILURE(EXPECT_BPF_PACKET_OUT(run, longer), "\n       want 00 00 00 00 00 00 00 -- -- -- -- -- -- -- -- --"
+  EXPECT_NONFATAL_FAILURE(EXPECT_BPF_PACKET_OUT(run, longer),
+                          "\n       want 00 00 00 00 00 00 00 -- -- -- -- -- -- -- -- --"
                           "\n                              ^^");
 
   g_run = *run;

@@ -17,7 +17,7 @@
 ///   };
 ///   TEST_P(Guard, DropsTelnet) {
 ///     auto run = run_packet(telnet_packet);
-///     EXPECT_BPF_RETVAL(run, XdpAction::kDrop);      // "retval is XDP_PASS (2), expected XDP_DROP (1)"
+///     EXPECT_BPF_RETVAL(run, XdpAction::kDrop);  // "... is XDP_PASS (2), expected XDP_DROP (1)"
 ///     EXPECT_BPF_PACKET_OUT(run, telnet_packet);      // hex diff at the first differing byte
 ///     EXPECT_BPF_MAP_VALUE(map("verdicts"), uint32_t{1}, uint64_t{1});
 ///   }

@@ -154,7 +154,23 @@ def version():
 
 # --- Runtime and objects -------------------------------------------------------------------
 
-class Runtime:
+class _Closable:
+    """close() on leaving a `with` block and when garbage-collected."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+
+class Runtime(_Closable):
     """The runtime: built-in helpers and program types. It outlives the objects it loads
     (each holds a reference to it); close() or a `with` block closes them first. An object
     is destroyed when the last reference to it (or to one of its programs or maps) goes."""
@@ -200,27 +216,14 @@ class Runtime:
         if self._handle is None:
             raise InvalidArgumentError(1, "the runtime is closed")
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001 - interpreter shutdown
-            pass
-
-
-class Object:
+class Object(_Closable):
     """A loaded object: its programs and maps (which live as long as the object)."""
 
     def __init__(self, runtime, handle):
         self._runtime = runtime
         self._handle = handle
-        self._programs = {}
-        self._maps = {}
+        self._children = {}
 
     def _require_open(self):
         if self._handle is None:
@@ -230,31 +233,34 @@ class Object:
     def program(self, name):
         """The program whose function name (else section name) is `name`;
         NotFoundError otherwise."""
-        handle = ctypes.c_void_p()
-        _check(lib.bpfjit_object_program(self._require_open(), name.encode(),
-                                         ctypes.byref(handle)))
-        return self._program(handle)
+        return self._find(lib.bpfjit_object_program, Program, name)
 
     @property
     def programs(self):
         """Every program, in section and symbol order."""
-        h = self._require_open()
-        return [self._program(ctypes.c_void_p(lib.bpfjit_object_program_at(h, i)))
-                for i in range(lib.bpfjit_object_program_count(h))]
+        return self._all(lib.bpfjit_object_program_count, lib.bpfjit_object_program_at, Program)
 
     def map(self, name):
         """The map called `name`; NotFoundError otherwise."""
-        handle = ctypes.c_void_p()
-        _check(lib.bpfjit_object_map(self._require_open(), name.encode(),
-                                     ctypes.byref(handle)))
-        return self._map(handle)
+        return self._find(lib.bpfjit_object_map, Map, name)
 
     @property
     def maps(self):
         """Every map, in definition order."""
+        return self._all(lib.bpfjit_object_map_count, lib.bpfjit_object_map_at, Map)
+
+    def _find(self, c_find, cls, name):
+        handle = ctypes.c_void_p()
+        _check(c_find(self._require_open(), name.encode(), ctypes.byref(handle)))
+        return self._wrap(cls, handle)
+
+    def _all(self, c_count, c_at, cls):
         h = self._require_open()
-        return [self._map(ctypes.c_void_p(lib.bpfjit_object_map_at(h, i)))
-                for i in range(lib.bpfjit_object_map_count(h))]
+        return [self._wrap(cls, ctypes.c_void_p(c_at(h, i))) for i in range(c_count(h))]
+
+    def _wrap(self, cls, handle):
+        """One Python object per program or map handle."""
+        return self._children.setdefault((cls, handle.value), cls(self, handle))
 
     def variable(self, name):
         """A copy of the bytes of the global variable `name` (.data, .rodata, .bss)."""
@@ -264,30 +270,12 @@ class Object:
                                           ctypes.byref(data), ctypes.byref(size)))
         return ctypes.string_at(data, size.value)
 
-    def _program(self, handle):
-        return self._programs.setdefault(handle.value, Program(self, handle))
-
-    def _map(self, handle):
-        return self._maps.setdefault(handle.value, Map(self, handle))
-
     def close(self):
         """Destroys the object; its programs and maps can no longer be used."""
         if self._handle is None:
             return
         lib.bpfjit_object_destroy(self._handle)
         self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001 - interpreter shutdown
-            pass
 
 
 @dataclass
@@ -316,43 +304,42 @@ _DATA_OUT_SLACK = 4096
 _CTX_OUT_SIZE = 1024
 
 
-class Program:
-    """One program of an object. test_run() and run() prepare it on first use."""
+class _Part:
+    """A program or map: a handle that lives as long as its object."""
 
     def __init__(self, obj, handle):
         self._object = obj
         self._handle = handle
-        self._engine = None  # the engine of the last prepare
 
     def _h(self):
         self._object._require_open()
         return self._handle
 
-    @property
-    def name(self):
-        return _str(lib.bpfjit_program_name(self._h()))
 
-    @property
-    def section(self):
-        return _str(lib.bpfjit_program_section(self._h()))
+def _c_property(c_fn, doc=None, convert=None):
+    """A read-only attribute that is c_fn(handle), converted."""
+    def get(self):
+        value = c_fn(self._h())
+        return convert(value) if convert is not None else value
+    return property(get, doc=doc)
 
-    @property
-    def type(self):
-        """Its program type's name ("xdp", "sched_cls", "mem", ...)."""
-        return _str(lib.bpfjit_program_type_name(self._h()))
 
-    @property
-    def insn_count(self):
-        return lib.bpfjit_program_insn_count(self._h())
+class Program(_Part):
+    """One program of an object. test_run() prepares it on first use."""
 
-    @property
-    def prepared(self):
-        return bool(lib.bpfjit_program_prepared(self._h()))
+    def __init__(self, obj, handle):
+        super().__init__(obj, handle)
+        self._engine = None  # the engine of the last prepare
 
-    @property
-    def engine_name(self):
-        """"interpreter", "jit (trusted)", "jit (checked)" or "unprepared"."""
-        return _str(lib.bpfjit_program_engine_name(self._h()))
+    name = _c_property(lib.bpfjit_program_name, convert=_str)
+    section = _c_property(lib.bpfjit_program_section, convert=_str)
+    type = _c_property(lib.bpfjit_program_type_name, convert=_str,
+                       doc='Its program type\'s name ("xdp", "sched_cls", "mem", ...).')
+    insn_count = _c_property(lib.bpfjit_program_insn_count)
+    prepared = _c_property(lib.bpfjit_program_prepared, convert=bool)
+    engine_name = _c_property(lib.bpfjit_program_engine_name, convert=_str,
+                              doc='"interpreter", "jit (trusted)", "jit (checked)" or '
+                                  '"unprepared".')
 
     def prepare(self, engine=Engine.AUTO, checked=False, harden=False):
         """Verifies the program (unless `checked`: every access is then checked at run
@@ -419,45 +406,21 @@ class Program:
 
 # --- Maps ----------------------------------------------------------------------------------
 
-class Map:
+class Map(_Part):
     """A map of an object. Keys and values are bytes of the map's sizes; an int is taken
     as a little-endian unsigned number of that size. Lookups give bytes (lookup_int an
     int). `m[key]`, `m[key] = value`, `del m[key]`, `key in m`, iteration over keys and
     items() work as for a dict; a missing key raises NotFoundError (a KeyError)."""
 
-    def __init__(self, obj, handle):
-        self._object = obj
-        self._handle = handle
-
-    def _h(self):
-        self._object._require_open()
-        return self._handle
-
-    @property
-    def name(self):
-        return _str(lib.bpfjit_map_name(self._h()))
-
-    @property
-    def type(self):
-        """The kernel's BPF_MAP_TYPE_* number (1 hash, 2 array, ...)."""
-        return lib.bpfjit_map_get_type(self._h())
-
-    @property
-    def key_size(self):
-        return lib.bpfjit_map_key_size(self._h())
-
-    @property
-    def value_size(self):
-        return lib.bpfjit_map_value_size(self._h())
-
-    @property
-    def max_entries(self):
-        return lib.bpfjit_map_max_entries(self._h())
-
-    @property
-    def value_bytes(self):
-        """Bytes of a value buffer: value_size, or one slot per CPU for per-CPU maps."""
-        return lib.bpfjit_map_value_bytes(self._h())
+    name = _c_property(lib.bpfjit_map_name, convert=_str)
+    type = _c_property(lib.bpfjit_map_get_type,
+                       doc="The kernel's BPF_MAP_TYPE_* number (1 hash, 2 array, ...).")
+    key_size = _c_property(lib.bpfjit_map_key_size)
+    value_size = _c_property(lib.bpfjit_map_value_size)
+    max_entries = _c_property(lib.bpfjit_map_max_entries)
+    value_bytes = _c_property(lib.bpfjit_map_value_bytes,
+                              doc="Bytes of a value buffer: value_size, or one slot per CPU "
+                                  "for per-CPU maps.")
 
     @staticmethod
     def _bytes(v, size, what):
