@@ -156,15 +156,15 @@ TEST(TestingHeader, VerdictNames) {
 }
 
 // load(): the loader's and the verifier's messages fail the test.
-class LoadTest : public ::testing::TestWithParam<EngineKind> {};
+class TestingHeaderLoadTest : public ::testing::TestWithParam<EngineKind> {};
 
-// A ProgramTest to call load() on inside a LoadTest, whose parameter it then reads.
+// A ProgramTest to call load() on inside a TestingHeaderLoadTest (it reads that parameter).
 struct Loader : bpfjit::testing::ProgramTest {
   void TestBody() override {}
   using ProgramTest::load;
 };
 
-TEST_P(LoadTest, FailuresCarryTheMessage) {
+TEST_P(TestingHeaderLoadTest, FailuresCarryTheMessage) {
   bpfjit::Runtime rt;
   bpfjit::testing::LoadedProgram loaded;
   auto missing = bpfjit::testing::load_program(rt, "/nonexistent/x.o", "x", &loaded);
@@ -200,7 +200,7 @@ TEST_P(LoadTest, FailuresCarryTheMessage) {
 }
 
 // The fixture's load() is an ASSERT: a refused program is a fatal failure.
-TEST_P(LoadTest, FixtureLoadIsFatal) {
+TEST_P(TestingHeaderLoadTest, FixtureLoadIsFatal) {
   EXPECT_FATAL_FAILURE(
       {
         Loader loader;
@@ -218,7 +218,7 @@ TEST_P(LoadTest, FixtureLoadIsFatal) {
   EXPECT_FALSE(HasFailure());
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, LoadTest, bpfjit::testing::engines(),
+INSTANTIATE_TEST_SUITE_P(Engines, TestingHeaderLoadTest, bpfjit::testing::engines(),
                          bpfjit::testing::engine_param_name);
 
 }  // namespace
