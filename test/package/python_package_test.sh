@@ -4,6 +4,7 @@
 # $BPFJIT_LIBRARY), it loads the prefix's libbpfjit.so, and runs a program. The prefix is
 # then moved: the package still finds its library (the path it holds is relative).
 # Usage: python_package_test.sh CMAKE BUILD_DIR WORK_DIR PYTHON PYTHON_DIR OBJECT
+# $BPFJIT_PYTHON_PRELOAD (sanitizer builds): LD_PRELOAD for python3.
 set -euo pipefail
 cmake=$1 build=$2 work=$3 python=$4 pydir=$5 object=$6
 
@@ -18,7 +19,8 @@ fail() { echo "python package test: $*" >&2; exit 1; }
 check() {
   local prefix=$1
   (cd "$work" && env -u BPFJIT_LIBRARY -u LD_LIBRARY_PATH PYTHONPATH="$prefix/$pydir" \
-     PYTHONDONTWRITEBYTECODE=1 "$python" - "$prefix" "$object") <<'PY'
+     LD_PRELOAD="${BPFJIT_PYTHON_PRELOAD:-}" PYTHONDONTWRITEBYTECODE=1 \
+     "$python" - "$prefix" "$object") <<'PY'
 import os, sys
 prefix, obj_path = sys.argv[1], sys.argv[2]
 import bpfjit
