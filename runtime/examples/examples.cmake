@@ -62,4 +62,10 @@ if(TARGET bpfjit_c)
   bpfjit_warnings(example_xdp_flows)
 endif()
 
+# An XDP program tested by a GoogleTest suite with bpfjit/testing.h (gtest_xdp/) and from
+# Python with pytest and scapy (pytest_xdp/); both suites are test targets
+# (test/examples/examples_tests.cmake).
+bpfjit_example_bpf(gtest_xdp/xdp_guard.bpf.c xdp_guard.o)
+bpfjit_example_bpf(gtest_xdp/xdp_guard.bpf.c xdp_guard_refused.o -DGUARD_REFUSED)
+
 add_custom_target(example_bpf_objects ALL DEPENDS ${_example_bpf_objects})

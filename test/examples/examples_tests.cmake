@@ -38,3 +38,13 @@ if(TARGET example_xdp_flows AND TARGET Python3::Interpreter)
             ${CMAKE_CURRENT_BINARY_DIR}/examples-work/xdp_flows)
   set_tests_properties(examples.xdp_flows PROPERTIES TIMEOUT 60)
 endif()
+
+# runtime/examples/gtest_xdp: a GoogleTest suite written with bpfjit/testing.h.
+if(TARGET example_bpf_objects)
+  add_executable(example_gtest_xdp ${PROJECT_SOURCE_DIR}/runtime/examples/gtest_xdp/xdp_guard_test.cc)
+  target_link_libraries(example_gtest_xdp PRIVATE bpfjit GTest::gtest_main)
+  target_compile_definitions(example_gtest_xdp PRIVATE XDP_GUARD_DIR="${BPFJIT_EXAMPLES_BPF_DIR}")
+  add_dependencies(example_gtest_xdp example_bpf_objects)
+  bpfjit_warnings(example_gtest_xdp)
+  gtest_discover_tests(example_gtest_xdp TEST_PREFIX examples.gtest_xdp. DISCOVERY_TIMEOUT 60)
+endif()
