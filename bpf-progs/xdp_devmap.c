@@ -3,10 +3,6 @@
  * flags' fallback). Counts the packets sent to each port in an array. */
 #include "bpfjit_net.h"
 
-enum { BPF_MAP_TYPE_DEVMAP = 14 };
-
-static long (*bpf_redirect_map)(void *map, __u64 key, __u64 flags) = (void *)51;
-
 struct {
   __uint(type, BPF_MAP_TYPE_DEVMAP);
   __uint(max_entries, 8);

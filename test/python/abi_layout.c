@@ -17,6 +17,8 @@ int main(void) {
   FIELD(bpfjit_run_options, rx_queue);
   FIELD(bpfjit_run_options, protocol);
   FIELD(bpfjit_run_options, mark);
+  FIELD(bpfjit_run_options, has_cpu);
+  FIELD(bpfjit_run_options, cpu);
   SIZE(bpfjit_test_run);
   FIELD(bpfjit_test_run, data_in);
   FIELD(bpfjit_test_run, data_size_in);
@@ -31,6 +33,11 @@ int main(void) {
   FIELD(bpfjit_test_run, retval);
   FIELD(bpfjit_test_run, r0);
   FIELD(bpfjit_test_run, duration_ns);
+  FIELD(bpfjit_test_run, redirect_kind);
+  FIELD(bpfjit_test_run, redirect_target);
+  FIELD(bpfjit_test_run, redirect_key);
+  FIELD(bpfjit_test_run, redirect_flags);
+  FIELD(bpfjit_test_run, redirect_map);
   SIZE(bpfjit_prepare_options);
   FIELD(bpfjit_prepare_options, engine);
   FIELD(bpfjit_prepare_options, safety);

@@ -288,6 +288,9 @@ class TestRunResult:
     data_out: bytes    # the packet as the program left it (xdp: from data_meta)
     ctx_out: bytes     # the context struct back (xdp: struct xdp_md), or b""
     duration_ns: int   # the mean time of one run
+    # The redirect the last run asked for: None, or (kind, target, map, key, flags) with
+    # kind "ifindex", "cpu" or "xsk" and map None for bpf_redirect.
+    redirect: tuple = None
 
 
 @dataclass
@@ -397,8 +400,14 @@ class Program(_Part):
         run.ctx_out = ctypes.cast(ctx_out, ctypes.c_void_p)
         run.ctx_size_out = len(ctx_out)
         _check(lib.bpfjit_program_test_run(self._h(), ctypes.byref(run)))
+        redirect = None
+        if run.redirect_kind != 0:
+            kind = {1: "ifindex", 2: "cpu", 3: "xsk"}.get(run.redirect_kind, str(run.redirect_kind))
+            redirect = (kind, run.redirect_target,
+                        run.redirect_map.decode() if run.redirect_map else None,
+                        run.redirect_key, run.redirect_flags)
         return TestRunResult(run.retval, run.r0, out.raw[:run.data_size_out],
-                             ctx_out.raw[:run.ctx_size_out], run.duration_ns)
+                             ctx_out.raw[:run.ctx_size_out], run.duration_ns, redirect)
 
     def __repr__(self):
         return f"<bpfjit.Program {self.name} ({self.type}, {self.engine_name})>"

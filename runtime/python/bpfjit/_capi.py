@@ -56,6 +56,8 @@ class RunOptions(ctypes.Structure):
         ("rx_queue", ctypes.c_uint32),
         ("protocol", ctypes.c_uint32),
         ("mark", ctypes.c_uint32),
+        ("has_cpu", ctypes.c_bool),
+        ("cpu", ctypes.c_uint32),
     ]
 
 
@@ -75,6 +77,11 @@ class TestRun(ctypes.Structure):
         ("retval", ctypes.c_uint32),
         ("r0", ctypes.c_uint64),
         ("duration_ns", ctypes.c_uint64),
+        ("redirect_kind", ctypes.c_int),
+        ("redirect_target", ctypes.c_uint32),
+        ("redirect_key", ctypes.c_uint32),
+        ("redirect_flags", ctypes.c_uint64),
+        ("redirect_map", ctypes.c_char_p),
     ]
 
 
