@@ -85,20 +85,32 @@ struct Gen {
     l("{} %r7, [{}{:+}]", kLoads[wi], reg, off);
   }
 
-  // Compares a and b (both orders, register or, when b is a constant, immediate form) and
-  // jumps to `target`; returns nothing: the caller decides which side holds the access.
-  void compare(const std::string& a, const std::string& b, const std::string& target) {
-    const char* cc = cond();
+  // Compares the packet pointer `a` with its end `b` and jumps to `target`. Mostly with
+  // an unsigned condition in the order that proves the range on the side `want` asks for
+  // (0 fall-through, 1 taken, -1 either); otherwise any condition, width and order.
+  // Returns the side that learns the range (-1 when none does or it is not known).
+  int compare(const std::string& a, const std::string& b, const std::string& target,
+              int want = -1) {
     if (p(8)) {
-      l("{}{} {}, {}, +0", cc, w32(), a, b);  // both targets coincide: no check at all
-      (void)target;
-      return;
+      l("{}{} {}, {}, +0", cond(), w32(), a, b);  // both targets coincide: no check at all
+      return -1;
     }
+    if (p(75)) {
+      static const char* kUnsigned[] = {"jgt", "jge", "jlt", "jle"};
+      const char* cc = kUnsigned[r(4)];
+      const bool gt = cc[1] == 'g';
+      // pkt > end and pkt >= end fall through in range; end > pkt is taken in range.
+      const bool pkt_left = want == 0 ? gt : want == 1 ? !gt : p(50);
+      l("{} {}, {}, {}", cc, pkt_left ? a : b, pkt_left ? b : a, target);
+      return pkt_left == gt ? 0 : 1;
+    }
+    const char* cc = cond();
     if (p(50)) {
       l("{}{} {}, {}, {}", cc, p(10) ? "32" : "", a, b, target);
     } else {
       l("{}{} {}, {}, {}", cc, p(10) ? "32" : "", b, a, target);
     }
+    return -1;
   }
 
   void prologue_packet() {
@@ -122,6 +134,7 @@ struct Gen {
     const int64_t off = near(k - kWidths[wi]);
     c.edges = {static_cast<uint32_t>(k), static_cast<uint32_t>(std::max<int64_t>(off + kWidths[wi], 0))};
     const std::string other = label(), end = label();
+    int side = -1;
     if (p(15)) {
       // Compares the packet's length as a scalar (immediate form).
       l("mov %r5, %r3");
@@ -130,9 +143,9 @@ struct Gen {
     } else {
       l("mov %r4, %r2");
       l("add %r4, {}", k);
-      compare("%r4", "%r3", other);
+      side = compare("%r4", "%r3", other);
     }
-    const bool in_fall = p(50);
+    const bool in_fall = side == 0 ? p(85) : side == 1 ? !p(85) : p(50);
     const bool via_r4 = p(25);
     auto do_access = [&] {
       if (via_r4) {
@@ -163,8 +176,8 @@ struct Gen {
     const std::string other = label(), end = label();
     l("mov %r4, %r2");
     l("add %r4, {}", k);
-    compare("%r4", "%r3", other);
-    const bool in_fall = p(50);
+    const int side = compare("%r4", "%r3", other);
+    const bool in_fall = side == 0 ? p(85) : side == 1 ? !p(85) : p(50);
     if (in_fall) access("%r2", off, wi, true);
     l("ja {}", end);
     bind(other);
@@ -175,6 +188,7 @@ struct Gen {
 
   // Bounds the scalar in `reg` (unknown on entry) by one to three operations.
   void bound(const std::string& reg, int64_t limit, const std::string& out) {
+    if (p(30)) scramble(reg);
     const uint32_t n = static_cast<uint32_t>(range(1, 3));
     for (uint32_t i = 0; i < n; ++i) {
       switch (r(12)) {
@@ -208,15 +222,33 @@ struct Gen {
         default: l("and {}, 0xffff", reg); l("be16 {}", reg); l("rsh {}, 10", reg); break;
       }
     }
-    if (p(30)) {
-      switch (r(6)) {
-        case 0: l("add {}, {}", reg, range(-4, 4)); break;
-        case 1: l("sub {}, {}", reg, range(-4, 4)); break;
-        case 2: l("or {}, {}", reg, range(0, 3)); break;
-        case 3: l("movsx832 {}, {}", reg, reg); break;
-        case 4: l("movsx3264 {}, {}", reg, reg); break;
-        default: l("xor {}, 1", reg); break;
-      }
+    if (p(35)) scramble(reg);
+  }
+
+  // One ALU operation whose result the verifier must track exactly: 32-bit operations
+  // that wrap, sign extensions, byte swaps, shifts, division and modulo by constants.
+  void scramble(const std::string& reg) {
+    switch (r(20)) {
+      case 0: l("add {}, {}", reg, range(-4, 4)); break;
+      case 1: l("sub {}, {}", reg, range(-4, 4)); break;
+      case 2: l("or {}, {}", reg, range(0, 3)); break;
+      case 3: l("movsx832 {}, {}", reg, reg); break;
+      case 4: l("movsx3264 {}, {}", reg, reg); break;
+      case 5: l("xor {}, 1", reg); break;
+      case 6: l("sub32 {}, {}", reg, range(0, 2)); break;
+      case 7: l("add32 {}, {}", reg, range(-2, 2)); break;
+      case 8: l("lsh32 {}, {}", reg, range(0, 31)); break;
+      case 9: l("arsh32 {}, {}", reg, range(0, 31)); break;
+      case 10: l("neg32 {}", reg); break;
+      case 11: l("mul32 {}, {}", reg, range(-2, 3)); break;
+      case 12: l("div {}, {}", reg, range(1, 4)); break;
+      case 13: l("mod {}, {}", reg, range(1, 40)); break;
+      case 14: l("movsx1664 {}, {}", reg, reg); break;
+      case 15: l("{} {}", p(50) ? "be16" : p(50) ? "le16" : "bswap16", reg); break;
+      case 16: l("{} {}", p(50) ? "be32" : "le32", reg); break;
+      case 17: l("movsx864 {}, {}", reg, reg); break;
+      case 18: l("xor32 {}, {}", reg, range(0, 3)); break;
+      default: l("arsh {}, {}", reg, range(0, 3)); break;
     }
   }
 
@@ -236,7 +268,7 @@ struct Gen {
     l("add %r4, %r5");
     l("mov %r5, %r4");
     l("add %r5, {}", k);
-    compare("%r5", "%r3", out);
+    compare("%r5", "%r3", out, 0);
     access("%r4", near(k - kWidths[wi]), wi, packet_writable());
     c.edges = {static_cast<uint32_t>(limit), static_cast<uint32_t>(limit + k)};
     bind(out);
@@ -264,12 +296,13 @@ struct Gen {
     l("mov %r6, %r1");
     l("mov %r8, 9");
     const uint32_t vs = static_cast<uint32_t>(8 * range(1, 8));
-    c.maps.push_back({p(70) ? kMapArray : kMapHash, 4, vs, 4, 0});
+    const uint32_t entries = p(50) ? 1 : 4;  // one entry: any overflow leaves the storage
+    c.maps.push_back({p(70) ? kMapArray : kMapHash, 4, vs, entries, 0});
     // The base: a map value, the mem buffer, or the stack.
     std::string base = "%r0";
     int64_t size = vs;
     const uint64_t pick = r(10);
-    lookup(0, p(90) ? range(0, 3) : 4, !p(8), out);
+    lookup(0, p(90) ? range(0, entries - 1) : 4, !p(8), out);
     if (pick < 2 && c.type == "mem") {
       l("mov %r0, %r6");
       size = c.mem_size;
@@ -282,7 +315,7 @@ struct Gen {
     // An unknown scalar: from the value, the context or a helper.
     switch (r(3)) {
       case 0:
-        l("{} %r3, [%r0+0]", p(50) ? "ldxb" : p(50) ? "ldxw" : "ldxdw");
+        l("{} %r3, [%r0+0]", p(40) ? "ldxb" : p(30) ? "ldxw" : p(40) ? "ldxsb" : p(50) ? "ldxsh" : "ldxsw");
         break;
       case 1:
         l("mov %r7, %r0");
@@ -441,7 +474,7 @@ struct Gen {
     if (c.type != "mem" || p(30)) {
       l("mov %r9, %r4");
       l("add %r9, {}", kWidths[wi]);
-      compare("%r9", "%r3", out);
+      compare("%r9", "%r3", out, 0);
     }
     access("%r4", p(80) ? 0 : range(-1, 1), wi, c.type != "socket_filter");
     l("add %r5, {}", step);
@@ -466,7 +499,7 @@ struct Gen {
       size = range(1, 24);
       l("mov %r4, %r2");
       l("add %r4, {}", size);
-      compare("%r4", "%r3", out);
+      compare("%r4", "%r3", out, 0);
       l("mov %r1, %r2");
       writable = packet_writable();
       c.edges = {static_cast<uint32_t>(size)};
