@@ -30,7 +30,7 @@ SweepResult sweep(const SweepOptions& opts) {
       FamilyStats d;
       d.generated = 1;
       std::string report;
-      if (c.insns.empty()) {
+      if (c.insns.empty() && c.object.empty()) {
         d.invalid = 1;
       } else {
         CaseResult r = check_case(*rt, c, seed, opts.oracle);

@@ -2,7 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <elf.h>
+
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <random>
 #include <regex>
@@ -135,6 +141,13 @@ struct Gen {
     c.edges = {static_cast<uint32_t>(k), static_cast<uint32_t>(std::max<int64_t>(off + kWidths[wi], 0))};
     const std::string other = label(), end = label();
     int side = -1;
+    // A copy spilled before the check must learn the range with the register (same id),
+    // and a copy moved after the spill must not be mistaken for it.
+    const bool spill_first = p(20);
+    if (spill_first) {
+      l("stxdw [%r10-16], %r2");
+      if (p(30)) l("add %r2, {}", range(1, 4));
+    }
     if (p(15)) {
       // Compares the packet's length as a scalar (immediate form).
       l("mov %r5, %r3");
@@ -148,7 +161,10 @@ struct Gen {
     const bool in_fall = side == 0 ? p(85) : side == 1 ? !p(85) : p(50);
     const bool via_r4 = p(25);
     auto do_access = [&] {
-      if (via_r4) {
+      if (spill_first) {
+        l("ldxdw %r9, [%r10-16]");
+        access("%r9", off, wi, packet_writable());
+      } else if (via_r4) {
         l("mov %r4, %r2");
         l("add %r4, {}", k);
         access("%r4", off - k, wi, packet_writable());
@@ -533,6 +549,50 @@ struct Gen {
     l("exit");
   }
 
+  // A helper that moves the packet between the check and the access: the old pointer
+  // (in a register, spilled, or reloaded and checked again) must be refused unless
+  // reloaded and checked.
+  void pkt_change() {
+    pick_packet_type(true);
+    const std::string out = label();
+    prologue_packet();
+    const int64_t k = range(1, 24);
+    l("mov %r4, %r2");
+    l("add %r4, {}", k);
+    l("jgt %r4, %r3, {}", out);
+    l("mov %r7, %r2");
+    const bool spilled = p(40);
+    if (spilled) l("stxdw [%r10-8], %r2");
+    l("mov %r1, %r6");
+    if (xdp()) {
+      const uint64_t h = r(3);
+      const int64_t delta = h == 0 ? range(-16, 16) : h == 1 ? -4 * range(0, 4) : range(-20, 4);
+      l("mov %r2, {}", delta);
+      l("call {}", h == 0 ? 44 : h == 1 ? 54 : 65);
+    } else if (p(50)) {
+      l("mov %r2, {}", range(0, 20));
+      l("call 39");
+    } else {
+      l("call 19");
+    }
+    const bool reload = p(40);
+    int64_t size = k;
+    if (reload) {
+      size = range(1, 24);
+      l("ldxw %r7, [%r6+{}]", off_data());
+      l("ldxw %r3, [%r6+{}]", off_end());
+      l("mov %r4, %r7");
+      l("add %r4, {}", size);
+      compare("%r4", "%r3", out, 0);
+    } else if (spilled) {
+      l("ldxdw %r7, [%r10-8]");
+    }
+    const uint32_t wi = width_index();
+    access("%r7", near(size - kWidths[wi]), wi, true);
+    bind(out);
+    epilogue();
+  }
+
   // ---- mutation of catalogue cases -----------------------------------------------------
 
   bool mutate_line(std::string& line) {
@@ -633,11 +693,120 @@ const std::vector<oracle::CatalogueCase>& catalogue(const std::string& dir) {
   return cases;
 }
 
+struct ObjectFile {
+  std::string name;
+  std::vector<uint8_t> bytes;
+};
+
+// The bpf-progs objects that load without settings (no CO-RE target, kconfig or ksym).
+const std::vector<ObjectFile>& object_files(const std::string& dir) {
+  static std::mutex mu;
+  static std::string loaded_dir;
+  static std::vector<ObjectFile> files;
+  std::lock_guard<std::mutex> lock(mu);
+  if (loaded_dir == dir) return files;
+  loaded_dir = dir;
+  files.clear();
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (e.path().extension() != ".o") continue;
+    bool skip = false;
+    for (const char* prefix : {"core_", "kconfig_", "ksym_", "kfunc_", "legacy_maps_bad"}) {
+      if (name.rfind(prefix, 0) == 0) skip = true;
+    }
+    if (skip) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    files.push_back({name, std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), {})});
+  }
+  std::sort(files.begin(), files.end(),
+            [](const ObjectFile& a, const ObjectFile& b) { return a.name < b.name; });
+  return files;
+}
+
+// Mutates one instruction of a code section of a bpf-progs object in place: an immediate
+// or offset +-1, a jump condition swapped, an access width changed, or the instruction
+// replaced by ja +0.
+bool mutate_object(Gen& g, const std::vector<ObjectFile>& files) {
+  if (files.empty()) return false;
+  const ObjectFile& f = files[g.r(files.size())];
+  std::vector<uint8_t> bytes = f.bytes;
+  if (bytes.size() < sizeof(Elf64_Ehdr)) return false;
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, bytes.data(), sizeof eh);
+  std::vector<Elf64_Shdr> code;
+  for (uint32_t i = 0; i < eh.e_shnum; ++i) {
+    Elf64_Shdr sh;
+    const uint64_t at = eh.e_shoff + uint64_t{i} * sizeof sh;
+    if (at + sizeof sh > bytes.size()) return false;
+    std::memcpy(&sh, bytes.data() + at, sizeof sh);
+    if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_EXECINSTR) && sh.sh_size >= 8 &&
+        sh.sh_offset + sh.sh_size <= bytes.size()) {
+      code.push_back(sh);
+    }
+  }
+  if (code.empty()) return false;
+  const Elf64_Shdr& sh = code[g.r(code.size())];
+  const uint64_t slot = g.r(sh.sh_size / 8);
+  uint8_t* insn = bytes.data() + sh.sh_offset + slot * 8;
+  const uint8_t op = insn[0];
+  const uint8_t cls = op & 7;
+  const bool mem = cls == 1 || cls == 2 || cls == 3;  // ldx, st, stx
+  const bool jmp = cls == 5 || cls == 6;
+  static const uint8_t kCondOps[] = {0x10, 0x20, 0x30, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0};
+  std::string what;
+  switch (g.r(5)) {
+    case 0: {
+      int32_t imm;
+      std::memcpy(&imm, insn + 4, 4);
+      imm += g.p(50) ? 1 : -1;
+      std::memcpy(insn + 4, &imm, 4);
+      what = fmt::format("imm {:+}", imm);
+      break;
+    }
+    case 1: {
+      int16_t off;
+      std::memcpy(&off, insn + 2, 2);
+      off = static_cast<int16_t>(off + (g.p(50) ? 1 : -1));
+      std::memcpy(insn + 2, &off, 2);
+      what = fmt::format("off {}", off);
+      break;
+    }
+    case 2: {
+      const uint8_t sub = op & 0xf0;
+      if (!jmp || std::find(std::begin(kCondOps), std::end(kCondOps), sub) == std::end(kCondOps)) {
+        return false;
+      }
+      insn[0] = static_cast<uint8_t>(kCondOps[g.r(10)] | (op & 0x0f));
+      what = fmt::format("condition 0x{:02x} -> 0x{:02x}", op, insn[0]);
+      break;
+    }
+    case 3:
+      if (!mem || (op & 0xe0) != 0x60) return false;  // BPF_MEM mode only
+      insn[0] = static_cast<uint8_t>((op & ~0x18) | (g.r(4) << 3));
+      what = fmt::format("width 0x{:02x} -> 0x{:02x}", op, insn[0]);
+      break;
+    default:
+      if (op == 0x18 || op == 0x85) return false;  // lddw, calls: relocations name them
+      std::memset(insn, 0, 8);
+      insn[0] = 0x05;  // ja +0
+      what = "dropped (ja +0)";
+      break;
+  }
+  g.c.object = std::move(bytes);
+  g.c.type = "object";
+  g.c.mem_size = 64;  // what the bpf-progs tests give mem programs
+  g.c.mutation = fmt::format("{} section at offset 0x{:x}, slot {}: {}", f.name, sh.sh_offset,
+                             slot, what);
+  return true;
+}
+
 }  // namespace
 
 const std::vector<std::string>& families() {
   static const std::vector<std::string> f = {"pkt_cmp", "pkt_meta", "pkt_var", "map_var",
-                                             "helper_len", "spill", "loop", "call", "mutate"};
+                                             "helper_len", "spill", "loop", "call", "pkt_change",
+                                             "mutate", "objmut"};
   return f;
 }
 
@@ -646,7 +815,11 @@ Case generate(uint64_t seed, const std::string& family, const GenOptions& opts) 
   std::string fam = family;
   if (fam.empty()) {
     const auto& all = families();
-    fam = all[g.r(opts.catalogue_dir.empty() ? all.size() - 1 : all.size())];
+    // mutate and objmut (the last two) need their inputs.
+    std::vector<std::string> pool(all.begin(), all.end() - 2);
+    if (!opts.catalogue_dir.empty()) pool.push_back("mutate");
+    if (!opts.objects_dir.empty()) pool.push_back("objmut");
+    fam = pool[g.r(pool.size())];
   }
   g.c.family = fam;
   if (fam == "pkt_cmp") g.pkt_cmp();
@@ -657,8 +830,16 @@ Case generate(uint64_t seed, const std::string& family, const GenOptions& opts) 
   else if (fam == "spill") g.spill();
   else if (fam == "loop") g.loop();
   else if (fam == "call") g.call();
+  else if (fam == "pkt_change") g.pkt_change();
   else if (fam == "mutate") {
     if (opts.catalogue_dir.empty() || !g.mutate(catalogue(opts.catalogue_dir))) return g.c;
+  } else if (fam == "objmut") {
+    if (opts.objects_dir.empty()) return g.c;
+    // A mutation that does not apply to the chosen instruction tries another.
+    for (int tries = 0; tries < 16 && g.c.object.empty(); ++tries) {
+      mutate_object(g, object_files(opts.objects_dir));
+    }
+    return g.c;
   }
   DecodeOptions dopts;
   auto insns = assemble(g.text, dopts);

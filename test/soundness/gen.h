@@ -19,9 +19,14 @@
 //               offsets and widths, sometimes partly overwritten in between
 //   loop        loops with bounded counters walking a buffer or the packet
 //   call        bpf-to-bpf calls passing packet, map value and stack pointers
+//   pkt_change  a helper that moves the packet (xdp_adjust_head/meta/tail, skb_pull_data,
+//               skb_vlan_pop) between the check and the access; pointers kept in
+//               registers or spilled, or loaded and checked again
 //   mutate      a catalogue case (test/verifier/catalogue) with one or two mutations: an
 //               immediate or offset +-1, a comparison swapped, a width changed, a line
 //               dropped
+//   objmut      a bpf-progs object (clang's output) with one instruction mutated the same
+//               ways in its ELF bytes; every program of it is verified and run
 #pragma once
 
 #include <cstdint>
@@ -34,6 +39,7 @@ namespace bpfjit::soundness {
 
 struct GenOptions {
   std::string catalogue_dir;  // for the mutate family; empty leaves it out
+  std::string objects_dir;    // bpf-progs objects for objmut; empty leaves it out
 };
 
 // The families generate() picks from.

@@ -29,6 +29,10 @@ struct Case {
   std::vector<ElfMap> maps;
   uint32_t mem_size = 64;           // mem programs: the buffer's size
   std::vector<uint32_t> edges;      // packet lengths at the edges of its checks
+  // A whole ELF object instead (the objmut family): every program of it is verified on
+  // the runtime platform (mem programs with mem_size) and run when accepted.
+  std::vector<uint8_t> object;
+  std::string mutation;             // what was changed in it, for reports
 };
 
 enum class Outcome : uint8_t {

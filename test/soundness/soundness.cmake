@@ -17,7 +17,11 @@ bpfjit_warnings(bpfjit_soundness)
 add_executable(soundness_tests soundness/soundness_test.cc)
 target_link_libraries(soundness_tests PRIVATE bpfjit_soundness GTest::gtest_main)
 target_compile_definitions(soundness_tests
-  PRIVATE BPFJIT_CATALOGUE_DIR="${CMAKE_CURRENT_SOURCE_DIR}/verifier/catalogue")
+  PRIVATE BPFJIT_CATALOGUE_DIR="${CMAKE_CURRENT_SOURCE_DIR}/verifier/catalogue"
+          BPFJIT_BPF_PROGS_DIR="${BPFJIT_BPF_PROGS_DIR}")
+if(TARGET bpf_progs)
+  add_dependencies(soundness_tests bpf_progs)
+endif()
 if(BPFJIT_SANITIZE OR BPFJIT_TSAN)
   target_compile_definitions(soundness_tests PRIVATE BPFJIT_SOUNDNESS_SECONDS=8)
 endif()
@@ -27,5 +31,6 @@ gtest_discover_tests(soundness_tests PROPERTIES LABELS soundness DISCOVERY_TIMEO
 add_executable(bpfjit-soundness soundness/soundness_main.cc)
 target_link_libraries(bpfjit-soundness PRIVATE bpfjit_soundness)
 target_compile_definitions(bpfjit-soundness
-  PRIVATE BPFJIT_CATALOGUE_DIR="${CMAKE_CURRENT_SOURCE_DIR}/verifier/catalogue")
+  PRIVATE BPFJIT_CATALOGUE_DIR="${CMAKE_CURRENT_SOURCE_DIR}/verifier/catalogue"
+          BPFJIT_BPF_PROGS_DIR="${BPFJIT_BPF_PROGS_DIR}")
 bpfjit_warnings(bpfjit-soundness)

@@ -1,6 +1,6 @@
 // bpfjit-soundness: the long mode of the verifier's soundness oracle.
 //   bpfjit-soundness [--programs N] [--seed S] [--threads T] [--seconds X] [--family F]
-//                    [--catalogue DIR] [--inputs K]
+//                    [--catalogue DIR] [--objects DIR] [--inputs K]
 // Generates N programs on the edge of safety (test/soundness/gen.h), verifies each and runs
 // every accepted one in checked mode on both engines; prints the counts per family and
 // every fault of an accepted program (a verifier bug), and exits 1 when there was one.
@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
 #ifdef BPFJIT_CATALOGUE_DIR
   o.gen.catalogue_dir = BPFJIT_CATALOGUE_DIR;
 #endif
+#ifdef BPFJIT_BPF_PROGS_DIR
+  o.gen.objects_dir = BPFJIT_BPF_PROGS_DIR;
+#endif
   o.max_reports = 20;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -34,12 +37,14 @@ int main(int argc, char** argv) {
       o.family = next();
     } else if (a == "--catalogue") {
       o.gen.catalogue_dir = next();
+    } else if (a == "--objects") {
+      o.gen.objects_dir = next();
     } else if (a == "--inputs") {
       o.oracle.inputs = static_cast<uint32_t>(std::strtoul(next(), nullptr, 10));
     } else {
       std::fprintf(stderr,
                    "usage: bpfjit-soundness [--programs N] [--seed S] [--threads T] "
-                   "[--seconds X] [--family F] [--catalogue DIR] [--inputs K]\n");
+                   "[--seconds X] [--family F] [--catalogue DIR] [--objects DIR] [--inputs K]\n");
       return 2;
     }
   }
