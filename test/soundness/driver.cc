@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -10,6 +11,27 @@
 #include "bpfjit/runtime.h"
 
 namespace bpfjit::soundness {
+
+namespace {
+
+// "insn 7: ldxb %r7, [%r2+4]: packet access out of bounds: r2 ..." -> "packet access out
+// of bounds": the phrase after the instruction, without its facts.
+std::string reason_phrase(const std::string& note) {
+  size_t at = 0;
+  if (note.rfind("insn ", 0) == 0) {
+    at = note.find(": ");
+    at = at == std::string::npos ? 0 : note.find(": ", at + 2);
+    at = at == std::string::npos ? 0 : at + 2;
+  }
+  const size_t end = note.find(':', at);
+  std::string phrase = note.substr(at, end == std::string::npos ? std::string::npos : end - at);
+  for (char& ch : phrase) {
+    if (ch >= '0' && ch <= '9') ch = 'N';
+  }
+  return phrase.substr(0, 70);
+}
+
+}  // namespace
 
 SweepResult sweep(const SweepOptions& opts) {
   SweepResult out;
@@ -30,6 +52,8 @@ SweepResult sweep(const SweepOptions& opts) {
       FamilyStats d;
       d.generated = 1;
       std::string report;
+      std::string reason;
+      std::string note;
       if (c.insns.empty() && c.object.empty()) {
         d.invalid = 1;
       } else {
@@ -40,6 +64,10 @@ SweepResult sweep(const SweepOptions& opts) {
         d.ran = r.outcome == Outcome::kRan;
         d.trapped = r.outcome == Outcome::kTrapped;
         if (d.trapped) report = fmt::format("seed {}: {}", seed, r.report);
+        if (!d.accepted) {
+          reason = c.family + ": " + reason_phrase(r.note);
+          note = r.note;
+        }
       }
       std::lock_guard<std::mutex> lock(mu);
       for (FamilyStats* s : {&out.families[c.family], &out.total}) {
@@ -52,6 +80,7 @@ SweepResult sweep(const SweepOptions& opts) {
         s->trapped += d.trapped;
       }
       if (!report.empty() && out.reports.size() < opts.max_reports) out.reports.push_back(report);
+      if (!reason.empty() && ++out.reasons[reason] == 1) out.examples[reason] = note;
     }
   };
   std::vector<std::thread> threads;
@@ -78,6 +107,25 @@ std::string format_stats(const SweepResult& r) {
   s += fmt::format("{:.1f} s, {:.0f} programs/s, {:.0f} accepted/s\n", r.seconds,
                    static_cast<double>(r.total.generated) / std::max(r.seconds, 1e-9),
                    static_cast<double>(r.total.accepted) / std::max(r.seconds, 1e-9));
+  return s;
+}
+
+std::string format_reasons(const SweepResult& r, size_t top) {
+  std::map<std::string, std::vector<std::pair<uint64_t, std::string>>> by_family;
+  for (const auto& [key, n] : r.reasons) {
+    const size_t colon = key.find(": ");
+    by_family[key.substr(0, colon)].emplace_back(n, key.substr(colon + 2));
+  }
+  std::string s;
+  for (auto& [family, list] : by_family) {
+    std::sort(list.rbegin(), list.rend());
+    s += family + " rejections:\n";
+    for (size_t i = 0; i < list.size() && i < top; ++i) {
+      s += fmt::format("  {:>8}  {}\n", list[i].first, list[i].second);
+      const auto ex = r.examples.find(family + ": " + list[i].second);
+      if (ex != r.examples.end()) s += fmt::format("            e.g. {}\n", ex->second.substr(0, 160));
+    }
+  }
   return s;
 }
 

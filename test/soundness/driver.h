@@ -37,6 +37,8 @@ struct SweepResult {
   std::map<std::string, FamilyStats> families;
   FamilyStats total;
   std::vector<std::string> reports;  // the first traps: program, input, fault
+  std::map<std::string, uint64_t> reasons;  // "family: rejection phrase" -> count
+  std::map<std::string, std::string> examples;  // the same key -> the first whole note
   double seconds = 0;
 };
 
@@ -44,5 +46,7 @@ SweepResult sweep(const SweepOptions& opts);
 
 // One line per family and a total: generated, accepted (rate), runs, trapped.
 std::string format_stats(const SweepResult& r);
+// The most frequent rejection reasons per family, `top` of each.
+std::string format_reasons(const SweepResult& r, size_t top = 5);
 
 }  // namespace bpfjit::soundness

@@ -76,6 +76,7 @@ struct Gen {
     const uint64_t k = r(4);
     c.type = k == 0 ? "mem" : k == 1 ? "xdp" : k == 2 ? "sched_cls" : "socket_filter";
     c.mem_size = static_cast<uint32_t>(8 * range(1, 12));
+    if (c.type == "mem") c.platform = "runtime";  // bpfjit's own type
   }
 
   // An access of `w` bytes at [reg+off]: a load into r7, or a store when allowed.
@@ -298,11 +299,11 @@ struct Gen {
     l("lddw %r1, map_fd {}", map);
     l("call 1");
     if (!null_check) return;
-    switch (r(4)) {
+    switch (p(10) ? 3 : r(3)) {
       case 0: l("jeq %r0, 0, {}", out); break;
       case 1: l("jne %r0, 0, +1"); l("ja {}", out); break;
       case 2: l("jeq %r0, 0, +0"); l("jeq %r0, 0, {}", out); break;  // a null test that tests nothing, then one that does
-      default: l("jgt %r0, 0, +1"); l("ja {}", out); break;
+      default: l("jgt %r0, 0, +1"); l("ja {}", out); break;  // not a null check to the kernel
     }
   }
 
@@ -370,9 +371,14 @@ struct Gen {
     l("mov %r7, %r0");
     const int64_t limit = dst + range(-1, 1);
     bound("%r9", limit, out);
-    const uint64_t k = r(5);
-    if (k == 0 || (k == 1 && c.type != "socket_filter" && c.type != "sched_cls") ||
-        (k == 2 && c.type != "xdp")) {
+    // 0 probe_read, 1 skb_load_bytes, 2 xdp_load_bytes, 3 ringbuf_output, 4 map_update:
+    // those the type may call (probe_read: mem, and the kernel's types on linux).
+    std::vector<uint64_t> kinds = {3, 4};
+    if (c.type == "mem" || c.platform == "linux") kinds.push_back(0);
+    if (c.type == "xdp") kinds.push_back(2);
+    if (c.type == "socket_filter" || c.type == "sched_cls") kinds.push_back(1);
+    const uint64_t k = kinds[r(kinds.size())];
+    if (k == 0) {
       l("mov %r1, %r10");
       l("add %r1, -{}", dst);
       l("mov %r2, %r9");
@@ -468,7 +474,10 @@ struct Gen {
 
   void loop() {
     pick_any_type();
-    if (c.type != "mem" && p(50)) c.type = "mem";
+    if (c.type != "mem" && p(50)) {
+      c.type = "mem";
+      c.platform = "runtime";
+    }
     const std::string head = label(), out = label();
     const uint32_t wi = width_index();
     const int64_t step = range(1, 4);

@@ -1,6 +1,7 @@
 // bpfjit-soundness: the long mode of the verifier's soundness oracle.
 //   bpfjit-soundness [--programs N] [--seed S] [--threads T] [--seconds X] [--family F]
-//                    [--catalogue DIR] [--objects DIR] [--inputs K]
+//                    [--catalogue DIR] [--objects DIR] [--inputs K] [--reasons]
+// --reasons prints the most frequent rejection reasons of each family (to tune it).
 // Generates N programs on the edge of safety (test/soundness/gen.h), verifies each and runs
 // every accepted one in checked mode on both engines; prints the counts per family and
 // every fault of an accepted program (a verifier bug), and exits 1 when there was one.
@@ -14,6 +15,7 @@
 
 int main(int argc, char** argv) {
   bpfjit::soundness::SweepOptions o;
+  bool reasons = false;
   o.programs = 100000;
 #ifdef BPFJIT_CATALOGUE_DIR
   o.gen.catalogue_dir = BPFJIT_CATALOGUE_DIR;
@@ -39,17 +41,20 @@ int main(int argc, char** argv) {
       o.gen.catalogue_dir = next();
     } else if (a == "--objects") {
       o.gen.objects_dir = next();
+    } else if (a == "--reasons") {
+      reasons = true;
     } else if (a == "--inputs") {
       o.oracle.inputs = static_cast<uint32_t>(std::strtoul(next(), nullptr, 10));
     } else {
       std::fprintf(stderr,
                    "usage: bpfjit-soundness [--programs N] [--seed S] [--threads T] "
-                   "[--seconds X] [--family F] [--catalogue DIR] [--objects DIR] [--inputs K]\n");
+                   "[--seconds X] [--family F] [--catalogue DIR] [--objects DIR] [--inputs K] [--reasons]\n");
       return 2;
     }
   }
   auto r = bpfjit::soundness::sweep(o);
   for (const auto& rep : r.reports) std::printf("%s\n", rep.c_str());
+  if (reasons) std::printf("%s", bpfjit::soundness::format_reasons(r).c_str());
   std::printf("%s", bpfjit::soundness::format_stats(r).c_str());
   return r.total.trapped == 0 ? 0 : 1;
 }
