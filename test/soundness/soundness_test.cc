@@ -79,8 +79,8 @@ out:
   EXPECT_EQ(r.runs, 2 * OracleOptions{}.inputs);
 }
 
-TEST(SoundnessOracleTest, RejectedProgramIsNotRun) {
-  Case c = make_case("xdp", R"(
+// Checks 4 bytes, reads 4 bytes at offset 1.
+constexpr const char* kReadsOnePastTheCheck = R"(
   ldxw %r2, [%r1+0]
   ldxw %r3, [%r1+4]
   mov %r4, %r2
@@ -90,7 +90,10 @@ TEST(SoundnessOracleTest, RejectedProgramIsNotRun) {
 out:
   mov %r0, 2
   exit
-)");
+)";
+
+TEST(SoundnessOracleTest, RejectedProgramIsNotRun) {
+  Case c = make_case("xdp", kReadsOnePastTheCheck);
   for (const char* platform : {"runtime", "linux"}) {
     c.platform = platform;
     auto rt = make_strict_runtime();
@@ -104,17 +107,7 @@ out:
 // The oracle sees a fault when it runs an unsafe program (here without verifying it): the
 // report names the program, the input and the fault.
 TEST(SoundnessOracleTest, SeesAFaultAndReportsIt) {
-  Case c = make_case("xdp", R"(
-  ldxw %r2, [%r1+0]
-  ldxw %r3, [%r1+4]
-  mov %r4, %r2
-  add %r4, 4
-  jgt %r4, %r3, out
-  ldxw %r5, [%r2+1]
-out:
-  mov %r0, 2
-  exit
-)");
+  Case c = make_case("xdp", kReadsOnePastTheCheck);
   c.edges = {4};
   OracleOptions o;
   o.skip_verify = true;
