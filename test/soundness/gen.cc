@@ -286,6 +286,19 @@ struct Gen {
     l("mov %r5, %r4");
     l("add %r5, {}", k);
     compare("%r5", "%r3", out, 0);
+    // Moving the checked pointer afterwards: by a constant it keeps its range (shifted),
+    // by another unknown scalar it must lose it.
+    if (p(35)) {
+      switch (r(3)) {
+        case 0: l("add %r4, {}", range(-4, 8)); break;
+        case 1: l("sub %r4, {}", range(0, 4)); break;
+        default:
+          l("ldxb %r9, [%r2+1]");
+          l("and %r9, {}", range(1, 7));
+          l("add %r4, %r9");
+          break;
+      }
+    }
     access("%r4", near(k - kWidths[wi]), wi, packet_writable());
     c.edges = {static_cast<uint32_t>(limit), static_cast<uint32_t>(limit + k)};
     bind(out);
