@@ -5,6 +5,7 @@
 #include <array>
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <random>
 
 #include "bpfjit/runtime.h"
@@ -217,11 +218,17 @@ const char* section_for(const std::string& type) {
 std::unique_ptr<Runtime> make_strict_runtime() {
   auto rt = std::make_unique<Runtime>();
   rt->set_trace_sink([](std::string_view, std::string_view) {});  // programs print a lot
+  // The built-ins are the same in every runtime: the table is written once, by the first
+  // runtime, before any wrapper can run.
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    for (const StrictEntry& e : kStrict) {
+      if (const HelperProto* orig = rt->helper(e.id)) g_protos[e.id] = *orig;
+    }
+  });
   for (const StrictEntry& e : kStrict) {
     const HelperProto* orig = rt->helper(e.id);
     if (orig == nullptr) continue;
-    // The built-ins are the same in every runtime: the table is written once per id.
-    if (g_protos[e.id].fn == nullptr) g_protos[e.id] = *orig;
     HelperProto p = *orig;
     p.fn = e.fn;
     (void)rt->register_helper(p);
