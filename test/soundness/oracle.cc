@@ -186,7 +186,7 @@ std::string describe_input(const Input& in) {
                      fmt::join(in.packet, ""), in.maps.empty() ? " (none)" : in.maps);
 }
 
-Result<uint64_t> run_input(Program& p, const Case& c, Input& in, const OracleOptions& o) {
+Result<uint64_t> run_input(Program& p, Input& in, const OracleOptions& o) {
   RunOptions ro;
   ro.budget = o.budget;
   ro.mark = in.mark;
@@ -202,7 +202,6 @@ Result<uint64_t> run_input(Program& p, const Case& c, Input& in, const OracleOpt
   t.options = ro;
   auto r = p.test_run(t);
   if (!r) return r.take_error();
-  (void)c;
   return r->r0;
 }
 
@@ -265,7 +264,7 @@ void run_checked(Program& p, Object& obj, const Case& c, uint64_t input_seed,
       Input in = make_input(c, rng, k, o);
       if (fill) in.maps = fill_maps(obj, rng);
       const std::string before = describe_input(in);
-      auto r = run_input(p, c, in, o);
+      auto r = run_input(p, in, o);
       if (!r && is_fault(r.error())) {
         res.outcome = Outcome::kTrapped;
         res.report = fmt::format("ACCEPTED PROGRAM FAULTED ({})\n{}\ninput: {}\nfault: {}\n",
