@@ -1402,7 +1402,19 @@ bool Verifier::check_mem(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn_
         return fail(pc, fmt::format("read-only memory: {} programs may not write the packet",
                                     in_.type.name));
       }
-      int64_t need = p.off + insn_off + static_cast<int64_t>(size);
+      // The range is proven from the pointer's own position (its variable offset
+      // included) onwards: bytes below it are proven only when the pointer itself is, and
+      // a range of 0 does not say that (it is also what an unchecked pointer has). As the
+      // kernel, the fixed offset must not reach below the pointer: data + 5 (unchecked)
+      // minus 1 may lie past the packet's end.
+      const int64_t fixed = p.off + insn_off;
+      int64_t need = fixed + static_cast<int64_t>(size);
+      if (bounded && lo >= 0 && fixed < 0) {
+        return fail(pc, fmt::format("{}: the access starts {} bytes below {}, whose own "
+                                    "position is not proven inside the packet (range [0, {}])",
+                                    oob("packet access out of bounds"), -fixed, rname(regno),
+                                    p.range));
+      }
       if (!bounded || v.umax > kMaxPacketVarOffset || lo < 0 || need > p.range) {
         return fail(pc, fmt::format("{}: {} range [0, {}], access "
                                     "needs {}{}",
