@@ -93,6 +93,16 @@ Map::Map(std::shared_ptr<BpfMap> impl) : impl_(std::move(impl)) {}
 Map::~Map() = default;
 
 const std::string& Map::name() const { return impl_->name(); }
+
+namespace {
+// A host lookup reads a value's bpf_spin_lock as zero, as the kernel's does.
+void clear_spin_lock(const Map& m, uint8_t* value) {
+  const int32_t lock = m.spec().spin_lock_off;
+  if (lock >= 0 && static_cast<uint64_t>(lock) + 4 <= m.value_bytes()) {
+    std::memset(value + lock, 0, 4);
+  }
+}
+}  // namespace
 MapType Map::type() const { return impl_->type(); }
 const MapSpec& Map::spec() const { return impl_->spec(); }
 uint32_t Map::value_slots() const { return impl_->slot_count(); }
@@ -104,6 +114,7 @@ Result<void> Map::lookup(std::span<const uint8_t> key, std::span<uint8_t> value)
   if (auto r = check_size(*impl_, "value buffer", value.size(), value_bytes()); !r) return r;
   const int64_t rc = impl_->host_lookup(key.data(), value.data());
   if (rc != 0) return map_error(*impl_, "lookup", rc);
+  clear_spin_lock(*this, value.data());
   return {};
 }
 

@@ -33,7 +33,7 @@ class ArrayMap final : public BpfMap {
   int64_t update(const void* key, const void* value, uint64_t flags) override {
     uint32_t i = index(key);
     if (int64_t r = check(i, flags); r != 0) return r;
-    sem::copy_shared(slot(i), value, spec_.value_size);
+    copy_map_value(slot(i), value, spec_, false);
     return 0;
   }
 
@@ -47,7 +47,11 @@ class ArrayMap final : public BpfMap {
   int64_t host_update(const void* key, const void* value, uint64_t flags) override {
     uint32_t i = index(key);
     if (int64_t r = check(i, flags); r != 0) return r;
-    sem::copy_shared(elem(i), value, percpu() ? stride_ : spec_.value_size);
+    if (percpu()) {
+      sem::copy_shared(elem(i), value, stride_);
+    } else {
+      copy_map_value(elem(i), value, spec_, false);
+    }
     return 0;
   }
 

@@ -200,12 +200,16 @@ class HashMap final : public BpfMap {
   }
 
   void write_value(uint32_t idx, const void* value, bool host, bool fresh) {
-    if (host) {
-      sem::copy_shared(elem(idx), value, percpu() ? stride_ : spec_.value_size);
+    if (percpu()) {
+      if (host) {
+        sem::copy_shared(elem(idx), value, stride_);
+        return;
+      }
+      if (fresh) std::memset(elem(idx), 0, stride_);
+      sem::copy_shared(slot(idx), value, spec_.value_size);
       return;
     }
-    if (fresh && percpu()) std::memset(elem(idx), 0, stride_);
-    sem::copy_shared(slot(idx), value, spec_.value_size);
+    copy_map_value(slot(idx), value, spec_, fresh);
   }
 
   int64_t store(const void* key, const void* value, uint64_t flags, bool host) {

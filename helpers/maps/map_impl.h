@@ -9,12 +9,31 @@
 #include <memory>
 
 #include "helpers/maps.h"
+#include "runtime/isa/semantics.h"
 
 namespace bpfjit::maps {
 
 inline constexpr uint32_t kNil = UINT32_MAX;
 
 constexpr uint64_t round_up8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+
+// Writes a value into a map's storage as the kernel's copy_map_value does: every byte but
+// the value's struct bpf_spin_lock (spec.spin_lock_off, -1 for none), which only
+// bpf_spin_lock and bpf_spin_unlock change: it stays as it is, or is zero in an element
+// that `fresh`ly comes into use.
+inline void copy_map_value(void* dst, const void* src, const MapSpec& spec, bool fresh) {
+  const int32_t lock = spec.spin_lock_off;
+  if (lock < 0 || static_cast<uint64_t>(lock) + 4 > spec.value_size) {
+    sem::copy_shared(dst, src, spec.value_size);
+    return;
+  }
+  auto* d = static_cast<uint8_t*>(dst);
+  const auto* s = static_cast<const uint8_t*>(src);
+  const auto off = static_cast<uint32_t>(lock);
+  sem::copy_shared(d, s, off);
+  if (fresh) sem::store_word(d + off, uint32_t{0});
+  sem::copy_shared(d + off + 4, s + off + 4, spec.value_size - off - 4);
+}
 
 // get_next_key of the types keyed by an index below `n` (arrays and their kin): the index
 // after `key`, or 0 when `key` is null or out of range; -ENOENT after the last.

@@ -522,6 +522,7 @@ Result<void> ObjectReader::read_btf_maps() {
     d.inner = std::move(values.inner);
     if (d.inner) d.spec.inner = std::make_shared<const MapSpec>(*d.inner);
     d.spin_lock_off = values.spin_lock_off;
+    d.spec.spin_lock_off = values.spin_lock_off;
     if (const MapTypeInfo* info = map_type_info(d.spec.type);
         d.spin_lock_off >= 0 && (info == nullptr || (info->ops & kOpSpinLock) == 0)) {
       return load_error(fmt::format("map {}: its value holds a bpf_spin_lock, which a {} map "

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,11 @@
 
 namespace bpfjit {
 namespace {
+
+template <typename T>
+std::span<const uint8_t> as_bytes(const T& v) {
+  return {reinterpret_cast<const uint8_t*>(&v), sizeof v};
+}
 
 std::string hex(std::span<const uint8_t> b) { return testing::to_hex(b); }
 std::vector<uint8_t> unhex(const std::string& s) { return testing::from_hex(s, "-"); }
@@ -239,6 +245,44 @@ TEST_P(XdpRunTest, RunCopiesThePacketBackWhenItsLengthIsUnchanged) {
   EXPECT_EQ(*r0, 0u);
   EXPECT_EQ(pkt[8], 23);  // bytes 16..23 reversed at 8
   EXPECT_EQ(pkt[15], 16);
+}
+
+
+// A host update never writes a value's bpf_spin_lock, and a lookup reads it as zero, as in
+// the kernel (copy_map_value): a value of all ones from the host leaves spin_counter's
+// lock (at 8) free, so the program takes it and runs instead of spinning forever.
+TEST_P(XdpRunTest, HostUpdatesLeaveTheSpinLockAlone) {
+  Runtime rt;
+  auto obj = rt.load_file(std::string(BPFJIT_BPF_PROGS_DIR) + "/spin_counter.v4.o");
+  ASSERT_TRUE(obj.ok()) << obj.error().to_string();
+  Program* prog = (*obj)->program("count_locked");
+  ASSERT_NE(prog, nullptr);
+  PrepareOptions po;
+  po.engine = GetParam();
+  ASSERT_TRUE(prog->prepare(po).ok());
+  Map* totals = (*obj)->map("totals");
+  ASSERT_NE(totals, nullptr);
+  ASSERT_EQ(totals->value_size(), 24u);
+  const uint32_t key = 0;
+  const std::vector<uint8_t> ones(24, 0xff);
+  ASSERT_TRUE(totals->update(as_bytes(key), ones).ok());
+  std::vector<uint8_t> v(24);
+  ASSERT_TRUE(totals->lookup(as_bytes(key), v).ok());
+  EXPECT_EQ(std::vector<uint8_t>(v.begin() + 8, v.begin() + 12), std::vector<uint8_t>(4, 0));
+  EXPECT_EQ(v[0], 0xff);
+  EXPECT_EQ(v[12], 0xff);
+  const std::vector<uint8_t> pkt(64, 0);  // 64 bytes: slot 0
+  TestRunInput in;
+  in.data = pkt;
+  auto r = prog->test_run(in);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->retval, 2u);  // XDP_PASS
+  ASSERT_TRUE(totals->lookup(as_bytes(key), v).ok());
+  uint64_t packets, bytes;
+  std::memcpy(&packets, v.data(), 8);
+  std::memcpy(&bytes, v.data() + 16, 8);
+  EXPECT_EQ(packets, 0u);  // all ones + 1
+  EXPECT_EQ(bytes, 63u);   // all ones + 64
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, XdpRunTest,

@@ -77,6 +77,10 @@ struct MapSpec {
   /// array_of_maps and hash_of_maps: the template every inner map must match (type, key
   /// and value sizes, flags, and max_entries). Without one, no map can be put in.
   std::shared_ptr<const MapSpec> inner = nullptr;
+  /// The byte offset of the value's struct bpf_spin_lock (from the value's BTF), or -1.
+  /// As in the kernel, the host's updates leave that word as it is (zero in a new
+  /// element) and its lookups read it as zero: only programs take and give back the lock.
+  int32_t spin_lock_off = -1;
 };
 
 /// Update flags of map updates (the kernel's BPF_ANY, BPF_NOEXIST, BPF_EXIST).
