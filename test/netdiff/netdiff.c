@@ -33,6 +33,11 @@ const struct nd_object nd_objects[] = {
     {"multi_prog", NULL},
     {"socket_filter", NULL},
     {"socket_count", NULL},
+    {"skb_resize", NULL},
+    {"socket_view", NULL},
+    {"xdp_fwd", "its answers follow the host's routes and devices: test/xdp/record_fwd.sh records "
+                "them in a namespace of known ones (fwd_kernel.tsv)"},
+    {"host_clock", "it reports bpf_ktime_get_ns and bpf_get_prandom_u32"},
     {"section_named", "libbpf 1.1 refuses to open it (a static program, code without symbols)"},
     {"rate_limit", "its verdicts and map values follow bpf_ktime_get_ns"},
     /* the compatibility corpus (bpf-progs/compat), in the style of real projects */

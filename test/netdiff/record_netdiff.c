@@ -231,7 +231,7 @@ static int run_program(const char *dir, const struct nd_object *o, const char *p
   const struct nd_packet *pk;
   const size_t np = nd_make_packets(&pk);
   char last_ctx[40] = "", last_maps[40] = "";
-  static uint8_t data_out[ND_MAX_PACKET * 2 + 1024];
+  static uint8_t data_out[65536];  /* room for what the size-changing helpers grow */
   for (size_t i = 0; i < np; ++i) {
     struct xdp_md ctx_in = {0}, ctx_out = {0};
     ctx_in.data_end = pk[i].len;
