@@ -12,12 +12,27 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 
+# Tests that a missing dependency would leave unregistered (CMake only warns): the suite
+# fails instead of passing without them.
+required_tests=(python.bindings package.python examples.pytest_xdp examples.gtest_xdp NetdiffTest
+                SoundnessOracleTest TestingHeaderTest SkbOracleTest FwdOracleTest)
+check_registered() {
+  local dir=$1 t
+  for t in "${required_tests[@]}"; do
+    if ! ctest --test-dir "$dir" -N -R "$t" | grep -q '^  *Test *#'; then
+      echo "run-tests: no test matches '$t' in $dir (a dependency missing?)" >&2
+      exit 1
+    fi
+  done
+}
+
 build_and_test() {
   local dir=$1; shift
   echo "=== $dir: configure and build" >&2
   cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
   cmake --build "$dir" -j "$jobs" ${BUILD_TARGET:+--target "$BUILD_TARGET"}
   echo "=== $dir: test" >&2
+  [ -n "${BUILD_TARGET:-}" ] || check_registered "$dir"
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 ${CTEST_ARGS:-}
 }
 
