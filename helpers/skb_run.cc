@@ -172,7 +172,9 @@ Result<void> skb_run_apply_ctx(SkbRun& run, std::span<const uint8_t> ctx_in) {
     }
   }
   SkBuffCtx in{};
-  std::memcpy(&in, ctx_in.data(), std::min<size_t>(ctx_in.size(), kSkBuffSize));
+  if (!ctx_in.empty()) {  // a test run without ctx_in has a null span
+    std::memcpy(&in, ctx_in.data(), std::min<size_t>(ctx_in.size(), kSkBuffSize));
+  }
   const auto* bytes = reinterpret_cast<const uint8_t*>(&in);
   for (uint32_t off = 0; off < kSkBuffSize; ++off) {
     if (bytes[off] != 0 && !settable(off)) {
