@@ -60,7 +60,8 @@ struct RunRedirect {
   MapType map_type = MapType::kUnspec;  // kUnspec: bpf_redirect to ifindex `key`
   const BpfMap* map = nullptr;          // redirect_map's map
   uint32_t key = 0;                     // bpf_redirect: the ifindex; else the map's key
-  uint64_t flags = 0;                   // BPF_F_BROADCAST / BPF_F_EXCLUDE_INGRESS (devmap)
+  uint64_t flags = 0;                   // bpf_redirect: BPF_F_INGRESS (tc); redirect_map:
+                                        // BPF_F_BROADCAST / BPF_F_EXCLUDE_INGRESS (devmap)
   RedirectTarget target;                // what the map's slot held (when it had one)
   bool resolved = false;                // target is valid
 };
@@ -168,7 +169,7 @@ class HostEnv {
     }
   }
 
-  // The run's redirect (xdp programs; skb ones record theirs in SkbRun).
+  // The run's redirect (bpf_redirect of every type, bpf_redirect_map of xdp).
   RunRedirect& redirect() { return redirect_; }
   const RunRedirect& redirect() const { return redirect_; }
 

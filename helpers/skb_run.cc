@@ -105,9 +105,7 @@ Result<void> skb_run_start(SkbRun& run, const ProgramType& type, std::span<const
   run.hash_valid = false;
   run.ip_summed = 0;
   run.csum_level = 0;
-  run.redirect_set = false;
   run.packet_region = nullptr;
-  run.redirect = {};
   run.clones.clear();
 
   SkBuffCtx& c = run.ctx;

@@ -45,8 +45,8 @@
 
 namespace bpfjit {
 
-// A redirect a program asked for: bpf_redirect's target (the return value TC_ACT_REDIRECT
-// tells the caller to use it) or one bpf_clone_redirect call.
+// One bpf_clone_redirect call. (bpf_redirect's target, which TC_ACT_REDIRECT tells the
+// caller to use, is the run's RunRedirect in HostEnv, as an xdp program's.)
 struct SkbRedirect {
   uint32_t ifindex = 0;
   uint64_t flags = 0;  // BPF_F_INGRESS or 0
@@ -90,8 +90,6 @@ struct SkbRun {
   // The run's region for the packet (checked mode), which helpers that move the packet
   // keep in step; nullptr when the host set none.
   MemRegion* packet_region = nullptr;
-  bool redirect_set = false;
-  SkbRedirect redirect;               // bpf_redirect's last call
   std::vector<SkbRedirect> clones;    // every bpf_clone_redirect call
 
   uint8_t* data() { return buf + data_off; }

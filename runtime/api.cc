@@ -295,7 +295,8 @@ struct Program::Impl {
   // One run of an skb program in the sk_buff of a kernel test run (helpers/skb_run.h),
   // with the test's context when `ctx_in` is not null.
   Result<uint64_t> run_skb(std::span<uint8_t> data, const RunOptions& opts,
-                           const std::span<const uint8_t>* ctx_in) const;
+                           const std::span<const uint8_t>* ctx_in,
+                           RunRedirect* redirect_out = nullptr) const;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -308,8 +309,12 @@ const std::string& Program::name() const { return impl_->prog.name; }
 const std::string& Program::section() const { return impl_->prog.section; }
 const ProgramType& Program::type() const { return *impl_->prog.type; }
 
+std::string_view retval_name(uint32_t kernel_type, uint64_t r0) {
+  return kernel::retval_name(kernel_type, static_cast<uint32_t>(r0));
+}
+
 std::string_view retval_name(const ProgramType& type, uint64_t r0) {
-  return kernel::retval_name(type.kernel_type, static_cast<uint32_t>(r0));
+  return retval_name(type.kernel_type, r0);
 }
 size_t Program::insn_count() const { return impl_->prog.insns.size(); }
 Object& Program::object() const { return *impl_->object; }
@@ -482,21 +487,22 @@ Result<void> start_skb_run(SkbRun& run, const ProgramType& type, std::span<const
 // After the run: a tc program's packet back into the caller's buffer when its length is
 // unchanged (the size-changing helpers change it: RunOptions::skb_out's data_out has it
 // then), and what the caller asked for in RunOptions::skb_out.
-void finish_skb_run(const SkbRun& run, std::span<uint8_t> data, const RunOptions& opts) {
+void finish_skb_run(const SkbRun& run, const RunRedirect& redirect, std::span<uint8_t> data,
+                    const RunOptions& opts) {
   if (run.l2 && run.len == data.size()) std::memcpy(data.data(), run.buf + run.data_off, run.len);
   SkbRunOutput* out = opts.skb_out;
   if (out == nullptr) return;
   out->data_out.resize(SkbRun::kBufferSize);
   out->data_out.resize(skb_run_data_out(run, out->data_out.data()));
   out->ctx_out = skb_run_ctx_out(run);
-  out->redirected = run.redirect_set;
-  out->redirect_ifindex = run.redirect.ifindex;
-  out->redirect_flags = run.redirect.flags;
+  out->redirected = redirect.set;
+  out->redirect_ifindex = redirect.set ? redirect.key : 0;
+  out->redirect_flags = redirect.set ? redirect.flags : 0;
   out->clone_redirects.clear();
   for (const SkbRedirect& cr : run.clones) out->clone_redirects.emplace_back(cr.ifindex, cr.flags);
 }
 
-// An xdp run's redirect as the API reports it.
+// A run's redirect as the API reports it.
 Redirect to_redirect(const RunRedirect& r) {
   Redirect out;
   if (!r.set) return out;
@@ -540,7 +546,7 @@ struct Program::Impl::RunInput {
   PacketCtxKind packet_kind = PacketCtxKind::kNone;
   void* packet_ctx = nullptr;
   SkbRun* skb = nullptr;  // skb programs: the sk_buff the skb helpers read and change
-  RunRedirect* redirect_out = nullptr;  // receives the run's xdp redirect
+  RunRedirect* redirect_out = nullptr;  // receives the run's redirect
   size_t data_size = 0;  // the bytes passed, for the mem size check of tail-call targets
 
   void add_region(MemRegion r) { regions[region_count++] = r; }
@@ -667,8 +673,11 @@ void Program::Impl::bind_xdp(XdpFrame& frame, RunInput& in) {
 // context comes first, so that the packet, which size-changing helpers move, is never the
 // region the engines test inline. The caller counted the run and checked it is runnable.
 Result<uint64_t> Program::Impl::run_skb(std::span<uint8_t> data, const RunOptions& opts,
-                                        const std::span<const uint8_t>* ctx_in) const {
+                                        const std::span<const uint8_t>* ctx_in,
+                                        RunRedirect* redirect_out) const {
   RunInput in;
+  RunRedirect redirect;
+  in.redirect_out = &redirect;
   in.data_size = data.size();
   SkbRun run;  // about 24 KiB, on the stack like the xdp frame: no allocation per run
   MemRegion packet;
@@ -684,7 +693,8 @@ Result<uint64_t> Program::Impl::run_skb(std::span<uint8_t> data, const RunOption
   in.add_region(packet);
   in.skb = &run;
   auto r0 = execute(in, opts);
-  if (r0) finish_skb_run(run, data, opts);
+  if (r0) finish_skb_run(run, redirect, data, opts);
+  if (redirect_out != nullptr) *redirect_out = redirect;
   return r0;
 }
 
@@ -805,13 +815,14 @@ Result<TestRunResult> Program::Impl::test_run_skb(const TestRunInput& t) const {
   o.ifindex = 1;  // the loopback device, unless ctx_in names another
   o.mark = 0;
   std::vector<uint8_t> data;
+  RunRedirect redirect;
   TestRunResult out;
   const uint64_t t0 = now_ns();
   for (uint32_t i = 0; i < repeat; ++i) {
     stats[cpu_slot()].runs.fetch_add(1, std::memory_order_relaxed);
     if (auto r = check_runnable(t.data.size()); !r) return r.take_error();
     data.assign(t.data.begin(), t.data.end());
-    auto r0 = run_skb(data, o, &t.ctx);
+    auto r0 = run_skb(data, o, &t.ctx, &redirect);
     if (!r0) return r0.take_error();
     out.r0 = *r0;
   }
@@ -819,12 +830,7 @@ Result<TestRunResult> Program::Impl::test_run_skb(const TestRunInput& t) const {
   out.retval = static_cast<uint32_t>(out.r0);
   out.data_out = std::move(so.data_out);
   out.ctx_out = std::move(so.ctx_out);
-  if (so.redirected) {
-    out.redirect.kind = Redirect::Kind::kIfindex;
-    out.redirect.target = so.redirect_ifindex;
-    out.redirect.key = so.redirect_ifindex;
-    out.redirect.flags = so.redirect_flags;
-  }
+  out.redirect = to_redirect(redirect);
   return out;
 }
 

@@ -676,7 +676,7 @@ uint64_t skb_change_proto(uint64_t, uint64_t proto64, uint64_t flags, uint64_t, 
   return 0;
 }
 
-// redirect(ifindex, flags): records the target for the caller (SkbRun::redirect) and
+// redirect(ifindex, flags): records the target for the caller (HostEnv::redirect) and
 // returns TC_ACT_REDIRECT; flags other than BPF_F_INGRESS give TC_ACT_SHOT. From an xdp
 // program, as bpf_xdp_redirect: any flag gives XDP_ABORTED, else XDP_REDIRECT.
 uint64_t redirect(uint64_t ifindex, uint64_t flags, uint64_t, uint64_t, uint64_t,
@@ -684,8 +684,13 @@ uint64_t redirect(uint64_t ifindex, uint64_t flags, uint64_t, uint64_t, uint64_t
   SkbRun* s = skb_of(ctx);
   if (s == nullptr) return xdp_redirect(ifindex, flags, ctx);
   if ((flags & ~kFIngress) != 0) return kTcActShot;
-  s->redirect_set = true;
-  s->redirect = SkbRedirect{static_cast<uint32_t>(ifindex), flags};
+  if (HostEnv* env = host_env(ctx)) {
+    RunRedirect r;
+    r.set = true;
+    r.key = static_cast<uint32_t>(ifindex);
+    r.flags = flags;
+    env->redirect() = r;
+  }
   return kTcActRedirect;
 }
 

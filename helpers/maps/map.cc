@@ -75,10 +75,9 @@ struct ThreadSlot {
   }
 };
 
-}  // namespace
-
-namespace {
+// RunOptions::cpu of the run on this thread, or -1 (set_cpu_slot_override).
 thread_local int64_t cpu_override = -1;
+
 }  // namespace
 
 uint32_t cpu_slot() {

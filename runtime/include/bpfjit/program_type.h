@@ -198,5 +198,7 @@ struct ProgramType {
 /// ...: r0 truncated to 32 bits, as the kernel's test run reports it), or an empty view
 /// when the type gives that value no name.
 std::string_view retval_name(const ProgramType& type, uint64_t r0);
+/// The same by the type's enum bpf_prog_type number (BPF_PROG_TYPE_XDP, ...).
+std::string_view retval_name(uint32_t kernel_type, uint64_t r0);
 
 }  // namespace bpfjit

@@ -80,31 +80,6 @@ enum class VerdictKind : uint8_t {
   kTc,    ///< TC_ACT_*
 };
 
-namespace internal {
-
-struct VerdictName {
-  uint32_t retval;
-  const char* name;
-};
-
-/// The names of the verdicts, by family (the kernel's values).
-inline constexpr std::array<VerdictName, 5> kXdpNames{{
-    {0, "XDP_ABORTED"}, {1, "XDP_DROP"}, {2, "XDP_PASS"}, {3, "XDP_TX"}, {4, "XDP_REDIRECT"},
-}};
-inline constexpr std::array<VerdictName, 10> kTcNames{{
-    {0xffffffffu, "TC_ACT_UNSPEC"},
-    {0, "TC_ACT_OK"},
-    {1, "TC_ACT_RECLASSIFY"},
-    {2, "TC_ACT_SHOT"},
-    {3, "TC_ACT_PIPE"},
-    {4, "TC_ACT_STOLEN"},
-    {5, "TC_ACT_QUEUED"},
-    {6, "TC_ACT_REPEAT"},
-    {7, "TC_ACT_REDIRECT"},
-    {8, "TC_ACT_TRAP"},
-}};
-
-}  // namespace internal
 
 /// The family of names of a program type's verdicts.
 inline VerdictKind verdict_kind(std::string_view program_type) {
@@ -115,22 +90,18 @@ inline VerdictKind verdict_kind(std::string_view program_type) {
 
 /// "XDP_DROP (1)", "TC_ACT_SHOT (2)", or the number alone ("7", "0xffffffff").
 inline std::string verdict_name(uint32_t retval, VerdictKind kind) {
-  auto find = [&](const auto& table) -> const char* {
-    for (const auto& v : table) {
-      if (v.retval == retval) return v.name;
-    }
-    return nullptr;
-  };
-  const char* name = nullptr;
-  if (kind == VerdictKind::kXdp) name = find(internal::kXdpNames);
-  if (kind == VerdictKind::kTc) name = find(internal::kTcNames);
+  // The names are the runtime's table (helpers/kernel_retvals.def), by the kernel's
+  // program type numbers: BPF_PROG_TYPE_XDP 6, BPF_PROG_TYPE_SCHED_CLS 3.
+  std::string_view name;
+  if (kind == VerdictKind::kXdp) name = retval_name(6, retval);
+  if (kind == VerdictKind::kTc) name = retval_name(3, retval);
   char number[16];
   if (retval > 0xffff) {
     std::snprintf(number, sizeof(number), "%#x", retval);
   } else {
     std::snprintf(number, sizeof(number), "%u", retval);
   }
-  if (name == nullptr) return number;
+  if (name.empty()) return number;
   return std::string(name) + " (" + number + ")";
 }
 
