@@ -77,6 +77,33 @@ inline constexpr uint32_t kRingbufBusyBit = 1U << 31;
 inline constexpr uint32_t kRingbufDiscardBit = 1U << 30;
 inline constexpr uint32_t kRingbufHeaderSize = 8;
 
+class BpfMap;
+
+// The bytes a map of `spec` may hold, as a map memory budget counts them: max_entries keys
+// and values (each rounded up to 8 bytes, a value once per per-CPU slot), or a ring
+// buffer's data bytes; 0 for types the runtime does not implement.
+uint64_t map_memory_bytes(const MapSpec& spec);
+
+// A budget of map memory shared by the maps of one runtime (Runtime::set_map_memory_limit).
+// create_map(spec, budget) charges map_memory_bytes(spec) before it allocates anything and
+// the map gives the bytes back when it is destroyed (the budget lives as long as its last
+// map). Thread-safe.
+class MapMemoryBudget {
+ public:
+  explicit MapMemoryBudget(uint64_t limit) : limit_(limit) {}
+  void set_limit(uint64_t bytes) { limit_.store(bytes); }  // 0: no limit
+  uint64_t limit() const { return limit_.load(); }
+  uint64_t used() const { return used_.load(); }
+  // Charges `bytes` for the map `name`, or an error naming the map, its size, the limit
+  // and what is in use. The charge is given back when the returned token is destroyed.
+  static Result<std::shared_ptr<void>> charge(const std::shared_ptr<MapMemoryBudget>& budget,
+                                              const std::string& name, uint64_t bytes);
+
+ private:
+  std::atomic<uint64_t> limit_;
+  std::atomic<uint64_t> used_{0};
+};
+
 // Per-CPU slots: the number of distinct ids and the id of the calling thread.
 inline constexpr uint32_t kMaxCpuSlots = 128;
 uint32_t cpu_slot();
@@ -165,7 +192,10 @@ class BpfMap {
 
  private:
   friend Result<std::shared_ptr<BpfMap>> create_map(const MapSpec& spec);
+  friend Result<std::shared_ptr<BpfMap>> create_map(const MapSpec& spec,
+                                                    const std::shared_ptr<MapMemoryBudget>&);
   bool percpu_ = false;
+  std::shared_ptr<void> charge_;  // the map's charge on its budget, given back with it
   uint32_t id_ = 0;  // 0 until create_map registers the map
   MemRegion region_storage_[2];
   std::span<const MemRegion> regions_;
@@ -314,5 +344,8 @@ class PerfEventArrayMap : public BpfMap {
 // Validates the spec (type, sizes, max_entries, flags) and builds the map with its storage.
 // Errors name the map and the fact: "map counts: value_size 0 must be at least 1".
 Result<std::shared_ptr<BpfMap>> create_map(const MapSpec& spec);
+// As create_map, charging the map's memory to `budget` first (nullptr: no budget).
+Result<std::shared_ptr<BpfMap>> create_map(const MapSpec& spec,
+                                           const std::shared_ptr<MapMemoryBudget>& budget);
 
 }  // namespace bpfjit

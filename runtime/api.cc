@@ -219,6 +219,8 @@ struct Runtime::Impl {
   ProgramTypeRegistry types = ProgramTypeRegistry::builtin();
   TraceSink trace;
   HostEnvironment host;
+  std::shared_ptr<MapMemoryBudget> map_budget =
+      std::make_shared<MapMemoryBudget>(Runtime::kDefaultMapMemoryLimit);
 };
 
 struct Object::Impl {
@@ -353,6 +355,8 @@ verifier::VerifyResult Program::Impl::verify(const PrepareOptions& opts) const {
   verifier::VerifyOptions vo;
   vo.log = opts.verifier_log;
   vo.complexity_limit = opts.complexity_limit;
+  vo.time_limit = std::chrono::milliseconds(opts.verifier_time_limit_ms);
+  vo.memory_limit = opts.verifier_memory_limit;
   return verifier::verify(in, vo);
 }
 
@@ -366,6 +370,7 @@ VerifyReport to_report(verifier::VerifyResult& r) {
   out.insns_processed = r.stats.insns_processed;
   out.states_stored = r.stats.states_stored;
   out.stack_depth = r.stats.max_stack_depth;
+  out.peak_memory_bytes = r.stats.peak_memory_bytes;
   out.seconds = static_cast<double>(r.stats.time.count()) / 1e6;
   return out;
 }
@@ -979,10 +984,14 @@ Result<void> Runtime::allow_helper(std::string_view type_name, uint32_t id) {
 }
 
 Result<std::shared_ptr<Map>> Runtime::create_map(const MapSpec& spec) {
-  auto m = bpfjit::create_map(spec);
+  auto m = bpfjit::create_map(spec, impl_->map_budget);
   if (!m) return m.take_error();
   return MapAccess::wrap(std::move(m).value());
 }
+
+void Runtime::set_map_memory_limit(uint64_t bytes) { impl_->map_budget->set_limit(bytes); }
+uint64_t Runtime::map_memory_limit() const { return impl_->map_budget->limit(); }
+uint64_t Runtime::map_memory_used() const { return impl_->map_budget->used(); }
 
 Result<std::unique_ptr<Object>> Runtime::load_file(const std::string& path,
                                                    const LoadSettings& settings) {
@@ -1047,7 +1056,7 @@ Result<std::unique_ptr<Object>> Runtime::load_bytes(std::span<const uint8_t> byt
     if (!reused) return reused.take_error();
     std::shared_ptr<Map> m = std::move(reused).value();
     if (m == nullptr) {
-      auto created = bpfjit::create_map(def.spec);
+      auto created = bpfjit::create_map(def.spec, impl_->map_budget);
       if (!created) {
         Diagnostic d = created.take_error();
         d.code = ErrorCode::kLoad;

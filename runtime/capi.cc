@@ -149,6 +149,16 @@ bpfjit::PrepareOptions prepare_options(const bpfjit_prepare_options* o) {
   po.verifier_log = o->verifier_log;
   if (o->complexity_limit != 0) po.complexity_limit = o->complexity_limit;
   po.harden = o->harden;
+  if (o->verifier_time_limit_ms == UINT64_MAX) {
+    po.verifier_time_limit_ms = 0;
+  } else if (o->verifier_time_limit_ms != 0) {
+    po.verifier_time_limit_ms = o->verifier_time_limit_ms;
+  }
+  if (o->verifier_memory_limit == UINT64_MAX) {
+    po.verifier_memory_limit = 0;
+  } else if (o->verifier_memory_limit != 0) {
+    po.verifier_memory_limit = o->verifier_memory_limit;
+  }
   return po;
 }
 
@@ -382,6 +392,16 @@ bpfjit_error bpfjit_runtime_set_prandom_seed(bpfjit_runtime* rt, uint64_t seed) 
   if (rt == nullptr) return null_argument("runtime");
   rt->rt.host().set_prandom_seed(seed);
   return succeed();
+}
+
+bpfjit_error bpfjit_runtime_set_map_memory_limit(bpfjit_runtime* rt, uint64_t bytes) {
+  if (rt == nullptr) return null_argument("runtime");
+  rt->rt.set_map_memory_limit(bytes);
+  return succeed();
+}
+
+uint64_t bpfjit_runtime_map_memory_used(const bpfjit_runtime* rt) {
+  return rt == nullptr ? 0 : rt->rt.map_memory_used();
 }
 
 bpfjit_error bpfjit_runtime_set_network(bpfjit_runtime* rt, const bpfjit_net_device* devices,
@@ -632,6 +652,9 @@ uint64_t bpfjit_verify_report_insns_processed(const bpfjit_verify_report* report
 }
 uint32_t bpfjit_verify_report_stack_depth(const bpfjit_verify_report* report) {
   return report == nullptr ? 0 : report->report.stack_depth;
+}
+uint64_t bpfjit_verify_report_peak_memory(const bpfjit_verify_report* report) {
+  return report == nullptr ? 0 : report->report.peak_memory_bytes;
 }
 void bpfjit_verify_report_destroy(bpfjit_verify_report* report) { delete report; }
 

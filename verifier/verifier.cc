@@ -179,6 +179,7 @@ class Verifier {
   uint8_t facts_ = 0;  // the current instruction's facts for the JIT
   bool path_done_ = false;
   bool stop_all_ = false;
+  std::chrono::steady_clock::time_point start_;
   uint32_t next_id_ = 1;
   uint64_t live_states_ = 0;
   int helper_arg_ = 0;  // while checking a helper's memory argument: its number
@@ -285,9 +286,16 @@ bool Verifier::read_reg(uint32_t pc, uint8_t r) {
 
 void Verifier::run() {
   auto t0 = std::chrono::steady_clock::now();
+  start_ = t0;
   const size_t n = insns_.size();
   if (n == 0) {
     res_.diagnostics.push_back(make_error(ErrorCode::kVerify, "the program is empty"));
+    return;
+  }
+  if (n > kMaxProgramSlots) {
+    res_.diagnostics.push_back(make_error(
+        ErrorCode::kVerify, fmt::format("program size: the program has {} slots, the limit is {}",
+                                        n, kMaxProgramSlots)));
     return;
   }
   if (!resolve_lddw_refs()) return;
@@ -374,6 +382,12 @@ void Verifier::note_memory() {
   uint64_t total = (live_states_ + pending_.size() + 1) * bytes +
                    checkpoints_.size() * sizeof(Checkpoint);
   res_.stats.peak_memory_bytes = std::max(res_.stats.peak_memory_bytes, total);
+  if (opts_.memory_limit != 0 && total > opts_.memory_limit && !stop_all_) {
+    fail(cur_.pc, fmt::format("memory limit: the verifier's states need {} bytes, the limit is "
+                              "{} ({} instructions processed)",
+                              total, opts_.memory_limit, res_.stats.insns_processed));
+    stop_all_ = true;
+  }
 }
 
 void Verifier::explore_path() {
@@ -388,6 +402,15 @@ void Verifier::explore_path() {
         fail(cur_.pc, fmt::format("complexity limit: more than {} instructions processed",
                                   opts_.complexity_limit));
       }
+      stop_all_ = true;
+      end_path();
+      return;
+    }
+    if ((res_.stats.insns_processed & 1023) == 0 && opts_.time_limit.count() > 0 &&
+        std::chrono::steady_clock::now() - start_ > opts_.time_limit) {
+      fail(cur_.pc, fmt::format("time limit: verification ran longer than {} ms ({} "
+                                "instructions processed)",
+                                opts_.time_limit.count(), res_.stats.insns_processed));
       stop_all_ = true;
       end_path();
       return;
@@ -495,6 +518,7 @@ void Verifier::fork(State&& other) {
   if (other.parent) ++other.parent->branches;
   pending_.push_back(std::move(other));
   res_.stats.peak_pending = std::max<uint64_t>(res_.stats.peak_pending, pending_.size());
+  note_memory();
   if (pending_.size() > kMaxPending) {
     if (cur_.loop_forks >= kLoopForkThreshold) {
       fail(cur_.pc, fmt::format("infinite loop: no bound proven for the loop (more than {} "

@@ -361,4 +361,45 @@ Result<std::shared_ptr<BpfMap>> create_map(const MapSpec& spec) {
   return map;
 }
 
+uint64_t map_memory_bytes(const MapSpec& spec) {
+  const MapTypeInfo* row = map_type_info(spec.type);
+  if (row == nullptr || !row->runtime) return 0;
+  if (row->impl == MapImpl::kRingbuf) return spec.max_entries;
+  const uint64_t slots = row->percpu ? kMaxCpuSlots : 1;
+  return uint64_t{spec.max_entries} *
+         (maps::round_up8(spec.key_size) + maps::round_up8(spec.value_size) * slots);
+}
+
+Result<std::shared_ptr<void>> MapMemoryBudget::charge(
+    const std::shared_ptr<MapMemoryBudget>& budget, const std::string& name, uint64_t bytes) {
+  uint64_t used = budget->used_.load();
+  for (;;) {
+    const uint64_t limit = budget->limit_.load();
+    if (limit != 0 && (bytes > limit || used > limit - bytes)) {
+      return make_error(ErrorCode::kNoSpace,
+                        fmt::format("map {}: needs {} bytes, the runtime's map memory limit is "
+                                    "{} bytes and {} are in use",
+                                    name.empty() ? "(unnamed)" : name, bytes, limit, used));
+    }
+    if (budget->used_.compare_exchange_weak(used, used + bytes)) break;
+  }
+  // The token gives the bytes back when the map that holds it is destroyed.
+  return std::shared_ptr<void>(nullptr, [budget, bytes](void*) { budget->used_ -= bytes; });
+}
+
+Result<std::shared_ptr<BpfMap>> create_map(const MapSpec& spec,
+                                           const std::shared_ptr<MapMemoryBudget>& budget) {
+  std::shared_ptr<void> token;
+  if (budget != nullptr) {
+    if (auto r = validate(spec); !r) return r.take_error();
+    auto charged = MapMemoryBudget::charge(budget, spec.name, map_memory_bytes(spec));
+    if (!charged) return charged.take_error();
+    token = std::move(charged).value();
+  }
+  auto map = create_map(spec);
+  if (!map) return map.take_error();  // the token gives the charge back
+  (*map)->charge_ = std::move(token);
+  return map;
+}
+
 }  // namespace bpfjit

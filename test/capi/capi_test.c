@@ -1120,7 +1120,69 @@ static void test_host_environment(void) {
   }
 }
 
+/* --- limits -------------------------------------------------------------------------- */
+
+static void test_limits(void) {
+  /* The runtime's map memory: charged at creation, given back at destruction. */
+  bpfjit_runtime* rt = NULL;
+  REQUIRE_OK(bpfjit_runtime_create(&rt));
+  CHECK(bpfjit_runtime_set_map_memory_limit(NULL, 1) == BPFJIT_ERR_INVALID_ARGUMENT);
+  CHECK_OK(bpfjit_runtime_set_map_memory_limit(rt, 100000));
+  bpfjit_map_spec small = {BPFJIT_MAP_HASH, "small", 4, 8, 1000, 0, 0, NULL};
+  bpfjit_map* a = NULL;
+  CHECK_OK(bpfjit_runtime_create_map(rt, &small, &a));
+  CHECK(bpfjit_runtime_map_memory_used(rt) == 16000); /* 1000 x (8 + 8) */
+  bpfjit_map_spec big = {BPFJIT_MAP_HASH, "big", 4, 8, 10000, 0, 0, NULL};
+  bpfjit_map* b = NULL;
+  CHECK(bpfjit_runtime_create_map(rt, &big, &b) == BPFJIT_ERR_NO_SPACE);
+  CHECK(b == NULL);
+  CHECK(contains(bpfjit_last_error_message(),
+                 "map big: needs 160000 bytes, the runtime's map memory limit is 100000 bytes "
+                 "and 16000 are in use"));
+  CHECK(bpfjit_runtime_map_memory_used(rt) == 16000);
+  /* An object's maps are charged too; a load that goes over names the map. */
+  CHECK_OK(bpfjit_runtime_set_map_memory_limit(rt, 16001));
+  bpfjit_object* obj = NULL;
+  CHECK(bpfjit_load_file(rt, prog_path("xdp_filter.v4.o"), NULL, &obj) == BPFJIT_ERR_LOAD);
+  CHECK(obj == NULL);
+  CHECK(contains(bpfjit_last_error_message(), "map memory limit is 16001 bytes"));
+  CHECK(bpfjit_runtime_map_memory_used(rt) == 16000);
+  bpfjit_map_destroy(a);
+  CHECK(bpfjit_runtime_map_memory_used(rt) == 0);
+  CHECK_OK(bpfjit_runtime_set_map_memory_limit(rt, 0)); /* no limit */
+  CHECK_OK(bpfjit_runtime_create_map(rt, &big, &b));
+  CHECK(bpfjit_runtime_map_memory_used(rt) == 160000);
+  bpfjit_map_destroy(b);
+  bpfjit_runtime_destroy(rt);
+
+  /* The verifier's state memory. */
+  struct fixture f;
+  REQUIRE(open_fixture(&f, "crc32.v4.o", NULL, "crc32"));
+  bpfjit_prepare_options o = for_buffers_of(9);
+  bpfjit_verify_report* report = NULL;
+  REQUIRE_OK(bpfjit_program_verify(f.prog, &o, &report));
+  CHECK(bpfjit_verify_report_accepted(report));
+  const uint64_t peak = bpfjit_verify_report_peak_memory(report);
+  CHECK(peak > 0);
+  bpfjit_verify_report_destroy(report);
+  o.verifier_memory_limit = peak - 1;
+  report = NULL;
+  REQUIRE_OK(bpfjit_program_verify(f.prog, &o, &report));
+  CHECK(!bpfjit_verify_report_accepted(report));
+  CHECK(contains(bpfjit_verify_report_error_message(report, 0), "memory limit: the verifier's "
+                                                                "states need"));
+  CHECK(bpfjit_verify_report_error_insn(report, 0) < bpfjit_program_insn_count(f.prog));
+  bpfjit_verify_report_destroy(report);
+  CHECK(bpfjit_program_prepare(f.prog, &o) == BPFJIT_ERR_VERIFY);
+  CHECK(contains(bpfjit_last_error_message(), "memory limit"));
+  o.verifier_memory_limit = UINT64_MAX; /* no limit */
+  o.verifier_time_limit_ms = UINT64_MAX;
+  CHECK_OK(bpfjit_program_prepare(f.prog, &o));
+  close_fixture(&f);
+}
+
 static const struct test_case kCases[] = {
+    {"limits", test_limits},
     {"test_run", test_test_run},
     {"skb_test_run", test_skb_test_run},
     {"host_environment", test_host_environment},

@@ -9,7 +9,7 @@ target_compile_definitions(capi_tests PRIVATE
 add_dependencies(capi_tests bpf_progs)
 bpfjit_warnings(capi_tests)
 foreach(case errors xdp_maps reuse_maps mem_verify load_bytes refused_and_globals ringbuf queue_stack
-             kernel_map_types host
+             kernel_map_types host limits
         version program_load_error kconfig_and_core test_run skb_test_run host_environment)
   add_test(NAME capi.${case} COMMAND capi_tests ${case})
   set_tests_properties(capi.${case} PROPERTIES LABELS capi TIMEOUT 60)

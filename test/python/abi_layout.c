@@ -46,6 +46,8 @@ int main(void) {
   FIELD(bpfjit_prepare_options, verifier_log);
   FIELD(bpfjit_prepare_options, complexity_limit);
   FIELD(bpfjit_prepare_options, harden);
+  FIELD(bpfjit_prepare_options, verifier_time_limit_ms);
+  FIELD(bpfjit_prepare_options, verifier_memory_limit);
   SIZE(bpfjit_load_settings);
   FIELD(bpfjit_load_settings, program_type);
   FIELD(bpfjit_load_settings, reuse_maps);

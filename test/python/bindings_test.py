@@ -276,6 +276,27 @@ class ErrorTest(unittest.TestCase):
         ok = self.rt.load(prog("xdp_filter.v4.o")).program("xdp_filter").verify()
         self.assertEqual((ok.accepted, ok.errors), (True, []))
 
+    def test_map_memory_limit(self):
+        self.assertEqual(self.rt.map_memory_used, 0)
+        obj = self.rt.load(prog("xdp_filter.v4.o"))
+        used = self.rt.map_memory_used
+        self.assertGreater(used, 0)
+        self.rt.set_map_memory_limit(used + 1)
+        with self.assertRaises(bpfjit.LoadError) as e:
+            self.rt.load(prog("xdp_filter.v4.o"))
+        self.assertIn(f"the runtime's map memory limit is {used + 1} bytes and {used} are in use",
+                      str(e.exception))
+        self.assertEqual(self.rt.map_memory_used, used)
+        del obj
+        gc.collect()
+        self.assertEqual(self.rt.map_memory_used, 0)
+        self.rt.set_map_memory_limit(0)
+        again = self.rt.load(prog("xdp_filter.v4.o"))
+        self.assertEqual(self.rt.map_memory_used, used)
+        del again
+        self.assertGreater(self.rt.load(prog("xdp_filter.v4.o")).program("xdp_filter")
+                           .verify().peak_memory_bytes, 0)
+
     def test_run_refused(self):
         p = self.rt.load(prog("xdp_filter.v4.o")).program("xdp_filter")
         with self.assertRaises(bpfjit.InvalidArgumentError) as e:

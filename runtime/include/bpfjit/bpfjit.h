@@ -129,6 +129,12 @@ void bpfjit_set_log_level(bpfjit_log_level level);
 bpfjit_error bpfjit_runtime_create(bpfjit_runtime** out);
 /// Destroys a runtime (after every object it loaded). NULL is ignored.
 void bpfjit_runtime_destroy(bpfjit_runtime* rt);
+/// Caps the memory of the maps the runtime creates, together (Runtime::set_map_memory_limit;
+/// default 4 GiB, 0: no limit). A map that would go over is refused and the last error names
+/// it, its size, the limit and the bytes in use.
+bpfjit_error bpfjit_runtime_set_map_memory_limit(bpfjit_runtime* rt, uint64_t bytes);
+/// The bytes the runtime's live maps are charged (0 for NULL).
+uint64_t bpfjit_runtime_map_memory_used(const bpfjit_runtime* rt);
 
 /// A helper function: r1..r5, then the run's context for bpfjit_helper_memory and
 /// friends; returns r0. JIT code calls it directly.
@@ -387,6 +393,10 @@ typedef struct bpfjit_prepare_options {
   bool verifier_log;          ///< keep the verifier's per-instruction log in the report
   uint64_t complexity_limit;  ///< instructions the verifier may process (0: 1000000)
   bool harden;                ///< JIT: constant blinding (PrepareOptions::harden)
+  /// Verifier wall time in milliseconds (0: 60000; UINT64_MAX: no limit).
+  uint64_t verifier_time_limit_ms;
+  /// Verifier state memory in bytes (0: 1 GiB; UINT64_MAX: no limit).
+  uint64_t verifier_memory_limit;
 } bpfjit_prepare_options;
 
 /// The program's function name.
@@ -419,6 +429,8 @@ const char* bpfjit_verify_report_log(const bpfjit_verify_report* report);
 uint64_t bpfjit_verify_report_insns_processed(const bpfjit_verify_report* report);
 /// Bytes of stack of the deepest call chain.
 uint32_t bpfjit_verify_report_stack_depth(const bpfjit_verify_report* report);
+/// The verifier's peak state memory in bytes (an estimate).
+uint64_t bpfjit_verify_report_peak_memory(const bpfjit_verify_report* report);
 /// Destroys a report. NULL is ignored.
 void bpfjit_verify_report_destroy(bpfjit_verify_report* report);
 

@@ -99,6 +99,12 @@ struct PrepareOptions {
   bool verifier_log = false;
   /// The verifier gives up after this many processed instructions.
   uint64_t complexity_limit = 1'000'000;
+  /// The verifier gives up after this much wall time, in milliseconds (0: no limit). The
+  /// refusal names the limit and the instruction it had reached.
+  uint64_t verifier_time_limit_ms = 60'000;
+  /// The verifier gives up when its stored and pending states would need more than this
+  /// many bytes (0: no limit); VerifyReport::peak_memory_bytes is the figure it watches.
+  uint64_t verifier_memory_limit = uint64_t{1} << 30;
   /// JIT: constant blinding, as the kernel's bpf_jit_harden. No 32-bit or 64-bit immediate
   /// of the program appears verbatim in code memory: each is emitted xor a random key and
   /// combined at run time, with fresh keys at every prepare(). Results are unchanged; the
@@ -114,6 +120,7 @@ struct VerifyReport {
   uint64_t insns_processed = 0;   ///< instructions the verifier walked
   uint64_t states_stored = 0;     ///< states kept for pruning
   uint32_t stack_depth = 0;       ///< bytes of stack of the deepest call chain
+  uint64_t peak_memory_bytes = 0; ///< the verifier's peak state memory (an estimate)
   double seconds = 0;             ///< time the verifier took
 };
 
@@ -401,6 +408,20 @@ class Runtime {
   /// Creates a map for the host's own use or to share with objects it loads
   /// (LoadSettings::reuse_maps).
   Result<std::shared_ptr<Map>> create_map(const MapSpec& spec);
+
+  /// The default of set_map_memory_limit: 4 GiB.
+  static constexpr uint64_t kDefaultMapMemoryLimit = uint64_t{4} << 30;
+  /// Caps the memory of the maps this runtime creates (create_map, and the maps of
+  /// load_file and load_bytes), together: a map counts max_entries keys and values (each
+  /// rounded up to 8 bytes, a value once per per-CPU slot) or a ring buffer's size, from
+  /// its creation until it is destroyed. A map that would go over is refused (code
+  /// kNoSpace; a load's error has code kLoad) with its name, its size, the limit and the
+  /// bytes in use. 0 means no limit. Lowering the limit below the bytes in use only
+  /// refuses new maps.
+  void set_map_memory_limit(uint64_t bytes);
+  uint64_t map_memory_limit() const;
+  /// The bytes the runtime's live maps are charged.
+  uint64_t map_memory_used() const;
 
   /// Loads an ELF object from a file. Errors (code kLoad, kIo) name the section,
   /// relocation or instruction at fault.

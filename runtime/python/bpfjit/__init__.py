@@ -181,6 +181,17 @@ class Runtime(_Closable):
         self._handle = handle
         self._objects = weakref.WeakSet()
 
+    def set_map_memory_limit(self, limit):
+        """Caps the bytes the maps this runtime creates may hold together (0: no limit)."""
+        self._require_open()
+        _check(lib.bpfjit_runtime_set_map_memory_limit(self._handle, limit))
+
+    @property
+    def map_memory_used(self):
+        """The bytes charged by this runtime's live maps."""
+        self._require_open()
+        return lib.bpfjit_runtime_map_memory_used(self._handle)
+
     def load(self, source, program_type=None):
         """Loads an ELF object from a path (str or os.PathLike) or from its bytes.
         `program_type` gives every program that type ("xdp", "sched_cls", ...) instead of
@@ -299,6 +310,7 @@ class VerifyReport:
     accepted: bool
     errors: list       # [(insn or None, message)], the first is the main one
     insns_processed: int
+    peak_memory_bytes: int = 0  # the verifier's peak state memory (an estimate)
 
 
 # Room for data_out and ctx_out: an xdp frame is at most 4096 bytes, an skb's data_out at
@@ -365,7 +377,8 @@ class Program(_Part):
                 message = lib.bpfjit_verify_report_error_message(report, i)
                 errors.append((None if insn == _NO_INSN else insn, _str(message)))
             return VerifyReport(bool(lib.bpfjit_verify_report_accepted(report)), errors,
-                                lib.bpfjit_verify_report_insns_processed(report))
+                                lib.bpfjit_verify_report_insns_processed(report),
+                                lib.bpfjit_verify_report_peak_memory(report))
         finally:
             lib.bpfjit_verify_report_destroy(report)
 

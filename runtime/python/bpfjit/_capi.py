@@ -95,6 +95,8 @@ class PrepareOptions(ctypes.Structure):
         ("verifier_log", ctypes.c_bool),
         ("complexity_limit", ctypes.c_uint64),
         ("harden", ctypes.c_bool),
+        ("verifier_time_limit_ms", ctypes.c_uint64),
+        ("verifier_memory_limit", ctypes.c_uint64),
     ]
 
 
@@ -128,6 +130,8 @@ _PROTOTYPES = {
     "bpfjit_version": (ctypes.c_char_p, []),
     "bpfjit_runtime_create": (_err, [ctypes.POINTER(_vp)]),
     "bpfjit_runtime_destroy": (None, [_vp]),
+    "bpfjit_runtime_set_map_memory_limit": (_err, [_vp, ctypes.c_uint64]),
+    "bpfjit_runtime_map_memory_used": (ctypes.c_uint64, [_vp]),
     "bpfjit_load_file": (_err, [_vp, ctypes.c_char_p, ctypes.POINTER(LoadSettings),
                                 ctypes.POINTER(_vp)]),
     "bpfjit_load_bytes": (_err, [_vp, ctypes.c_char_p, ctypes.c_size_t,
@@ -153,6 +157,7 @@ _PROTOTYPES = {
     "bpfjit_verify_report_error_message": (ctypes.c_char_p, [_vp, ctypes.c_size_t]),
     "bpfjit_verify_report_error_insn": (ctypes.c_uint32, [_vp, ctypes.c_size_t]),
     "bpfjit_verify_report_insns_processed": (ctypes.c_uint64, [_vp]),
+    "bpfjit_verify_report_peak_memory": (ctypes.c_uint64, [_vp]),
     "bpfjit_verify_report_destroy": (None, [_vp]),
     "bpfjit_program_test_run": (_err, [_vp, ctypes.POINTER(TestRun)]),
     "bpfjit_map_name": (ctypes.c_char_p, [_vp]),
