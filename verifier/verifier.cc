@@ -161,6 +161,7 @@ class Verifier {
   uint32_t new_id() { return next_id_++; }
   void check_stack_depth();
   void note_memory();
+  void fail_limit(uint32_t pc, const std::string& reason);
 
   const VerifyInput& in_;
   const VerifyOptions& opts_;
@@ -180,6 +181,9 @@ class Verifier {
   bool path_done_ = false;
   bool stop_all_ = false;
   std::chrono::steady_clock::time_point start_;
+  // The time or memory limit's refusal: it ends the whole verification, loop summaries
+  // being tried included (their own errors only fail the summary).
+  std::optional<Diagnostic> limit_error_;
   uint32_t next_id_ = 1;
   uint64_t live_states_ = 0;
   int helper_arg_ = 0;  // while checking a helper's memory argument: its number
@@ -352,6 +356,10 @@ void Verifier::run() {
     if (opts_.log) res_.log += fmt::format("from path at {}:\n", cur_.pc);
     explore_path();
   }
+  if (limit_error_) {
+    if (opts_.log) res_.log += limit_error_->to_string() + "\n";
+    res_.diagnostics.insert(res_.diagnostics.begin(), std::move(*limit_error_));
+  }
   if (res_.diagnostics.empty()) check_stack_depth();
   for (Diagnostic& d : unreachable) res_.diagnostics.push_back(std::move(d));
   res_.stats.states_stored = checkpoints_.size();
@@ -382,12 +390,16 @@ void Verifier::note_memory() {
   uint64_t total = (live_states_ + pending_.size() + 1) * bytes +
                    checkpoints_.size() * sizeof(Checkpoint);
   res_.stats.peak_memory_bytes = std::max(res_.stats.peak_memory_bytes, total);
-  if (opts_.memory_limit != 0 && total > opts_.memory_limit && !stop_all_) {
-    fail(cur_.pc, fmt::format("memory limit: the verifier's states need {} bytes, the limit is "
-                              "{} ({} instructions processed)",
-                              total, opts_.memory_limit, res_.stats.insns_processed));
-    stop_all_ = true;
+  if (opts_.memory_limit != 0 && total > opts_.memory_limit) {
+    fail_limit(cur_.pc, fmt::format("memory limit: the verifier's states need {} bytes, the "
+                                    "limit is {} ({} instructions processed)",
+                                    total, opts_.memory_limit, res_.stats.insns_processed));
   }
+}
+
+void Verifier::fail_limit(uint32_t pc, const std::string& reason) {
+  if (!limit_error_) limit_error_ = verify_error(insns_, pc, reason);
+  stop_all_ = true;
 }
 
 void Verifier::explore_path() {
@@ -408,10 +420,9 @@ void Verifier::explore_path() {
     }
     if ((res_.stats.insns_processed & 1023) == 0 && opts_.time_limit.count() > 0 &&
         std::chrono::steady_clock::now() - start_ > opts_.time_limit) {
-      fail(cur_.pc, fmt::format("time limit: verification ran longer than {} ms ({} "
-                                "instructions processed)",
-                                opts_.time_limit.count(), res_.stats.insns_processed));
-      stop_all_ = true;
+      fail_limit(cur_.pc, fmt::format("time limit: verification ran longer than {} ms ({} "
+                                      "instructions processed)",
+                                      opts_.time_limit.count(), res_.stats.insns_processed));
       end_path();
       return;
     }
@@ -804,7 +815,7 @@ Verifier::Round Verifier::summary_round(LoopTrial& t, const State& inv) {
   std::swap(stored_, outer_stored);
   std::swap(res_.diagnostics, outer_diags);
   live_states_ = outer_live;
-  stop_all_ = false;
+  stop_all_ = limit_error_.has_value();
   if (errors) return Round::kFailed;
   if (t.link_broken) return Round::kRelink;
   if (t.restart) return t.grow ? Round::kGrow : Round::kFailed;

@@ -120,6 +120,7 @@ class ObjectReader {
   Result<void> read_btf_map_relocations(const Section& rs);
   Result<void> read_legacy_maps();
   Result<void> read_btf_maps();
+  Result<void> count_relocations(const Section& rs, size_t n);
   // What a BTF map definition declares beyond its MapSpec: the `values` field (prog_array
   // and map-in-map) and the bpf_spin_lock inside its value type.
   struct BtfMapValues {
@@ -166,6 +167,8 @@ class ObjectReader {
   int symtab_ = -1;
   std::map<uint32_t, std::vector<Reloc>> relocs_;  // by patched section
   std::vector<Reloc> btf_map_relocs_;                // .rel.maps: initial map slots
+  size_t reloc_total_ = 0;                           // relocations read so far
+  uint64_t data_total_ = 0;                          // bytes of global data so far
   std::vector<BtfMapValues> btf_map_values_;         // one per BTF map, in obj_.maps order
   std::vector<Func> funcs_;
   LoadedObject obj_;
@@ -212,6 +215,10 @@ Result<void> ObjectReader::read_sections() {
   size_t shstrndx = 0;
   if (elf_getshdrnum(elf_.get(), &count) != 0 || elf_getshdrstrndx(elf_.get(), &shstrndx) != 0) {
     return load_error(fmt::format("cannot read the section table: {}", elf_errmsg(-1)));
+  }
+  if (count > opts_.max_sections) {
+    return load_error(fmt::format("the object has {} sections, the limit is {}", count,
+                                  opts_.max_sections));
   }
   // Bound the section header table by the file: libelf reads it lazily.
   GElf_Ehdr eh;
@@ -300,6 +307,16 @@ Result<void> ObjectReader::read_symbols() {
   return {};
 }
 
+// Counts `n` more relocations of `rs` against LoadOptions::max_relocations.
+Result<void> ObjectReader::count_relocations(const Section& rs, size_t n) {
+  reloc_total_ += n;
+  if (reloc_total_ > opts_.max_relocations) {
+    return load_error(fmt::format("{}: the object has more than {} relocations", sec_label(rs),
+                                  opts_.max_relocations));
+  }
+  return {};
+}
+
 // .rel.maps: the initial slots of BTF maps (read_map_slots() checks what they point at).
 Result<void> ObjectReader::read_btf_map_relocations(const Section& rs) {
   if (static_cast<int>(rs.shdr.sh_link) != symtab_) {
@@ -311,6 +328,7 @@ Result<void> ObjectReader::read_btf_map_relocations(const Section& rs) {
     return load_error(fmt::format("{}: cannot read it: {}", sec_label(rs), elf_errmsg(-1)));
   }
   const size_t n = d->d_size / sizeof(Elf64_Rel);
+  if (auto r = count_relocations(rs, n); !r) return r;
   for (size_t i = 0; i < n; ++i) {
     GElf_Rel r;
     if (gelf_getrel(d, static_cast<int>(i), &r) == nullptr) {
@@ -366,6 +384,7 @@ Result<void> ObjectReader::read_relocations() {
     }
     ts.reloc_section = static_cast<int>(rs.index);
     const size_t n = d->d_size / sizeof(Elf64_Rel);
+    if (auto r = count_relocations(rs, n); !r) return r;
     auto& list = relocs_[target];
     for (size_t i = 0; i < n; ++i) {
       GElf_Rel r;
@@ -473,6 +492,76 @@ const btf_type* skip_mods(const btf* b, uint32_t id, uint32_t* out_id = nullptr)
   return t;
 }
 
+// The kernel's MAX_RESOLVE_DEPTH: how long a chain of modifiers, typedefs, pointers and
+// arrays may be, and how deep structs and unions may nest by value.
+constexpr uint32_t kMaxBtfDepth = 32;
+
+// Checks the object's BTF against kMaxBtfDepth once, so that every later walk of it is
+// bounded: each chain is followed at most kMaxBtfDepth + 1 steps, and the nesting walk
+// recurses at most kMaxBtfDepth deep.
+Result<void> check_btf_depth(const btf* b) {
+  const uint32_t n = btf__type_cnt(b);
+  // The type a chain link leads to, or 0 when `t` ends chains.
+  auto link = [](const btf_type* t) -> uint32_t {
+    if (btf_is_mod(t) || btf_is_typedef(t) || btf_is_ptr(t)) return t->type;
+    if (btf_is_array(t)) return btf_array(t)->type;
+    return 0;
+  };
+  for (uint32_t id = 1; id < n; ++id) {
+    uint32_t cur = id;
+    for (uint32_t len = 0;; ++len) {
+      const btf_type* t = btf__type_by_id(b, cur);
+      if (t == nullptr || link(t) == 0) break;
+      if (len == kMaxBtfDepth) {
+        return make_error(ErrorCode::kLoad,
+                          fmt::format(".BTF: type [{}] starts a chain of more than {} "
+                                      "modifiers, typedefs, pointers and arrays",
+                                      id, kMaxBtfDepth));
+      }
+      cur = link(t);
+    }
+  }
+  // Nesting by value: members through modifiers, typedefs and arrays (not pointers).
+  std::vector<int32_t> nest(n, -1);  // -1: not yet known, -2: being walked
+  std::function<Result<uint32_t>(uint32_t, uint32_t)> depth =
+      [&](uint32_t id, uint32_t level) -> Result<uint32_t> {
+    const btf_type* t = btf__type_by_id(b, id);
+    while (t != nullptr && !btf_is_ptr(t) && link(t) != 0) {
+      id = link(t);
+      t = btf__type_by_id(b, id);
+    }
+    if (t == nullptr || !(btf_is_struct(t) || btf_is_union(t))) return 0u;
+    if (nest[id] >= 0) return static_cast<uint32_t>(nest[id]);
+    if (nest[id] == -2) {
+      return make_error(ErrorCode::kLoad, fmt::format(".BTF: type [{}] contains itself", id));
+    }
+    if (level > kMaxBtfDepth) {
+      return make_error(ErrorCode::kLoad,
+                        fmt::format(".BTF: type [{}] nests structs and unions more than {} deep",
+                                    id, kMaxBtfDepth));
+    }
+    nest[id] = -2;
+    uint32_t inner = 0;
+    const btf_member* m = btf_members(t);
+    for (uint16_t i = 0; i < btf_vlen(t); ++i, ++m) {
+      auto d = depth(m->type, level + 1);
+      if (!d) return d.take_error();
+      inner = std::max(inner, *d);
+    }
+    if (inner + 1 > kMaxBtfDepth) {
+      return make_error(ErrorCode::kLoad,
+                        fmt::format(".BTF: type [{}] nests structs and unions more than {} deep",
+                                    id, kMaxBtfDepth));
+    }
+    nest[id] = static_cast<int32_t>(inner + 1);
+    return inner + 1;
+  };
+  for (uint32_t id = 1; id < n; ++id) {
+    if (auto d = depth(id, 1); !d) return d.take_error();
+  }
+  return {};
+}
+
 Result<void> ObjectReader::read_btf_maps() {
   const Section* maps = nullptr;
   const Section* btf_sec = nullptr;
@@ -486,6 +575,9 @@ Result<void> ObjectReader::read_btf_maps() {
     // An unreadable .BTF only matters when .maps needs it.
     btf_.reset(b);
     obj_.has_btf = b != nullptr;
+    if (b != nullptr) {
+      if (auto r = check_btf_depth(b); !r) return r;
+    }
   }
   if (maps == nullptr) return {};
   std::vector<const Symbol*> syms;
@@ -787,6 +879,11 @@ Result<void> ObjectReader::read_data() {
     if (s.shdr.sh_size > (256u << 20)) {
       return load_error(fmt::format("{}: {} bytes of global data is more than 256 MiB",
                                     sec_label(s), s.shdr.sh_size));
+    }
+    data_total_ += s.shdr.sh_size;
+    if (data_total_ > (256u << 20)) {
+      return load_error(fmt::format("{}: the object's global data reaches {} bytes, more than "
+                                    "256 MiB", sec_label(s), data_total_));
     }
     if (s.shdr.sh_type == SHT_NOBITS) {
       img.bytes.assign(s.shdr.sh_size, 0);

@@ -127,6 +127,11 @@ struct LoadOptions {
   bool kernel_decode = false;
   // The largest linked program accepted, in slots.
   size_t max_slots = kMaxProgramSlots;
+  // Bounds on what an object may hold whatever its file size (sections may overlap): its
+  // sections (e_shnum or its extension), and the relocations of its code and .maps
+  // sections together (each patches one slot or map slot).
+  size_t max_sections = 65535;
+  size_t max_relocations = 4'000'000;
   // CO-RE: the target BTF, a raw BTF file (/sys/kernel/btf/vmlinux) or an ELF object with
   // a .BTF section. Empty: none, and an object with CO-RE relocations fails to load.
   std::string target_btf;

@@ -36,3 +36,13 @@ target_compile_definitions(api_concurrency_tests PRIVATE
 add_dependencies(api_concurrency_tests bpf_progs)
 bpfjit_warnings(api_concurrency_tests)
 bpfjit_tsan_tests(api_concurrency_tests)
+
+# The runtime's limits (README "Limits"): program size, the verifier's time and memory, map
+# memory. Builds its objects with the soundness oracle's ELF writer.
+add_executable(limits_tests loader/limits_test.cc soundness/elf_writer.cc)
+target_include_directories(limits_tests PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(limits_tests PRIVATE bpfjit fmt::fmt PkgConfig::LIBBPF GTest::gtest_main)
+target_compile_definitions(limits_tests PRIVATE BPFJIT_BPF_PROGS_DIR="${BPFJIT_BPF_PROGS_DIR}")
+add_dependencies(limits_tests bpf_progs)
+bpfjit_warnings(limits_tests)
+gtest_discover_tests(limits_tests DISCOVERY_TIMEOUT 60)

@@ -27,12 +27,16 @@ uint32_t add_string(std::string& table, const std::string& s) {
 
 Result<std::vector<uint8_t>> build_object(const std::vector<Insn>& insns,
                                           const std::vector<ElfMap>& maps,
-                                          const std::string& section) {
-  // Section indices: 1 program, 2 its relocations, 3 maps (when any), then the tables.
+                                          const std::string& section,
+                                          const std::vector<uint8_t>& btf) {
+  // Section indices: 1 program, 2 its relocations, 3 maps and .BTF (when any), then the
+  // tables.
   const bool has_maps = !maps.empty();
+  const bool has_btf = !btf.empty();
   const uint16_t kProg = 1, kRel = 2;
   const uint16_t kMaps = has_maps ? 3 : 0;
-  const uint16_t kSymtab = has_maps ? 4 : 3;
+  const uint16_t kBtf = has_btf ? (has_maps ? 4 : 3) : 0;
+  const uint16_t kSymtab = 3 + (has_maps ? 1 : 0) + (has_btf ? 1 : 0);
   const uint16_t kStrtab = kSymtab + 1;
   const uint16_t kShstrtab = kStrtab + 1;
   const uint16_t kSections = kShstrtab + 1;
@@ -124,6 +128,7 @@ Result<std::vector<uint8_t>> build_object(const std::vector<Insn>& insns,
   if (has_maps) {
     place(kMaps, "maps", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, mapbytes.data(), mapbytes.size());
   }
+  if (has_btf) place(kBtf, ".BTF", SHT_PROGBITS, 0, btf.data(), btf.size());
   place(kSymtab, ".symtab", SHT_SYMTAB, 0, syms.data(), syms.size() * sizeof(Elf64_Sym));
   sh[kSymtab].sh_link = kStrtab;
   sh[kSymtab].sh_info = 1;  // every symbol after the null one is global

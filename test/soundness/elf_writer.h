@@ -24,9 +24,10 @@ struct ElfMap {
 // Builds the object. `insns` may hold pseudo lddw instructions: map_fd (src 1, imm = the
 // map's index in `maps`) becomes a relocation against that map's symbol, code (src 4,
 // imm = slots from the lddw's second slot) one against the program's own symbol. Other
-// pseudo lddw kinds are refused.
+// pseudo lddw kinds are refused. `btf`, when not empty, becomes the object's .BTF section.
 Result<std::vector<uint8_t>> build_object(const std::vector<Insn>& insns,
                                           const std::vector<ElfMap>& maps,
-                                          const std::string& section);
+                                          const std::string& section,
+                                          const std::vector<uint8_t>& btf = {});
 
 }  // namespace bpfjit::soundness
