@@ -147,15 +147,13 @@ struct VerifyOptions {
   bool log = false;                        // fill VerifyResult::log
   uint64_t complexity_limit = 1'000'000;   // processed instructions
   size_t max_diagnostics = 32;
-  // Wall time the verification may take (0: no limit); checked every 1024 processed
-  // instructions, so an overrun is at most that much work.
-  std::chrono::milliseconds time_limit{kDefaultTimeLimit};
+  // Wall time the verification may take (0: no limit; the runtime's PrepareOptions sets
+  // one); checked every 1024 processed instructions, so an overrun is at most that much
+  // work.
+  std::chrono::milliseconds time_limit{0};
   // The estimate of stored and pending states (VerifyStats::peak_memory_bytes) may not
-  // exceed this many bytes (0: no limit).
-  uint64_t memory_limit = kDefaultMemoryLimit;
-
-  static constexpr std::chrono::milliseconds kDefaultTimeLimit{60'000};
-  static constexpr uint64_t kDefaultMemoryLimit = uint64_t{1} << 30;
+  // exceed this many bytes (0: no limit; the runtime's PrepareOptions sets one).
+  uint64_t memory_limit = 0;
 };
 
 struct VerifyStats {
