@@ -135,7 +135,9 @@ Result<std::vector<uint8_t>> build_object(const std::vector<Insn>& insns,
   sh[kSymtab].sh_entsize = sizeof(Elf64_Sym);
   place(kStrtab, ".strtab", SHT_STRTAB, 0, strtab.data(), strtab.size());
   const uint32_t shname = add_string(shstrtab, ".shstrtab");
-  place(kShstrtab, ".shstrtab", SHT_STRTAB, 0, shstrtab.data(), shstrtab.size());
+  // place() adds the name to shstrtab again: give it a copy of the table to place.
+  const std::string table = shstrtab;
+  place(kShstrtab, ".shstrtab", SHT_STRTAB, 0, table.data(), table.size());
   sh[kShstrtab].sh_name = shname;  // the name as the copied table holds it
   while (body.size() % 8 != 0) body.push_back(0);
 
