@@ -7,14 +7,16 @@
 
 namespace bpfjit {
 
+namespace run_stack_detail {
+__thread uint8_t* t_cached[kCached] = {};
+__thread uint32_t t_depth = 0;
+}  // namespace run_stack_detail
+
 namespace {
 
-// Nesting levels whose stacks a thread keeps; deeper runs map and unmap their own.
-constexpr uint32_t kCached = 4;
-
-// Constant-initialised, so that reaching them costs no guard check on the run path.
-thread_local uint8_t* t_cached[kCached] = {};
-thread_local uint32_t t_depth = 0;
+using run_stack_detail::kCached;
+using run_stack_detail::t_cached;
+using run_stack_detail::t_depth;
 
 size_t page_size() {
   static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
@@ -56,33 +58,26 @@ struct Reaper {
   }
 };
 
-uint8_t* acquire() {
+}  // namespace
+
+namespace run_stack_detail {
+
+uint8_t* acquire_slow() {
   uint32_t level = t_depth;
-  if (level >= kCached) {
-    uint8_t* s = map_stack();
-    ++t_depth;
-    return s;
-  }
-  uint8_t* s = t_cached[level];
-  if (s == nullptr) [[unlikely]] {
+  uint8_t* s = map_stack();
+  if (level < kCached) {
+    // The first lease at this level on this thread: keep its stack until the thread exits.
     thread_local Reaper reaper;
     (void)reaper;
-    s = map_stack();
     t_cached[level] = s;
   }
-  ++t_depth;
+  t_depth = level + 1;
   return s;
 }
 
-void release(uint8_t* data) {
-  uint32_t level = --t_depth;
-  if (level >= kCached) unmap_stack(data);
-}
+void release_slow(uint8_t* data) { unmap_stack(data); }
 
-}  // namespace
-
-RunStack::RunStack() : data_(acquire()) {}
-RunStack::~RunStack() { release(data_); }
+}  // namespace run_stack_detail
 
 GuardedSpan run_stack_mapping(const uint8_t* data) {
   size_t page = page_size();

@@ -14,10 +14,34 @@ namespace bpfjit {
 // Holds one of the calling thread's run stacks for its lifetime. Leases nest (a helper may
 // run another program); they must end in the reverse order, on the thread that took them.
 // Throws std::bad_alloc when the stack cannot be mapped.
+namespace run_stack_detail {
+// Nesting levels whose stacks a thread keeps; deeper runs map and unmap their own.
+inline constexpr uint32_t kCached = 4;
+// The thread's kept stacks and its number of open leases (plain TLS: no init guard).
+extern __thread uint8_t* t_cached[kCached];
+extern __thread uint32_t t_depth;
+uint8_t* acquire_slow();
+void release_slow(uint8_t* data);
+}  // namespace run_stack_detail
+
 class RunStack {
  public:
-  RunStack();
-  ~RunStack();
+  // The common case, inline: a kept stack at this level.
+  RunStack() {
+    using namespace run_stack_detail;
+    uint32_t level = t_depth;
+    if (level < kCached && t_cached[level] != nullptr) [[likely]] {
+      data_ = t_cached[level];
+      t_depth = level + 1;
+    } else {
+      data_ = acquire_slow();
+    }
+  }
+  ~RunStack() {
+    using namespace run_stack_detail;
+    uint32_t level = --t_depth;
+    if (level >= kCached) [[unlikely]] release_slow(data_);
+  }
   RunStack(const RunStack&) = delete;
   RunStack& operator=(const RunStack&) = delete;
 
