@@ -154,6 +154,39 @@ x86::Gp gp(uint32_t id, bool is64) {
 // The JitState of the running activation.
 const x86::Gp kState = x86::r12;
 
+// --- Code memory -----------------------------------------------------------------------------
+
+// The code's own mapping: the code's pages between two PROT_NONE guard pages, writable
+// (never executable) while the code is copied in, then read and execute only. Never W+X.
+struct CodeMemory {
+  uint8_t* base = nullptr;  // the lower guard page
+  size_t total = 0;         // the whole mapping
+  uint8_t* code = nullptr;  // the code's pages: [code, code + pages)
+  size_t pages = 0;
+  size_t guard = 0;
+
+  static CodeMemory map(size_t size) {
+    size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    CodeMemory m;
+    m.guard = page;
+    m.pages = (size + page - 1) / page * page;
+    m.total = m.pages + 2 * page;
+    void* p = mmap(nullptr, m.total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return CodeMemory{};
+    m.base = static_cast<uint8_t*>(p);
+    m.code = m.base + page;
+    if (mprotect(m.code, m.pages, PROT_READ | PROT_WRITE) != 0) {
+      m.unmap();
+      return CodeMemory{};
+    }
+    return m;
+  }
+  bool seal() const { return mprotect(code, pages, PROT_READ | PROT_EXEC) == 0; }
+  void unmap() const {
+    if (base != nullptr) munmap(base, total);
+  }
+};
+
 // --- Executable -----------------------------------------------------------------------------
 
 using TrampFn = uint64_t (*)(JitState* st, const uint64_t* args, const void* target,
@@ -163,9 +196,9 @@ using MainFn = uint64_t (*)(JitState* st, uint64_t r1, uint64_t r2, uint64_t r10
 
 class JitProgram final : public Executable {
  public:
-  JitProgram(void* mem, size_t mapped, size_t code_size, bool checked)
-      : mem_(mem), mapped_(mapped), code_size_(code_size), checked_(checked) {}
-  ~JitProgram() override { munmap(mem_, mapped_); }
+  JitProgram(CodeMemory mem, size_t code_size, bool checked)
+      : mem_(mem), code_size_(code_size), checked_(checked) {}
+  ~JitProgram() override { mem_.unmap(); }
   JitProgram(const JitProgram&) = delete;
   JitProgram& operator=(const JitProgram&) = delete;
 
@@ -220,13 +253,14 @@ class JitProgram final : public Executable {
     main_ = main;
     entries_ = std::move(entries);
   }
-  const void* code() const { return mem_; }
+  const void* code() const { return mem_.code; }
+  const CodeMemory& memory() const { return mem_; }
   size_t code_size() const { return code_size_; }
 
  private:
   [[gnu::noinline]] uint64_t run_with_own_stack(RunContext& ctx, uint64_t r1, uint64_t r2) const {
-    alignas(16) uint8_t stack[kStackSize];
-    ctx.stack = stack;
+    RunStack stack;  // the thread's guarded one
+    ctx.stack = stack.data();
     uint64_t r0 = run(ctx, r1, r2);
     ctx.stack = nullptr;
     return r0;
@@ -266,8 +300,7 @@ class JitProgram final : public Executable {
     return r0;
   }
 
-  void* mem_;
-  size_t mapped_;
+  CodeMemory mem_;
   size_t code_size_;
   bool checked_;
   TrampFn tramp_ = nullptr;
@@ -1719,22 +1752,22 @@ Result<std::unique_ptr<Executable>> jit_compile(const std::vector<Insn>& insns,
     return make_error(ErrorCode::kJit, "asmjit could not lay out the code");
   }
   size_t size = code.codeSize();
-  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  size_t mapped = (size + page - 1) / page * page;
-  void* mem = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (mem == MAP_FAILED) return make_error(ErrorCode::kJit, "mmap of code memory failed");
-  auto base = reinterpret_cast<uint64_t>(mem);
+  CodeMemory mem = CodeMemory::map(size);
+  if (mem.base == nullptr) {
+    return make_error(ErrorCode::kJit, fmt::format("mmap of {} bytes of code memory failed", size));
+  }
+  auto base = reinterpret_cast<uint64_t>(mem.code);
   if (code.relocateToBase(base) != asmjit::kErrorOk ||
-      code.copyFlattenedData(mem, size, asmjit::CopySectionFlags::kPadSectionBuffer) !=
+      code.copyFlattenedData(mem.code, size, asmjit::CopySectionFlags::kPadSectionBuffer) !=
           asmjit::kErrorOk) {
-    munmap(mem, mapped);
+    mem.unmap();
     return make_error(ErrorCode::kJit, "asmjit could not relocate the code");
   }
-  if (mprotect(mem, mapped, PROT_READ | PROT_EXEC) != 0) {
-    munmap(mem, mapped);
-    return make_error(ErrorCode::kJit, "mprotect of code memory failed");
+  if (!mem.seal()) {
+    mem.unmap();
+    return make_error(ErrorCode::kJit, "mprotect of code memory to read+execute failed");
   }
-  auto prog = std::make_unique<JitProgram>(mem, mapped, size, options.checked);
+  auto prog = std::make_unique<JitProgram>(mem, size, options.checked);
   auto at = [&](Label l) {
     return reinterpret_cast<const void*>(base + code.labelOffsetFromBase(l));
   };
@@ -1753,6 +1786,14 @@ std::span<const uint8_t> jit_code(const Executable& exe) {
   const auto* p = dynamic_cast<const JitProgram*>(&exe);
   if (p == nullptr) return {};
   return {static_cast<const uint8_t*>(p->code()), p->code_size()};
+}
+
+GuardedSpan jit_code_mapping(const Executable& exe) {
+  const auto* p = dynamic_cast<const JitProgram*>(&exe);
+  if (p == nullptr) return GuardedSpan{0, 0, 0};
+  const CodeMemory& m = p->memory();
+  auto lo = reinterpret_cast<uintptr_t>(m.base);
+  return GuardedSpan{lo, lo + m.total, m.guard};
 }
 
 Result<std::string> jit_dump(const std::vector<Insn>& insns, const JitOptions& options) {

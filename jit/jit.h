@@ -24,7 +24,8 @@
 // counts (masked to 0..63), helper ids (the code holds the helper's address), jump
 // targets, and values that need no immediate at all (mov 0 is xor, jeq 0 is test).
 //
-// Code memory is mapped writable while it is filled and executable afterwards, never both.
+// Code memory is mapped writable while it is filled and executable afterwards, never both,
+// between two PROT_NONE guard pages, and unmapped with the Executable.
 // asmjit types stay inside jit/; this header exposes only bpfjit types.
 #pragma once
 
@@ -37,6 +38,7 @@
 #include "runtime/isa/isa.h"
 #include "runtime/isa/machine.h"
 #include "runtime/isa/result.h"
+#include "runtime/isa/run_stack.h"
 
 namespace bpfjit {
 
@@ -82,6 +84,10 @@ Result<std::string> jit_dump(const std::vector<Insn>& insns, const JitOptions& o
 // The native code of an Executable that jit_compile made (for tests that inspect it), or
 // an empty span for any other Executable.
 std::span<const uint8_t> jit_code(const Executable& exe);
+
+// The whole mapping of that code, its PROT_NONE guard pages included (for tests), or all
+// zeros for any other Executable.
+GuardedSpan jit_code_mapping(const Executable& exe);
 
 // True when the host can run jitted code (an x86-64 CPU).
 bool jit_available();

@@ -21,6 +21,7 @@
 #include "helpers/xdp_frame.h"
 #include "runtime/api_internal.h"
 #include "runtime/engine.h"
+#include "runtime/isa/run_stack.h"
 #include "runtime/loader/loader.h"
 #include "runtime/loader/btf_relo.h"
 #include "runtime/verify_loaded.h"
@@ -593,8 +594,9 @@ Result<uint64_t> Program::Impl::execute(const RunInput& in, const RunOptions& op
 
   // A verified program never reads stack bytes it did not write; an unverified one might,
   // so it gets a zeroed stack instead of what earlier runs left there.
-  alignas(16) uint8_t stack[kStackSize];
-  if (safety == Safety::kChecked) std::memset(stack, 0, sizeof(stack));
+  // The thread's guarded run stack (runtime/isa/run_stack.h).
+  RunStack stack;
+  if (safety == Safety::kChecked) std::memset(stack.data(), 0, kStackSize);
   HostEnv env(&this->env);
   if (in.packet_kind != PacketCtxKind::kNone) {
     env.set_packet_ctx(in.packet_kind, in.packet_ctx,
@@ -602,7 +604,7 @@ Result<uint64_t> Program::Impl::execute(const RunInput& in, const RunOptions& op
                                              : nullptr);
   }
   RunContext rc;
-  rc.stack = stack;
+  rc.stack = stack.data();
   rc.regions = regions;
   rc.region_count = static_cast<uint32_t>(region_count);
   rc.budget = opts.budget;

@@ -11,6 +11,7 @@
 #include "helpers/program_types.h"
 #include "runtime/cli/test_helpers.h"
 #include "runtime/isa/asm.h"
+#include "runtime/isa/run_stack.h"
 #include "runtime/isa/decode.h"
 #include "runtime/isa/machine.h"
 #include "verifier/verifier.h"
@@ -129,7 +130,8 @@ Result<uint64_t> run_once(std::vector<Insn> insns, std::vector<uint8_t>& mem,
   }
   auto exe = prepare_engine(std::move(insns), eopts);
   if (!exe) return exe.take_error();
-  auto stack = std::make_unique<uint8_t[]>(kStackSize);  // zeroed
+  RunStack stack;  // the thread's guarded one, zeroed for this run
+  std::memset(stack.data(), 0, kStackSize);
   MemRegion region;
   uint64_t r1 = 0, r2 = 0;
   if (!mem.empty()) {
@@ -138,7 +140,7 @@ Result<uint64_t> run_once(std::vector<Insn> insns, std::vector<uint8_t>& mem,
     region = MemRegion{r1, r1 + r2, true};
   }
   RunContext ctx;
-  ctx.stack = stack.get();
+  ctx.stack = stack.data();
   ctx.regions = mem.empty() ? nullptr : &region;
   ctx.region_count = mem.empty() ? 0 : 1;
   ctx.budget = opts.budget;

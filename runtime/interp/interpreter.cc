@@ -19,6 +19,7 @@
 #include "runtime/interp/interpreter.h"
 
 #include "runtime/isa/decode.h"
+#include "runtime/isa/run_stack.h"
 #include "runtime/isa/semantics.h"
 
 namespace bpfjit {
@@ -227,9 +228,9 @@ class Interpreter final : public Executable {
     ctx.depth = 0;
     const uint64_t args[5] = {r1, r2, 0, 0, 0};
     if (ctx.stack != nullptr) return start(ctx, 0, 0, args);
-    // A caller that brings no stack gets one for this run.
-    alignas(16) uint8_t stack[kStackSize];
-    ctx.stack = stack;
+    // A caller that brings no stack gets the thread's guarded one for this run.
+    RunStack stack;
+    ctx.stack = stack.data();
     uint64_t r0 = start(ctx, 0, 0, args);
     ctx.stack = nullptr;
     return r0;
