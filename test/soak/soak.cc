@@ -244,6 +244,13 @@ struct CppGroup {
     std::lock_guard<std::mutex> lock(current_mu);
     return current;
   }
+  // Puts `next` in; the previous version is unloaded here, or by its last run.
+  void swap(std::shared_ptr<const CppVersion> next) {
+    std::shared_ptr<const CppVersion> old;
+    std::lock_guard<std::mutex> lock(current_mu);
+    old = std::move(current);
+    current = std::move(next);
+  }
 };
 
 bpfjit::Result<std::shared_ptr<const CppVersion>> cpp_load(bpfjit::Runtime& rt,
@@ -287,67 +294,47 @@ std::optional<std::string> cpp_runtime_life(const std::vector<uint8_t>& bytes, P
   return std::nullopt;
 }
 
-void cpp_thread(CppGroup& g, const Objects& objs, const Options& o, unsigned thread,
-                std::atomic<uint64_t>& cycles, uint64_t limit, Failure& fail,
-                const std::atomic<bool>& stop) {
-  Flows flows(thread);
-  for (uint64_t c = 0; !stop.load(std::memory_order_relaxed) && !fail.failed.load(); ++c) {
-    if (cycles.fetch_add(1, std::memory_order_relaxed) >= limit) break;
-    int f = static_cast<int>(c % kFlowsPerThread);
-    Packet& p = flows.packets[f];
-    {
-      auto v = g.snapshot();
-      auto r0 = v->program->run(p.bytes);
-      if (!r0) return fail.fail("C++ run of version " + std::to_string(v->number) + ": " +
-                                r0.error().to_string());
-      if (*r0 != kXdpPass) return fail.fail("C++ run: r0 " + std::to_string(*r0));
-    }
-    ++flows.expected[f];
-    uint64_t value[2] = {};
-    auto got = g.flows->lookup({p.key, kKeySize},
-                               {reinterpret_cast<uint8_t*>(value), kValueSize});
-    if (!got) return fail.fail("C++ lookup: " + got.error().to_string());
-    if (value[0] != flows.expected[f] || value[1] != flows.expected[f] * p.bytes.size()) {
-      return fail.fail(counters_mismatch("C++", thread, f, value[0], value[1],
-                                         flows.expected[f], p.bytes.size()));
-    }
-    if ((c / kFlowsPerThread) % 8 == 7) {
-      if (auto r = g.flows->erase({p.key, kKeySize}); !r) {
-        return fail.fail("C++ delete: " + r.error().to_string());
-      }
-      flows.expected[f] = 0;
-    }
-    if (c % o.reload_every == o.reload_every - 1) {
-      std::lock_guard<std::mutex> lock(g.reload_mu);
-      uint64_t n = ++g.versions;
-      auto v = cpp_load(g.runtime, objs.version(n), g.flows, n);
-      if (!v) return fail.fail("C++ reload " + std::to_string(n) + ": " + v.error().to_string());
-      std::shared_ptr<const CppVersion> old;
-      {
-        std::lock_guard<std::mutex> l(g.current_mu);
-        old = std::move(g.current);
-        g.current = std::move(*v);
-      }
-      old.reset();  // unloaded here, or by the last run that still holds it
-      if (!o.inject_leak.empty()) inject_leak(o.inject_leak);
-      if (n % 4 == 0) {
-        // A copy that is only loaded and verified, then destroyed; a truncated object.
-        auto extra = g.runtime.load_bytes(objs.version(n), {});
-        if (!extra) return fail.fail("C++ extra load: " + extra.error().to_string());
-        auto report = (*extra)->program("count_flows")->verify();
-        if (!report.accepted) return fail.fail("C++ extra verify refused");
-        auto& bytes = objs.version(n);
-        auto bad = g.runtime.load_bytes({bytes.data(), bytes.size() / 2});
-        if (bad) return fail.fail("C++: a truncated object loaded");
-      }
-    }
-    if (o.runtime_every && c % o.runtime_every == o.runtime_every / 2) {
-      Packet fresh = make_packet(thread, 0);
-      if (auto e = cpp_runtime_life(objs.version(c), fresh)) return fail.fail(*e);
-    }
+// The steps of a cycle through the C++ API; each gives an error message or nothing.
+struct CppOps {
+  static constexpr const char* kApi = "C++";
+  using Group = CppGroup;
+  static std::optional<std::string> run(CppGroup& g, Packet& p, unsigned thread) {
+    auto v = g.snapshot();
+    auto r0 = v->program->run(p.bytes);
+    if (!r0) return "run of version " + std::to_string(v->number) + ": " + r0.error().to_string();
+    if (*r0 != kXdpPass) return "run: r0 " + std::to_string(*r0);
+    return std::nullopt;
   }
-}
-
+  static std::optional<std::string> lookup(CppGroup& g, const Packet& p, uint64_t value[2]) {
+    auto got = g.flows->lookup({p.key, kKeySize}, {reinterpret_cast<uint8_t*>(value), kValueSize});
+    if (!got) return "lookup: " + got.error().to_string();
+    return std::nullopt;
+  }
+  static std::optional<std::string> erase(CppGroup& g, const Packet& p) {
+    if (auto r = g.flows->erase({p.key, kKeySize}); !r) return "delete: " + r.error().to_string();
+    return std::nullopt;
+  }
+  static std::optional<std::string> reload(CppGroup& g, const Objects& objs, uint64_t n) {
+    auto v = cpp_load(g.runtime, objs.version(n), g.flows, n);
+    if (!v) return "reload " + std::to_string(n) + ": " + v.error().to_string();
+    g.swap(std::move(*v));
+    return std::nullopt;
+  }
+  // A copy that is only loaded and verified, then destroyed; a truncated object.
+  static std::optional<std::string> extra_loads(CppGroup& g, const std::vector<uint8_t>& bytes) {
+    auto extra = g.runtime.load_bytes(bytes, {});
+    if (!extra) return "extra load: " + extra.error().to_string();
+    auto report = (*extra)->program("count_flows")->verify();
+    if (!report.accepted) return std::string("extra verify refused");
+    if (g.runtime.load_bytes({bytes.data(), bytes.size() / 2})) {
+      return std::string("a truncated object loaded");
+    }
+    return std::nullopt;
+  }
+  static std::optional<std::string> runtime_life(const std::vector<uint8_t>& bytes, Packet& p) {
+    return cpp_runtime_life(bytes, p);
+  }
+};
 // ---------------------------------------------------------------------------------------
 // The C group
 
@@ -373,6 +360,12 @@ struct CGroup {
   std::shared_ptr<const CVersion> snapshot() {
     std::lock_guard<std::mutex> lock(current_mu);
     return current;
+  }
+  void swap(std::shared_ptr<const CVersion> next) {
+    std::shared_ptr<const CVersion> old;
+    std::lock_guard<std::mutex> lock(current_mu);
+    old = std::move(current);
+    current = std::move(next);
   }
 };
 
@@ -448,79 +441,103 @@ std::optional<std::string> c_runtime_life(const std::vector<uint8_t>& bytes, Pac
   return result;
 }
 
-void c_thread(CGroup& g, const Objects& objs, const Options& o, unsigned thread,
-              std::atomic<uint64_t>& cycles, uint64_t limit, Failure& fail,
-              const std::atomic<bool>& stop) {
+// The steps of a cycle through the C API.
+struct COps {
+  static constexpr const char* kApi = "C";
+  using Group = CGroup;
+  static std::optional<std::string> run(CGroup& g, Packet& p, unsigned thread) {
+    auto v = g.snapshot();
+    uint64_t r0 = 0;
+    bpfjit_run_options ro = {};
+    ro.has_cpu = true;
+    ro.cpu = thread % 64;
+    if (bpfjit_program_run(v->program, p.bytes.data(), p.bytes.size(), &ro, &r0) != BPFJIT_OK) {
+      return c_error(("run of version " + std::to_string(v->number)).c_str());
+    }
+    if (r0 != kXdpPass) return "run: r0 " + std::to_string(r0);
+    return std::nullopt;
+  }
+  static std::optional<std::string> lookup(CGroup& g, const Packet& p, uint64_t value[2]) {
+    if (bpfjit_map_lookup(g.flows, p.key, kKeySize, value, kValueSize) != BPFJIT_OK) {
+      return c_error("lookup");
+    }
+    return std::nullopt;
+  }
+  static std::optional<std::string> erase(CGroup& g, const Packet& p) {
+    if (bpfjit_map_delete(g.flows, p.key, kKeySize) != BPFJIT_OK) return c_error("delete");
+    return std::nullopt;
+  }
+  static std::optional<std::string> reload(CGroup& g, const Objects& objs, uint64_t n) {
+    std::string err;
+    auto v = c_load(g.runtime, objs.version(n), g.flows, n, err);
+    if (!v) return "reload " + std::to_string(n) + ": " + err;
+    g.swap(std::move(v));
+    return std::nullopt;
+  }
+  static std::optional<std::string> extra_loads(CGroup& g, const std::vector<uint8_t>& bytes) {
+    bpfjit_object* extra = nullptr;
+    if (bpfjit_load_bytes(g.runtime, bytes.data(), bytes.size(), nullptr, &extra) != BPFJIT_OK) {
+      return c_error("extra load");
+    }
+    bpfjit_program* prog = bpfjit_object_program_at(extra, 0);
+    bpfjit_verify_report* report = nullptr;
+    bool ok = prog && bpfjit_program_verify(prog, nullptr, &report) == BPFJIT_OK &&
+              bpfjit_verify_report_accepted(report);
+    bpfjit_verify_report_destroy(report);
+    bpfjit_object_destroy(extra);
+    if (!ok) return std::string("extra verify refused");
+    bpfjit_object* bad = nullptr;
+    if (bpfjit_load_bytes(g.runtime, bytes.data(), bytes.size() / 2, nullptr, &bad) ==
+        BPFJIT_OK) {
+      bpfjit_object_destroy(bad);
+      return std::string("a truncated object loaded");
+    }
+    return std::nullopt;
+  }
+  static std::optional<std::string> runtime_life(const std::vector<uint8_t>& bytes, Packet& p) {
+    return c_runtime_life(bytes, p);
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+// One thread's cycles, through either API (Ops: CppOps or COps).
+
+template <typename Ops>
+void soak_thread(typename Ops::Group& g, const Objects& objs, const Options& o,
+                 unsigned thread, std::atomic<uint64_t>& cycles, uint64_t limit,
+                 Failure& fail, const std::atomic<bool>& stop) {
+  auto failed = [&](const std::string& m) {
+    fail.fail(std::string(Ops::kApi) + " thread " + std::to_string(thread) + ": " + m);
+  };
   Flows flows(thread);
   for (uint64_t c = 0; !stop.load(std::memory_order_relaxed) && !fail.failed.load(); ++c) {
     if (cycles.fetch_add(1, std::memory_order_relaxed) >= limit) break;
     int f = static_cast<int>(c % kFlowsPerThread);
     Packet& p = flows.packets[f];
-    {
-      auto v = g.snapshot();
-      uint64_t r0 = 0;
-      bpfjit_run_options ro = {};
-      ro.has_cpu = true;
-      ro.cpu = thread % 64;
-      if (bpfjit_program_run(v->program, p.bytes.data(), p.bytes.size(), &ro, &r0) !=
-          BPFJIT_OK) {
-        return fail.fail(c_error(("C run of version " + std::to_string(v->number)).c_str()));
-      }
-      if (r0 != kXdpPass) return fail.fail("C run: r0 " + std::to_string(r0));
-    }
+    if (auto e = Ops::run(g, p, thread)) return failed(*e);
     ++flows.expected[f];
     uint64_t value[2] = {};
-    if (bpfjit_map_lookup(g.flows, p.key, kKeySize, value, kValueSize) != BPFJIT_OK) {
-      return fail.fail(c_error("C lookup"));
-    }
+    if (auto e = Ops::lookup(g, p, value)) return failed(*e);
     if (value[0] != flows.expected[f] || value[1] != flows.expected[f] * p.bytes.size()) {
-      return fail.fail(counters_mismatch("C", thread, f, value[0], value[1], flows.expected[f],
-                                         p.bytes.size()));
+      return fail.fail(counters_mismatch(Ops::kApi, thread, f, value[0], value[1],
+                                         flows.expected[f], p.bytes.size()));
     }
     if ((c / kFlowsPerThread) % 8 == 7) {
-      if (bpfjit_map_delete(g.flows, p.key, kKeySize) != BPFJIT_OK) {
-        return fail.fail(c_error("C delete"));
-      }
+      if (auto e = Ops::erase(g, p)) return failed(*e);
       flows.expected[f] = 0;
     }
     if (c % o.reload_every == o.reload_every - 1) {
       std::lock_guard<std::mutex> lock(g.reload_mu);
       uint64_t n = ++g.versions;
-      std::string err;
-      auto v = c_load(g.runtime, objs.version(n), g.flows, n, err);
-      if (!v) return fail.fail("C reload " + std::to_string(n) + ": " + err);
-      std::shared_ptr<const CVersion> old;
-      {
-        std::lock_guard<std::mutex> l(g.current_mu);
-        old = std::move(g.current);
-        g.current = std::move(v);
-      }
-      old.reset();
+      if (auto e = Ops::reload(g, objs, n)) return failed(*e);
+      if (!o.inject_leak.empty()) inject_leak(o.inject_leak);
       if (n % 4 == 0) {
-        auto& bytes = objs.version(n);
-        bpfjit_object* extra = nullptr;
-        if (bpfjit_load_bytes(g.runtime, bytes.data(), bytes.size(), nullptr, &extra) !=
-            BPFJIT_OK) {
-          return fail.fail(c_error("C extra load"));
-        }
-        bpfjit_program* prog = bpfjit_object_program_at(extra, 0);
-        bpfjit_verify_report* report = nullptr;
-        bool ok = prog && bpfjit_program_verify(prog, nullptr, &report) == BPFJIT_OK &&
-                  bpfjit_verify_report_accepted(report);
-        bpfjit_verify_report_destroy(report);
-        bpfjit_object_destroy(extra);
-        if (!ok) return fail.fail("C extra verify refused");
-        bpfjit_object* bad = nullptr;
-        if (bpfjit_load_bytes(g.runtime, bytes.data(), bytes.size() / 2, nullptr, &bad) ==
-            BPFJIT_OK) {
-          bpfjit_object_destroy(bad);
-          return fail.fail("C: a truncated object loaded");
-        }
+        if (auto e = Ops::extra_loads(g, objs.version(n))) return failed(*e);
       }
     }
     if (o.runtime_every && c % o.runtime_every == o.runtime_every / 2) {
       Packet fresh = make_packet(thread, 0);
-      if (auto e = c_runtime_life(objs.version(c), fresh)) return fail.fail(*e);
+      if (auto e = Ops::runtime_life(objs.version(c), fresh)) return failed(*e);
     }
   }
 }
@@ -670,10 +687,10 @@ int main(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (unsigned t = 0; t < o.threads; ++t) {
     if (t % 2 == 0) {
-      threads.emplace_back(cpp_thread, std::ref(*cpp), std::cref(objs), std::cref(o), t,
+      threads.emplace_back(soak_thread<CppOps>, std::ref(*cpp), std::cref(objs), std::cref(o), t,
                            std::ref(cycles), limit, std::ref(fail), std::cref(stop));
     } else {
-      threads.emplace_back(c_thread, std::ref(*cg), std::cref(objs), std::cref(o), t,
+      threads.emplace_back(soak_thread<COps>, std::ref(*cg), std::cref(objs), std::cref(o), t,
                            std::ref(cycles), limit, std::ref(fail), std::cref(stop));
     }
   }
