@@ -4,6 +4,7 @@
 // when it exists.
 #include <bpf/btf.h>
 #include <gtest/gtest.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -739,6 +740,48 @@ TEST(KconfigTest, KernelVersionFromRelease) {
   EXPECT_EQ(kernel_version_from_release("5.15.300"), (5u << 16) + (15u << 8) + 255u);
   EXPECT_EQ(kernel_version_from_release("6.18"), (6u << 16) + (18u << 8));
   EXPECT_EQ(kernel_version_from_release("linux"), std::nullopt);
+}
+
+TEST(KconfigTest, ReadsAConfigFileAndNamesItInErrors) {
+  const std::string dir = ::testing::TempDir();
+  const std::string good = dir + "/bpfjit_kconfig_good";
+  const std::string bad = dir + "/bpfjit_kconfig_bad";
+  std::ofstream(good) << "CONFIG_BPF=y\nCONFIG_HZ=1000\n";
+  std::ofstream(bad) << "CONFIG_BPF=y\nCONFIG_BROKEN\n";
+  auto cfg = read_kconfig_file(good);
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->at("CONFIG_HZ"), "1000");
+  auto refused = read_kconfig_file(bad);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kLoad);
+  EXPECT_EQ(refused.error().message,
+            bad + ": kernel config line 2: 'CONFIG_BROKEN' is not NAME=VALUE");
+  auto missing = read_kconfig_file(dir + "/bpfjit_kconfig_absent");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kIo);
+  EXPECT_EQ(missing.error().message, "cannot open " + dir + "/bpfjit_kconfig_absent");
+  std::filesystem::remove(good);
+  std::filesystem::remove(bad);
+}
+
+TEST(KconfigTest, LinuxPlatformValuesComeFromTheRunningKernel) {
+  utsname u{};
+  ASSERT_EQ(uname(&u), 0);
+  auto cfg = linux_platform_kconfig();
+  auto version = kernel_version_from_release(u.release);
+  if (version) {
+    EXPECT_EQ(cfg.at("LINUX_KERNEL_VERSION"), std::to_string(*version));
+  } else {
+    EXPECT_EQ(cfg.count("LINUX_KERNEL_VERSION"), 0u);
+  }
+  EXPECT_EQ(cfg.at("LINUX_HAS_SYSCALL_WRAPPER"), "y");
+  EXPECT_EQ(cfg.at("LINUX_HAS_BPF_COOKIE"), "y");
+}
+
+TEST(LoaderNamesTest, LddwReferenceKinds) {
+  EXPECT_STREQ(lddw_ref_kind_name(LddwRefKind::kMap), "map");
+  EXPECT_STREQ(lddw_ref_kind_name(LddwRefKind::kMapValue), "map value");
+  EXPECT_STREQ(lddw_ref_kind_name(LddwRefKind::kCode), "code");
 }
 
 // ---------------------------------------------------------------------------------------
