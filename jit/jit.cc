@@ -94,6 +94,7 @@ constexpr int32_t kOffSavedRsp = offsetof(JitState, saved_rsp);
 constexpr int32_t kOffHelpers = offsetof(JitState, helpers);
 constexpr int32_t kOffNumHelpers = offsetof(JitState, num_helpers);
 constexpr int32_t kOffCounted = offsetof(JitState, counted);
+static_assert(kStackFrameSize == 1u << 9, "emit_depth_from_frame divides by shifting");
 
 int32_t limit_offset(bool write, uint32_t log2size) {
   return static_cast<int32_t>(offsetof(JitState, limit) + (write ? 32 : 0) + log2size * 8);
@@ -484,7 +485,65 @@ class Emitter {
     find_loops();
     std::sort(entries_.begin(), entries_.end());
     entries_.erase(std::unique(entries_.begin(), entries_.end()), entries_.end());
+    find_callee_saves();
     return {};
+  }
+
+  // r6..r9 live in rbx, r13, r14, r15 (callee-saved in SysV and in eBPF). A bpf-to-bpf call
+  // saves only those its callee's body names, when every subprogram is self-contained: each
+  // of the ranges between entries keeps its jumps inside and ends in exit or ja, so the
+  // callee runs nothing but its own body (its own calls save for themselves). Otherwise
+  // (unverified code that jumps between functions) every call saves all four.
+  void find_callee_saves() {
+    static constexpr uint8_t kAll = 0xf;
+    callee_saves_.assign(entries_.size(), kAll);
+    std::vector<uint8_t> saves(entries_.size(), 0);
+    for (size_t e = 0; e < entries_.size(); ++e) {
+      size_t begin = entries_[e];
+      size_t end = e + 1 < entries_.size() ? entries_[e + 1] : insns_.size();
+      size_t last = end - 1;
+      if (insns_[last].op == Op::kLddwHigh) return;  // ends in the middle of an lddw
+      Form lf = form_of(insns_[last].op);
+      if (lf != Form::kExit && lf != Form::kJa && lf != Form::kJa32) return;
+      for (size_t pc = begin; pc < end; ++pc) {
+        const Insn& in = insns_[pc];
+        Form f = form_of(in.op);
+        bool jump = f == Form::kJa || f == Form::kJa32 || f == Form::kJmpImm || f == Form::kJmpReg;
+        if (jump && in.op != Op::kLddwHigh && (in.target() < begin || in.target() >= end)) return;
+        for (uint8_t r : {in.dst, in.src}) {
+          if (r >= 6 && r <= 9) saves[e] |= static_cast<uint8_t>(1u << (r - 6));
+        }
+      }
+    }
+    callee_saves_ = std::move(saves);
+  }
+
+  // The registers a call to the subprogram at `target` saves (r6..r9 order).
+  std::vector<x86::Gp> callee_saved_regs(uint32_t target) const {
+    static const x86::Gp kRegs[4] = {x86::rbx, x86::r13, x86::r14, x86::r15};
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), target);
+    uint8_t mask = it != entries_.end() && *it == target
+                       ? callee_saves_[static_cast<size_t>(it - entries_.begin())]
+                       : 0xf;
+    std::vector<x86::Gp> out;
+    for (uint32_t i = 0; i < 4; ++i) {
+      if (mask & (1u << i)) out.push_back(kRegs[i]);
+    }
+    return out;
+  }
+
+  // Trusted code keeps no call depth (the verifier bounds it): before a helper call in a
+  // program with bpf-to-bpf calls, ctx.depth is set from r10 for ctx.invoke, which places
+  // a callback's frame below the caller's.
+  void emit_depth_from_frame() {
+    if (opts_.checked || !has_local_call_) return;
+    // depth = (stack_lo + kStackSize - r10) / kStackFrameSize
+    a_.mov(x86::r10, state_q(kOffStackLo));
+    a_.sub(x86::r10, x86::rbp);
+    a_.add(x86::r10, static_cast<int32_t>(kStackSize));
+    a_.shr(x86::r10, 9);
+    a_.mov(x86::r11, state_q(kOffCtx));
+    a_.mov(x86::dword_ptr(x86::r11, kOffDepth), x86::r10d);
   }
 
   void emit_all(bool annotate) {
@@ -774,7 +833,7 @@ class Emitter {
       a_.mov(kState, x86::rdi);
       a_.mov(state_q(kOffSavedRsp), x86::rsp);
     }
-    if (names_reg_[kFramePointer]) a_.mov(x86::rbp, x86::rcx);
+    if (names_reg_[kFramePointer] || has_local_call_) a_.mov(x86::rbp, x86::rcx);
     // Registers start at zero, as in the interpreter; unnamed ones are never read.
     a_.xor_(x86::eax, x86::eax);
     if (names_reg_[6]) a_.xor_(x86::ebx, x86::ebx);
@@ -982,32 +1041,41 @@ class Emitter {
         a_.mov(x86::r11, x86::qword_ptr(x86::r9, x86::r11, 3));
         a_.test(x86::r11, x86::r11);
         a_.jz(bad);
+        a_.mov(x86::r9, x86::r11);
+        emit_depth_from_frame();
+        a_.mov(x86::r11, x86::r9);
         a_.mov(x86::r9, state_q(kOffCtx));
         a_.call(x86::r11);
         emit_after_helper(pc, true);
         return;
       }
       case Form::kCallLocal: {
-        emit_budget(pc);
-        // cmp dword [ctx.depth], kMaxCallDepth - 1 ; jae trap
-        a_.mov(x86::r11, state_q(kOffCtx));
-        a_.cmp(x86::dword_ptr(x86::r11, kOffDepth), kMaxCallDepth - 1);
-        a_.jae(add_stub(Stub::kCallDepth, pc));
-        a_.inc(x86::dword_ptr(x86::r11, kOffDepth));
-        a_.push(x86::rbx);
-        a_.push(x86::r13);
-        a_.push(x86::r14);
-        a_.push(x86::r15);
-        a_.push(x86::rbp);
+        // Checked code counts the depth (unverified code may recurse); trusted code has
+        // the verifier's bound and keeps none (emit_depth_from_frame).
+        if (opts_.checked) {
+          emit_budget(pc);
+          // cmp dword [ctx.depth], kMaxCallDepth - 1 ; jae trap
+          a_.mov(x86::r11, state_q(kOffCtx));
+          a_.cmp(x86::dword_ptr(x86::r11, kOffDepth), kMaxCallDepth - 1);
+          a_.jae(add_stub(Stub::kCallDepth, pc));
+          a_.inc(x86::dword_ptr(x86::r11, kOffDepth));
+        }
+        // Save what the callee names of r6..r9; rsp stays 16-byte aligned at the call
+        // (the pushes and the return address together a multiple of 16). r10 cannot be
+        // written, so the callee's frame is undone by adding its size back.
+        std::vector<x86::Gp> saved = callee_saved_regs(in.target());
+        bool pad = saved.size() % 2 == 0;
+        for (const x86::Gp& r : saved) a_.push(r);
+        if (pad) a_.sub(x86::rsp, 8);
         a_.sub(x86::rbp, kStackFrameSize);
         a_.call(labels_[in.target()]);
-        a_.pop(x86::rbp);
-        a_.pop(x86::r15);
-        a_.pop(x86::r14);
-        a_.pop(x86::r13);
-        a_.pop(x86::rbx);
-        a_.mov(x86::r11, state_q(kOffCtx));
-        a_.dec(x86::dword_ptr(x86::r11, kOffDepth));
+        a_.add(x86::rbp, kStackFrameSize);
+        if (pad) a_.add(x86::rsp, 8);
+        for (auto it = saved.rbegin(); it != saved.rend(); ++it) a_.pop(*it);
+        if (opts_.checked) {
+          a_.mov(x86::r11, state_q(kOffCtx));
+          a_.dec(x86::dword_ptr(x86::r11, kOffDepth));
+        }
         return;
       }
       case Form::kExit:
@@ -1027,6 +1095,7 @@ class Emitter {
   }
 
   void emit_helper_call(uint32_t pc, uint64_t addr, bool tail_call) {
+    emit_depth_from_frame();
     a_.mov(x86::r9, state_q(kOffCtx));
     a_.mov(x86::r11, addr);
     a_.call(x86::r11);
@@ -1683,6 +1752,7 @@ class Emitter {
   std::vector<Label> labels_;
   std::vector<bool> loop_heads_;
   std::vector<uint32_t> entries_;
+  std::vector<uint8_t> callee_saves_;  // per entry: bit i set when a call saves r(6+i)
   std::vector<Stub> stubs_;
   Label unwind_, slow_, tramp_, main_tramp_, epilogue_;
   std::vector<VersionedCode> loops_;

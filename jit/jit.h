@@ -13,7 +13,12 @@
 //   ctx.budget when it is not UINT64_MAX. Counted loops and straight runs of code may
 //   check their accesses once, at their entry, and run an unchecked copy when all of them
 //   are in bounds (jit/loops.h); the outcome of every run is the same.
-// - trusted: no runtime memory checks, for programs the verifier proved safe.
+// - trusted: no runtime memory checks and no call-depth count, for programs the verifier
+//   proved safe (it bounds the call depth to kMaxCallDepth frames as well).
+//
+// A bpf-to-bpf call costs what a native call does: the callee's frame is r10 - 512 (no
+// copy of the register file, arguments stay in place), the return address is on the
+// native stack, and only the registers of r6..r9 that the callee's body names are saved.
 //
 // Constant blinding (JitOptions::harden, as the kernel's bpf_jit_harden): no 32-bit or
 // 64-bit immediate of the program, nor a constant the JIT derives from one (a mask, a
