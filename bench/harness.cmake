@@ -7,6 +7,7 @@ if(TARGET bpfjit_bench_runtime AND TARGET bpfjit_bench_kernels)
     harness/kernel_workloads.cc
     harness/program_workloads.cc
     harness/compile_speed.cc
+    harness/startup.cc
     harness/harness.cc
     harness/report.cc
   )

@@ -16,3 +16,19 @@ endif()
 
 # clang-19 compiles the BPF programs in bpf-progs/ and the native side of the benchmarks.
 find_program(BPFJIT_CLANG NAMES clang-19 PATHS /usr/lib/llvm-19/bin REQUIRED)
+
+# libelf and libbpf for the build tree's executables: their static archives when Debian's -dev packages
+# ship them (they do), so that `bpfjit` and the tests load two shared libraries fewer at
+# start-up (the dynamic loader's symbol lookups dominate a short run's time); the shared
+# libraries otherwise. libbpfjit.so (cmake/Install.cmake) links the shared ones.
+find_library(BPFJIT_LIBBPF_A NAMES libbpf.a)
+find_library(BPFJIT_LIBELF_A NAMES libelf.a)
+find_library(BPFJIT_LIBZ_A NAMES libz.a)
+add_library(bpfjit_elf_libs INTERFACE)
+if(BPFJIT_LIBBPF_A AND BPFJIT_LIBELF_A AND BPFJIT_LIBZ_A)
+  target_link_libraries(bpfjit_elf_libs INTERFACE
+    ${BPFJIT_LIBBPF_A} ${BPFJIT_LIBELF_A} ${BPFJIT_LIBZ_A})
+  target_include_directories(bpfjit_elf_libs INTERFACE ${LIBBPF_INCLUDE_DIRS} ${LIBELF_INCLUDE_DIRS})
+else()
+  target_link_libraries(bpfjit_elf_libs INTERFACE PkgConfig::LIBELF PkgConfig::LIBBPF)
+endif()

@@ -21,7 +21,7 @@ struct bench_native_fn {
 };
 #define BPFJIT_BENCH_PROGS(X) \
   X(xdp_filter) X(flow_counter) X(helper_loop) X(call_chain) X(tail_chain) \
-  X(ringbuf_producer) X(atomic_count)
+  X(ringbuf_producer) X(atomic_count) X(map_lookup_array) X(map_lookup_hash)
 #define X(prog)                                  \
   extern struct bench_map* bench_maps_##prog[]; \
   extern const struct bench_native_fn bench_fns_##prog[];

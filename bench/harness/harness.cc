@@ -138,6 +138,8 @@ BenchReport collect(const BenchOptions& opts) {
       return report;
     }
   }
+  // The start-up row runs when no --filter is given or the filter matches "startup".
+  bool startup = !opts.tool_path.empty() && (!filter || std::regex_search("startup", *filter));
   std::vector<Workload*> chosen;
   for (auto& w : all) {
     std::string full = w->name() + "." + w->cpu();
@@ -155,6 +157,7 @@ BenchReport collect(const BenchOptions& opts) {
     wr.group = w->group();
     wr.cpu = w->cpu();
     wr.loop_heavy = w->loop_heavy();
+    wr.lookups_per_execution = w->lookups_per_execution();
     for (Engine e : kEngines) {
       if (opts.progress) {
         fmt::print(stderr, "[{}/{}] {}.{} {}...\n", k, chosen.size(), wr.name, wr.cpu,
@@ -239,6 +242,12 @@ BenchReport collect(const BenchOptions& opts) {
       }
     }
   }
+  if (startup) {
+    int runs = opts.quick ? 50 : 200;
+    if (opts.progress) fmt::print(stderr, "start-up: {} run x{} and /bin/true...\n", opts.tool_path, runs);
+    report.startup = measure_startup(opts.tool_path, runs);
+    if (!report.startup.ok) report.ok = false;
+  }
   return report;
 }
 
@@ -248,7 +257,7 @@ int run_bench(const BenchOptions& opts) {
     fmt::print(stderr, "bpfjit bench: {}\n", report.error);
     return 2;
   }
-  if (report.workloads.empty()) {
+  if (report.workloads.empty() && !report.startup.measured) {
     fmt::print(stderr, "bpfjit bench: no benchmark matches --filter '{}'\n", opts.filter);
     return 2;
   }

@@ -23,6 +23,9 @@ struct BenchOptions {
   int repeat = 0;              // samples per engine at least; 0: 7 (quick) or 21 (full)
   bool progress = true;        // "[k/N] name engine" lines on stderr
   bool concurrency = true;     // the thread-count throughput section
+  // The start-up row: the `bpfjit` tool to time as a whole process (`bpfjit bench` gives
+  // its own /proc/self/exe); empty: no start-up row.
+  std::string tool_path;
 };
 
 // Summary statistics of repeated samples (seconds per execution).
@@ -45,6 +48,7 @@ struct WorkloadResult {
   std::string name, group, cpu;
   bool loop_heavy = false;
   uint64_t runs_per_execution = 1;
+  uint64_t lookups_per_execution = 0;  // the map lookup rows
   EngineResult engines[kEngineCount];
   std::vector<std::string> mismatches;  // "jit returns 0x.. native 0x.."
 
@@ -59,11 +63,25 @@ struct CompileSpeed {
   double median_s = 0;
 };
 
+// The start-up row: `bpfjit run` of a 2-instruction program (mov r0, 0; exit) as a whole
+// process, against /bin/true, alternately; wall time from spawn to exit.
+struct StartupResult {
+  bool measured = false;  // false: no tool path (or the harness could not start)
+  bool ok = false;        // every run exited 0 and printed 0x0
+  std::string error;      // why not ok
+  int runs = 0;
+  double tool_median_s = 0, true_median_s = 0;
+  double tool_min_s = 0, true_min_s = 0;
+  // The start-up cost: the tool's median minus /bin/true's.
+  double above_true_s() const { return tool_median_s - true_median_s; }
+};
+
 struct BenchReport {
   std::string machine, date, mode;
   std::vector<WorkloadResult> workloads;
   std::vector<CompileSpeed> compile;
   std::vector<ConcurrencyPoint> concurrency;
+  StartupResult startup;
   bool ok = true;     // no mismatch and no error
   std::string error;  // set when the run could not start (e.g. a bad --filter)
 };
@@ -81,5 +99,8 @@ std::string to_svg(const BenchReport& r);
 // Median time to JIT-compile a straight-line program of `insns` slots (ALU operations
 // over r0..r9, then exit).
 CompileSpeed measure_compile(uint32_t insns, int repeats);
+
+// The start-up row: `tool run PROG.bin` and /bin/true, `runs` times each (startup.cc).
+StartupResult measure_startup(const std::string& tool, int runs);
 
 }  // namespace bpfjit::bench

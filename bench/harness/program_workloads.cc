@@ -13,7 +13,8 @@ struct ProgWorkloadSpec {
   ProgObjectSpec object;
   size_t mem_bytes = 0;      // mem programs: the buffer's size
   std::string ringbuf;       // a ring buffer the host consumes
-  std::string table;         // an array map the host fills before the first run
+  std::string table;         // a map the host fills before the first run: keys 0..n-1
+  uint64_t lookups = 0;      // bpf_map_lookup_elem calls per execution (map lookup rows)
 };
 
 std::vector<ProgWorkloadSpec> specs() {
@@ -26,6 +27,11 @@ std::vector<ProgWorkloadSpec> specs() {
                 {{1, "tail_tcp"}, {2, "tail_udp"}, {3, "tail_account"}}},
                0, "", ""});
   s.push_back({{"ringbuf_producer", "ringbuf_producer", true, "", {}}, 0, "events", ""});
+  // The map lookup rows: a loop of 4096 lookups (map_lookup_*.c), every key present.
+  s.push_back({{"map_lookup_array", "map_lookup_array", false, "", {}}, 64, "", "lookup_table",
+               4096});
+  s.push_back({{"map_lookup_hash", "map_lookup_hash", false, "", {}}, 64, "", "lookup_table",
+               4096});
   return s;
 }
 
@@ -44,7 +50,8 @@ class ProgRunner final : public Runner {
       if (BpfMap* t = inst_->map(spec.table)) {
         for (uint32_t k = 0; k < t->max_entries(); ++k) {
           uint64_t v = uint64_t{k} * 0x9e3779b97f4a7c15ull + 1;
-          (void)t->host_update(&k, &v, kBpfAny);  // in range by construction
+          uint64_t key = k;  // a 4- or 8-byte key, little-endian: its first bytes are k
+          (void)t->host_update(&key, &v, kBpfAny);  // in range and room by construction
         }
       }
     }
@@ -109,6 +116,7 @@ class ProgWorkload final : public Workload {
   const std::string& name() const override { return spec_.object.name; }
   const char* group() const override { return "program"; }
   const char* cpu() const override { return cpu_; }
+  uint64_t lookups_per_execution() const override { return spec_.lookups; }
 
   Result<std::unique_ptr<Runner>> prepare(Engine e, PrepTimes& times) override {
     std::optional<uint64_t> mem_size;

@@ -175,6 +175,25 @@ void print_table(const BenchReport& r, std::FILE* out) {
       fmt::print(out, "\n");
     }
   }
+  bool any_lookup = false;
+  for (const WorkloadResult& w : r.workloads) any_lookup = any_lookup || w.lookups_per_execution > 0;
+  if (any_lookup) {
+    fmt::print(out, "\nmap lookups: time per bpf_map_lookup_elem from the program (a loop of "
+                    "dependent lookups, every key present):\n");
+    for (const WorkloadResult& w : r.workloads) {
+      if (w.lookups_per_execution == 0) continue;
+      fmt::print(out, "  {:<17}{:<4}{:>6} lookups", w.name, w.cpu, w.lookups_per_execution);
+      for (Engine e : kEngines) {
+        const EngineResult& er = w.of(e);
+        std::string t =
+            er.status == Status::kOk
+                ? fmt_time(er.time.median / static_cast<double>(w.lookups_per_execution))
+                : "n/a";
+        fmt::print(out, " {} {:>8}", engine_name(e), t);
+      }
+      fmt::print(out, "\n");
+    }
+  }
 
   fmt::print(out, "\ntargets (geometric means of time ratios):\n");
   auto heavy = [](const WorkloadResult& w) { return w.loop_heavy; };
@@ -222,6 +241,18 @@ void print_table(const BenchReport& r, std::FILE* out) {
     fmt::print(out, "  jit compile {} insns: {} = {:.1f}M insn/s{}\n", c.insns,
                fmt_time(c.median_s), rate / 1e6, target);
   }
+  if (r.startup.measured) {
+    const StartupResult& s = r.startup;
+    if (!s.ok) {
+      fmt::print(out, "  start-up (bpfjit run, 2 insns, whole process): FAILED: {}\n", s.error);
+    } else {
+      fmt::print(out, "  start-up (bpfjit run, 2 insns, whole process, median of {} runs): {} "
+                      "above /bin/true ({} vs {}; min {} vs {}) (target <= 1.5ms: {}) ok\n",
+                 s.runs, fmt_time(s.above_true_s()), fmt_time(s.tool_median_s),
+                 fmt_time(s.true_median_s), fmt_time(s.tool_min_s), fmt_time(s.true_min_s),
+                 verdict(std::max(s.above_true_s(), 1e-9), 1.5e-3));
+    }
+  }
   if (!r.concurrency.empty()) {
     fmt::print(out, "\nconcurrency: atomic_count, shared array+hash maps, each thread its own "
                     "input (wall time)\n");
@@ -247,9 +278,10 @@ std::string to_json(const BenchReport& r) {
   for (size_t i = 0; i < r.workloads.size(); ++i) {
     const WorkloadResult& w = r.workloads[i];
     o += fmt::format("    {{\"name\": \"{}\", \"group\": \"{}\", \"cpu\": \"{}\", "
-                     "\"loop_heavy\": {}, \"runs_per_execution\": {},\n",
+                     "\"loop_heavy\": {}, \"runs_per_execution\": {}, "
+                     "\"lookups_per_execution\": {},\n",
                      json_escape(w.name), w.group, w.cpu, w.loop_heavy ? "true" : "false",
-                     w.runs_per_execution);
+                     w.runs_per_execution, w.lookups_per_execution);
     o += "     \"engines\": {\n";
     for (int e = 0; e < kEngineCount; ++e) {
       const EngineResult& er = w.engines[e];
@@ -289,7 +321,17 @@ std::string to_json(const BenchReport& r) {
                      i ? ", " : "", c.insns, jnum(c.median_s),
                      jnum(c.median_s > 0 ? c.insns / c.median_s : 0));
   }
-  o += "],\n  \"concurrency\": [";
+  o += "],\n";
+  if (r.startup.measured) {
+    const StartupResult& s = r.startup;
+    o += fmt::format("  \"startup\": {{\"ok\": {}, \"error\": \"{}\", \"runs\": {}, "
+                     "\"tool_median_s\": {}, \"true_median_s\": {}, \"above_true_s\": {}, "
+                     "\"tool_min_s\": {}, \"true_min_s\": {}}},\n",
+                     s.ok ? "true" : "false", json_escape(s.error), s.runs,
+                     jnum(s.tool_median_s), jnum(s.true_median_s), jnum(s.above_true_s()),
+                     jnum(s.tool_min_s), jnum(s.true_min_s));
+  }
+  o += "  \"concurrency\": [";
   for (size_t i = 0; i < r.concurrency.size(); ++i) {
     const ConcurrencyPoint& p = r.concurrency[i];
     o += fmt::format("{}\n    {{\"engine\": \"{}\", \"threads\": {}, \"runs\": {}, "

@@ -67,6 +67,8 @@ class Workload {
   virtual const char* cpu() const = 0;
   // One of the four kernels the interpreter and JIT speed targets are measured on.
   virtual bool loop_heavy() const { return false; }
+  // The map lookup rows: bpf_map_lookup_elem calls per execution (0 for the others).
+  virtual uint64_t lookups_per_execution() const { return 0; }
   // A fresh instance on an engine. A Diagnostic with code kUnsupported means "n/a" (e.g.
   // trusted mode without a verifier, or a program the verifier refuses); other errors
   // are failures.

@@ -11,13 +11,15 @@
 if(NOT TARGET bpfjit_bench_runtime AND TARGET bpfjit AND TARGET bpfjit_jit
    AND TARGET bpfjit_interp)
   set(BPFJIT_BENCH_PROG_NAMES
-    xdp_filter flow_counter helper_loop call_chain tail_chain ringbuf_producer atomic_count)
+    xdp_filter flow_counter helper_loop call_chain tail_chain ringbuf_producer atomic_count
+    map_lookup_array map_lookup_hash)
   set(BPFJIT_BENCH_PROGS_DIR ${CMAKE_BINARY_DIR}/bench/progs)
   set(_bench_dir ${PROJECT_SOURCE_DIR}/bench)
   set(_progs_src ${_bench_dir}/progs)
   # bench_prog.h builds on bpf-progs' header (types, packet headers, helper ids).
   set(_progs_inc ${PROJECT_SOURCE_DIR}/bpf-progs/include)
-  set(_progs_headers ${_progs_src}/bench_prog.h ${_progs_inc}/bpfjit_helpers.h
+  set(_progs_headers ${_progs_src}/bench_prog.h ${_progs_src}/map_lookup.h
+      ${_progs_inc}/bpfjit_helpers.h
       ${_progs_inc}/bpfjit_net.h)
   set(_prog_objs)
   set(_prog_native_objs)

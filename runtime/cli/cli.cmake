@@ -26,6 +26,9 @@ if(TARGET bpfjit_interp)
   set_target_properties(bpfjit_cli PROPERTIES OUTPUT_NAME bpfjit)
   target_link_libraries(bpfjit_cli PRIVATE bpfjit_cli_common bpfjit bpfjit_verifier CLI11::CLI11)
   target_compile_definitions(bpfjit_cli PRIVATE PROJECT_VERSION="${PROJECT_VERSION}")
+  # Start-up: no shared library the tool does not call (--as-needed), an optimised
+  # symbol hash table (-O1). Lazy binding stays (-z now resolves every symbol up front).
+  target_link_options(bpfjit_cli PRIVATE LINKER:-O1,--as-needed)
   bpfjit_warnings(bpfjit_cli)
 
   add_executable(bpfjit-conformance-plugin cli/plugin.cc)

@@ -1,6 +1,7 @@
 // bpfjit bench [--quick] [--filter REGEX] [--json FILE] [--chart FILE] [--repeat N]: the
 // benchmark harness (bench/harness): every benchmark program on the interpreter, the JIT
 // (checked and trusted) and natively, checked equal, then a table, JSON and an SVG chart.
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -12,6 +13,8 @@ namespace bpfjit::cli {
 Command add_bench_command(CLI::App& parent) {
   auto o = std::make_shared<bench::BenchOptions>();
   o->out_dir = std::string(BPFJIT_BENCH_RESULTS_DIR);
+  std::error_code ec;
+  o->tool_path = std::filesystem::read_symlink("/proc/self/exe", ec).string();  // start-up row
   CLI::App* app = parent.add_subcommand(
       "bench", "run the benchmark suite: compute kernels and program kernels on the "
                "interpreter, the JIT (checked, and trusted when verified) and natively; "

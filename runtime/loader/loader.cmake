@@ -16,5 +16,5 @@ if(TARGET bpfjit_interp)
 endif()
 target_link_libraries(bpfjit
   PUBLIC bpfjit_helpers bpfjit_isa
-  PRIVATE PkgConfig::LIBELF PkgConfig::LIBBPF spdlog::spdlog fmt::fmt Threads::Threads)
+  PRIVATE bpfjit_elf_libs spdlog::spdlog fmt::fmt Threads::Threads)
 bpfjit_warnings(bpfjit)

@@ -39,4 +39,30 @@ grep -q '^<svg ' "$out/r.svg" || fail "the chart is not SVG"
 grep -q '</svg>' "$out/r.svg" || fail "the chart is not complete"
 grep -q '>fnv1a (v4)</text>' "$out/r.svg" || fail "the chart has no fnv1a row"
 grep -q '<title>tail_chain interpreter' "$out/r.svg" || fail "the chart has no tail_chain bar"
+# The map lookup rows and the start-up row: checked like the others, the start-up row's
+# process printed 0x0 and exited 0 on every run.
+"$bpfjit" bench --quick --no-progress --no-concurrency --repeat 3 \
+  --filter '^(map_lookup_array|map_lookup_hash|startup)$' \
+  --json "$out/s.json" --chart "$out/s.svg" > "$out/s.txt"
+cat "$out/s.txt"
+grep -qE '^map_lookup_array +v4 .* ok$' "$out/s.txt" || fail "no checked map_lookup_array row"
+grep -qE '^map_lookup_hash +v4 .* ok$' "$out/s.txt" || fail "no checked map_lookup_hash row"
+grep -qE '^  map_lookup_hash +v4 +4096 lookups interp +[0-9.]+ns ' "$out/s.txt" ||
+  fail "no time per lookup for map_lookup_hash"
+grep -qE '^  start-up \(bpfjit run, 2 insns, whole process, median of 50 runs\): .* ok$' \
+  "$out/s.txt" || fail "no checked start-up row"
+if command -v python3 > /dev/null; then
+  python3 - "$out/s.json" <<'PY' || fail "the start-up and lookup JSON is not what it should be"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["ok"] is True
+s = r["startup"]
+assert s["ok"] is True and s["runs"] == 50, s
+assert s["tool_median_s"] > 0 and s["true_median_s"] > 0, s
+assert sorted(w["name"] for w in r["workloads"]) == ["map_lookup_array", "map_lookup_hash"]
+for w in r["workloads"]:
+    assert w["lookups_per_execution"] == 4096, w["name"]
+    assert not w["mismatches"], w["mismatches"]
+PY
+fi
 echo "bench_smoke: ok"

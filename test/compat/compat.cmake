@@ -6,11 +6,11 @@
 # program with bpfjit on the linux platform and compares, allowing the disagreements that
 # known_differences.tsv lists.
 add_executable(bpfjit-compat-oracle EXCLUDE_FROM_ALL compat/kernel_verdicts.c)
-target_link_libraries(bpfjit-compat-oracle PRIVATE PkgConfig::LIBBPF PkgConfig::LIBELF)
+target_link_libraries(bpfjit-compat-oracle PRIVATE bpfjit_elf_libs)
 # bpfjit-compat-cut-btf (optional too) cuts target.btf, the layouts of the kernel structs
 # the corpus's CO-RE programs read, from the running kernel's BTF; record.sh runs it.
 add_executable(bpfjit-compat-cut-btf EXCLUDE_FROM_ALL compat/cut_btf.c)
-target_link_libraries(bpfjit-compat-cut-btf PRIVATE PkgConfig::LIBBPF)
+target_link_libraries(bpfjit-compat-cut-btf PRIVATE bpfjit_elf_libs)
 
 add_executable(compat_tests
   compat/compat_test.cc

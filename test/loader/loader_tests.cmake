@@ -10,7 +10,7 @@ add_executable(loader_tests
   loader/harden_api_test.cc
   loader/memprot_test.cc
 )
-target_link_libraries(loader_tests PRIVATE bpfjit PkgConfig::LIBELF PkgConfig::LIBBPF
+target_link_libraries(loader_tests PRIVATE bpfjit bpfjit_elf_libs
                       GTest::gtest_main)
 target_compile_definitions(loader_tests PRIVATE
   BPFJIT_BPF_PROGS_DIR="${BPFJIT_BPF_PROGS_DIR}"

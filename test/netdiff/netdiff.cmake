@@ -16,4 +16,4 @@ bpfjit_warnings(netdiff_tests)
 gtest_discover_tests(netdiff_tests PROPERTIES LABELS netdiff DISCOVERY_TIMEOUT 60)
 
 add_executable(bpfjit-netdiff-record EXCLUDE_FROM_ALL netdiff/record_netdiff.c)
-target_link_libraries(bpfjit-netdiff-record PRIVATE bpfjit_netdiff_corpus PkgConfig::LIBBPF)
+target_link_libraries(bpfjit-netdiff-record PRIVATE bpfjit_netdiff_corpus bpfjit_elf_libs)

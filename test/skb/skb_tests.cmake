@@ -5,7 +5,7 @@
 # uses it to write kernel_skb_runs.tsv. skb_oracle_tests needs no kernel: it runs the same
 # programs on the same packets on both engines and compares with that file byte for byte.
 add_executable(bpfjit-skb-recorder EXCLUDE_FROM_ALL skb/record_skb.c)
-target_link_libraries(bpfjit-skb-recorder PRIVATE PkgConfig::LIBBPF)
+target_link_libraries(bpfjit-skb-recorder PRIVATE bpfjit_elf_libs)
 
 add_executable(skb_oracle_tests skb/skb_oracle_test.cc skb/skb_helpers_test.cc)
 target_link_libraries(skb_oracle_tests PRIVATE bpfjit bpfjit_helpers GTest::gtest_main)

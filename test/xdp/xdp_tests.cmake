@@ -17,7 +17,7 @@ bpfjit_warnings(xdp_test_run_tests)
 gtest_discover_tests(xdp_test_run_tests DISCOVERY_TIMEOUT 60)
 
 add_executable(bpfjit-xdp-record EXCLUDE_FROM_ALL xdp/record_test_run.c)
-target_link_libraries(bpfjit-xdp-record PRIVATE PkgConfig::LIBBPF)
+target_link_libraries(bpfjit-xdp-record PRIVATE bpfjit_elf_libs)
 
 # The host environment: clock, prandom seed, the run's CPU, fib_lookup, check_mtu and
 # redirects through bpf-progs/host_clock.c and xdp_fwd.c, on both engines.
@@ -33,7 +33,7 @@ bpfjit_warnings(host_env_tests)
 gtest_discover_tests(host_env_tests DISCOVERY_TIMEOUT 60)
 
 add_executable(bpfjit-fwd-record EXCLUDE_FROM_ALL xdp/record_fwd.c)
-target_link_libraries(bpfjit-fwd-record PRIVATE PkgConfig::LIBBPF)
+target_link_libraries(bpfjit-fwd-record PRIVATE bpfjit_elf_libs)
 
 # The host environment changed during runs: also run under ThreadSanitizer.
 add_executable(host_env_concurrency_tests xdp/host_env_concurrency_test.cc)
