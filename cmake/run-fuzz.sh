@@ -45,7 +45,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus"
   dirs=("$corpus" "$dir/fuzz-seeds/$name")
   [ -d "test/fuzz/corpus/$name" ] && dirs+=("test/fuzz/corpus/$name")
-  log="$dir/fuzz-$t.log"
+  log="$dir/$t.log"
   echo "=== $t: ${seconds} s (log $log)" >&2
   if ! "$dir/bin/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
        -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "${dirs[@]}" >"$log" 2>&1; then
