@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build git pkg-config ca-certificates python3
   python3-pytest python3-scapy
-  clang-19 llvm-19 lld-19
+  clang-19 llvm-19 lld-19 libclang-rt-19-dev
   clang-14
   libasmjit-dev libspdlog-dev libfmt-dev libelf-dev libbpf-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev

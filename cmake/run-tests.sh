@@ -2,7 +2,9 @@
 # The whole test suite, as CI runs it: installs the dependencies, then builds and runs
 # every test twice — a release build and an ASan+UBSan build — and the concurrency
 # tests (label tsan, target tsan_tests) once more under ThreadSanitizer. Exits non-zero on
-# the first failure.
+# the first failure. Last, the libFuzzer targets (cmake/run-fuzz.sh: build-fuzz with
+# clang-19, ASan and UBSan) run 30 s each; any crash fails the run (BPFJIT_SKIP_FUZZ=1
+# leaves them out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,4 +44,7 @@ build_and_test build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBPFJIT_SANITIZE=ON
 if [ -z "${BPFJIT_SKIP_TSAN:-}" ]; then
   BUILD_TARGET=tsan_tests CTEST_ARGS="-L tsan" build_and_test build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DBPFJIT_TSAN=ON -DBPFJIT_BUILD_BENCH=OFF
+fi
+if [ -z "${BPFJIT_SKIP_FUZZ:-}" ]; then
+  FUZZ_SECONDS=${FUZZ_SECONDS:-30} bash cmake/run-fuzz.sh
 fi

@@ -836,6 +836,8 @@ uint32_t bpfjit_map_value_bytes(const bpfjit_map* map) {
 bpfjit_error bpfjit_map_lookup(const bpfjit_map* map, const void* key, size_t key_size,
                                void* value, size_t value_size) {
   if (map == nullptr) return null_argument("map");
+  if (key == nullptr && key_size != 0) return null_argument("key");
+  if (value == nullptr && value_size != 0) return null_argument("value");
   return guarded([&] {
     return from(map->map->lookup(in_bytes(key, key_size), out_bytes(value, value_size)));
   });
@@ -843,17 +845,21 @@ bpfjit_error bpfjit_map_lookup(const bpfjit_map* map, const void* key, size_t ke
 bpfjit_error bpfjit_map_update(bpfjit_map* map, const void* key, size_t key_size,
                                const void* value, size_t value_size, uint64_t flags) {
   if (map == nullptr) return null_argument("map");
+  if (key == nullptr && key_size != 0) return null_argument("key");
+  if (value == nullptr && value_size != 0) return null_argument("value");
   return guarded([&] {
     return from(map->map->update(in_bytes(key, key_size), in_bytes(value, value_size), flags));
   });
 }
 bpfjit_error bpfjit_map_delete(bpfjit_map* map, const void* key, size_t key_size) {
   if (map == nullptr) return null_argument("map");
+  if (key == nullptr && key_size != 0) return null_argument("key");
   return guarded([&] { return from(map->map->erase(in_bytes(key, key_size))); });
 }
 bpfjit_error bpfjit_map_next_key(const bpfjit_map* map, const void* key, size_t key_size,
                                  void* next_key, size_t next_key_size) {
   if (map == nullptr) return null_argument("map");
+  if (next_key == nullptr && next_key_size != 0) return null_argument("next_key");
   return guarded([&] {
     auto r = map->map->next_key(in_bytes(key, key_size), out_bytes(next_key, next_key_size));
     if (!r) return fail(r.error());
@@ -863,14 +869,17 @@ bpfjit_error bpfjit_map_next_key(const bpfjit_map* map, const void* key, size_t 
 }
 bpfjit_error bpfjit_map_push(bpfjit_map* map, const void* value, size_t size, uint64_t flags) {
   if (map == nullptr) return null_argument("map");
+  if (value == nullptr && size != 0) return null_argument("value");
   return guarded([&] { return from(map->map->push(in_bytes(value, size), flags)); });
 }
 bpfjit_error bpfjit_map_pop(bpfjit_map* map, void* value, size_t size) {
   if (map == nullptr) return null_argument("map");
+  if (value == nullptr && size != 0) return null_argument("value");
   return guarded([&] { return from(map->map->pop(out_bytes(value, size))); });
 }
 bpfjit_error bpfjit_map_peek(const bpfjit_map* map, void* value, size_t size) {
   if (map == nullptr) return null_argument("map");
+  if (value == nullptr && size != 0) return null_argument("value");
   return guarded([&] { return from(map->map->peek(out_bytes(value, size))); });
 }
 
@@ -899,6 +908,7 @@ uint32_t bpfjit_map_id(const bpfjit_map* map) { return map == nullptr ? 0 : map-
 bpfjit_error bpfjit_map_set_inner(bpfjit_map* map, const void* key, size_t key_size,
                                   const bpfjit_map* inner, uint64_t flags) {
   if (map == nullptr) return null_argument("map");
+  if (key == nullptr && key_size != 0) return null_argument("key");
   if (inner == nullptr) return null_argument("inner");
   return guarded([&] {
     return from(map->map->set_inner(in_bytes(key, key_size), *inner->map, flags));

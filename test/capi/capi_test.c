@@ -591,6 +591,15 @@ static void test_queue_stack(void) {
   CHECK(bpfjit_map_pop(lifo, &v, sizeof(v)) == BPFJIT_ERR_NOT_FOUND);
   uint64_t wide = 0;
   CHECK(bpfjit_map_push(lifo, &wide, sizeof(wide), BPFJIT_ANY) == BPFJIT_ERR_INVALID_ARGUMENT);
+  /* A NULL buffer with a non-zero size is refused, also where the map has no key (found
+     by fuzz_capi: the NULL key was taken as an empty one). */
+  CHECK(bpfjit_map_lookup(fifo, NULL, 4, &v, sizeof(v)) == BPFJIT_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(bpfjit_last_error_message(), "key") != NULL);
+  CHECK(bpfjit_map_update(fifo, NULL, 4, &v, sizeof(v), BPFJIT_ANY) == BPFJIT_ERR_INVALID_ARGUMENT);
+  CHECK(bpfjit_map_push(lifo, NULL, sizeof(v), BPFJIT_ANY) == BPFJIT_ERR_INVALID_ARGUMENT);
+  CHECK(bpfjit_map_pop(lifo, NULL, sizeof(v)) == BPFJIT_ERR_INVALID_ARGUMENT);
+  CHECK(bpfjit_map_peek(fifo, NULL, sizeof(v)) == BPFJIT_ERR_INVALID_ARGUMENT);
+  CHECK(bpfjit_map_delete(fifo, NULL, 4) == BPFJIT_ERR_INVALID_ARGUMENT);
   close_fixture(&f);
 }
 

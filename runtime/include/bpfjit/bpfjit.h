@@ -28,7 +28,8 @@
 /// (bpfjit_last_error_code, bpfjit_last_error_message, bpfjit_last_error_insn) describes
 /// the most recent call of that thread that returned a bpfjit_error: the failure's facts,
 /// or BPFJIT_OK and an empty message after a success. Passing NULL where a handle or an
-/// out-parameter is required is BPFJIT_ERR_INVALID_ARGUMENT, never a crash.
+/// out-parameter is required is BPFJIT_ERR_INVALID_ARGUMENT, never a crash; so is a NULL
+/// buffer (key, value, data) with a non-zero size.
 ///
 /// Threads. As in the C++ API: a prepared program may run on many threads at once while
 /// the host uses maps; loading, registering and preparing must not overlap with runs of

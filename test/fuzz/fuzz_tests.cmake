@@ -1,0 +1,25 @@
+# The fuzz targets' crash inputs (test/fuzz/corpus/<target>/) as regression tests of the
+# normal test tree: each target's harness, linked with a plain main (replay_main.cc)
+# instead of libFuzzer, runs every input of its corpus directory (fuzz.replay.<target>).
+add_library(bpfjit_fuzz_common STATIC fuzz/common.cc)
+target_include_directories(bpfjit_fuzz_common PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(bpfjit_fuzz_common PUBLIC bpfjit_isa bpfjit_helpers bpfjit_verifier)
+bpfjit_warnings(bpfjit_fuzz_common)
+
+function(bpfjit_fuzz_replay name)
+  set(dir ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/${name})
+  if(NOT IS_DIRECTORY ${dir})
+    return()
+  endif()
+  add_executable(fuzz_replay_${name} fuzz/fuzz_${name}.cc fuzz/replay_main.cc)
+  target_link_libraries(fuzz_replay_${name} PRIVATE bpfjit_fuzz_common fmt::fmt ${ARGN})
+  target_compile_definitions(fuzz_replay_${name} PRIVATE BPFJIT_BPF_PROGS_DIR="${BPFJIT_BPF_PROGS_DIR}")
+  bpfjit_warnings(fuzz_replay_${name})
+  add_test(NAME fuzz.replay.${name} COMMAND fuzz_replay_${name} ${dir})
+endfunction()
+
+bpfjit_fuzz_replay(elf bpfjit)
+bpfjit_fuzz_replay(asm bpfjit_isa)
+bpfjit_fuzz_replay(verifier bpfjit_verifier)
+bpfjit_fuzz_replay(jit bpfjit_engine bpfjit_cli_common)
+bpfjit_fuzz_replay(capi bpfjit_c)
