@@ -8,6 +8,7 @@ add_executable(loader_tests
   loader/object_shapes_test.cc
   loader/btf_relo_test.cc
   loader/harden_api_test.cc
+  loader/array_inline_test.cc
 )
 target_link_libraries(loader_tests PRIVATE bpfjit PkgConfig::LIBELF PkgConfig::LIBBPF
                       GTest::gtest_main)
