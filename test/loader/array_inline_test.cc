@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bpfjit/runtime.h"
+#include "helpers/maps.h"
 #include "test/loader/loader_util.h"
 
 namespace bpfjit {
