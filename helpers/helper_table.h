@@ -26,7 +26,7 @@ namespace bpfjit {
 
 // The ids of the built-in helpers (the kernel's numbers).
 namespace helper_id {
-inline constexpr uint32_t kMapLookupElem = 1;
+inline constexpr uint32_t kMapLookupElem = kHelperMapLookupElem;  // machine.h, for the JIT
 inline constexpr uint32_t kMapUpdateElem = 2;
 inline constexpr uint32_t kMapDeleteElem = 3;
 inline constexpr uint32_t kProbeRead = 4;

@@ -43,6 +43,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -181,6 +182,18 @@ class BpfMap {
   std::span<const MemRegion> regions() const { return regions_; }
 
   bool percpu() const { return percpu_; }
+
+  // Where lookup() finds a value, for the array types (array, percpu_array), so that an
+  // engine can do their lookups in place: the value of index i < max_entries is at
+  // values + i * stride, plus cpu_slot() * cpu_stride for per-CPU maps (cpu_stride 0
+  // otherwise). Stable for the map's lifetime. nullopt for every other type.
+  struct ArrayLayout {
+    uint8_t* values = nullptr;
+    uint64_t stride = 0;
+    uint64_t cpu_stride = 0;
+    uint32_t max_entries = 0;
+  };
+  virtual std::optional<ArrayLayout> array_layout() const { return std::nullopt; }
 
  protected:
   explicit BpfMap(MapSpec spec);

@@ -79,6 +79,8 @@ struct JitState {
   // Non-zero when the run started with a budget (ctx.budget != UINT64_MAX): back-edges and
   // calls then count it down in ctx.budget.
   uint64_t counted;
+  // ctx.cpu, for the in-place per-CPU array lookups.
+  uint64_t cpu;
 };
 
 constexpr int32_t kOffBudget = offsetof(RunContext, budget);
@@ -95,6 +97,7 @@ constexpr int32_t kOffHelpers = offsetof(JitState, helpers);
 constexpr int32_t kOffNumHelpers = offsetof(JitState, num_helpers);
 constexpr int32_t kOffCounted = offsetof(JitState, counted);
 static_assert(kStackFrameSize == 1u << 9, "emit_depth_from_frame divides by shifting");
+constexpr int32_t kOffCpu = offsetof(JitState, cpu);
 
 int32_t limit_offset(bool write, uint32_t log2size) {
   return static_cast<int32_t>(offsetof(JitState, limit) + (write ? 32 : 0) + log2size * 8);
@@ -225,6 +228,7 @@ class JitProgram final : public Executable {
     st.ctx = &ctx;
     st.stack_lo = reinterpret_cast<uint64_t>(ctx.stack);
     st.counted = ctx.budget != UINT64_MAX;
+    st.cpu = ctx.cpu;
     if (needs_.region) fill_region_limits(st, ctx);
     uint64_t r0;
     if (needs_.helpers) {
@@ -470,14 +474,26 @@ class Emitter {
       // Over-approximate: fields an instruction does not use are zero (r0, zeroed anyway).
       names_reg_[in.dst] = true;
       names_reg_[in.src] = true;
-      Form f = form_of(in.op);
-      if (f == Form::kCall || f == Form::kCallx) has_helper_call_ = true;
-      if (f == Form::kCallLocal) has_local_call_ = true;
     }
     if (!opts_.insn_flags.empty() && opts_.insn_flags.size() != n) {
       return make_error(ErrorCode::kInvalidArgument,
                         fmt::format("insn_flags has {} entries, the program {} slots",
                                     opts_.insn_flags.size(), n));
+    }
+    inline_at_.assign(n, -1);
+    for (size_t i = 0; i < opts_.array_lookups.size() && !opts_.checked; ++i) {
+      const uint32_t pc = opts_.array_lookups[i].slot;
+      if (pc >= n || insns_[pc].op != Op::kCall ||
+          insns_[pc].imm != static_cast<int32_t>(kHelperMapLookupElem)) {
+        return make_error(ErrorCode::kInvalidArgument, pc,
+                          "an in-place array lookup is not at a call of bpf_map_lookup_elem");
+      }
+      inline_at_[pc] = static_cast<int32_t>(i);
+    }
+    for (size_t pc = 0; pc < n; ++pc) {
+      Form f = form_of(insns_[pc].op);
+      if ((f == Form::kCall && inline_at_[pc] < 0) || f == Form::kCallx) has_helper_call_ = true;
+      if (f == Form::kCallLocal) has_local_call_ = true;
     }
     // Loop heads (targets of backward jumps) start on a 16-byte boundary when the code
     // before them cannot fall through (padding nops are never executed).
@@ -1027,6 +1043,10 @@ class Emitter {
       case Form::kJmpImm:
       case Form::kJmpReg: return emit_jmp(in, pc, jmp_cond(in.op), info.width, info.form == Form::kJmpImm);
       case Form::kCall: {
+        if (inline_at_[pc] >= 0) {
+          emit_array_lookup(opts_.array_lookups[static_cast<size_t>(inline_at_[pc])]);
+          return;
+        }
         if (in.imm < 0 || static_cast<size_t>(in.imm) >= opts_.helpers.size() ||
             opts_.helpers[in.imm] == nullptr) {
           // mov [ctx.trap], bad helper at pc ; mov [ctx.trap_addr], id ; jmp unwind
@@ -1101,6 +1121,51 @@ class Emitter {
       case 32: a_.mov(d(dst), m); break;
       default: a_.mov(q(dst), m); break;
     }
+  }
+
+  // r0 = the value of array map `l` at index *(u32 *)r2, or 0 past its end (jit.h
+  // JitArrayLookup). Scratch: r10, r11 (and r0).
+  //   mov eax, [rsi] ; cmp eax, max_entries ; jae null ; imul rax, rax, stride
+  //   mov r11, values ; add rax, r11 ; [mov r11d, [state.cpu] ; imul r11, cpu_stride ;
+  //   add rax, r11] ; jmp done ; null: xor eax, eax ; done:
+  void emit_array_lookup(const JitArrayLookup& l) {
+    Label null = a_.newLabel(), done = a_.newLabel();
+    a_.mov(x86::eax, x86::dword_ptr(q(2)));
+    if (harden_) {
+      mov_imm(x86::r10d, l.max_entries);
+      a_.cmp(x86::eax, x86::r10d);
+    } else {
+      a_.cmp(x86::eax, Imm(l.max_entries));
+    }
+    a_.jae(null);
+    scale(x86::rax, l.stride);
+    mov_imm(x86::r11, static_cast<int64_t>(l.values), x86::r10);
+    a_.add(x86::rax, x86::r11);
+    if (l.cpu_stride != 0) {
+      a_.mov(x86::r11, state_q(kOffCpu));
+      scale(x86::r11, l.cpu_stride);
+      a_.add(x86::rax, x86::r11);
+    }
+    a_.jmp(done);
+    a_.bind(null);
+    a_.xor_(x86::eax, x86::eax);
+    a_.bind(done);
+  }
+
+  // r *= v (a map's layout constant): a shift for powers of two, else imul (r9 and r10
+  // scratch).
+  void scale(const x86::Gp& r, uint64_t v) {
+    if (v == 1) return;
+    if ((v & (v - 1)) == 0) {
+      a_.shl(r, static_cast<uint32_t>(__builtin_ctzll(v)));
+      return;
+    }
+    if (v <= INT32_MAX && !harden_) {
+      a_.imul(r, r, Imm(static_cast<int64_t>(v)));
+      return;
+    }
+    mov_imm(x86::r10, static_cast<int64_t>(v), x86::r9);
+    a_.imul(r, x86::r10);
   }
 
   void emit_helper_call(uint32_t pc, uint64_t addr, bool tail_call) {
@@ -1767,6 +1832,7 @@ class Emitter {
   std::vector<VersionedCode> loops_;
   std::vector<int32_t> loop_at_;  // per slot: the index in loops_ of the loop it heads, or -1
   std::vector<bool> elide_;       // per slot: the access is covered by its loop's entry check
+  std::vector<int32_t> inline_at_;  // per slot: the index in opts_.array_lookups, or -1
   bool uncounted_ = false;        // emitting code that runs only without a budget
   bool names_reg_[kNumRegs] = {};  // some instruction names the register
   bool has_helper_call_ = false;   // call or callx

@@ -55,6 +55,21 @@ enum JitInsnFlag : uint8_t {
   kDivisorNotMinusOne = 1 << 2,  // the signed divisor register is proven not -1
 };
 
+// A bpf_map_lookup_elem call the JIT does in place (trusted mode only), as the kernel's
+// array_map_gen_lookup: for a call at `slot` where a verifier proved that r1 is this array
+// map on every path (verifier.h VerifyResult::lookup_maps) and r2 a readable key, r0 =
+//   index = *(u32 *)r2 ; index < max_entries ? values + index * stride
+//                                              + RunContext::cpu * cpu_stride : 0
+// with no helper call (the address the helper's lookup gives; cpu_stride is 0 but for
+// per-CPU arrays). r1..r5 are left as they were (a call clobbers them anyway).
+struct JitArrayLookup {
+  uint32_t slot = 0;
+  uint64_t values = 0;
+  uint64_t stride = 0;
+  uint64_t cpu_stride = 0;
+  uint32_t max_entries = 0;
+};
+
 struct JitOptions {
   // Check every memory access at run time and count the budget (see above).
   bool checked = true;
@@ -67,6 +82,9 @@ struct JitOptions {
   bool perf_map = false;
   // Per-slot JitInsnFlag bits proven by a verifier; empty means nothing is proven.
   std::vector<uint8_t> insn_flags;
+  // In-place array lookups (see JitArrayLookup), ignored in checked mode. Each slot must
+  // hold a call to helper 1 (bpf_map_lookup_elem).
+  std::vector<JitArrayLookup> array_lookups;
   // Constant blinding (see above).
   bool harden = false;
   // For tests: use the BMI2 shifts when the host has them.

@@ -392,6 +392,30 @@ void explain_core_poison(const LoadedProgram& prog, std::vector<Diagnostic>& err
 
 }  // namespace
 
+namespace {
+
+// The bpf_map_lookup_elem calls of a verified program that the JIT does in place: those
+// where the verifier proved r1 is one array map of the object (VerifyResult::lookup_maps;
+// the verifier's map numbering starts with the object's maps).
+std::vector<JitArrayLookup> array_lookups(const std::vector<int32_t>& lookup_maps,
+                                          const std::vector<std::shared_ptr<Map>>& maps,
+                                          const std::vector<verifier::MapInfo>& infos) {
+  std::vector<JitArrayLookup> out;
+  for (size_t pc = 0; pc < lookup_maps.size(); ++pc) {
+    const int32_t m = lookup_maps[pc];
+    if (m < 0 || static_cast<size_t>(m) >= maps.size()) continue;
+    const auto layout = MapAccess::impl(*maps[static_cast<size_t>(m)]).array_layout();
+    if (!layout || layout->max_entries != infos[static_cast<size_t>(m)].max_entries) {
+      continue;
+    }
+    out.push_back({static_cast<uint32_t>(pc), reinterpret_cast<uint64_t>(layout->values),
+                   layout->stride, layout->cpu_stride, layout->max_entries});
+  }
+  return out;
+}
+
+}  // namespace
+
 VerifyReport Program::verify(const PrepareOptions& opts) const {
   if (impl_->prog.load_error) {
     VerifyReport out;
@@ -430,6 +454,8 @@ Result<void> Program::prepare(const PrepareOptions& opts) {
     }
     eo.trusted = true;
     eo.insn_flags = std::move(flags);
+    eo.array_lookups =
+        array_lookups(vr.lookup_maps, p.object->impl_->maps, p.object->impl_->verifier_maps);
   }
   auto exec = prepare_engine(p.prog.insns, eo);
   if (!exec) {
@@ -607,6 +633,7 @@ Result<uint64_t> Program::Impl::execute(const RunInput& in, const RunOptions& op
   rc.stack = stack.data();
   rc.regions = regions;
   rc.region_count = static_cast<uint32_t>(region_count);
+  rc.cpu = cpu_slot();
   rc.budget = opts.budget;
   rc.host = &env;
   rc.user = opts.user_data;

@@ -35,7 +35,10 @@ Result<std::unique_ptr<Executable>> prepare_engine(std::vector<Insn> insns,
   jit.perf_map = opts.perf_map;
   jit.harden = opts.harden;
   jit.simulate_missing_cpu_feature = opts.simulate_missing_cpu_feature;
-  if (opts.trusted) jit.insn_flags = opts.insn_flags;
+  if (opts.trusted) {
+    jit.insn_flags = opts.insn_flags;
+    jit.array_lookups = opts.array_lookups;
+  }
   switch (opts.kind) {
     case EngineKind::kJit:
       return jit_compile(insns, jit);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bpfjit/types.h"
+#include "jit/jit.h"
 #include "runtime/isa/isa.h"
 #include "runtime/isa/machine.h"
 #include "runtime/isa/result.h"
@@ -36,6 +37,9 @@ struct EngineOptions {
   // JIT only, with trusted: the verifier's per-slot facts (verifier.h kFlag*), which let
   // the JIT drop checks the verifier discharged (e.g. a divisor proven non-zero).
   std::vector<uint8_t> insn_flags;
+  // JIT only, with trusted: the lookups of array maps to do in place (jit.h JitArrayLookup),
+  // from the verifier's lookup_maps.
+  std::vector<JitArrayLookup> array_lookups;
 };
 
 // Makes a decoded, validated program ready to run.

@@ -150,6 +150,15 @@ class Verifier {
                     const char* uninit_phrase);
   bool ctx_access(uint32_t pc, uint8_t regno, const Reg& p, int64_t insn_off, uint64_t size,
                   Access kind, const Reg* value, Reg* out);
+  static constexpr int32_t kLookupMapUnseen = -2;
+  // Records the map pointer `a` passed to bpf_map_lookup_elem at pc (lookup_map_): only a
+  // map an lddw loaded (id 0; an inner map from a map-in-map lookup has the id of its null
+  // check, and state pruning keeps the two apart) names one map for every run.
+  void note_lookup_map(uint32_t pc, const Reg& a) {
+    const int32_t seen = a.id == 0 && a.off == 0 ? static_cast<int32_t>(a.map) : -1;
+    int32_t& m = lookup_map_[pc];
+    m = m == kLookupMapUnseen || m == seen ? seen : -1;
+  }
   bool check_helper_mem(uint32_t pc, uint8_t regno, uint64_t size, bool write, int arg,
                         const char* uninit_phrase);
 
@@ -175,6 +184,9 @@ class Verifier {
   std::vector<uint8_t> flags_, visited_;
   // Per slot: what a load or store reached so far (1: the context, 2: other memory).
   std::vector<uint8_t> access_kind_;
+  // Per slot: the map r1 holds at a bpf_map_lookup_elem call on every path so far (an
+  // lddw-loaded map's index), kLookupMapUnseen before the first, -1 once paths disagree.
+  std::vector<int32_t> lookup_map_;
   std::vector<uint32_t> subprog_depth_;
   State cur_;
   uint8_t facts_ = 0;  // the current instruction's facts for the JIT
@@ -346,6 +358,7 @@ void Verifier::run() {
   flags_.assign(n, 0xff);
   visited_.assign(n, 0);
   access_kind_.assign(n, 0);
+  lookup_map_.assign(n, kLookupMapUnseen);
   subprog_depth_.assign(cfg_.subprogs.size(), 0);
   bodies_.assign(n, {});
   summary_failures_.assign(n, 0);
@@ -371,6 +384,10 @@ void Verifier::run() {
         res_.insn_flags[pc] =
             flags_[pc] & (kFlagMemSafe | kFlagDivisorNonZero | kFlagDivisorNotMinusOne);
       }
+    }
+    res_.lookup_maps.assign(n, -1);
+    for (size_t pc = 0; pc < n; ++pc) {
+      if (visited_[pc] && lookup_map_[pc] >= 0) res_.lookup_maps[pc] = lookup_map_[pc];
     }
   }
   res_.stats.time = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -2163,6 +2180,7 @@ bool Verifier::do_helper(uint32_t pc, const Insn& in) {
         if (a.type != RegType::kMapPtr) return wrong("a map");
         map = &in_.maps[a.map];
         map_index = a.map;
+        if (id == kIdMapLookup) note_lookup_map(pc, a);
         break;
       case ArgKind::kPtrToMapKey:
       case ArgKind::kPtrToMapValue:

@@ -172,6 +172,11 @@ struct VerifyResult {
   std::string log;
   VerifyStats stats;
   std::vector<uint8_t> insn_flags;  // per slot, kFlag* bits; empty when rejected
+  // Per slot: at a bpf_map_lookup_elem call, the index (in VerifyInput::maps) of the map
+  // that r1 holds on every path that reaches it, as an lddw loaded it (never an inner map
+  // of a map-in-map lookup); -1 elsewhere. With it the JIT may emit an array lookup in
+  // place (jit.h JitArrayLookup). Empty when rejected.
+  std::vector<int32_t> lookup_maps;
 
   // The main rejection ("insn 12: ldxw %r2, [%r1+80]: packet access out of bounds: ...").
   std::string error_text() const;

@@ -1,8 +1,9 @@
 // bpfjit-micro: micro-benchmarks of the hot paths (Google Benchmark).
 //
 //  - HelperCall: a helper call from code (a helper that returns r1), per call;
-//  - ArrayLookup / HashLookup: bpf_map_lookup_elem from code on an array map (constant key)
-//    and a hash map of 1,024 entries (keys cycling through all of them), per lookup;
+//  - ArrayLookup / PercpuArrayLookup / HashLookup: bpf_map_lookup_elem from code on an
+//    array map (constant key; the JIT checked, trusted, and trusted with the lookup in
+//    place) and a hash map of 1,024 entries (keys cycling through all of them), per lookup;
 //  - EmptyProgram: entering and leaving a program that only returns 0 (Executable::run);
 //  - EntryWithChecks: the same for a program with two checked stack accesses (the entry
 //    then sets up the state the checks read);
@@ -61,7 +62,12 @@ struct Fixture {
   std::unique_ptr<Executable> exe;
   std::string error;
 
-  Fixture(const std::string& text, bool jit, std::shared_ptr<BpfMap> m = nullptr) : map(m) {
+  // `trusted`: the JIT without memory checks, as for a verified program; `inline_slot`:
+  // also do the map's array lookup at that slot in place (jit.h JitArrayLookup), as the
+  // runtime does where the verifier proved which array map a lookup reads.
+  Fixture(const std::string& text, bool jit, std::shared_ptr<BpfMap> m = nullptr,
+          bool trusted = false, int inline_slot = -1)
+      : map(m) {
     if (map) env.maps.push_back(map);
     regions = env.map_regions();
     host = std::make_unique<HostEnv>(&env);
@@ -80,6 +86,13 @@ struct Fixture {
     if (jit) {
       JitOptions o;
       o.helpers = table().fns();
+      o.checked = !trusted;
+      if (inline_slot >= 0 && map && map->array_layout()) {
+        auto l = *map->array_layout();
+        o.array_lookups = {{static_cast<uint32_t>(inline_slot),
+                            reinterpret_cast<uint64_t>(l.values), l.stride, l.cpu_stride,
+                            l.max_entries}};
+      }
       e = jit_compile(*insns, o);
     } else {
       e = make_interpreter(*insns);
@@ -157,16 +170,36 @@ std::shared_ptr<BpfMap> make(MapType type, uint32_t entries) {
   return *m;
 }
 
-void BM_ArrayLookup(benchmark::State& state, bool jit) {
-  auto m = make(MapType::kArray, 64);
+// How a lookup runs: the JIT in checked mode (helper call), trusted (helper call, no
+// memory checks) or trusted with the lookup in place; or the interpreter.
+enum class Mode { kChecked, kTrusted, kInline, kInterp };
+
+// The call to bpf_map_lookup_elem: slot 7 (mov r6; stw, lddw; mov, mov, add, call).
+constexpr int kLookupSlot = 7;
+
+void array_lookup(benchmark::State& state, MapType type, Mode mode) {
+  auto m = make(type, 64);
   std::string setup = fmt::format("  stw [%r10-4], 3\n  lddw %r7, {:#x}\n",
                                   reinterpret_cast<uint64_t>(m.get()));
   Fixture f(loop_program(setup, "  mov %r1, %r7\n  mov %r2, %r10\n  add %r2, -4\n  call 1\n"),
-            jit, m);
+            mode != Mode::kInterp, m, mode == Mode::kTrusted || mode == Mode::kInline,
+            mode == Mode::kInline ? kLookupSlot : -1);
+  f.ctx.cpu = 5;
   run_bench(state, f, "per_lookup", kLoop, 0);
 }
-BENCHMARK_CAPTURE(BM_ArrayLookup, jit, true);
-BENCHMARK_CAPTURE(BM_ArrayLookup, interp, false);
+void BM_ArrayLookup(benchmark::State& state, Mode mode) {
+  array_lookup(state, MapType::kArray, mode);
+}
+BENCHMARK_CAPTURE(BM_ArrayLookup, jit, Mode::kChecked);
+BENCHMARK_CAPTURE(BM_ArrayLookup, jit_trusted, Mode::kTrusted);
+BENCHMARK_CAPTURE(BM_ArrayLookup, jit_inline, Mode::kInline);
+BENCHMARK_CAPTURE(BM_ArrayLookup, interp, Mode::kInterp);
+void BM_PercpuArrayLookup(benchmark::State& state, Mode mode) {
+  array_lookup(state, MapType::kPercpuArray, mode);
+}
+BENCHMARK_CAPTURE(BM_PercpuArrayLookup, jit, Mode::kChecked);
+BENCHMARK_CAPTURE(BM_PercpuArrayLookup, jit_trusted, Mode::kTrusted);
+BENCHMARK_CAPTURE(BM_PercpuArrayLookup, jit_inline, Mode::kInline);
 
 void BM_HashLookup(benchmark::State& state, bool jit) {
   auto m = make(MapType::kHash, 1024);

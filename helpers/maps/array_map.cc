@@ -57,6 +57,10 @@ class ArrayMap final : public BpfMap {
 
   int64_t erase(const void*) override { return -EINVAL; }
 
+  std::optional<ArrayLayout> array_layout() const override {
+    return ArrayLayout{values_.data(), stride_, percpu() ? slot_size_ : 0, spec_.max_entries};
+  }
+
   int64_t get_next_key(const void* key, void* next_key) override {
     return next_index(key, next_key, spec_.max_entries);
   }

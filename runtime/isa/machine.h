@@ -51,6 +51,8 @@ struct Trap {
 // The kernel's id of bpf_tail_call: after this helper the engine checks for a pending
 // tail call and, when there is one, ends the run so that the runtime can start the target.
 inline constexpr uint32_t kHelperTailCall = 12;
+// The kernel's id of bpf_map_lookup_elem (which the JIT may do in place, jit.h).
+inline constexpr uint32_t kHelperMapLookupElem = 1;
 // The kernel's limit of tail calls in one run.
 inline constexpr uint32_t kMaxTailCalls = 33;
 
@@ -69,6 +71,9 @@ struct alignas(64) RunContext {
   uint8_t* stack = nullptr;              // kStackSize bytes; r10 starts at stack + kStackSize
   const MemRegion* regions = nullptr;    // memory other than the stack the program may touch
   uint32_t region_count = 0;
+  // The run's per-CPU slot (helpers/maps.h cpu_slot(): the thread's own, or RunOptions::cpu),
+  // read by the JIT's in-place per-CPU array lookups (jit.h JitArrayLookup).
+  uint32_t cpu = 0;
   uint64_t budget = UINT64_MAX;          // instructions (interpreter) or back-edges and calls
                                          // (JIT) left; UINT64_MAX means no limit
   std::span<const HelperFn> helpers;     // indexed by helper id; null entries are absent

@@ -24,6 +24,13 @@ endif()
 bpfjit_warnings(jit_tests)
 gtest_discover_tests(jit_tests DISCOVERY_TIMEOUT 60)
 
+# The JIT's in-place array map lookups against the map helper (needs the helpers' maps).
+add_executable(jit_maps_tests jit/jit_array_lookup_test.cc)
+target_link_libraries(jit_maps_tests PRIVATE bpfjit_jit bpfjit_helpers bpfjit_isa
+  GTest::gtest_main fmt::fmt)
+bpfjit_warnings(jit_maps_tests)
+gtest_discover_tests(jit_maps_tests DISCOVERY_TIMEOUT 60)
+
 # The long mode of the differential test: bpfjit-fuzz --seeds N --start S [--trusted]
 add_executable(bpfjit-fuzz jit/fuzz_main.cc)
 target_link_libraries(bpfjit-fuzz PRIVATE bpfjit_progen)

@@ -9,6 +9,7 @@ add_executable(loader_tests
   loader/btf_relo_test.cc
   loader/harden_api_test.cc
   loader/memprot_test.cc
+  loader/array_inline_test.cc
 )
 target_link_libraries(loader_tests PRIVATE bpfjit bpfjit_elf_libs
                       GTest::gtest_main)

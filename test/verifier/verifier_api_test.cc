@@ -118,6 +118,60 @@ TEST(VerifierApiTest, LddwReferenceTableNamesMaps) {
   EXPECT_NE(r.error_text().find("map value access out of bounds"), std::string::npos);
 }
 
+// lookup_maps: at a bpf_map_lookup_elem call, the map an lddw loaded into r1 on every
+// path; -1 for an inner map from a map-in-map lookup, for paths that disagree, and for
+// every other instruction.
+TEST(VerifierApiTest, LookupMapsNameTheLddwMapOfEachLookup) {
+  auto insns = assemble_ok(R"(
+    stw [%r10-4], 0
+    lddw %r1, map_fd 0
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    lddw %r1, map_fd 1
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    jeq %r0, 0, out
+    mov %r1, %r0
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+  out:
+    call 7
+    lddw %r1, map_fd 0
+    jeq %r0, 0, other
+    lddw %r1, map_fd 2
+  other:
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    lddw %r1, map_fd 2
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    mov %r0, 0
+    exit
+  )");
+  const ProgramType* xdp = runtime_platform().find_type("xdp");
+  // 0: array, 1: array_of_maps of 2 (an array that is also used directly).
+  std::vector<MapInfo> maps = {{2, 4, 8, 4}, {12, 4, 4, 2}, {2, 4, 8, 4}};
+  maps[1].inner = 2;
+  VerifyInput in{insns, {}, maps, *xdp, {}, std::nullopt, runtime_platform()};
+  VerifyResult r = verify(in);
+  ASSERT_TRUE(r.accepted) << r.error_text();
+  ASSERT_EQ(r.lookup_maps.size(), insns.size());
+  std::vector<int32_t> expected(insns.size(), -1);
+  expected[5] = 0;   // the array
+  expected[10] = 1;  // the map of maps itself
+  // 15: the inner map (-1), 24: map 0 or map 2 (-1)
+  expected[29] = 2;
+  EXPECT_EQ(r.lookup_maps, expected);
+  EXPECT_EQ(insns[15].op, Op::kCall);
+  EXPECT_EQ(insns[24].op, Op::kCall);
+  EXPECT_EQ(insns[29].op, Op::kCall);
+}
+
 TEST(VerifierApiTest, LinuxPlatformKnowsKernelTypes) {
   const Platform& linux = linux_platform();
   for (const char* t : {"socket_filter", "kprobe", "tracepoint", "raw_tracepoint", "xdp",
