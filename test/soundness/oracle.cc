@@ -263,12 +263,13 @@ void run_checked(Program& p, Object& obj, const Case& c, uint64_t input_seed,
     for (uint32_t k = 0; k < o.inputs; ++k) {
       Input in = make_input(c, rng, k, o);
       if (fill) in.maps = fill_maps(obj, rng);
-      const std::string before = describe_input(in);
+      const Input before = in;  // described only if the run faults
       auto r = run_input(p, in, o);
       if (!r && is_fault(r.error())) {
         res.outcome = Outcome::kTrapped;
         res.report = fmt::format("ACCEPTED PROGRAM FAULTED ({})\n{}\ninput: {}\nfault: {}\n",
-                                 p.engine_name(), describe(), before, r.error().to_string());
+                                 p.engine_name(), describe(), describe_input(before),
+                                 r.error().to_string());
         res.runs += runs;
         return;
       }
@@ -307,6 +308,7 @@ CaseResult check_object(Runtime& rt, const Case& c, uint64_t input_seed,
     if (p->load_error() != nullptr) continue;
     PrepareOptions vo;
     vo.mem_size = c.mem_size;
+    vo.complexity_limit = o.complexity_limit;
     if (!p->verify(vo).accepted) continue;
     if (res.outcome == Outcome::kRejected) res.outcome = Outcome::kNotRunnable;
     Case pc = c;
@@ -359,7 +361,9 @@ CaseResult check_case(Runtime& rt, const Case& c, uint64_t input_seed, const Ora
     std::optional<uint64_t> mem;
     if (c.type == "mem") mem = c.mem_size;
     verifier::VerifyInput vin{c.insns, {}, maps, *t, {}, mem, pl};
-    verifier::VerifyResult vr = verifier::verify(vin);
+    verifier::VerifyOptions vopts;
+    vopts.complexity_limit = o.complexity_limit;
+    verifier::VerifyResult vr = verifier::verify(vin, vopts);
     if (!vr.accepted) {
       res.note = vr.error_text();
       return res;
@@ -387,6 +391,7 @@ CaseResult check_case(Runtime& rt, const Case& c, uint64_t input_seed, const Ora
   if (!accepted && !o.skip_verify) {
     PrepareOptions po;
     if (c.type == "mem") po.mem_size = c.mem_size;
+    po.complexity_limit = o.complexity_limit;
     VerifyReport rep = p->verify(po);
     if (!rep.accepted) {
       res.note = rep.errors.empty() ? "rejected" : rep.errors.front().to_string();

@@ -1,7 +1,11 @@
 // bpfjit-soundness: the long mode of the verifier's soundness oracle.
 //   bpfjit-soundness [--programs N] [--seed S] [--threads T] [--seconds X] [--family F]
-//                    [--catalogue DIR] [--objects DIR] [--inputs K] [--reasons]
+//                    [--catalogue DIR] [--objects DIR] [--inputs K] [--complexity N]
+//                    [--reasons]
 // --reasons prints the most frequent rejection reasons of each family (to tune it).
+// --complexity lowers the verifier's limit of processed instructions (the kernel's
+// 1,000,000 by default): a program refused at the limit is never run, and the few that
+// need so much work to be refused cost most of a sweep's time.
 // Generates N programs on the edge of safety (test/soundness/gen.h), verifies each and runs
 // every accepted one in checked mode on both engines; prints the counts per family and
 // every fault of an accepted program (a verifier bug), and exits 1 when there was one.
@@ -43,12 +47,14 @@ int main(int argc, char** argv) {
       o.gen.objects_dir = next();
     } else if (a == "--reasons") {
       reasons = true;
+    } else if (a == "--complexity") {
+      o.oracle.complexity_limit = std::strtoull(next(), nullptr, 10);
     } else if (a == "--inputs") {
       o.oracle.inputs = static_cast<uint32_t>(std::strtoul(next(), nullptr, 10));
     } else {
       std::fprintf(stderr,
                    "usage: bpfjit-soundness [--programs N] [--seed S] [--threads T] "
-                   "[--seconds X] [--family F] [--catalogue DIR] [--objects DIR] [--inputs K] [--reasons]\n");
+                   "[--seconds X] [--family F] [--catalogue DIR] [--objects DIR] [--inputs K] [--complexity N] [--reasons]\n");
       return 2;
     }
   }
