@@ -237,6 +237,12 @@ std::unique_ptr<Runtime> make_strict_runtime() {
 
 namespace {
 
+// The sweep's complexity limit, when it sets one, on the runtime's or the verifier's options.
+template <typename Options>
+void apply_complexity_limit(Options& opts, const OracleOptions& o) {
+  if (o.complexity_limit) opts.complexity_limit = *o.complexity_limit;
+}
+
 // A run's error that says the program touched what it may not: not the budget running
 // out, nor a tail call into a program of the object that is not prepared (the oracle
 // prepares only the program it checks).
@@ -308,7 +314,7 @@ CaseResult check_object(Runtime& rt, const Case& c, uint64_t input_seed,
     if (p->load_error() != nullptr) continue;
     PrepareOptions vo;
     vo.mem_size = c.mem_size;
-    vo.complexity_limit = o.complexity_limit;
+    apply_complexity_limit(vo, o);
     if (!p->verify(vo).accepted) continue;
     if (res.outcome == Outcome::kRejected) res.outcome = Outcome::kNotRunnable;
     Case pc = c;
@@ -362,7 +368,7 @@ CaseResult check_case(Runtime& rt, const Case& c, uint64_t input_seed, const Ora
     if (c.type == "mem") mem = c.mem_size;
     verifier::VerifyInput vin{c.insns, {}, maps, *t, {}, mem, pl};
     verifier::VerifyOptions vopts;
-    vopts.complexity_limit = o.complexity_limit;
+    apply_complexity_limit(vopts, o);
     verifier::VerifyResult vr = verifier::verify(vin, vopts);
     if (!vr.accepted) {
       res.note = vr.error_text();
@@ -391,7 +397,7 @@ CaseResult check_case(Runtime& rt, const Case& c, uint64_t input_seed, const Ora
   if (!accepted && !o.skip_verify) {
     PrepareOptions po;
     if (c.type == "mem") po.mem_size = c.mem_size;
-    po.complexity_limit = o.complexity_limit;
+    apply_complexity_limit(po, o);
     VerifyReport rep = p->verify(po);
     if (!rep.accepted) {
       res.note = rep.errors.empty() ? "rejected" : rep.errors.front().to_string();

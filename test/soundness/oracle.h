@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,9 +58,9 @@ struct OracleOptions {
   uint32_t max_packet = 96;     // largest random packet length
   uint64_t budget = 2'000'000;  // per run (interpreter instructions)
   bool skip_verify = false;     // run every program (tests of the oracle itself)
-  // Instructions the verifier may process per program. The kernel's 1,000,000 by default;
-  // the long mode may lower it, since programs refused at the limit are never run.
-  uint64_t complexity_limit = 1'000'000;
+  // Instructions the verifier may process per program; unset, the verifier's default (the
+  // kernel's). The long mode may lower it, since programs refused at the limit never run.
+  std::optional<uint64_t> complexity_limit;
 };
 
 CaseResult check_case(Runtime& rt, const Case& c, uint64_t input_seed,
