@@ -622,6 +622,11 @@ Result<uint64_t> Program::Impl::execute(const RunInput& in, const RunOptions& op
   // so it gets a zeroed stack instead of what earlier runs left there.
   // The thread's guarded run stack (runtime/isa/run_stack.h).
   RunStack stack;
+  if (!stack.ok()) {
+    slot.errors.fetch_add(1, std::memory_order_relaxed);
+    return make_error(ErrorCode::kRuntime, fmt::format("program {}: {}", prog.name,
+                                                       trap_kind_name(TrapKind::kNoStack)));
+  }
   if (safety == Safety::kChecked) std::memset(stack.data(), 0, kStackSize);
   HostEnv env(&this->env);
   if (in.packet_kind != PacketCtxKind::kNone) {

@@ -29,6 +29,7 @@ enum class TrapKind : uint8_t {
   kBadHelper,      // a call or callx to a helper id that is not in the table
   kUnsupported,    // an instruction this engine cannot run (e.g. an unresolved lddw)
   kHelperFault,    // a helper reported a fault through RunContext::fault()
+  kNoStack,        // the run's stack could not be mapped (runtime/isa/run_stack.h)
 };
 
 const char* trap_kind_name(TrapKind kind);
