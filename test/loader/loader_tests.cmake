@@ -10,6 +10,7 @@ add_executable(loader_tests
   loader/harden_api_test.cc
   loader/memprot_test.cc
   loader/array_inline_test.cc
+  loader/tail_jump_test.cc
 )
 target_link_libraries(loader_tests PRIVATE bpfjit bpfjit_elf_libs
                       GTest::gtest_main)
