@@ -13,7 +13,7 @@ if(TARGET bpfjit_bench_runtime AND TARGET bpfjit_bench_kernels)
   )
   target_link_libraries(bpfjit_bench_harness
     PUBLIC bpfjit_bench_runtime bpfjit_bench_kernels
-    PRIVATE bpfjit_cli_common fmt::fmt)
+    PRIVATE bpfjit_cli_common bpfjit_fmt)
   bpfjit_warnings(bpfjit_bench_harness)
 
   # `bpfjit bench`: the subcommand's source joins the tool when the harness is built.

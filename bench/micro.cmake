@@ -4,7 +4,7 @@
 if(TARGET bpfjit_jit AND TARGET bpfjit_interp)
   add_executable(bpfjit-micro micro/hot_paths.cc)
   target_link_libraries(bpfjit-micro
-    PRIVATE bpfjit_jit bpfjit_interp bpfjit_helpers bpfjit_isa benchmark::benchmark fmt::fmt)
+    PRIVATE bpfjit_jit bpfjit_interp bpfjit_helpers bpfjit_isa benchmark::benchmark bpfjit_fmt)
   target_include_directories(bpfjit-micro PRIVATE ${PROJECT_SOURCE_DIR})
   bpfjit_warnings(bpfjit-micro)
 endif()

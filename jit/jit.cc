@@ -5,7 +5,8 @@
 //                `exit` is a `ret`
 //   cold stubs   out-of-line slow paths: memory checks, traps
 //   shared stubs the memory-check slow path (a C call that saves the caller-saved
-//                registers) and the unwinder that ends a run from any call depth
+//                registers), the tail-call jump (emit_tail_jump) and the unwinder that
+//                ends a run from any call depth
 //   trampolines  C ABI entries, emitted last because they depend on what the code uses:
 //                save only the callee-saved registers the program changes, zero only the
 //                registers it names, load r1..r5, r10 and the state, call the program (or
@@ -41,6 +42,7 @@
 #include <cstring>
 #include <random>
 #include <type_traits>
+#include <typeinfo>
 
 #include "jit/loops.h"
 #include "runtime/isa/decode.h"
@@ -81,6 +83,12 @@ struct JitState {
   uint64_t counted;
   // ctx.cpu, for the in-place per-CPU array lookups.
   uint64_t cpu;
+  // Programs with a tail-call site: the run's r1 and r2, which a tail call's target starts
+  // with, and non-zero in the activation of run() (a tail call continues in place only
+  // there, not in a callback through invoke).
+  uint64_t r1;
+  uint64_t r2;
+  uint64_t top;
 };
 
 constexpr int32_t kOffBudget = offsetof(RunContext, budget);
@@ -98,6 +106,8 @@ constexpr int32_t kOffNumHelpers = offsetof(JitState, num_helpers);
 constexpr int32_t kOffCounted = offsetof(JitState, counted);
 static_assert(kStackFrameSize == 1u << 9, "emit_depth_from_frame divides by shifting");
 constexpr int32_t kOffCpu = offsetof(JitState, cpu);
+constexpr int32_t kOffR1 = offsetof(JitState, r1);
+constexpr int32_t kOffR2 = offsetof(JitState, r2);
 
 int32_t limit_offset(bool write, uint32_t log2size) {
   return static_cast<int32_t>(offsetof(JitState, limit) + (write ? 32 : 0) + log2size * 8);
@@ -229,7 +239,13 @@ class JitProgram final : public Executable {
     st.stack_lo = reinterpret_cast<uint64_t>(ctx.stack);
     st.counted = ctx.budget != UINT64_MAX;
     st.cpu = ctx.cpu;
-    if (needs_.region) fill_region_limits(st, ctx);
+    if (needs_.tail) {
+      // A tail call's target runs on this state: it gets everything it might read.
+      st.r1 = r1;
+      st.r2 = r2;
+      st.top = 1;
+    }
+    if (needs_.region || needs_.tail) fill_region_limits(st, ctx);
     uint64_t r0;
     if (needs_.helpers) {
       // Helpers may call back into the program (invoke) and use the helper table.
@@ -258,6 +274,7 @@ class JitProgram final : public Executable {
     bool state = true;    // the code reads the JitState (r12)
     bool region = true;   // inline checks of region 0
     bool helpers = true;  // helper calls (the table, invoke)
+    bool tail = false;    // a tail-call site, which may jump into another program's code
   };
 
   void set_entries(TrampFn tramp, MainFn main, std::vector<std::pair<uint32_t, const void*>> entries,
@@ -266,7 +283,11 @@ class JitProgram final : public Executable {
     tramp_ = tramp;
     main_ = main;
     entries_ = std::move(entries);
+    body_ = entry_for(0);
   }
+  // Where a tail call into this program jumps (the code of slot 0).
+  const void* body() const { return body_; }
+  bool checked() const { return checked_; }
   const void* code() const { return mem_.code; }
   const CodeMemory& memory() const { return mem_; }
   size_t code_size() const { return code_size_; }
@@ -274,6 +295,10 @@ class JitProgram final : public Executable {
  private:
   [[gnu::noinline]] uint64_t run_with_own_stack(RunContext& ctx, uint64_t r1, uint64_t r2) const {
     RunStack stack;  // the thread's guarded one
+    if (!stack.ok()) {
+      ctx.trap = Trap{TrapKind::kNoStack, 0};
+      return 0;
+    }
     ctx.stack = stack.data();
     uint64_t r0 = run(ctx, r1, r2);
     ctx.stack = nullptr;
@@ -302,6 +327,7 @@ class JitProgram final : public Executable {
       return 0;
     }
     JitState inner = *outer;
+    inner.top = 0;
     ctx->engine = &inner;
     uint32_t depth = ctx->depth;
     ctx->depth = depth + 1;
@@ -321,7 +347,30 @@ class JitProgram final : public Executable {
   MainFn main_ = nullptr;
   Needs needs_;
   std::vector<std::pair<uint32_t, const void*>> entries_;  // sorted by pc
+  const void* body_ = nullptr;
 };
+
+// Successful tail-call jumps on this thread (jit_tail_jumps()).
+thread_local uint64_t tail_jumps = 0;
+
+// Called by the code after bpf_tail_call succeeded (ctx.tail_call_target set): asks the
+// runtime for the target (RunContext::tail_resolve) and, when it may run on this state,
+// makes this state the target's and returns the address to jump to; null ends the run
+// (the runtime starts the target, or reports why it cannot).
+extern "C" const void* bpfjit_jit_tail_jump(JitState* st) {
+  RunContext* ctx = st->ctx;
+  if (st->top == 0 || ctx->tail_resolve == nullptr) return nullptr;
+  const Executable* next = ctx->tail_resolve(ctx, st->prog);
+  if (next == nullptr) return nullptr;
+  // tail_resolve accepts only what jit_can_tail_jump accepts: a JitProgram.
+  const auto* target = static_cast<const JitProgram*>(next);
+  st->prog = target;
+  st->helpers = ctx->helpers.data();
+  st->num_helpers = ctx->helpers.size();
+  ctx->depth = 0;
+  ++tail_jumps;
+  return target->body();
+}
 
 // --- Constant blinding ----------------------------------------------------------------------
 
@@ -493,6 +542,11 @@ class Emitter {
     for (size_t pc = 0; pc < n; ++pc) {
       Form f = form_of(insns_[pc].op);
       if ((f == Form::kCall && inline_at_[pc] < 0) || f == Form::kCallx) has_helper_call_ = true;
+      // callx may reach bpf_tail_call too.
+      if ((f == Form::kCall && static_cast<uint32_t>(insns_[pc].imm) == kHelperTailCall) ||
+          f == Form::kCallx) {
+        has_tail_call_ = true;
+      }
       if (f == Form::kCallLocal) has_local_call_ = true;
     }
     // Loop heads (targets of backward jumps) start on a 16-byte boundary when the code
@@ -576,7 +630,7 @@ class Emitter {
     slow_ = a_.newLabel();
     tramp_ = a_.newLabel();
     main_tramp_ = a_.newLabel();
-    epilogue_ = a_.newLabel();
+    tail_jump_ = a_.newLabel();
     emit_range(0, insns_.size(), annotate, true);
     // The checked copies of the versioned loops, out of line; they end where the loop
     // falls through.
@@ -730,6 +784,7 @@ class Emitter {
   bool uses_state() const { return uses_state_; }
   bool uses_region() const { return uses_region_; }
   bool has_helper_call() const { return has_helper_call_; }
+  bool has_tail_call() const { return has_tail_call_; }
 
   Label tramp_label() const { return tramp_; }
   Label main_tramp_label() const { return main_tramp_; }
@@ -837,7 +892,9 @@ class Emitter {
 
   // The callee-saved registers the program's code changes: r6..r9 and r10 when the program
   // names them (r10 also for bpf-to-bpf calls, which move it), r12 when it reads the state.
+  // All of them with a tail-call site: the code it may jump to changes its own set.
   std::vector<x86::Gp> saved_registers() const {
+    if (has_tail_call_) return {x86::rbx, x86::rbp, kState, x86::r13, x86::r14, x86::r15};
     std::vector<x86::Gp> out;
     if (names_reg_[6]) out.push_back(x86::rbx);
     if (names_reg_[kFramePointer] || has_local_call_) out.push_back(x86::rbp);
@@ -898,7 +955,6 @@ class Emitter {
     a_.mov(x86::r8, x86::qword_ptr(x86::rsi, 32));
     a_.mov(x86::rsi, x86::qword_ptr(x86::rsi, 8));
     a_.call(x86::r11);
-    a_.bind(epilogue_);
     emit_entry_epilogue();
   }
 
@@ -1176,15 +1232,46 @@ class Emitter {
     emit_after_helper(pc, tail_call);
   }
 
-  // A helper may have faulted (ctx.trap) or asked for a tail call: either ends the run.
+  // A helper may have faulted (ctx.trap), which ends the run, or asked for a tail call,
+  // which jumps into the target or ends the run (emit_tail_jump).
   void emit_after_helper(uint32_t pc, bool tail_call) {
     a_.mov(x86::r11, state_q(kOffCtx));
     a_.cmp(x86::byte_ptr(x86::r11, kOffTrapKind), 0);
     a_.jne(add_stub(Stub::kAfterHelper, pc));
     if (tail_call) {
       a_.cmp(x86::qword_ptr(x86::r11, kOffTailCall), 0);
-      a_.jne(unwind_);
+      a_.jne(tail_jump_);
     }
+  }
+
+  // A pending tail call from any depth: when bpfjit_jit_tail_jump gives the target's code,
+  // the target starts as a new run would, in place of this one: the native stack back to
+  // where the trampoline called the program (its return address stays, so the target's
+  // exit returns there; the trampoline saved every callee-saved register, see
+  // saved_registers), r10 at the top of the run's stack, r1 and r2 the run's, the other
+  // registers zero, the same JitState (now the target's). Otherwise the run ends.
+  //   mov rdi, r12 ; call bpfjit_jit_tail_jump ; test rax, rax ; jz unwind
+  //   mov r11, rax ; mov r10, [saved_rsp] ; lea rsp, [r10 - 8] ; mov rbp, [stack_lo]
+  //   add rbp, kStackSize ; mov rdi, [r1] ; mov rsi, [r2] ; zero the rest ; jmp r11
+  void emit_tail_jump() {
+    a_.bind(tail_jump_);
+    a_.mov(x86::rdi, kState);
+    a_.mov(x86::rax, reinterpret_cast<uint64_t>(&bpfjit_jit_tail_jump));
+    a_.call(x86::rax);
+    a_.test(x86::rax, x86::rax);
+    a_.jz(unwind_);
+    a_.mov(x86::r11, x86::rax);
+    a_.mov(x86::r10, state_q(kOffSavedRsp));
+    a_.lea(x86::rsp, x86::ptr(x86::r10, -8));
+    a_.mov(x86::rbp, state_q(kOffStackLo));
+    a_.add(x86::rbp, static_cast<int32_t>(kStackSize));
+    a_.mov(x86::rdi, state_q(kOffR1));
+    a_.mov(x86::rsi, state_q(kOffR2));
+    for (const x86::Gp& r : {x86::eax, x86::edx, x86::ecx, x86::r8d, x86::ebx, x86::r13d,
+                             x86::r14d, x86::r15d}) {
+      a_.xor_(r, r);
+    }
+    a_.jmp(x86::r11);
   }
 
   // "mov a, b ; add a, c" (c a register other than a, or an immediate) and "mov a, b ;
@@ -1809,12 +1896,16 @@ class Emitter {
       a_.jz(unwind_);
       a_.ret();
     }
-    // Ends the run from any depth: back to the rsp the trampoline saved. Every path that
-    // can end a run early (checks, budget, calls) goes through a stub.
-    if (stubs_.empty()) return;
+    if (has_tail_call_) emit_tail_jump();
+    // Ends the run from any depth: returns to the trampoline that started the activation,
+    // from the rsp it saved (its return address just below), which restores what it saved.
+    // Every path that can end a run early (checks, budget, calls) goes through a stub. The
+    // trampoline is not always this program's: after a tail call it is the entry program's.
+    if (stubs_.empty() && !has_tail_call_) return;
     a_.bind(unwind_);
-    a_.mov(x86::rsp, state_q(kOffSavedRsp));
-    a_.jmp(epilogue_);
+    a_.mov(x86::r10, state_q(kOffSavedRsp));
+    a_.lea(x86::rsp, x86::ptr(x86::r10, -8));
+    a_.ret();
   }
 
   const std::vector<Insn>& insns_;
@@ -1828,7 +1919,7 @@ class Emitter {
   std::vector<uint32_t> entries_;
   std::vector<uint8_t> callee_saves_;  // per entry: bit i set when a call saves r(6+i)
   std::vector<Stub> stubs_;
-  Label unwind_, slow_, tramp_, main_tramp_, epilogue_;
+  Label unwind_, slow_, tramp_, main_tramp_, tail_jump_;
   std::vector<VersionedCode> loops_;
   std::vector<int32_t> loop_at_;  // per slot: the index in loops_ of the loop it heads, or -1
   std::vector<bool> elide_;       // per slot: the access is covered by its loop's entry check
@@ -1837,6 +1928,7 @@ class Emitter {
   bool names_reg_[kNumRegs] = {};  // some instruction names the register
   bool has_helper_call_ = false;   // call or callx
   bool has_local_call_ = false;
+  bool has_tail_call_ = false;     // a call of bpf_tail_call, or a callx (which may be one)
   bool uses_state_ = false;        // the code reads or writes the JitState
   bool uses_region_ = false;       // an inline check reads region 0's bounds
 };
@@ -1871,6 +1963,16 @@ Diagnostic asm_error(const ErrorSink& sink) {
 }
 
 }  // namespace
+
+// On every tail call: typeid (JitProgram is final) costs a compare, dynamic_cast a walk.
+bool jit_can_tail_jump(const Executable& from, const Executable& to) {
+  if (typeid(from) != typeid(JitProgram) || typeid(to) != typeid(JitProgram)) return false;
+  const auto& f = static_cast<const JitProgram&>(from);
+  const auto& t = static_cast<const JitProgram&>(to);
+  return f.checked() == t.checked() && t.body() != nullptr;
+}
+
+uint64_t jit_tail_jumps() { return tail_jumps; }
 
 bool jit_available() {
   return asmjit::Environment::host().arch() == asmjit::Arch::kX64;
@@ -1924,7 +2026,8 @@ Result<std::unique_ptr<Executable>> jit_compile(const std::vector<Insn>& insns,
   prog->set_entries(reinterpret_cast<TrampFn>(fn_at(e.tramp_label())),
                     reinterpret_cast<MainFn>(fn_at(e.main_tramp_label())),
                     std::move(entries),
-                    JitProgram::Needs{e.uses_state(), e.uses_region(), e.has_helper_call()});
+                    JitProgram::Needs{e.uses_state(), e.uses_region(), e.has_helper_call(),
+                                      e.has_tail_call()});
   if (options.perf_map) write_perf_map(base, size, options.name);
   return std::unique_ptr<Executable>(std::move(prog));
 }

@@ -112,6 +112,17 @@ std::span<const uint8_t> jit_code(const Executable& exe);
 // zeros for any other Executable.
 GuardedSpan jit_code_mapping(const Executable& exe);
 
+// Tail calls: after a successful bpf_tail_call the code asks RunContext::tail_resolve for
+// the target and, when it gets one, jumps into the target's code with a fresh frame (no
+// return to the runtime, no new native frame, the tail-call count unchanged); otherwise the
+// run ends with ctx.tail_call_target set, as before. Only from the activation of run(),
+// not from a callback through invoke. True when code compiled as `to` may continue a run
+// of `from` that way: both are jit_compile's, in the same mode (checked or trusted).
+bool jit_can_tail_jump(const Executable& from, const Executable& to);
+
+// For tests: the tail calls this thread's runs continued by jumping into the target.
+uint64_t jit_tail_jumps();
+
 // True when the host can run jitted code (an x86-64 CPU).
 bool jit_available();
 

@@ -290,6 +290,12 @@ struct Program::Impl {
   // Refuses a run of a program that is not prepared, or a mem buffer of the wrong size.
   Result<void> check_runnable(size_t data_size) const;
   Result<uint64_t> execute(const RunInput& in, const RunOptions& opts) const;
+  // The tail calls of one run (execute): the program running now, which a JIT tail call
+  // that jumps into its target changes through RunContext::tail_resolve.
+  struct TailRun;
+  static const Executable* tail_resolve(RunContext* rc, const Executable* from);
+  // The program of `obj` that a prog_array slot's pointer names, or null (not one of its).
+  static const Impl* tail_target(const Object::Impl& obj, const void* target);
   static void bind_xdp(XdpFrame& frame, RunInput& in);
   Result<TestRunResult> test_run_xdp(const TestRunInput& t) const;
   // Types without a test-run layout of their own: the data is run in place (a copy).
@@ -489,9 +495,13 @@ ProgramStats Program::stats() const {
 namespace {
 
 // A verified mem program was proven against one buffer size; it must get exactly that.
+bool mem_size_fits(const std::optional<uint64_t>& mem_size, size_t size) {
+  return !mem_size || *mem_size == size;
+}
+
 Result<void> check_mem_size(const std::string& name, const std::optional<uint64_t>& mem_size,
                             size_t size) {
-  if (!mem_size || *mem_size == size) return {};
+  if (mem_size_fits(mem_size, size)) return {};
   return make_error(ErrorCode::kInvalidArgument,
                     fmt::format("program {} was verified for {}-byte buffers, got {} bytes",
                                 name, *mem_size, size));
@@ -594,6 +604,37 @@ Result<void> Program::Impl::check_runnable(size_t data_size) const {
   return {};
 }
 
+struct Program::Impl::TailRun {
+  const Object::Impl* obj;
+  const Impl* cur;
+  HostEnv* env;
+  size_t data_size;
+};
+
+const Program::Impl* Program::Impl::tail_target(const Object::Impl& obj, const void* target) {
+  // Compared, never dereferenced: the slot may name a program of another object.
+  for (const auto& q : obj.programs) {
+    if (q.get() == target) return q->impl_.get();
+  }
+  return nullptr;
+}
+
+// What execute's loop does for a tail call, in place, for a target that the running engine
+// can jump into; every other case is left to the loop (and its error messages).
+const Executable* Program::Impl::tail_resolve(RunContext* rc, const Executable* from) {
+  auto& t = *static_cast<TailRun*>(rc->tail_state);
+  const Impl* next = tail_target(*t.obj, rc->tail_call_target);
+  if (next == nullptr || !next->exec || !jit_can_tail_jump(*from, *next->exec) ||
+      !mem_size_fits(next->mem_size, t.data_size)) {
+    return nullptr;
+  }
+  t.cur = next;
+  rc->helpers = next->helpers;
+  t.env->set_program(&next->env);
+  rc->tail_call_target = nullptr;
+  return next->exec.get();
+}
+
 Result<uint64_t> Program::Impl::execute(const RunInput& in, const RunOptions& opts) const {
   if (opts.cpu && *opts.cpu >= kMaxCpuSlots) {
     return fail(make_error(ErrorCode::kInvalidArgument,
@@ -622,6 +663,11 @@ Result<uint64_t> Program::Impl::execute(const RunInput& in, const RunOptions& op
   // so it gets a zeroed stack instead of what earlier runs left there.
   // The thread's guarded run stack (runtime/isa/run_stack.h).
   RunStack stack;
+  if (!stack.ok()) {
+    slot.errors.fetch_add(1, std::memory_order_relaxed);
+    return make_error(ErrorCode::kRuntime, fmt::format("program {}: {}", prog.name,
+                                                       trap_kind_name(TrapKind::kNoStack)));
+  }
   if (safety == Safety::kChecked) std::memset(stack.data(), 0, kStackSize);
   HostEnv env(&this->env);
   if (in.packet_kind != PacketCtxKind::kNone) {
@@ -654,14 +700,17 @@ Result<uint64_t> Program::Impl::execute(const RunInput& in, const RunOptions& op
   };
 
   // HostEnv counts the tail calls: past kMaxTailCalls, bpf_tail_call fails and the
-  // program goes on, so this loop ends.
-  const Impl* cur = this;
+  // program goes on, so this loop ends. The JIT follows the tail calls it can itself
+  // (tail_resolve), which changes tail.cur: `c` is the program that ran last.
+  TailRun tail{&obj, this, &env, in.data_size};
+  rc.tail_resolve = &tail_resolve;
+  rc.tail_state = &tail;
   for (;;) {
-    const Impl& c = *cur;
     rc.trap = Trap{};
     rc.tail_call_target = nullptr;
-    rc.helpers = c.helpers;
-    const uint64_t r0 = c.exec->run(rc, in.r1, in.r2);
+    rc.helpers = tail.cur->helpers;
+    const uint64_t r0 = tail.cur->exec->run(rc, in.r1, in.r2);
+    const Impl& c = *tail.cur;
     if (rc.trap.kind != TrapKind::kNone) {
       const std::string what = rc.trap.kind == TrapKind::kHelperFault && !env.fault_message().empty()
                                    ? env.fault_message()
@@ -670,22 +719,19 @@ Result<uint64_t> Program::Impl::execute(const RunInput& in, const RunOptions& op
                                fmt::format("program {}: {}", c.prog.name, what)));
     }
     if (rc.tail_call_target == nullptr) return finish(r0);
-    const Program* next = nullptr;
-    for (const auto& q : obj.programs) {
-      if (q.get() == rc.tail_call_target) next = q.get();
-    }
-    if (next == nullptr || !next->impl_->exec) {
+    const Impl* next = tail_target(obj, rc.tail_call_target);
+    if (next == nullptr || !next->exec) {
       return finish(make_error(
           ErrorCode::kRuntime,
           fmt::format("program {}: tail call to {}", c.prog.name,
-                      next ? next->name() + ", which is not prepared"
+                      next ? next->prog.name + ", which is not prepared"
                            : std::string("a program of another object"))));
     }
-    if (auto r = check_mem_size(next->name(), next->impl_->mem_size, in.data_size); !r) {
+    if (auto r = check_mem_size(next->prog.name, next->mem_size, in.data_size); !r) {
       return finish(r.take_error());
     }
-    cur = next->impl_.get();
-    env.set_program(&cur->env);
+    tail.cur = next;
+    env.set_program(&next->env);
   }
 }
 

@@ -206,6 +206,10 @@ class Verifier {
   // complexity limit (a loop no summary proves is rejected exactly as without summaries),
   // but once they exceed it no more summaries are tried.
   uint64_t failed_summary_insns_ = 0;
+  // Processed instructions when the program's first error was found (outside loop
+  // summaries). The search for more errors stops kAfterFirstError instructions later.
+  std::optional<uint64_t> first_error_at_;
+  static constexpr uint64_t kAfterFirstError = 65'536;
 
   // Bounds failures of a helper's memory argument are argument errors.
   std::string oob(const char* phrase) const {
@@ -287,6 +291,7 @@ bool Verifier::fail(uint32_t pc, const std::string& reason) {
   if (!seen) {
     if (opts_.log) res_.log += d.to_string() + "\n";
     res_.diagnostics.push_back(std::move(d));
+    if (trials_.empty() && !first_error_at_) first_error_at_ = res_.stats.insns_processed;
   }
   if (res_.diagnostics.size() >= opts_.max_diagnostics) stop_all_ = true;
   return false;
@@ -422,6 +427,14 @@ void Verifier::fail_limit(uint32_t pc, const std::string& reason) {
 void Verifier::explore_path() {
   path_done_ = false;
   while (!stop_all_) {
+    // The program is already refused: looking further for more errors is bounded, so that
+    // a refusal never costs the whole complexity limit after its reason is known.
+    if (first_error_at_ && trials_.empty() &&
+        res_.stats.insns_processed - *first_error_at_ > kAfterFirstError) {
+      stop_all_ = true;
+      end_path();
+      return;
+    }
     if (++res_.stats.insns_processed > opts_.complexity_limit) {
       if (cur_.loop_forks >= kLoopForkThreshold) {
         fail(cur_.pc, fmt::format("infinite loop: no bound proven for the loop (still "

@@ -146,6 +146,9 @@ struct VerifyInput {
 struct VerifyOptions {
   bool log = false;                        // fill VerifyResult::log
   uint64_t complexity_limit = 1'000'000;   // processed instructions
+  // Errors reported at most. After the first, the search for more goes on for at most
+  // 65,536 processed instructions: a refused program never costs the whole complexity
+  // limit once its reason is known.
   size_t max_diagnostics = 32;
   // Wall time the verification may take (0: no limit; the runtime's PrepareOptions sets
   // one); checked every 1024 processed instructions, so an overrun is at most that much

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "bench/harness/bpf_engine.h"
+#include "jit/jit.h"
 #include "runtime/loader/loader.h"
 
 // The native side's tables, one pair per object (bench/progs/bench_prog.h).
@@ -190,6 +191,7 @@ class BpfInstance final : public ProgInstance {
     s->ctx.region_count = static_cast<uint32_t>(s->regions.size());
     s->ctx.helpers = bench_helpers().fns();
     s->ctx.host = &s->host;
+    s->ctx.tail_resolve = &tail_resolve;
     return s;
   }
 
@@ -221,6 +223,15 @@ class BpfInstance final : public ProgInstance {
       if (name == fn) return exe.get();
     }
     return nullptr;
+  }
+
+  // As the runtime's: the JIT continues a tail call into code of its own mode in place.
+  // The slots hold Executables; the programs of an object share the helpers and the env.
+  static const Executable* tail_resolve(RunContext* ctx, const Executable* from) {
+    const auto* to = static_cast<const Executable*>(ctx->tail_call_target);
+    if (!jit_can_tail_jump(*from, *to)) return nullptr;
+    ctx->tail_call_target = nullptr;
+    return to;
   }
 
   // Runs the entry program and follows tail calls, as the runtime does.

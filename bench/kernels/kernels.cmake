@@ -5,7 +5,7 @@
 # Consumers link the interface target bpfjit_bench_kernels: the native library, the
 # directory of the .bin files (BPFJIT_KERNELS_DIR) and a dependency that builds them.
 set(BPFJIT_KERNEL_NAMES
-  count_loop primes fnv1a bubble_sort memcpy strcmp log2 switch_dispatch)
+  count_loop primes fnv1a bubble_sort memcpy strcmp log2 switch_dispatch calls)
 set(BPFJIT_KERNELS_DIR ${CMAKE_CURRENT_BINARY_DIR}/kernels)
 set(_kernels_src ${CMAKE_CURRENT_SOURCE_DIR}/kernels)
 find_program(BPFJIT_LLVM_OBJCOPY NAMES llvm-objcopy-19 llvm-objcopy

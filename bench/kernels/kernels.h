@@ -8,9 +8,10 @@
 #include <span>
 #include <string>
 
-// The eight kernels, each in bench/kernels/NAME.c.
-#define BPFJIT_BENCH_KERNELS(X) \
-  X(count_loop) X(primes) X(fnv1a) X(bubble_sort) X(memcpy) X(strcmp) X(log2) X(switch_dispatch)
+// The nine kernels, each in bench/kernels/NAME.c.
+#define BPFJIT_BENCH_KERNELS(X)                                                            \
+  X(count_loop) X(primes) X(fnv1a) X(bubble_sort) X(memcpy) X(strcmp) X(log2) X(switch_dispatch) \
+  X(calls)
 
 extern "C" {
 #define X(name) uint64_t bpfjit_kernel_##name(uint8_t* buf, uint64_t len);
@@ -69,6 +70,7 @@ inline std::span<const Kernel> kernels() {
       {"strcmp", bpfjit_kernel_strcmp, 64 * 1024, fill_strings, false},
       {"log2", bpfjit_kernel_log2, 64 * 1024, fill_random, false},
       {"switch_dispatch", bpfjit_kernel_switch_dispatch, 64 * 1024, fill_random, false},
+      {"calls", bpfjit_kernel_calls, 64 * 1024, fill_random, false},
   };
   return kAll;
 }

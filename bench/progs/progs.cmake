@@ -68,7 +68,7 @@ if(NOT TARGET bpfjit_bench_runtime AND TARGET bpfjit AND TARGET bpfjit_jit
   )
   target_link_libraries(bpfjit_bench_runtime
     PUBLIC bpfjit bpfjit_jit bpfjit_interp bpfjit_helpers bpfjit_isa
-    PRIVATE bpfjit_bench_progs_native fmt::fmt Threads::Threads)
+    PRIVATE bpfjit_bench_progs_native bpfjit_fmt Threads::Threads)
   target_include_directories(bpfjit_bench_runtime PUBLIC ${PROJECT_SOURCE_DIR})
   target_compile_definitions(bpfjit_bench_runtime
     PRIVATE BPFJIT_BENCH_PROGS_DIR="${BPFJIT_BENCH_PROGS_DIR}")

@@ -84,7 +84,8 @@ uint64_t for_each_map_elem(uint64_t map, uint64_t callback, uint64_t cb_ctx, uin
   }));
 }
 
-// On success the engine ends the run and the runtime starts the target. On failure (no
+// On success the engine continues in the target (the JIT, through RunContext::tail_resolve)
+// or ends the run and the runtime starts the target. On failure (no
 // such slot, an empty slot, or kMaxTailCalls already taken in this run) the program goes
 // on after the call.
 uint64_t tail_call(uint64_t, uint64_t map, uint64_t index, uint64_t, uint64_t,

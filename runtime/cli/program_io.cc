@@ -131,6 +131,7 @@ Result<uint64_t> run_once(std::vector<Insn> insns, std::vector<uint8_t>& mem,
   auto exe = prepare_engine(std::move(insns), eopts);
   if (!exe) return exe.take_error();
   RunStack stack;  // the thread's guarded one, zeroed for this run
+  if (!stack.ok()) return make_error(ErrorCode::kRuntime, trap_kind_name(TrapKind::kNoStack));
   std::memset(stack.data(), 0, kStackSize);
   MemRegion region;
   uint64_t r1 = 0, r2 = 0;

@@ -2,7 +2,7 @@
 add_library(bpfjit_interp STATIC
   interp/interpreter.cc
 )
-target_link_libraries(bpfjit_interp PUBLIC bpfjit_isa PRIVATE spdlog::spdlog fmt::fmt)
+target_link_libraries(bpfjit_interp PUBLIC bpfjit_isa PRIVATE bpfjit_spdlog bpfjit_fmt)
 bpfjit_warnings(bpfjit_interp)
 
 # Engine selection (prepare_engine): the JIT, or the interpreter when the JIT cannot take
@@ -11,5 +11,5 @@ add_library(bpfjit_engine STATIC
   engine.cc
 )
 target_link_libraries(bpfjit_engine PUBLIC bpfjit_interp bpfjit_jit bpfjit_helpers bpfjit_isa
-  PRIVATE spdlog::spdlog fmt::fmt)
+  PRIVATE bpfjit_spdlog bpfjit_fmt)
 bpfjit_warnings(bpfjit_engine)

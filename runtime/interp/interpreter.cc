@@ -94,8 +94,15 @@ BPFJIT_ALWAYS_INLINE bool accessible(const Machine& m, uint64_t addr) {
 }
 
 // A helper call by id: checks the id, calls, then stops the run when the helper faulted
-// or asked for a tail call.
-[[gnu::noinline]] const Slot* call_helper(const Slot* ip, Machine& m, uint64_t id) {
+// or asked for a tail call. A host's C helper (bpfjit_helper_fn, whose last parameter is
+// the C name of RunContext) sits in the table as a HelperFn: the same ABI, another type
+// to clang's -fsanitize=function, which this one call leaves out.
+#if defined(__clang__)
+#define BPFJIT_NO_FUNCTION_CHECK __attribute__((no_sanitize("function")))
+#else
+#define BPFJIT_NO_FUNCTION_CHECK
+#endif
+[[gnu::noinline]] BPFJIT_NO_FUNCTION_CHECK const Slot* call_helper(const Slot* ip, Machine& m, uint64_t id) {
   if (id >= m.num_helpers || m.helpers[id] == nullptr) {
     return trap(m, ip, TrapKind::kBadHelper, id);
   }
@@ -230,6 +237,10 @@ class Interpreter final : public Executable {
     if (ctx.stack != nullptr) return start(ctx, 0, 0, args);
     // A caller that brings no stack gets the thread's guarded one for this run.
     RunStack stack;
+    if (!stack.ok()) {
+      ctx.trap = Trap{TrapKind::kNoStack, 0};
+      return 0;
+    }
     ctx.stack = stack.data();
     uint64_t r0 = start(ctx, 0, 0, args);
     ctx.stack = nullptr;

@@ -101,6 +101,7 @@ const char* trap_kind_name(TrapKind kind) {
     case TrapKind::kBadHelper: return "call to an unknown helper";
     case TrapKind::kUnsupported: return "unsupported instruction";
     case TrapKind::kHelperFault: return "helper fault";
+    case TrapKind::kNoStack: return "no stack for the run: mapping it failed (out of memory)";
   }
   return "trap";
 }
@@ -119,6 +120,7 @@ std::string Trap::what() const {
     case TrapKind::kNone:
     case TrapKind::kUnsupported:
     case TrapKind::kHelperFault:
+    case TrapKind::kNoStack:
       break;
   }
   return trap_kind_name(kind);

@@ -29,6 +29,7 @@ enum class TrapKind : uint8_t {
   kBadHelper,      // a call or callx to a helper id that is not in the table
   kUnsupported,    // an instruction this engine cannot run (e.g. an unresolved lddw)
   kHelperFault,    // a helper reported a fault through RunContext::fault()
+  kNoStack,        // the run's stack could not be mapped (runtime/isa/run_stack.h)
 };
 
 const char* trap_kind_name(TrapKind kind);
@@ -49,7 +50,8 @@ struct Trap {
 // HelperFn, the shape of every helper, is public: bpfjit/program_type.h.
 
 // The kernel's id of bpf_tail_call: after this helper the engine checks for a pending
-// tail call and, when there is one, ends the run so that the runtime can start the target.
+// tail call and, when there is one, either continues in the target itself (the JIT, when
+// RunContext::tail_resolve accepts it) or ends the run so that the runtime starts the target.
 inline constexpr uint32_t kHelperTailCall = 12;
 // The kernel's id of bpf_map_lookup_elem (which the JIT may do in place, jit.h).
 inline constexpr uint32_t kHelperMapLookupElem = 1;
@@ -66,6 +68,8 @@ using InvokeFn = uint64_t (*)(RunContext* ctx, uint32_t pc, uint64_t r1, uint64_
 
 // The state of one run. The caller fills the inputs; the engine fills the outputs. One
 // context serves one run at a time; a program can run on many contexts concurrently.
+class Executable;
+
 struct alignas(64) RunContext {
   // Inputs.
   uint8_t* stack = nullptr;              // kStackSize bytes; r10 starts at stack + kStackSize
@@ -90,6 +94,15 @@ struct alignas(64) RunContext {
 
   // The host's pointer for its helpers (RunOptions::user_data; helper_user_data()).
   void* user = nullptr;
+
+  // Set by the runtime (null: every tail call ends the run). An engine that can continue
+  // a pending tail call in place (the JIT jumps into the target's code) calls this from the
+  // running Executable `from`. When the target may run that way, it makes the target the
+  // run's program (its helper table in `helpers`, its per-program state in `host`), clears
+  // tail_call_target and returns the target's Executable; otherwise it changes nothing and
+  // returns null, and the engine ends the run as without it.
+  const Executable* (*tail_resolve)(RunContext* ctx, const Executable* from) = nullptr;
+  void* tail_state = nullptr;  // the runtime's data for tail_resolve
 
   // For helpers: stop the run with kHelperFault after the helper returns.
   void fault() { trap.kind = TrapKind::kHelperFault; }

@@ -3,8 +3,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <new>
-
 namespace bpfjit {
 
 namespace run_stack_detail {
@@ -32,11 +30,11 @@ uint8_t* map_stack() {
   size_t page = page_size();
   size_t len = stack_bytes() + 2 * page;
   void* base = mmap(nullptr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (base == MAP_FAILED) throw std::bad_alloc();
+  if (base == MAP_FAILED) return nullptr;
   auto* lo = static_cast<uint8_t*>(base);
   if (mprotect(lo + page, stack_bytes(), PROT_READ | PROT_WRITE) != 0) {
     munmap(base, len);
-    throw std::bad_alloc();
+    return nullptr;
   }
   // The top of the stack (where r10 starts) touches the upper guard page.
   return lo + page + stack_bytes() - kStackSize;
@@ -65,7 +63,8 @@ namespace run_stack_detail {
 uint8_t* acquire_slow() {
   uint32_t level = t_depth;
   uint8_t* s = map_stack();
-  if (level < kCached) {
+  // The lease counts even when the mapping failed, so that ~RunStack stays balanced.
+  if (s != nullptr && level < kCached) {
     // The first lease at this level on this thread: keep its stack until the thread exits.
     thread_local Reaper reaper;
     (void)reaper;
@@ -75,7 +74,9 @@ uint8_t* acquire_slow() {
   return s;
 }
 
-void release_slow(uint8_t* data) { unmap_stack(data); }
+void release_slow(uint8_t* data) {
+  if (data != nullptr) unmap_stack(data);
+}
 
 }  // namespace run_stack_detail
 

@@ -13,7 +13,8 @@ namespace bpfjit {
 
 // Holds one of the calling thread's run stacks for its lifetime. Leases nest (a helper may
 // run another program); they must end in the reverse order, on the thread that took them.
-// Throws std::bad_alloc when the stack cannot be mapped.
+// When the stack cannot be mapped (out of memory, or the address-space limit reached),
+// ok() is false and data() null: the caller reports it instead of running.
 namespace run_stack_detail {
 // Nesting levels whose stacks a thread keeps; deeper runs map and unmap their own.
 inline constexpr uint32_t kCached = 4;
@@ -45,6 +46,7 @@ class RunStack {
   RunStack(const RunStack&) = delete;
   RunStack& operator=(const RunStack&) = delete;
 
+  bool ok() const { return data_ != nullptr; }
   // kStackSize bytes: data() - 1 and data() + kStackSize lie in guard pages.
   uint8_t* data() const { return data_; }
 

@@ -16,5 +16,5 @@ if(TARGET bpfjit_interp)
 endif()
 target_link_libraries(bpfjit
   PUBLIC bpfjit_helpers bpfjit_isa
-  PRIVATE bpfjit_elf_libs spdlog::spdlog fmt::fmt Threads::Threads)
+  PRIVATE bpfjit_elf_libs bpfjit_spdlog bpfjit_fmt Threads::Threads)
 bpfjit_warnings(bpfjit)

@@ -15,7 +15,7 @@ target_link_libraries(bpfjit-compat-cut-btf PRIVATE bpfjit_elf_libs)
 add_executable(compat_tests
   compat/compat_test.cc
   ${PROJECT_SOURCE_DIR}/runtime/cli/verify_object.cc)
-target_link_libraries(compat_tests PRIVATE bpfjit bpfjit_verifier fmt::fmt GTest::gtest_main)
+target_link_libraries(compat_tests PRIVATE bpfjit bpfjit_verifier bpfjit_fmt GTest::gtest_main)
 target_compile_definitions(compat_tests PRIVATE
   BPFJIT_COMPAT_PROGS_DIR="${BPFJIT_COMPAT_PROGS_DIR}"
   BPFJIT_COMPAT_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/compat")

@@ -4,7 +4,7 @@ add_library(bpfjit_progen STATIC
   jit/progen.cc
   jit/differential.cc
 )
-target_link_libraries(bpfjit_progen PUBLIC bpfjit_jit bpfjit_interp bpfjit_isa PRIVATE fmt::fmt)
+target_link_libraries(bpfjit_progen PUBLIC bpfjit_jit bpfjit_interp bpfjit_isa PRIVATE bpfjit_fmt)
 bpfjit_warnings(bpfjit_progen)
 
 add_executable(jit_tests
@@ -16,7 +16,7 @@ add_executable(jit_tests
   jit/jit_harden_test.cc
 )
 target_link_libraries(jit_tests PRIVATE bpfjit_progen bpfjit_engine bpfjit_jit bpfjit_isa
-  GTest::gtest_main spdlog::spdlog fmt::fmt)
+  GTest::gtest_main bpfjit_spdlog bpfjit_fmt)
 if(BPFJIT_SANITIZE OR BPFJIT_TSAN)
   # Sanitized runs are ~10x slower: fewer random programs keep the test short.
   target_compile_definitions(jit_tests PRIVATE BPFJIT_JIT_FUZZ_SEEDS=2000)
@@ -27,7 +27,7 @@ gtest_discover_tests(jit_tests DISCOVERY_TIMEOUT 60)
 # The JIT's in-place array map lookups against the map helper (needs the helpers' maps).
 add_executable(jit_maps_tests jit/jit_array_lookup_test.cc)
 target_link_libraries(jit_maps_tests PRIVATE bpfjit_jit bpfjit_helpers bpfjit_isa
-  GTest::gtest_main fmt::fmt)
+  GTest::gtest_main bpfjit_fmt)
 bpfjit_warnings(jit_maps_tests)
 gtest_discover_tests(jit_maps_tests DISCOVERY_TIMEOUT 60)
 

@@ -10,6 +10,7 @@ add_executable(loader_tests
   loader/harden_api_test.cc
   loader/memprot_test.cc
   loader/array_inline_test.cc
+  loader/tail_jump_test.cc
 )
 target_link_libraries(loader_tests PRIVATE bpfjit bpfjit_elf_libs
                       GTest::gtest_main)
@@ -43,7 +44,7 @@ bpfjit_tsan_tests(api_concurrency_tests)
 # memory. Builds its objects with the soundness oracle's ELF writer.
 add_executable(limits_tests loader/limits_test.cc soundness/elf_writer.cc)
 target_include_directories(limits_tests PRIVATE ${PROJECT_SOURCE_DIR})
-target_link_libraries(limits_tests PRIVATE bpfjit fmt::fmt PkgConfig::LIBBPF GTest::gtest_main)
+target_link_libraries(limits_tests PRIVATE bpfjit bpfjit_fmt PkgConfig::LIBBPF GTest::gtest_main)
 target_compile_definitions(limits_tests PRIVATE BPFJIT_BPF_PROGS_DIR="${BPFJIT_BPF_PROGS_DIR}")
 add_dependencies(limits_tests bpf_progs)
 bpfjit_warnings(limits_tests)

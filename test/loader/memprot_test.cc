@@ -4,6 +4,7 @@
 // code sit between PROT_NONE guard pages, and touching the byte just past either end kills
 // the process; unloading releases the code's mapping.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -384,6 +385,69 @@ TEST_F(MemprotDeathTest, BytesAroundJitCodeFault) {
         },
         "");
   }
+}
+
+// --- A run stack that cannot be mapped --------------------------------------------------
+
+// The address space in bytes (VmSize of /proc/self/status).
+uint64_t address_space_bytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmSize:", 0) == 0) return std::strtoull(line.c_str() + 7, nullptr, 10) * 1024;
+  }
+  return 0;
+}
+
+// In a child: nests runs past the cached levels, caps the address space where it stands
+// (no new mapping succeeds), then runs on both engines, through the API and through the
+// engine itself with no stack of the caller's. Exits 0 when every run refused cleanly,
+// naming the missing stack.
+[[noreturn]] void run_without_address_space() {
+  auto rt = std::make_unique<Runtime>();
+  auto obj = rt->load_file(prog_path("crc32.v4.o"));
+  if (!obj.ok()) std::_Exit(10);
+  Program* p = (*obj)->programs().front();
+  std::vector<uint8_t> buf(64, 1);
+  std::vector<std::unique_ptr<RunStack>> held;
+  for (uint32_t i = 0; i < run_stack_detail::kCached; ++i) held.push_back(std::make_unique<RunStack>());
+  for (EngineKind e : {EngineKind::kInterpreter, EngineKind::kJit}) {
+    PrepareOptions po;
+    po.engine = e;
+    if (!p->prepare(po).ok()) std::_Exit(11);
+    if (!p->run(buf).ok()) std::_Exit(12);  // the stack below the held levels
+  }
+  std::string message;
+  message.reserve(4096);
+  rlimit lim{address_space_bytes(), RLIM_INFINITY};
+  if (lim.rlim_cur == 0 || setrlimit(RLIMIT_AS, &lim) != 0) std::_Exit(13);
+  RunStack deep;
+  if (deep.ok()) std::_Exit(14);  // the cap did not stop the mapping
+  for (EngineKind e : {EngineKind::kInterpreter, EngineKind::kJit}) {
+    PrepareOptions po;
+    po.engine = e;
+    lim.rlim_cur = RLIM_INFINITY;
+    setrlimit(RLIMIT_AS, &lim);
+    if (!p->prepare(po).ok()) std::_Exit(15);
+    lim.rlim_cur = address_space_bytes();
+    if (setrlimit(RLIMIT_AS, &lim) != 0) std::_Exit(13);
+    auto r = p->run(buf);
+    if (r.ok()) std::_Exit(16);
+    message = r.error().to_string();
+    if (message.find("no stack for the run") == std::string::npos) std::_Exit(17);
+    RunContext ctx;  // no stack: the engine takes the thread's
+    ctx.budget = UINT64_MAX;
+    (void)ProgramAccess::executable(*p)->run(ctx, 0, 0);
+    if (ctx.trap.kind != TrapKind::kNoStack) std::_Exit(18);
+  }
+  std::_Exit(0);
+}
+
+TEST_F(MemprotDeathTest, RunWithoutAStackIsRefusedNotACrash) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "the sanitizers' runtimes map memory of their own under an address-space cap";
+#endif
+  EXPECT_EXIT(run_without_address_space(), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace

@@ -11,7 +11,7 @@ add_library(bpfjit_soundness STATIC
 )
 target_include_directories(bpfjit_soundness PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(bpfjit_soundness PUBLIC bpfjit bpfjit_verifier bpfjit_kernel_oracle
-                      fmt::fmt Threads::Threads)
+                      bpfjit_fmt Threads::Threads)
 bpfjit_warnings(bpfjit_soundness)
 
 add_executable(soundness_tests soundness/soundness_test.cc)

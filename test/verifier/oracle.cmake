@@ -4,7 +4,7 @@
 # skips where bpf() is unavailable.
 add_library(bpfjit_kernel_oracle STATIC verifier/kernel_oracle_lib.cc)
 target_include_directories(bpfjit_kernel_oracle PUBLIC ${PROJECT_SOURCE_DIR})
-target_link_libraries(bpfjit_kernel_oracle PUBLIC bpfjit_isa fmt::fmt PRIVATE bpfjit_elf_libs)
+target_link_libraries(bpfjit_kernel_oracle PUBLIC bpfjit_isa bpfjit_fmt PRIVATE bpfjit_elf_libs)
 bpfjit_warnings(bpfjit_kernel_oracle)
 
 add_executable(bpfjit-kernel-oracle verifier/kernel_oracle.cc)

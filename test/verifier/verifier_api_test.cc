@@ -352,3 +352,41 @@ TEST(VerifierApiTest, LoopCallingNestedFunctionsIsSummarised) {
 
 }  // namespace
 }  // namespace bpfjit::verifier
+
+// Once a program is refused, the search for more errors is bounded: here the path where
+// the byte read is 0 repeats its state at once (infinite loop), and the other path counts
+// to 2,000,000, which alone would take the whole complexity limit. Both errors of a
+// program whose second error comes soon after the first are still reported.
+TEST(VerifierApiTest, SearchForMoreErrorsStopsSoonAfterTheFirst) {
+  auto insns = assemble_ok(R"(
+    mov %r0, 0
+    mov %r3, 0
+  loop:
+    ldxb %r6, [%r1+0]
+    jne %r6, 0, inc
+    ja tail
+  inc:
+    add %r3, 1
+  tail:
+    jlt %r3, 2000000, loop
+    exit
+  )");
+  VerifyResult r = verify_mem(insns, 64);
+  ASSERT_FALSE(r.accepted);
+  EXPECT_NE(r.error_text().find("infinite loop"), std::string::npos) << r.error_text();
+  EXPECT_LT(r.stats.insns_processed, 100'000u);
+
+  auto two = assemble_ok(R"(
+    ldxb %r6, [%r1+0]
+    jeq %r6, 0, second
+    add %r0, 1
+    exit
+  second:
+    mov %r0, 0
+    add %r7, 1
+    exit
+  )");
+  VerifyResult r2 = verify_mem(two, 64);
+  ASSERT_FALSE(r2.accepted);
+  EXPECT_EQ(r2.diagnostics.size(), 2u) << r2.error_text();
+}

@@ -9,7 +9,7 @@ add_executable(verifier_tests
   verifier/platform_test.cc
 )
 target_link_libraries(verifier_tests PRIVATE bpfjit_verifier bpfjit_isa GTest::gtest_main
-                      fmt::fmt)
+                      bpfjit_fmt)
 # The catalogue reader lives in the kernel oracle's library (oracle.cmake, included next).
 if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/oracle.cmake)
   target_link_libraries(verifier_tests PRIVATE bpfjit_kernel_oracle)
@@ -49,7 +49,7 @@ set(BPFJIT_KSELFTESTS_DIR "${PROJECT_SOURCE_DIR}/../shared/kselftests"
 if(TARGET bpfjit)
   add_executable(verifier_kselftests_tests verifier/kselftests_test.cc)
   target_link_libraries(verifier_kselftests_tests PRIVATE bpfjit_verifier bpfjit
-                        GTest::gtest_main fmt::fmt)
+                        GTest::gtest_main bpfjit_fmt)
   target_compile_definitions(verifier_kselftests_tests PRIVATE
     BPFJIT_KSELFTESTS_DIR="${BPFJIT_KSELFTESTS_DIR}"
     BPFJIT_KSELFTESTS_KNOWN="${CMAKE_CURRENT_SOURCE_DIR}/verifier/kselftests_known.tsv")
