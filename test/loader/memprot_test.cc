@@ -414,6 +414,7 @@ uint64_t address_space_bytes() {
   for (EngineKind e : {EngineKind::kInterpreter, EngineKind::kJit}) {
     PrepareOptions po;
     po.engine = e;
+    po.mem_size = buf.size();
     if (!p->prepare(po).ok()) std::_Exit(11);
     if (!p->run(buf).ok()) std::_Exit(12);  // the stack below the held levels
   }
@@ -426,6 +427,7 @@ uint64_t address_space_bytes() {
   for (EngineKind e : {EngineKind::kInterpreter, EngineKind::kJit}) {
     PrepareOptions po;
     po.engine = e;
+    po.mem_size = buf.size();
     lim.rlim_cur = RLIM_INFINITY;
     setrlimit(RLIMIT_AS, &lim);
     if (!p->prepare(po).ok()) std::_Exit(15);

@@ -350,9 +350,6 @@ TEST(VerifierApiTest, LoopCallingNestedFunctionsIsSummarised) {
   EXPECT_TRUE(r.insn_flags[8] & kFlagMemSafe);  // ldxdw %r1, [%r7]
 }
 
-}  // namespace
-}  // namespace bpfjit::verifier
-
 // Once a program is refused, the search for more errors is bounded: here the path where
 // the byte read is 0 repeats its state at once (infinite loop), and the other path counts
 // to 2,000,000, which alone would take the whole complexity limit. Both errors of a
@@ -390,3 +387,6 @@ TEST(VerifierApiTest, SearchForMoreErrorsStopsSoonAfterTheFirst) {
   ASSERT_FALSE(r2.accepted);
   EXPECT_EQ(r2.diagnostics.size(), 2u) << r2.error_text();
 }
+
+}  // namespace
+}  // namespace bpfjit::verifier
