@@ -199,11 +199,14 @@ void compute_precision(const std::vector<Insn>& insns,
         if (in.op != Op::kLddwHigh) set(in.dst, true);  // may name a map or code
         break;
       case Form::kLdx:
-        set(in.dst, access_size(in.op) == 8);  // a filled spill may be a pointer
+        // A filled spill may be a pointer, and so may a context field of any width (the
+        // packet pointers of __sk_buff and xdp_md are 32-bit fields).
+        set(in.dst, true);
         break;
       case Form::kAtomic:
-        if (atomic_op(in.op) == AtomicOp::kCmpXchg) set(0, false);
-        else if (writes_register(in, in.src)) set(in.src, false);
+        // A fetched old value is whatever the memory held.
+        if (atomic_op(in.op) == AtomicOp::kCmpXchg) set(0, true);
+        else if (writes_register(in, in.src)) set(in.src, true);
         break;
       case Form::kLdAbs:
       case Form::kLdInd:

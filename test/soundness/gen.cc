@@ -523,9 +523,23 @@ struct Gen {
     l("exit");
   }
 
+  // A bpf-to-bpf call: the callee reaches the caller's memory through a pointer argument
+  // at an offset passed in r2. In shapes 1-3 that offset is one of two values picked by a
+  // branch on a random number before the call, so that states differing only in it meet
+  // at the callee's entry or its return site: the offset is used in the callee (1),
+  // comes back as the callee's r0 and moves the pointer in the caller (2), or moves a
+  // pointer the callee returns (3). Pruning one by the other is sound only when the
+  // precision of arguments and return values across the call is right.
   void call() {
     pick_any_type();
     const std::string out = label();
+    const uint64_t shape = r(4);
+    if (shape != 0) {
+      l("mov %r6, %r1");
+      l("call 7");
+      l("mov %r9, %r0");
+      l("mov %r1, %r6");
+    }
     l("mov %r6, %r1");
     l("mov %r8, 5");
     int64_t size = 8;
@@ -552,6 +566,50 @@ struct Gen {
       l("mov %r1, %r10");
       l("add %r1, -32");
       size = 32;
+    }
+    if (shape != 0) {
+      // Two offsets, one mostly safe and one near or past the edge, in either order.
+      const uint32_t wi = width_index();
+      int64_t a = range(0, 3), b = range(0, std::max<int64_t>(size, 1) + 4);
+      if (p(50)) std::swap(a, b);
+      const int64_t off = near(size - kWidths[wi] - (p(50) ? std::max(a, b) : std::min(a, b)));
+      const std::string joined = label();
+      const std::string value_reg = shape == 3 ? "%r7" : "%r2";
+      if (shape == 2) l("mov %r7, %r1");
+      l("mov {}, {}", value_reg, a);
+      l("{}{} %r9, {}, {}", cond(), w32(), range(0, 2), joined);
+      l("mov {}, {}", value_reg, b);
+      bind(joined);
+      if (shape == 1) {
+        l("call local fn");
+      } else if (shape == 2) {
+        l("call local ret_offset");
+        l("add %r7, %r0");
+        access("%r7", off, wi, writable);
+      } else {
+        l("call local ret_pointer");
+        l("add %r0, %r7");
+        access("%r0", off, wi, writable);
+      }
+      bind(out);
+      l("mov %r0, {}", ret_value());
+      l("exit");
+      if (shape == 1) {
+        bind("fn");
+        l("add %r1, %r2");
+        access("%r1", off, wi, writable);
+        l("mov %r0, 0");
+        l("exit");
+      } else if (shape == 2) {
+        bind("ret_offset");
+        l("mov %r0, %r2");
+        l("exit");
+      } else {
+        bind("ret_pointer");
+        l("mov %r0, %r1");
+        l("exit");
+      }
+      return;
     }
     l("mov %r2, {}", range(0, 3));
     l("call local fn");
