@@ -156,24 +156,69 @@ namespace {
 // which scalar values matter (backward; see Cfg::precise_in).
 void compute_precision(const std::vector<Insn>& insns,
                        const std::vector<std::vector<uint32_t>>& succ_of,
+                       const std::vector<uint32_t>& func_target,
                        const std::function<int(uint32_t)>& helper_reads,
                        const std::function<bool(uint32_t)>& helper_returns_ptr, Cfg& cfg) {
   const auto n = static_cast<uint32_t>(insns.size());
   constexpr uint16_t kAll = 0x7ff;
-  // Forward: may-be-pointer masks. Subprogram entries and anything unknown: all registers.
+  // Forward: may-be-pointer masks. The main program starts with r1 (its context) and
+  // r10; a subprogram with what its callers pass in r1-r5, and r10; a callback (named by
+  // an lddw, called by a helper) or a subprogram no call reaches with all registers.
   std::vector<uint16_t> ptr_in(n, 0);
   std::vector<uint8_t> seen(n, 0);
   std::vector<uint32_t> work;
+  std::vector<uint8_t> called(n, 0);
+  for (uint32_t pc = 0; pc < n; ++pc) {
+    if (insns[pc].op == Op::kCallLocal && insns[pc].target() < n) called[insns[pc].target()] = 1;
+  }
+  for (uint32_t pc = 0; pc < n; ++pc) {
+    if (func_target[pc] < n) called[func_target[pc]] = 0;
+  }
   for (const Subprog& sp : cfg.subprogs) {
-    ptr_in[sp.start] = sp.start == 0 ? static_cast<uint16_t>(bit(1) | bit(kFramePointer)) : kAll;
+    if (sp.start == 0) {
+      ptr_in[0] = static_cast<uint16_t>(bit(1) | bit(kFramePointer));
+    } else if (called[sp.start]) {
+      continue;  // from its call sites
+    } else {
+      ptr_in[sp.start] = kAll;
+    }
     seen[sp.start] = 1;
     work.push_back(sp.start);
   }
+  auto flow = [&](uint32_t t, uint16_t m) {
+    uint16_t merged = static_cast<uint16_t>(ptr_in[t] | m);
+    if (!seen[t] || merged != ptr_in[t]) {
+      seen[t] = 1;
+      ptr_in[t] = merged;
+      work.push_back(t);
+    }
+  };
+  // Per subprogram: whether an exit of it may return a pointer in r0 (found as the pass
+  // goes; a call's return site is visited again when it grows).
+  std::vector<uint8_t> ret_ptr(cfg.subprogs.size(), 0);
+  auto callee_of = [&](const Insn& in) -> uint32_t {
+    if (in.op != Op::kCallLocal || in.target() >= n) return UINT32_MAX;
+    uint32_t s = cfg.subprog_index(in.target());
+    return s < cfg.subprogs.size() && cfg.subprogs[s].start == in.target() ? s : UINT32_MAX;
+  };
   while (!work.empty()) {
     uint32_t pc = work.back();
     work.pop_back();
     const Insn& in = insns[pc];
     uint16_t m = ptr_in[pc];
+    const uint32_t callee = callee_of(in);
+    if (callee != UINT32_MAX && called[in.target()]) {
+      flow(in.target(), static_cast<uint16_t>((m & kAllArgs) | bit(kFramePointer)));
+    }
+    if (in.op == Op::kExit && (m & bit(0))) {
+      uint32_t s = cfg.subprog_of[pc];
+      if (s < ret_ptr.size() && !ret_ptr[s]) {
+        ret_ptr[s] = 1;
+        for (uint32_t k = 0; k < n; ++k) {
+          if (callee_of(insns[k]) == s && seen[k]) work.push_back(k);
+        }
+      }
+    }
     auto set = [&](uint8_t r, bool ptr) {
       m = static_cast<uint16_t>(ptr ? (m | bit(r)) : (m & ~bit(r)));
     };
@@ -218,9 +263,11 @@ void compute_precision(const std::vector<Insn>& insns,
         break;
       case Form::kCallLocal:
       case Form::kCallBtf:
-      case Form::kCallx:
-        m = static_cast<uint16_t>((m & ~kCallerSaved) | bit(0));
+      case Form::kCallx: {
+        const bool r0_ptr = callee == UINT32_MAX || ret_ptr[callee];
+        m = static_cast<uint16_t>((m & ~kCallerSaved) | (r0_ptr ? bit(0) : 0));
         break;
+      }
       case Form::kSt:
       case Form::kStx:
       case Form::kJa:
@@ -230,17 +277,19 @@ void compute_precision(const std::vector<Insn>& insns,
       case Form::kExit:
         break;
     }
-    for (uint32_t t : succ_of[pc]) {
-      uint16_t merged = static_cast<uint16_t>(ptr_in[t] | m);
-      if (!seen[t] || merged != ptr_in[t]) {
-        seen[t] = 1;
-        ptr_in[t] = merged;
-        work.push_back(t);
-      }
-    }
+    for (uint32_t t : succ_of[pc]) flow(t, m);
   }
-  // Backward: precise registers.
+  // Backward: precise registers. Across a bpf-to-bpf call: an argument is precise when
+  // the callee's entry needs it, and a subprogram's r0 at its exit when a return site of
+  // any of its callers needs it (one answer for all callers). A subprogram that is also
+  // a callback (named by an lddw) always returns a precise r0: the helper checks it.
   cfg.precise_in.assign(n, 0);
+  std::vector<uint8_t> ret_needed(cfg.subprogs.size(), 0);
+  for (uint32_t pc = 0; pc < n; ++pc) {
+    if (func_target[pc] == UINT32_MAX) continue;
+    uint32_t s = cfg.subprog_index(func_target[pc]);
+    if (s < ret_needed.size()) ret_needed[s] = 1;
+  }
   bool changed = true;
   while (changed) {
     changed = false;
@@ -310,11 +359,22 @@ void compute_precision(const std::vector<Insn>& insns,
         }
         case Form::kCallLocal:
         case Form::kCallBtf:
-        case Form::kCallx:
+        case Form::kCallx: {
           need = static_cast<uint16_t>(need & ~kCallerSaved);
-          sinks |= kAllArgs;
-          if (form_of(in.op) == Form::kCallx) sinks |= bit(in.dst);
+          const uint32_t callee = in.op == Op::kCallLocal ? in.target() : UINT32_MAX;
+          const uint32_t s = callee < n ? cfg.subprog_index(callee) : UINT32_MAX;
+          if (s < cfg.subprogs.size() && cfg.subprogs[s].start == callee) {
+            sinks |= static_cast<uint16_t>(cfg.precise_in[callee] & kAllArgs);
+            if ((out & bit(0)) && !ret_needed[s]) {
+              ret_needed[s] = 1;
+              changed = true;
+            }
+          } else {
+            sinks |= kAllArgs;
+            if (form_of(in.op) == Form::kCallx) sinks |= bit(in.dst);
+          }
           break;
+        }
         case Form::kJmpImm:
           sinks |= bit(in.dst);
           break;
@@ -322,8 +382,12 @@ void compute_precision(const std::vector<Insn>& insns,
           sinks |= bit(in.dst) | bit(in.src);
           break;
         case Form::kExit:
-          // The main program's r0 only has to be a scalar; a subprogram's goes on.
-          if (cfg.subprog_of[k] != 0) sinks |= bit(0);
+          // The main program's r0 only has to be a scalar; a subprogram's goes on to
+          // its callers.
+          if (cfg.subprog_of[k] != 0 &&
+              (cfg.subprog_of[k] >= ret_needed.size() || ret_needed[cfg.subprog_of[k]])) {
+            sinks |= bit(0);
+          }
           break;
         case Form::kStx:
           // A value stored to memory (a spill) may be loaded back and decide something
@@ -529,7 +593,7 @@ Cfg build_cfg(const std::vector<Insn>& insns,
       }
     }
   }
-  compute_precision(insns, succ_of, helper_reads, helper_returns_ptr, cfg);
+  compute_precision(insns, succ_of, func_target, helper_reads, helper_returns_ptr, cfg);
   return cfg;
 }
 
