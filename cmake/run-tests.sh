@@ -20,8 +20,12 @@ required_tests=(python.bindings package.python examples.pytest_xdp examples.gtes
                 SoundnessOracleTest TestingHeaderTest SkbOracleTest FwdOracleTest)
 check_registered() {
   local dir=$1 t
+  local listed
   for t in "${required_tests[@]}"; do
-    if ! ctest --test-dir "$dir" -N -R "$t" | grep -q '^  *Test *#'; then
+    # The whole listing first: `grep -q` quitting early would make ctest fail with SIGPIPE
+    # (and pipefail report it as a missing test).
+    listed=$(ctest --test-dir "$dir" -N -R "$t")
+    if ! grep -q '^  *Test *#' <<<"$listed"; then
       echo "run-tests: no test matches '$t' in $dir (a dependency missing?)" >&2
       exit 1
     fi
