@@ -158,7 +158,8 @@ void compute_precision(const std::vector<Insn>& insns,
                        const std::vector<std::vector<uint32_t>>& succ_of,
                        const std::vector<uint32_t>& func_target,
                        const std::function<int(uint32_t)>& helper_reads,
-                       const std::function<bool(uint32_t)>& helper_returns_ptr, Cfg& cfg) {
+                       const std::function<bool(uint32_t)>& helper_returns_ptr,
+                       bool exit_value_checked, Cfg& cfg) {
   const auto n = static_cast<uint32_t>(insns.size());
   constexpr uint16_t kAll = 0x7ff;
   // Forward: may-be-pointer masks. The main program starts with r1 (its context) and
@@ -382,10 +383,11 @@ void compute_precision(const std::vector<Insn>& insns,
           sinks |= bit(in.dst) | bit(in.src);
           break;
         case Form::kExit:
-          // The main program's r0 only has to be a scalar; a subprogram's goes on to
-          // its callers.
-          if (cfg.subprog_of[k] != 0 &&
-              (cfg.subprog_of[k] >= ret_needed.size() || ret_needed[cfg.subprog_of[k]])) {
+          // The main program's r0 only has to be a scalar, unless the program type
+          // limits it; a subprogram's goes on to its callers.
+          if (cfg.subprog_of[k] == 0 ? exit_value_checked
+                                     : cfg.subprog_of[k] >= ret_needed.size() ||
+                                           ret_needed[cfg.subprog_of[k]]) {
             sinks |= bit(0);
           }
           break;
@@ -429,7 +431,7 @@ Cfg build_cfg(const std::vector<Insn>& insns,
               const std::vector<std::pair<uint32_t, uint32_t>>& func_refs,
               const std::function<int(uint32_t)>& helper_reads,
               const std::function<bool(uint32_t)>& helper_returns_ptr,
-              std::vector<Diagnostic>& errors) {
+              bool exit_value_checked, std::vector<Diagnostic>& errors) {
   const auto n = static_cast<uint32_t>(insns.size());
   Cfg cfg;
   // Subprogram boundaries.
@@ -593,7 +595,8 @@ Cfg build_cfg(const std::vector<Insn>& insns,
       }
     }
   }
-  compute_precision(insns, succ_of, func_target, helper_reads, helper_returns_ptr, cfg);
+  compute_precision(insns, succ_of, func_target, helper_reads, helper_returns_ptr,
+                    exit_value_checked, cfg);
   return cfg;
 }
 

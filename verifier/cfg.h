@@ -48,11 +48,13 @@ struct Cfg {
 // Appends a diagnostic for each unreachable instruction run, each jump leaving its
 // subprogram, each subprogram that falls into the next, and each call cycle.
 // `helper_returns_ptr(id)` says whether helper `id` returns a pointer.
+// `exit_value_checked`: the program type limits the main program's r0 at exit (a return
+// range), so that value decides the verdict and is precise.
 Cfg build_cfg(const std::vector<Insn>& insns,
               const std::vector<std::pair<uint32_t, uint32_t>>& func_refs,
               const std::function<int(uint32_t)>& helper_reads,
               const std::function<bool(uint32_t)>& helper_returns_ptr,
-              std::vector<Diagnostic>& errors);
+              bool exit_value_checked, std::vector<Diagnostic>& errors);
 
 // The successors of `pc` inside its function (a local call continues after itself).
 void successors(const std::vector<Insn>& insns, uint32_t pc, std::vector<uint32_t>& out);

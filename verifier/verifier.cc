@@ -346,7 +346,8 @@ void Verifier::run() {
     return !p || (p->ret != RetKind::kInteger && p->ret != RetKind::kVoid);
   };
   std::vector<Diagnostic> cfg_errors;
-  cfg_ = build_cfg(insns_, funcs, helper_reads, helper_returns_ptr, cfg_errors);
+  cfg_ = build_cfg(insns_, funcs, helper_reads, helper_returns_ptr, in_.type.has_ret_range(),
+                   cfg_errors);
   // Unreachable code does not stop exploration (its report comes after the paths'); the
   // structural errors do.
   std::vector<Diagnostic> unreachable;
