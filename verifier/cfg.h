@@ -36,7 +36,10 @@ struct Cfg {
   // Per slot: registers whose scalar value may still decide something (a branch, a memory
   // offset, a helper argument, a divisor) on some path from here. A scalar outside this set
   // only has to be a scalar when states are compared (the kernel's "precision" idea, found
-  // here by a static backward pass instead of backtracking).
+  // here by a static backward pass instead of backtracking). Across bpf-to-bpf calls an
+  // argument is precise when the callee's entry needs it, a subprogram's r0 when one of
+  // its return sites needs it (always for callbacks), and the main program's r0 when the
+  // program type limits the return value.
   std::vector<uint16_t> precise_in;
 
   uint32_t subprog_index(uint32_t start) const;
