@@ -294,15 +294,7 @@ class JitProgram final : public Executable {
 
  private:
   [[gnu::noinline]] uint64_t run_with_own_stack(RunContext& ctx, uint64_t r1, uint64_t r2) const {
-    RunStack stack;  // the thread's guarded one
-    if (!stack.ok()) {
-      ctx.trap = Trap{TrapKind::kNoStack, 0};
-      return 0;
-    }
-    ctx.stack = stack.data();
-    uint64_t r0 = run(ctx, r1, r2);
-    ctx.stack = nullptr;
-    return r0;
+    return run_on_thread_stack(ctx, [&] { return run(ctx, r1, r2); });
   }
 
   const void* entry_for(uint32_t pc) const {

@@ -162,6 +162,13 @@ void compute_precision(const std::vector<Insn>& insns,
                        bool exit_value_checked, Cfg& cfg) {
   const auto n = static_cast<uint32_t>(insns.size());
   constexpr uint16_t kAll = 0x7ff;
+  // The subprogram a `call local` enters (UINT32_MAX for any other instruction, and for a
+  // call whose target starts no subprogram).
+  auto callee_of = [&](const Insn& in) -> uint32_t {
+    if (in.op != Op::kCallLocal || in.target() >= n) return UINT32_MAX;
+    uint32_t s = cfg.subprog_index(in.target());
+    return s < cfg.subprogs.size() && cfg.subprogs[s].start == in.target() ? s : UINT32_MAX;
+  };
   // Forward: may-be-pointer masks. The main program starts with r1 (its context) and
   // r10; a subprogram with what its callers pass in r1-r5, and r10; a callback (named by
   // an lddw, called by a helper) or a subprogram no call reaches with all registers.
@@ -197,11 +204,6 @@ void compute_precision(const std::vector<Insn>& insns,
   // Per subprogram: whether an exit of it may return a pointer in r0 (found as the pass
   // goes; a call's return site is visited again when it grows).
   std::vector<uint8_t> ret_ptr(cfg.subprogs.size(), 0);
-  auto callee_of = [&](const Insn& in) -> uint32_t {
-    if (in.op != Op::kCallLocal || in.target() >= n) return UINT32_MAX;
-    uint32_t s = cfg.subprog_index(in.target());
-    return s < cfg.subprogs.size() && cfg.subprogs[s].start == in.target() ? s : UINT32_MAX;
-  };
   while (!work.empty()) {
     uint32_t pc = work.back();
     work.pop_back();
@@ -362,10 +364,9 @@ void compute_precision(const std::vector<Insn>& insns,
         case Form::kCallBtf:
         case Form::kCallx: {
           need = static_cast<uint16_t>(need & ~kCallerSaved);
-          const uint32_t callee = in.op == Op::kCallLocal ? in.target() : UINT32_MAX;
-          const uint32_t s = callee < n ? cfg.subprog_index(callee) : UINT32_MAX;
-          if (s < cfg.subprogs.size() && cfg.subprogs[s].start == callee) {
-            sinks |= static_cast<uint16_t>(cfg.precise_in[callee] & kAllArgs);
+          const uint32_t s = callee_of(in);
+          if (s != UINT32_MAX) {
+            sinks |= static_cast<uint16_t>(cfg.precise_in[in.target()] & kAllArgs);
             if ((out & bit(0)) && !ret_needed[s]) {
               ret_needed[s] = 1;
               changed = true;

@@ -236,15 +236,7 @@ class Interpreter final : public Executable {
     const uint64_t args[5] = {r1, r2, 0, 0, 0};
     if (ctx.stack != nullptr) return start(ctx, 0, 0, args);
     // A caller that brings no stack gets the thread's guarded one for this run.
-    RunStack stack;
-    if (!stack.ok()) {
-      ctx.trap = Trap{TrapKind::kNoStack, 0};
-      return 0;
-    }
-    ctx.stack = stack.data();
-    uint64_t r0 = start(ctx, 0, 0, args);
-    ctx.stack = nullptr;
-    return r0;
+    return run_on_thread_stack(ctx, [&] { return start(ctx, 0, 0, args); });
   }
 
   const char* engine_name() const override { return "interpreter"; }

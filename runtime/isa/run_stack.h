@@ -54,6 +54,22 @@ class RunStack {
   uint8_t* data_;
 };
 
+// Runs `run()` with ctx.stack on one of the calling thread's run stacks (for an engine
+// whose caller brought none). When the stack cannot be mapped, `run` is not called: the
+// trap is kNoStack and the result 0.
+template <typename Run>
+uint64_t run_on_thread_stack(RunContext& ctx, Run&& run) {
+  RunStack stack;
+  if (!stack.ok()) {
+    ctx.trap = Trap{TrapKind::kNoStack, 0};
+    return 0;
+  }
+  ctx.stack = stack.data();
+  const uint64_t r0 = run();
+  ctx.stack = nullptr;
+  return r0;
+}
+
 // The whole mapping of a run stack from RunStack::data(): [lo, hi), guard pages included.
 struct GuardedSpan {
   uintptr_t lo;
