@@ -6,12 +6,18 @@
 # package (cmake/Install.cmake) link Debian's shared libraries as before: the objects are
 # the same either way, since the static build keeps Debian's configuration of both
 # (SPDLOG_COMPILED_LIB, SPDLOG_FMT_EXTERNAL).
+# The instrumented builds (sanitizers, fuzzing, coverage) start slowly anyway and link their
+# tools dynamically, so they use Debian's shared libraries and skip the two compiles.
 option(BPFJIT_STATIC_FMT_SPDLOG
        "build fmt and spdlog from Debian's headers into static libraries for the build tree" ON)
+set(_bpfjit_static_fmt_spdlog ${BPFJIT_STATIC_FMT_SPDLOG})
+if(BPFJIT_SANITIZE OR BPFJIT_TSAN OR BPFJIT_FUZZ OR BPFJIT_COVERAGE)
+  set(_bpfjit_static_fmt_spdlog OFF)
+endif()
 
 add_library(bpfjit_fmt INTERFACE)
 add_library(bpfjit_spdlog INTERFACE)
-if(BPFJIT_STATIC_FMT_SPDLOG)
+if(_bpfjit_static_fmt_spdlog)
   add_library(bpfjit_fmt_static STATIC ${CMAKE_CURRENT_LIST_DIR}/fmt_lib.cc)
   target_include_directories(bpfjit_fmt_static SYSTEM PUBLIC
     $<TARGET_PROPERTY:fmt::fmt,INTERFACE_INCLUDE_DIRECTORIES>)
