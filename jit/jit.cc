@@ -18,6 +18,8 @@
 //   jcc T ; alu ; ja T       cmov of the ALU result, one jmp to T
 //   jcc pc+2 ; alu           cmov of the ALU result
 //   mov a, b ; add a, c|imm  lea (and a following ldx a, [a+off] loads from [b+c+off])
+//   jcc rR, imm ; ...        a tree of compares on one register (a switch), with a jump
+//                            table in front of it (switches.h); not with constant blinding
 // Loop heads that nothing falls into are 16-byte aligned.
 //
 // Checked mode versions code (loops.h): a counted loop whose accesses walk by fixed steps,
@@ -45,6 +47,7 @@
 #include <typeinfo>
 
 #include "jit/loops.h"
+#include "jit/switches.h"
 #include "runtime/isa/decode.h"
 #include "runtime/isa/disasm.h"
 
@@ -434,6 +437,16 @@ struct Stub {
   Label back;
 };
 
+// A jump table (switches.h): its data, and the tree's code right after the dispatch, which
+// runs the values outside the table. `emitted` once the dispatch is (not inside the copies
+// of a versioned loop).
+struct SwitchCode {
+  SwitchTable table;
+  Label data;
+  Label tree;
+  bool emitted = false;
+};
+
 // A versioned loop (loops.h) and the labels of its two copies.
 struct VersionedCode {
   VersionedLoop loop;
@@ -553,6 +566,7 @@ class Emitter {
       if (before == Form::kJa || before == Form::kJa32 || before == Form::kExit) loop_heads_[t] = true;
     }
     mark_entry(0);
+    find_switches();
     find_loops();
     std::sort(entries_.begin(), entries_.end());
     entries_.erase(std::unique(entries_.begin(), entries_.end()), entries_.end());
@@ -636,6 +650,7 @@ class Emitter {
     }
     emit_stubs();
     emit_trampoline();
+    emit_switch_data();
   }
 
   // Emits slots [begin, end). `top`: the whole program, where versioned loops get their
@@ -653,6 +668,7 @@ class Emitter {
       if (loop_heads_[pc]) a_.align(asmjit::AlignMode::kCode, 16);
       if (labels_[pc].isValid()) a_.bind(labels_[pc]);
       if (annotate) a_.comment(fmt::format("{:5}: {}", pc, disassemble(in, static_cast<uint32_t>(pc))).c_str());
+      if (top && switch_at_[pc] >= 0) emit_switch(switches_[static_cast<size_t>(switch_at_[pc])], annotate);
       if (jumps_over_ja(static_cast<uint32_t>(pc))) {
         if (annotate) a_.comment(fmt::format("{:5}: {}", pc + 1, disassemble(insns_[pc + 1], static_cast<uint32_t>(pc + 1))).c_str());
         emit_jump_over_ja(static_cast<uint32_t>(pc));
@@ -753,6 +769,56 @@ class Emitter {
     uncounted_ = false;
     for (uint32_t pc : l.covered) elide_[pc] = false;
     labels_[l.head] = outer;
+  }
+
+  // The compare trees that get a jump table, and a label at each slot a table jumps to.
+  // In checked mode a value whose path takes a back-edge runs the tree, which counts it.
+  // Blinding leaves them out: the range check would show the switch's immediates.
+  void find_switches() {
+    switch_at_.assign(insns_.size(), -1);
+    if (harden_ || !opts_.jump_tables) return;
+    SwitchOptions so;
+    so.keep_back_edges = opts_.checked;
+    for (SwitchTable& t : find_switch_tables(insns_, so)) {
+      switch_at_[t.root] = static_cast<int32_t>(switches_.size());
+      for (uint32_t e : t.entries) mark(e);
+      switches_.push_back(SwitchCode{std::move(t), a_.newLabel(), a_.newLabel()});
+    }
+  }
+
+  // In front of the tree at its root:
+  //   r10 = r[R] - lo (32 or 64 bits) ; r10 > count - 1 ? run the tree
+  //   r11 = &data ; r10 = r11 + data[r10] (32-bit offsets from data) ; jmp r10
+  void emit_switch(SwitchCode& s, bool annotate) {
+    const SwitchTable& t = s.table;
+    if (annotate) {
+      a_.comment(fmt::format("jump table: r{} - {} below {}", t.reg, t.lo, t.entries.size()).c_str());
+    }
+    x86::Gp idx = t.wide ? x86::Gp(x86::r10) : x86::Gp(x86::r10d);
+    if (t.lo == 0) {
+      a_.mov(idx, t.wide ? q(t.reg) : d(t.reg));
+    } else {
+      a_.lea(idx, x86::ptr(q(t.reg), -t.lo));  // the 32-bit form zero-extends
+    }
+    a_.cmp(idx, static_cast<int32_t>(t.entries.size() - 1));
+    a_.ja(s.tree);
+    a_.lea(x86::r11, x86::ptr(s.data));
+    a_.movsxd(x86::r10, x86::dword_ptr(x86::r11, x86::r10, 2));
+    a_.add(x86::r10, x86::r11);
+    a_.jmp(x86::r10);
+    a_.bind(s.tree);
+    s.emitted = true;
+  }
+
+  void emit_switch_data() {
+    for (SwitchCode& s : switches_) {
+      if (!s.emitted) continue;
+      a_.align(asmjit::AlignMode::kData, 4);
+      a_.bind(s.data);
+      for (uint32_t e : s.table.entries) {
+        a_.embedLabelDelta(e == s.table.root ? s.tree : labels_[e], s.data, 4);
+      }
+    }
   }
 
   // Checked mode: the loops and straight ranges whose region-0 accesses are checked once at
@@ -1916,6 +1982,8 @@ class Emitter {
   std::vector<int32_t> loop_at_;  // per slot: the index in loops_ of the loop it heads, or -1
   std::vector<bool> elide_;       // per slot: the access is covered by its loop's entry check
   std::vector<int32_t> inline_at_;  // per slot: the index in opts_.array_lookups, or -1
+  std::vector<SwitchCode> switches_;
+  std::vector<int32_t> switch_at_;  // per slot: the index in switches_ of the tree it roots, or -1
   bool uncounted_ = false;        // emitting code that runs only without a budget
   bool names_reg_[kNumRegs] = {};  // some instruction names the register
   bool has_helper_call_ = false;   // call or callx

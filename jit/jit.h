@@ -87,6 +87,8 @@ struct JitOptions {
   std::vector<JitArrayLookup> array_lookups;
   // Constant blinding (see above).
   bool harden = false;
+  // For tests: lower trees of compares on one register to jump tables (jit/switches.h).
+  bool jump_tables = true;
   // For tests: use the BMI2 shifts when the host has them.
   bool allow_bmi2 = true;
   // For tests: behave as if the host lacked a CPU feature the JIT needs.
