@@ -40,6 +40,25 @@ std::vector<uint32_t> tree_of(const std::vector<Insn>& insns, uint32_t root,
   return nodes;
 }
 
+// True when straight-line code from a leaf runs into the tree again: not a switch but a
+// chain of tests that each guard a step (`if (v >= 16) r |= 4; if (v >= 16) v >>= 4; ...`),
+// which the JIT turns into cmovs instead, and where a table would only add an indirect jump.
+bool rejoins(const std::vector<Insn>& insns, const std::vector<uint32_t>& nodes,
+             const std::vector<uint32_t>& leaves) {
+  for (uint32_t leaf : leaves) {
+    for (size_t pc = leaf; pc < insns.size(); ++pc) {
+      if (std::binary_search(nodes.begin(), nodes.end(), pc)) return true;
+      Form f = form_of(insns[pc].op);
+      if (f == Form::kJa || f == Form::kJa32 || f == Form::kJmpImm || f == Form::kJmpReg ||
+          f == Form::kExit || f == Form::kCall || f == Form::kCallx || f == Form::kCallLocal ||
+          f == Form::kCallBtf) {
+        break;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<SwitchTable> find_switch_tables(const std::vector<Insn>& insns,
@@ -98,7 +117,7 @@ std::vector<SwitchTable> find_switch_tables(const std::vector<Insn>& insns,
       }
       t.entries.push_back(entry);
     }
-    if (leaves.size() < options.min_leaves) continue;
+    if (leaves.size() < options.min_leaves || rejoins(insns, nodes, leaves)) continue;
     for (uint32_t pc : nodes) in_tree[pc] = true;
     out.push_back(std::move(t));
   }

@@ -74,6 +74,33 @@ TEST(JitSwitchTest, SmallTreesAndMixedRegistersKeepTheirCompares) {
   EXPECT_TRUE(find_switch_tables(sparse.insns(), SwitchOptions{}).empty());
 }
 
+// The chain clang makes of `if (v >= 16) r |= 4; if (v >= 16) v >>= 4; if (v >= 4) ...`
+// (bench/kernels/log2.c) is a tree of compares on r7 by its edges, but each leaf runs
+// into the next compare: the JIT keeps its cmovs rather than add an indirect jump.
+TEST(JitSwitchTest, AChainOfGuardedStepsIsNotASwitch) {
+  ProgBuilder p;
+  p.op(Op::kJltImm, 7, 0, 1, 16)
+      .op(Op::kOr64Imm, 0, 0, 0, 4)
+      .op(Op::kJltImm, 7, 0, 1, 16)
+      .op(Op::kRsh64Imm, 7, 0, 0, 4)
+      .op(Op::kJltImm, 7, 0, 1, 4)
+      .op(Op::kAdd64Imm, 0, 0, 0, 2)
+      .op(Op::kJltImm, 7, 0, 1, 4)
+      .op(Op::kRsh64Imm, 7, 0, 0, 2)
+      .op(Op::kExit);
+  EXPECT_TRUE(find_switch_tables(p.insns(), SwitchOptions{}).empty());
+  // The same compares with leaves that leave the tree (exit) do make one.
+  ProgBuilder q;
+  q.op(Op::kJltImm, 7, 0, 1, 16)
+      .op(Op::kExit)
+      .op(Op::kJltImm, 7, 0, 1, 8)
+      .op(Op::kExit)
+      .op(Op::kJltImm, 7, 0, 1, 4)
+      .op(Op::kExit)
+      .op(Op::kExit);
+  EXPECT_EQ(find_switch_tables(q.insns(), SwitchOptions{}).size(), 1u);
+}
+
 // The values around a table of [lo, hi] and far from it, in both halves of the register.
 std::vector<uint64_t> probe_values(int64_t lo, int64_t hi) {
   std::vector<uint64_t> v;

@@ -6,6 +6,8 @@
 // --complexity lowers the verifier's limit of processed instructions (the kernel's
 // 1,000,000 by default): a program refused at the limit is never run, and the few that
 // need so much work to be refused cost most of a sweep's time.
+// Program i of a sweep is generated from seed S + i: sweeps that are to add up to a series
+// must start N or more apart (S, S + N, S + 2N, ...), or they run the same programs again.
 // Generates N programs on the edge of safety (test/soundness/gen.h), verifies each and runs
 // every accepted one in checked mode on both engines; prints the counts per family and
 // every fault of an accepted program (a verifier bug), and exits 1 when there was one.
@@ -54,7 +56,8 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: bpfjit-soundness [--programs N] [--seed S] [--threads T] "
-                   "[--seconds X] [--family F] [--catalogue DIR] [--objects DIR] [--inputs K] [--complexity N] [--reasons]\n");
+                   "[--seconds X] [--family F] [--catalogue DIR] [--objects DIR] [--inputs K] [--complexity N] [--reasons]\n"
+                   "program i uses seed S + i: the sweeps of one series start N or more apart\n");
       return 2;
     }
   }
