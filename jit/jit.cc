@@ -571,6 +571,7 @@ class Emitter {
     std::sort(entries_.begin(), entries_.end());
     entries_.erase(std::unique(entries_.begin(), entries_.end()), entries_.end());
     find_callee_saves();
+    find_inline_leaves();
     return {};
   }
 
@@ -603,6 +604,46 @@ class Emitter {
     callee_saves_ = std::move(saves);
   }
 
+  // Trusted mode: the subprograms a call emits in place. A leaf qualifies when its body is
+  // straight (no jump, call or atomic) up to its first exit, at most kMaxInlineLeaf
+  // instructions, and names neither r6..r9 (nothing to save) nor r10 (no frame of its
+  // own). In place, its r0 is the call's result, and r1..r5 hold what they would after
+  // the call (which a verified caller never reads); the verifier's bound on the call depth
+  // makes the depth check that checked mode does unnecessary.
+  static constexpr size_t kMaxInlineLeaf = 16;
+  void find_inline_leaves() {
+    inline_end_.assign(insns_.size(), 0);
+    if (opts_.checked) return;
+    for (uint32_t e : entries_) {
+      for (size_t pc = e; pc < insns_.size() && pc - e <= kMaxInlineLeaf; ++pc) {
+        const Insn& in = insns_[pc];
+        Form f = form_of(in.op);
+        if (f == Form::kExit) {
+          if (pc > e) inline_end_[e] = static_cast<uint32_t>(pc);
+          break;
+        }
+        bool straight = f == Form::kAluImm || f == Form::kAluReg || f == Form::kNeg ||
+                        f == Form::kMovSx || f == Form::kEndian || f == Form::kLddw ||
+                        f == Form::kLdx || f == Form::kLdxSx || f == Form::kSt || f == Form::kStx;
+        if (!straight) break;
+        if (in.op == Op::kLddwHigh) continue;
+        bool names_saved_or_frame = false;
+        for (uint8_t r : {in.dst, in.src}) names_saved_or_frame |= r >= 6;
+        if (names_saved_or_frame) break;
+      }
+    }
+  }
+
+  // The body of the leaf at `target`, in place of a call to it (find_inline_leaves).
+  void emit_inline_leaf(uint32_t target, bool annotate) {
+    for (uint32_t pc = target; pc < inline_end_[target]; ++pc) {
+      const Insn& in = insns_[pc];
+      if (in.op == Op::kLddwHigh) continue;
+      if (annotate) a_.comment(fmt::format("  inline {:5}: {}", pc, disassemble(in, pc)).c_str());
+      emit(in, pc);
+    }
+  }
+
   // The registers a call to the subprogram at `target` saves (r6..r9 order).
   std::vector<x86::Gp> callee_saved_regs(uint32_t target) const {
     static const x86::Gp kRegs[4] = {x86::rbx, x86::r13, x86::r14, x86::r15};
@@ -632,6 +673,7 @@ class Emitter {
   }
 
   void emit_all(bool annotate) {
+    annotate_ = annotate;
     unwind_ = a_.newLabel();
     slow_ = a_.newLabel();
     tramp_ = a_.newLabel();
@@ -1193,6 +1235,10 @@ class Emitter {
         return;
       }
       case Form::kCallLocal: {
+        if (inline_end_[in.target()] != 0) {
+          emit_inline_leaf(in.target(), annotate_);
+          return;
+        }
         // Checked code counts the depth (unverified code may recurse); trusted code has
         // the verifier's bound and keeps none (emit_depth_from_frame).
         if (opts_.checked) {
@@ -1982,6 +2028,8 @@ class Emitter {
   std::vector<int32_t> loop_at_;  // per slot: the index in loops_ of the loop it heads, or -1
   std::vector<bool> elide_;       // per slot: the access is covered by its loop's entry check
   std::vector<int32_t> inline_at_;  // per slot: the index in opts_.array_lookups, or -1
+  std::vector<uint32_t> inline_end_;  // per entry: the exit of a leaf emitted in place, or 0
+  bool annotate_ = false;             // comments for jit_dump
   std::vector<SwitchCode> switches_;
   std::vector<int32_t> switch_at_;  // per slot: the index in switches_ of the tree it roots, or -1
   bool uncounted_ = false;        // emitting code that runs only without a budget

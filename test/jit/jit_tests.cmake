@@ -15,6 +15,7 @@ add_executable(jit_tests
   jit/jit_loops_test.cc
   jit/jit_harden_test.cc
   jit/jit_switch_test.cc
+  jit/jit_inline_test.cc
 )
 target_link_libraries(jit_tests PRIVATE bpfjit_progen bpfjit_engine bpfjit_jit bpfjit_isa
   GTest::gtest_main bpfjit_spdlog bpfjit_fmt)
