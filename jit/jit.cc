@@ -814,7 +814,8 @@ class Emitter {
   }
 
   // The compare trees that get a jump table, and a label at each slot a table jumps to.
-  // In checked mode a value whose path takes a back-edge runs the tree, which counts it.
+  // In checked mode a value whose path runs a backward compare runs the tree, which counts
+  // it (switches.h).
   // Blinding leaves them out: the range check would show the switch's immediates.
   void find_switches() {
     switch_at_.assign(insns_.size(), -1);
