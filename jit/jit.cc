@@ -559,7 +559,7 @@ class Emitter {
     loop_heads_.assign(n, false);
     for (size_t pc = 0; pc < n; ++pc) {
       Form f = form_of(insns_[pc].op);
-      bool jump = f == Form::kJa || f == Form::kJa32 || f == Form::kJmpImm || f == Form::kJmpReg;
+      bool jump = is_jump(f);
       uint32_t t = insns_[pc].target();
       if (!jump || t > pc || t == 0) continue;
       Form before = form_of(insns_[t - 1].op);
@@ -594,7 +594,7 @@ class Emitter {
       for (size_t pc = begin; pc < end; ++pc) {
         const Insn& in = insns_[pc];
         Form f = form_of(in.op);
-        bool jump = f == Form::kJa || f == Form::kJa32 || f == Form::kJmpImm || f == Form::kJmpReg;
+        bool jump = is_jump(f);
         if (jump && in.op != Op::kLddwHigh && (in.target() < begin || in.target() >= end)) return;
         for (uint8_t r : {in.dst, in.src}) {
           if (r >= 6 && r <= 9) saves[e] |= static_cast<uint8_t>(1u << (r - 6));
@@ -635,11 +635,11 @@ class Emitter {
   }
 
   // The body of the leaf at `target`, in place of a call to it (find_inline_leaves).
-  void emit_inline_leaf(uint32_t target, bool annotate) {
+  void emit_inline_leaf(uint32_t target) {
     for (uint32_t pc = target; pc < inline_end_[target]; ++pc) {
       const Insn& in = insns_[pc];
       if (in.op == Op::kLddwHigh) continue;
-      if (annotate) a_.comment(fmt::format("  inline {:5}: {}", pc, disassemble(in, pc)).c_str());
+      if (annotate_) a_.comment(fmt::format("  inline {:5}: {}", pc, disassemble(in, pc)).c_str());
       emit(in, pc);
     }
   }
@@ -1237,7 +1237,7 @@ class Emitter {
       }
       case Form::kCallLocal: {
         if (inline_end_[in.target()] != 0) {
-          emit_inline_leaf(in.target(), annotate_);
+          emit_inline_leaf(in.target());
           return;
         }
         // Checked code counts the depth (unverified code may recurse); trusted code has

@@ -43,10 +43,6 @@ bool fits_int32(int64_t v) {
   return v >= std::numeric_limits<int32_t>::min() && v <= std::numeric_limits<int32_t>::max();
 }
 
-bool is_jump(Form f) {
-  return f == Form::kJa || f == Form::kJa32 || f == Form::kJmpImm || f == Form::kJmpReg;
-}
-
 // The effect of one body instruction on the symbolic registers. False when the
 // instruction rules the loop out.
 bool step(const Insn& in, Sym (&r)[kNumRegs]) {

@@ -20,19 +20,19 @@ std::vector<uint32_t> tree_of(const std::vector<Insn>& insns, uint32_t root,
                               const SwitchOptions& options) {
   const uint8_t reg = insns[root].dst;
   std::vector<uint32_t> nodes;
-  std::vector<uint32_t> work{root};
-  std::vector<bool> seen(insns.size(), false);
-  seen[root] = true;
-  while (!work.empty()) {
-    uint32_t pc = work.back();
-    work.pop_back();
+  // The compares found so far (at most max_compares + 1, so a linear search; a bitmap of
+  // the program per candidate root would make finding the trees quadratic).
+  std::vector<uint32_t> found{root};
+  for (size_t i = 0; i < found.size(); ++i) {
+    const uint32_t pc = found[i];
     nodes.push_back(pc);
     if (nodes.size() > options.max_compares) return {};
     for (uint64_t next : {uint64_t{pc} + 1, uint64_t{insns[pc].target()}}) {
       if (next >= insns.size() || insns[next].op == Op::kLddwHigh) return {};
-      if (seen[next]) continue;
-      seen[next] = true;
-      if (is_compare_on(insns[next], reg)) work.push_back(static_cast<uint32_t>(next));
+      if (is_compare_on(insns[next], reg) &&
+          std::find(found.begin(), found.end(), next) == found.end()) {
+        found.push_back(static_cast<uint32_t>(next));
+      }
     }
   }
   if (nodes.size() < options.min_compares) return {};
@@ -49,8 +49,7 @@ bool rejoins(const std::vector<Insn>& insns, const std::vector<uint32_t>& nodes,
     for (size_t pc = leaf; pc < insns.size(); ++pc) {
       if (std::binary_search(nodes.begin(), nodes.end(), pc)) return true;
       Form f = form_of(insns[pc].op);
-      if (f == Form::kJa || f == Form::kJa32 || f == Form::kJmpImm || f == Form::kJmpReg ||
-          f == Form::kExit || f == Form::kCall || f == Form::kCallx || f == Form::kCallLocal ||
+      if (is_jump(f) || f == Form::kExit || f == Form::kCall || f == Form::kCallx || f == Form::kCallLocal ||
           f == Form::kCallBtf) {
         break;
       }

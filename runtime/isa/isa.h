@@ -102,6 +102,10 @@ struct OpInfo {
 const OpInfo& op_info(Op op);
 
 inline Form form_of(Op op) { return op_info(op).form; }
+// A jump of either kind (ja, ja32, or a conditional jump), whose target() is a slot.
+inline bool is_jump(Form f) {
+  return f == Form::kJa || f == Form::kJa32 || f == Form::kJmpImm || f == Form::kJmpReg;
+}
 inline AluOp alu_op(Op op) { return static_cast<AluOp>(op_info(op).sub); }
 inline JmpCond jmp_cond(Op op) { return static_cast<JmpCond>(op_info(op).sub); }
 inline AtomicOp atomic_op(Op op) { return static_cast<AtomicOp>(op_info(op).sub); }
